@@ -1,0 +1,240 @@
+"""The mapped surface: the contract between the type table and every generator.
+
+``typemap`` lowers a parsed stub surface into a :class:`MappedSurface`; ``synth`` renders
+the wrapper and the Mochi shim from it, ``wit`` renders the WIT world from it, and the
+runners call the functions it names. Pure data: no IO, deterministic ``to_dict``.
+
+A :class:`TypeRef` describes one boundary type once; the Mochi text, the WIT text and the
+wrapper's conversion are all derived from its ``kind``:
+
+========== ================== ============================ ================================
+kind        args               Mochi                        wrapper conversion (Python side)
+========== ================== ============================ ================================
+int                            int                          int (bigint / int64-only policy)
+float                          float                        float
+bool                           bool                         bool
+str                            string                       str
+bytes                          list<int>                    bytes <-> list[int]
+any                            any                          passed through (allow-partial only)
+list        (T,)               list<T>                      any iterable -> list (materialised)
+set         (T,)               set<T>                       set <-> list/set
+map         (K, V)             map<K, V>                    dict
+option      (T,)               T?                           None or T
+tuple       (A, B, ...)        record ``name`` {t0, t1..}   tuple <-> {"t0":..,"t1":..}
+record                         ``name``                     dataclass/TypedDict/NamedTuple <-> dict
+enum                           string / int (``value_kind``)  Enum member <-> its value
+handle                         ``name`` (``type X = any``)  opaque object (handle table on workers)
+callable    (R, A1, A2, ...)   fun(A1, A2): R               embedded only
+========== ================== ============================ ================================
+
+``name`` is the Mochi type name (records, tuples, enums, handles); ``py`` is the Python
+``module:QualName`` the wrapper imports to build or check the value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from wasmtool.skips import SkipReason, SkipReport
+
+TypeKind = Literal[
+    "int", "float", "bool", "str", "bytes", "any",
+    "list", "set", "map", "option", "tuple", "record", "enum", "handle", "callable",
+]
+ParamKind = Literal["positional_only", "positional_or_keyword", "keyword_only"]
+FunctionKind = Literal["function", "method", "constructor", "getter", "constant"]
+
+
+@dataclass(frozen=True)
+class TypeRef:
+    kind: TypeKind
+    args: tuple[TypeRef, ...] = ()
+    name: str = ""
+    py: str = ""
+    value_kind: Literal["", "string", "int"] = ""  # enums only
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"kind": self.kind}
+        if self.args:
+            d["args"] = [a.to_dict() for a in self.args]
+        if self.name:
+            d["name"] = self.name
+        if self.py:
+            d["py"] = self.py
+        if self.value_kind:
+            d["value_kind"] = self.value_kind
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TypeRef:
+        return cls(
+            kind=d["kind"],
+            args=tuple(cls.from_dict(a) for a in d.get("args", [])),
+            name=d.get("name", ""),
+            py=d.get("py", ""),
+            value_kind=d.get("value_kind", ""),
+        )
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str                 # Python parameter name (used for keyword passing)
+    mochi_name: str           # escaped for Mochi keywords (``type`` -> ``type_``)
+    type: TypeRef
+    kind: ParamKind = "positional_or_keyword"
+    has_default: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "mochi_name": self.mochi_name, "type": self.type.to_dict(),
+                "kind": self.kind, "has_default": self.has_default}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Param:
+        return cls(d["name"], d["mochi_name"], TypeRef.from_dict(d["type"]), d["kind"], d["has_default"])
+
+
+@dataclass(frozen=True)
+class Function:
+    """One extern: a function, method, constructor, property getter or constant getter.
+
+    ``extern_name`` is the flat Mochi/wrapper name (``<alias>_<item>``,
+    ``<alias>_<Class>_<method>``, ``<alias>_<Class>_new``); ``full`` marks the
+    ``_full`` variant that also takes the defaulted parameters (as ``T?``).
+    ``target`` is what the wrapper calls: ``module:qualname`` (attribute path for
+    getters and constants).
+    """
+
+    extern_name: str
+    target: str
+    kind: FunctionKind
+    params: tuple[Param, ...]
+    returns: TypeRef | None
+    is_async: bool = False
+    owner: str = ""           # Mochi type name of the class for methods/getters/constructors
+    full: bool = False
+    doc: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "extern_name": self.extern_name, "target": self.target, "kind": self.kind,
+            "params": [p.to_dict() for p in self.params],
+            "returns": self.returns.to_dict() if self.returns else None,
+            "is_async": self.is_async, "owner": self.owner, "full": self.full, "doc": self.doc,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Function:
+        return cls(
+            d["extern_name"], d["target"], d["kind"], tuple(Param.from_dict(p) for p in d["params"]),
+            TypeRef.from_dict(d["returns"]) if d["returns"] else None,
+            d["is_async"], d["owner"], d["full"], d["doc"],
+        )
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str                 # Python attribute / key name
+    mochi_name: str
+    type: TypeRef
+    required: bool = True     # TypedDict total=False / NotRequired -> False (rendered T?)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "mochi_name": self.mochi_name, "type": self.type.to_dict(),
+                "required": self.required}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Field:
+        return cls(d["name"], d["mochi_name"], TypeRef.from_dict(d["type"]), d["required"])
+
+
+@dataclass(frozen=True)
+class Record:
+    """A value type: TypedDict, frozen dataclass, NamedTuple, or a synthesised fixed tuple."""
+
+    name: str
+    py: str                   # ``module:QualName``; empty for synthesised tuple records
+    origin: Literal["typeddict", "dataclass", "namedtuple", "attrs", "tuple"]
+    fields: tuple[Field, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "py": self.py, "origin": self.origin,
+                "fields": [f.to_dict() for f in self.fields]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Record:
+        return cls(d["name"], d["py"], d["origin"], tuple(Field.from_dict(f) for f in d["fields"]))
+
+
+@dataclass(frozen=True)
+class EnumDecl:
+    name: str
+    py: str
+    value_kind: Literal["string", "int"]
+    members: tuple[tuple[str, str | int], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "py": self.py, "value_kind": self.value_kind,
+                "members": [list(m) for m in self.members]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> EnumDecl:
+        return cls(d["name"], d["py"], d["value_kind"], tuple((m[0], m[1]) for m in d["members"]))
+
+
+@dataclass(frozen=True)
+class Handle:
+    name: str
+    py: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "py": self.py}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Handle:
+        return cls(d["name"], d["py"])
+
+
+@dataclass(frozen=True)
+class MappedSurface:
+    """Everything one bound distribution exposes, for one alias."""
+
+    dist: str
+    version: str
+    alias: str
+    import_names: tuple[str, ...]
+    tier: str                  # stub provenance (formats.md §2)
+    functions: tuple[Function, ...] = ()
+    records: tuple[Record, ...] = ()
+    enums: tuple[EnumDecl, ...] = ()
+    handles: tuple[Handle, ...] = ()
+    skips: tuple[SkipReport, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dist": self.dist, "version": self.version, "alias": self.alias,
+            "import_names": list(self.import_names), "tier": self.tier,
+            "functions": [f.to_dict() for f in sorted(self.functions, key=lambda f: f.extern_name)],
+            "records": [r.to_dict() for r in sorted(self.records, key=lambda r: r.name)],
+            "enums": [e.to_dict() for e in sorted(self.enums, key=lambda e: e.name)],
+            "handles": [h.to_dict() for h in sorted(self.handles, key=lambda h: h.name)],
+            "skips": [
+                {"path": s.path, "reason": s.reason.token, "detail": s.detail, "hint": s.hint}
+                for s in sorted(self.skips)
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MappedSurface:
+        return cls(
+            dist=d["dist"], version=d["version"], alias=d["alias"],
+            import_names=tuple(d["import_names"]), tier=d["tier"],
+            functions=tuple(Function.from_dict(f) for f in d["functions"]),
+            records=tuple(Record.from_dict(r) for r in d["records"]),
+            enums=tuple(EnumDecl.from_dict(e) for e in d["enums"]),
+            handles=tuple(Handle.from_dict(h) for h in d["handles"]),
+            skips=tuple(
+                SkipReport(s["path"], SkipReason.from_token(s["reason"]), s["detail"], s["hint"])
+                for s in d["skips"]
+            ),
+        )
