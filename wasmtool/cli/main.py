@@ -1,0 +1,189 @@
+"""The ``wasmtool`` command line. It parses options and calls the library; one place
+(:func:`main`) maps errors to messages and exit codes. Verbs mirror ``mochi pkg``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from wasmtool.errors import WasmtoolError
+
+EXIT_USAGE = 2
+
+
+class Options:
+    def __init__(self, project: Path, cache_dir: Path | None, index_url: str | None, progress: bool | None) -> None:
+        self.project = project
+        self.cache_dir = cache_dir
+        self.index_url = index_url
+        self.progress = progress
+
+    def context(self) -> Any:
+        from wasmtool.ops.context import Context
+
+        return Context.open(self.project, cache_dir=self.cache_dir, progress=self.progress,
+                            index_url=self.index_url)
+
+
+pass_options = click.make_pass_decorator(Options)
+
+
+def _echo_err(text: str) -> None:
+    click.echo(text, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-C", "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="The Mochi project folder (holds mochi.toml).")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Artefact cache (default: $WASMTOOL_CACHE_DIR, $XDG_CACHE_HOME/wasmtool, ~/.cache/wasmtool).")
+@click.option("--index-url", default=None, help="Primary simple index (overrides mochi.toml and the environment).")
+@click.option("--progress/--no-progress", default=None, help="Progress bars (default: only on a terminal).")
+@click.version_option(package_name="wasmtool")
+@click.pass_context
+def cli(ctx: click.Context, project: Path, cache_dir: Path | None, index_url: str | None,
+        progress: bool | None) -> None:
+    """wasmtool: use Python packages from Mochi, on native, Pyodide and WASI targets."""
+    ctx.obj = Options(project.resolve(), cache_dir, index_url, progress)
+
+
+@cli.command()
+@click.option("--target", "targets", multiple=True, help="Target profile(s) to lock (repeatable).")
+@click.option("--check", is_flag=True, help="Exit non-zero, with a diff, if the lock is not up to date.")
+@pass_options
+def lock(opts: Options, targets: tuple[str, ...], check: bool) -> None:
+    """Resolve the project's Python dependencies and write mochi.lock + pylock.toml."""
+    from wasmtool.ops.lock import run_check, run_lock
+
+    with opts.context() as ctx:
+        if check:
+            existing = run_check(ctx, targets)
+            n = len(existing.packages)
+            _echo_err(f"mochi.lock is up to date ({n} pins, targets: {', '.join(existing.targets)})")
+            return
+        outcome = run_lock(ctx, targets)
+    state = "written" if outcome.changed else "unchanged"
+    _echo_err(f"locked {len(outcome.lock.packages)} package(s) for {', '.join(outcome.lock.targets)}: "
+              f"{', '.join(p.name for p in outcome.written)} {state}")
+
+
+@cli.command()
+@click.option("--target", "target", default=None, help="Target profile to install (default: [python].target).")
+@pass_options
+def install(opts: Options, target: str | None) -> None:
+    """Install the locked packages for a target (verified against mochi.lock)."""
+    from wasmtool.ops.install import install_native
+    from wasmtool.targets.profile import load_profile
+
+    with opts.context() as ctx:
+        profile = load_profile(target or ctx.project.manifest.python.target)
+        if profile.kind != "native":
+            from wasmtool.ops.install_wasm import install_target
+
+            outcome = install_target(ctx, profile)
+        else:
+            outcome = install_native(ctx, profile.name)
+    _echo_err(f"installed {len(outcome.packages)} package(s) for {outcome.target} into {outcome.location}")
+
+
+@cli.group()
+def add() -> None:
+    """Add a dependency to mochi.toml."""
+
+
+@add.command("python")
+@click.argument("spec")
+@pass_options
+def add_python(opts: Options, spec: str) -> None:
+    """Add SPEC (e.g. "pydantic@^2.9", "httpx[http2]@>=0.27") to [python-dependencies]."""
+    from wasmtool.project.edit import add_to_manifest_file
+
+    manifest = opts.project / "mochi.toml"
+    add_to_manifest_file(manifest, spec)
+    _echo_err(f"added {spec} to {manifest}")
+
+
+@cli.group()
+def export() -> None:
+    """Export the lock in another format."""
+
+
+@export.command("pylock")
+@click.option("--target", default=None, help="Which target's pins (default: [python].target).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write here instead of standard output.")
+@pass_options
+def export_pylock(opts: Options, target: str | None, output: Path | None) -> None:
+    """Print (or write) the PEP 751 pylock.toml for one target."""
+    from wasmtool.fsutil import atomic_write_text
+    from wasmtool.lock.io import read_lock, render_pylock_for
+    from wasmtool.project.model import load_project
+
+    project = load_project(opts.project)
+    lock_data = read_lock(opts.project / "mochi.lock")
+    tname = target or project.manifest.python.target
+    text = render_pylock_for(lock_data, tname)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        atomic_write_text(output, text)
+
+
+@cli.group()
+def cache() -> None:
+    """Inspect or clean the artefact cache."""
+
+
+def _cache(opts: Options) -> Any:
+    from wasmtool.cache import ArtifactCache, default_cache_dir
+
+    return ArtifactCache(opts.cache_dir or default_cache_dir())
+
+
+@cache.command("info")
+@click.option("--json", "as_json", is_flag=True)
+@pass_options
+def cache_info(opts: Options, as_json: bool) -> None:
+    """Where the cache is and what it holds."""
+    info = _cache(opts).info()
+    data = {"root": str(info.root), "artefacts": info.artefacts, "bytes": info.bytes, "tmp_files": info.tmp_files}
+    if as_json:
+        click.echo(json.dumps(data, sort_keys=True))
+    else:
+        click.echo(f"{data['root']}: {data['artefacts']} artefact(s), {data['bytes']} bytes")
+
+
+@cache.command("clean")
+@pass_options
+def cache_clean(opts: Options) -> None:
+    """Remove every cached artefact."""
+    removed = _cache(opts).clean()
+    _echo_err(f"removed {removed} file(s)")
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "wasmtool") -> int:
+    """Run the CLI; returns the exit code (never raises for expected failures)."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name=prog, standalone_mode=False)
+    except WasmtoolError as exc:
+        _echo_err(f"error: {exc}")
+        return exc.exit_code
+    except click.exceptions.Abort:
+        _echo_err("aborted")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code if exc.exit_code else EXIT_USAGE
+    except KeyboardInterrupt:
+        _echo_err("interrupted")
+        return 130
+    return 0
+
+
+def entry() -> None:
+    sys.exit(main())

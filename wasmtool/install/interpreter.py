@@ -1,0 +1,67 @@
+"""Find a CPython interpreter of a given ``X.Y`` version on this machine.
+
+uv cannot see pyenv's versions through its shims (a shim for an inactive version exits
+127), and downloads are off, so the search is: ``$WASMTOOL_PYTHON_X_Y``, the running
+interpreter, ``uv python find``, pyenv's version folders, then ``pythonX.Y`` on PATH.
+Every candidate is asked for its version before it is used.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from wasmtool.errors import InterpreterNotFoundError
+
+
+def _version_of(python: str) -> str | None:
+    try:
+        out = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                             capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def candidates(version: str) -> list[str]:
+    env_key = "WASMTOOL_PYTHON_" + version.replace(".", "_")
+    found: list[str] = []
+    if os.environ.get(env_key):
+        found.append(os.environ[env_key])
+    if "%d.%d" % sys.version_info[:2] == version and sys.implementation.name == "cpython":
+        found.append(sys.executable)
+    try:
+        from wasmtool.resolve.uv import find_uv, uv_environment
+
+        out = subprocess.run([find_uv(), "python", "find", "--no-config", version], capture_output=True,
+                             text=True, timeout=30, env=uv_environment(), stdin=subprocess.DEVNULL)
+        if out.returncode == 0 and out.stdout.strip():
+            found.append(out.stdout.strip())
+    except (OSError, subprocess.TimeoutExpired, Exception):  # noqa: BLE001 - uv is one option among several
+        pass
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    versions = pyenv_root / "versions"
+    if versions.is_dir():
+        for d in sorted(versions.iterdir(), reverse=True):
+            if d.name == version or d.name.startswith(version + "."):
+                exe = d / "bin" / f"python{version}"
+                if exe.exists():
+                    found.append(str(exe))
+    on_path = shutil.which(f"python{version}")
+    if on_path:
+        found.append(on_path)
+    return found
+
+
+def find_interpreter(version: str) -> str:
+    for cand in candidates(version):
+        if _version_of(cand) == version:
+            return cand
+    raise InterpreterNotFoundError(
+        f"no CPython {version} interpreter found on this machine",
+        field="python.python-version",
+        hint=f"install CPython {version} or set WASMTOOL_PYTHON_{version.replace('.', '_')} to its path",
+    )

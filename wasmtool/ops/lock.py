@@ -1,0 +1,99 @@
+"""``wasmtool lock`` and ``wasmtool lock --check``.
+
+Everything is computed in memory first (resolution, downloads into the verified cache,
+entries); only then are mochi.lock and the pylock files rendered and written, each
+atomically. A failure at any step leaves both files exactly as they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from wasmtool.errors import UsageError
+from wasmtool.lock.check import diff_locks
+from wasmtool.lock.errors import LockDriftError, LockMissingError
+from wasmtool.lock.io import read_lock, render_lock, render_pylock_for, write_text_files
+from wasmtool.lock.model import LockedPackage, MochiLock, TargetInputs
+from wasmtool.lock.pylock import pylock_filename
+from wasmtool.ops.context import Context
+from wasmtool.targets.profile import TargetProfile, load_profile
+
+
+@dataclass(frozen=True)
+class LockOutcome:
+    lock: MochiLock
+    written: tuple[Path, ...]
+    changed: bool
+
+
+def requested_targets(ctx: Context, targets: Sequence[str]) -> list[TargetProfile]:
+    names = list(targets) or list(ctx.project.manifest.python.targets) or [ctx.project.manifest.python.target]
+    seen: dict[str, TargetProfile] = {}
+    for n in names:
+        prof = load_profile(n)
+        seen[prof.name] = prof
+    return [seen[k] for k in sorted(seen)]
+
+
+def lock_target(ctx: Context, profile: TargetProfile, existing: MochiLock | None) -> tuple[TargetInputs, list[LockedPackage]]:
+    if profile.resolver == "uv":
+        from wasmtool.ops.native import lock_native
+
+        prefs = None
+        if existing is not None and existing.for_target(profile.name):
+            prefs = render_pylock_for(existing, profile.name)
+        return lock_native(ctx, profile, preferences=prefs)
+    from wasmtool.ops.wasm import lock_wasm
+
+    return lock_wasm(ctx, profile, existing)
+
+
+def compute_lock(ctx: Context, targets: Sequence[str]) -> tuple[MochiLock, MochiLock | None, list[TargetProfile]]:
+    try:
+        existing: MochiLock | None = read_lock(ctx.lock_path)
+    except LockMissingError:
+        existing = None
+    profiles = requested_targets(ctx, targets)
+    new = existing or MochiLock()
+    new = MochiLock(packages=new.packages, inputs=new.inputs,
+                    requires_python=ctx.project.manifest.python.requires_python)
+    for profile in profiles:
+        inputs, packages = lock_target(ctx, profile, existing)
+        new = new.replace_target(profile.name, inputs, packages)
+    return new, existing, profiles
+
+
+def output_files(ctx: Context, lock: MochiLock) -> dict[Path, str]:
+    primary = _primary_target(ctx, lock)
+    files = {ctx.lock_path: render_lock(lock)}
+    for target in lock.targets:
+        files[ctx.root / pylock_filename(target, primary)] = render_pylock_for(lock, target)
+    return files
+
+
+def _primary_target(ctx: Context, lock: MochiLock) -> str:
+    configured = ctx.project.manifest.python.target
+    return configured if configured in lock.targets else (lock.targets[0] if lock.targets else configured)
+
+
+def run_lock(ctx: Context, targets: Sequence[str] = ()) -> LockOutcome:
+    new, existing, _ = compute_lock(ctx, targets)
+    files = output_files(ctx, new)
+    changed = any(not p.exists() or p.read_text(encoding="utf-8") != text for p, text in files.items())
+    if changed:
+        write_text_files(files)
+    del existing
+    return LockOutcome(new, tuple(sorted(files)), changed)
+
+
+def run_check(ctx: Context, targets: Sequence[str] = ()) -> MochiLock:
+    existing = read_lock(ctx.lock_path)
+    if not targets and not existing.targets:
+        raise UsageError("the lock holds no target", file=str(ctx.lock_path))
+    new, _, profiles = compute_lock(ctx, list(targets) or [t for t in existing.targets])
+    lines = diff_locks(existing, new, [p.name for p in profiles])
+    if lines:
+        raise LockDriftError(lines, file=str(ctx.lock_path))
+    return existing

@@ -1,0 +1,153 @@
+"""The bridge to the real ``uv`` binary (the PyPI ``uv`` package, pinned in pyproject).
+
+Modelled on pypa/build's uv backend: find the binary with ``uv.find_uv_bin()``, then
+``$UV``, then PATH; always pass ``--python-version``/``--python-platform`` from the target
+profile (the host is never the target); build argv in a pure function; run every call
+through one runner with a scrubbed environment (no ``PYTHONPATH``, no interpreter
+downloads, no user/project uv config) and a timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wasmtool.resolve.errors import UvFailedError, UvNotFoundError, UvTimeoutError
+
+DEFAULT_TIMEOUT = 300.0
+
+
+def find_uv() -> str:
+    try:
+        import uv
+
+        path = uv.find_uv_bin()
+        if path and os.path.exists(path):
+            return str(path)
+    except (ImportError, FileNotFoundError):
+        pass
+    env = os.environ.get("UV")
+    if env and os.path.exists(env):
+        return env
+    found = shutil.which("uv")
+    if found:
+        return found
+    raise UvNotFoundError("the uv binary was not found", hint="install wasmtool with its dependencies (uv)")
+
+
+@dataclass(frozen=True)
+class CompileRequest:
+    requirements: tuple[str, ...]
+    python_version: str
+    python_platform: str
+    index_url: str
+    extra_index_urls: tuple[str, ...] = ()
+    only_binary: bool = True
+    offline: bool = False
+    cache_dir: str | None = None
+    constraints: tuple[str, ...] = ()
+    extra_args: tuple[str, ...] = field(default=())
+
+
+def compile_argv(uv: str, req: CompileRequest, *, req_file: str, out_file: str, constraints_file: str | None) -> list[str]:
+    """The argv of ``uv pip compile`` for a request (pure)."""
+    argv = [uv, "pip", "compile", req_file, "--quiet", "--no-header", "--no-config",
+            "--python-version", req.python_version, "--python-platform", req.python_platform,
+            "--default-index", req.index_url, "--format", "pylock.toml", "-o", out_file]
+    for extra in req.extra_index_urls:
+        argv += ["--index", extra]
+    if req.only_binary:
+        argv += ["--only-binary", ":all:"]
+    if req.offline:
+        argv.append("--offline")
+    if req.cache_dir:
+        argv += ["--cache-dir", req.cache_dir]
+    if constraints_file:
+        argv += ["--constraints", constraints_file]
+    argv += list(req.extra_args)
+    return argv
+
+
+def uv_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ if base is None else base)
+    env.pop("PYTHONPATH", None)
+    env.pop("VIRTUAL_ENV", None)
+    for key in list(env):
+        # the index comes from our configuration, never from stray uv settings
+        if key.startswith("UV_") and key not in ("UV_CACHE_DIR", "UV_HTTP_TIMEOUT"):
+            env.pop(key)
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    env.setdefault("UV_HTTP_RETRIES", "2")
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def run_uv(argv: list[str], *, timeout: float = DEFAULT_TIMEOUT, what: str,
+           cwd: str | None = None) -> subprocess.CompletedProcess[str]:
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                              env=uv_environment(), cwd=cwd, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as exc:
+        raise UvTimeoutError(f"uv did not finish {what} within {timeout:.0f} s") from exc
+    except OSError as exc:
+        raise UvNotFoundError(f"cannot run uv: {exc}") from exc
+    if proc.returncode != 0:
+        raise UvFailedError(f"uv failed while {what} (exit {proc.returncode})", stderr=proc.stderr, argv=argv)
+    return proc
+
+
+def pip_compile(req: CompileRequest, *, preferences: str | None = None,
+                timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
+    """Run ``uv pip compile`` and return the pylock document it wrote.
+
+    ``preferences`` is an existing pylock text (ours): uv reads the output file it is
+    asked to write as version preferences, so re-locking keeps pins that still fit.
+    """
+    uv = find_uv()
+    with tempfile.TemporaryDirectory(prefix="wasmtool-uv-") as tmp:
+        req_file = Path(tmp) / "requirements.in"
+        req_file.write_text("".join(f"{r}\n" for r in req.requirements), encoding="utf-8")
+        out_file = Path(tmp) / "pylock.toml"
+        if preferences:
+            out_file.write_text(preferences, encoding="utf-8")
+        constraints_file = None
+        if req.constraints:
+            cpath = Path(tmp) / "constraints.txt"
+            cpath.write_text("".join(f"{c}\n" for c in req.constraints), encoding="utf-8")
+            constraints_file = str(cpath)
+        argv = compile_argv(uv, req, req_file=str(req_file), out_file=str(out_file),
+                            constraints_file=constraints_file)
+        run_uv(argv, timeout=timeout, what=f"resolving for {req.python_platform} / Python {req.python_version}",
+               cwd=tmp)
+        return tomllib.loads(out_file.read_text(encoding="utf-8"))
+
+
+def create_venv(path: Path, *, python: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+    run_uv([find_uv(), "venv", "--quiet", "--no-config", "--python", python, str(path)],
+           timeout=timeout, what=f"creating the environment {path}")
+
+
+def install_wheels(venv: Path, wheels: Sequence[Path], *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Install exactly these (already verified) wheel files, nothing resolved, nothing fetched."""
+    python = venv / "bin" / "python"
+    argv = [find_uv(), "pip", "install", "--quiet", "--no-config", "--python", str(python),
+            "--no-deps", "--no-index", "--offline", "--reinstall", *map(str, wheels)]
+    run_uv(argv, timeout=timeout, what=f"installing {len(wheels)} wheel(s) into {venv}")
+
+
+def sync_wheels(venv: Path, wheels: Sequence[Path], *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Make the environment hold exactly these wheels (removes what the lock dropped)."""
+    with tempfile.TemporaryDirectory(prefix="wasmtool-uv-") as tmp:
+        reqs = Path(tmp) / "requirements.txt"
+        reqs.write_text("".join(f"{w}\n" for w in wheels), encoding="utf-8")
+        python = venv / "bin" / "python"
+        argv = [find_uv(), "pip", "sync", "--quiet", "--no-config", "--python", str(python),
+                "--no-index", "--offline", str(reqs)]
+        run_uv(argv, timeout=timeout, what=f"syncing {venv}")

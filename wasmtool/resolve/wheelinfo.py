@@ -1,0 +1,79 @@
+"""What a wheel file says about itself: metadata, import names, tags (IO at the edge:
+``read_wheel_info`` opens the zip; the rest is pure)."""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.metadata import Metadata
+from packaging.utils import parse_wheel_filename
+
+from wasmtool.resolve.errors import WheelMetadataError
+
+
+@dataclass(frozen=True)
+class WheelInfo:
+    metadata: Metadata
+    import_names: tuple[str, ...]
+    has_extension: bool
+    has_py_typed: tuple[str, ...]          # import packages with a py.typed marker
+    files: tuple[str, ...]
+
+
+def import_names_from(files: list[str], top_level: str | None) -> tuple[str, ...]:
+    """Import packages a wheel provides: ``top_level.txt`` when present, else the RECORD's
+    top-level directories with an ``__init__.py`` and top-level modules (``.py``/``.so``)."""
+    names: set[str] = set()
+    if top_level is not None:
+        names = {ln.strip().split("/")[0] for ln in top_level.splitlines() if ln.strip()}
+    else:
+        for f in files:
+            head = f.split("/", 1)[0]
+            if head.endswith((".dist-info", ".data")):
+                continue
+            if "/" in f:
+                names.add(head)
+            elif f.endswith(".py"):
+                names.add(f[:-3])
+            elif f.endswith((".so", ".pyd")):
+                names.add(f.split(".", 1)[0])
+    # Private helpers (``_cffi_backend``) are not names users bind, unless the
+    # distribution provides nothing else.
+    public = sorted(n for n in names if n and not n.startswith("_"))
+    return tuple(public) if public else tuple(sorted(n for n in names if n))
+
+
+def read_wheel_info(path: Path) -> WheelInfo:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            files = zf.namelist()
+            dist_info = sorted({f.split("/", 1)[0] for f in files
+                                if f.split("/", 1)[0].endswith(".dist-info") and f.count("/") == 1})
+            if not dist_info:
+                raise WheelMetadataError("no .dist-info folder", file=str(path))
+            info_dir = dist_info[0]
+            raw = zf.read(f"{info_dir}/METADATA")
+            top = f"{info_dir}/top_level.txt"
+            top_level = zf.read(top).decode("utf-8") if top in files else None
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise WheelMetadataError(f"cannot read wheel: {exc}", file=str(path)) from exc
+    try:
+        metadata = Metadata.from_email(raw, validate=False)
+    except Exception as exc:  # packaging raises an ExceptionGroup of InvalidMetadata
+        raise WheelMetadataError(f"invalid METADATA: {exc}", file=str(path)) from exc
+    names = import_names_from(files, top_level)
+    has_ext = any(f.endswith((".so", ".pyd", ".dylib")) for f in files)
+    typed = tuple(sorted({f.split("/", 1)[0] for f in files if f.endswith("/py.typed") and f.count("/") == 1}))
+    return WheelInfo(metadata, names, has_ext, typed, tuple(files))
+
+
+def platform_tag(filename: str) -> str:
+    """Canonical ``interp-abi-platform`` triple of a wheel filename (first of each set)."""
+    _, _, _, tags = parse_wheel_filename(filename)
+    parts = filename[:-4].split("-")
+    if len(parts) >= 5:
+        return "-".join(parts[-3:])
+    tag = sorted(tags, key=str)[0]
+    return str(tag)
