@@ -215,7 +215,7 @@ def _parse_package(raw: Any, path: str, problems: list[str]) -> LockedPackage | 
     values: dict[str, Any] = {}
     start = len(problems)
     for key, value in raw.items():
-        canonical = _KEY_ALIASES.get(key, key)
+        canonical = _KEY_ALIASES.get(str(key), str(key))
         fname = _KEY_TO_FIELD.get(canonical)
         if fname is None:
             problems.append(f"{path}.{key}: unknown key")

@@ -1,0 +1,89 @@
+"""Shared fixtures: the hermetic index on 127.0.0.1, sample projects, CLI runners."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.index_server import IndexServer, ServedFile, load_files
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+SHARED = ROOT.parent / "shared"
+ARTEFACTS = ROOT / "tests" / "data" / "artefacts"
+
+# Tests that need real wheels (Pyodide bundles, WASI components) read them from here:
+# the pinned artefacts scripts/fetch_artefacts.py downloads and verifies.
+os.environ.setdefault("WASMTOOL_TEST_WHEELS", str(ARTEFACTS))
+
+
+@pytest.fixture(scope="session")
+def served_files() -> dict[str, list[ServedFile]]:
+    try:
+        return load_files()
+    except FileNotFoundError as exc:
+        pytest.fail(f"{exc} (scripts/setup.sh fetches them)")
+
+
+@pytest.fixture
+def index_server(served_files: dict[str, list[ServedFile]]) -> Iterator[IndexServer]:
+    with IndexServer(served_files) as server:
+        yield server
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path) -> Path:
+    return tmp_path / "cache"
+
+
+def write_project(root: Path, deps: dict[str, str], *, python_version: str = "3.12",
+                  sources: dict[str, str] | None = None, extra_python: str = "") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    lines = ['name = "sample"', "", "[python]", 'requires-python = ">=3.12"',
+             f'python-version = "{python_version}"']
+    if extra_python:
+        lines.append(extra_python)
+    lines += ["", "# pinned by the tests", "[python-dependencies]"]
+    lines += [f'{k} = "{v}"' for k, v in deps.items()]
+    (root / "mochi.toml").write_text("\n".join(lines) + "\n")
+    for name, text in (sources or {}).items():
+        (root / name).write_text(text)
+    return root
+
+
+EXAMPLE_DEPS = {"pydantic": "^2.9", "attrs": ">=23", "tomli": "^2"}
+
+
+@pytest.fixture
+def example_project(tmp_path: Path) -> Path:
+    return write_project(tmp_path / "proj", EXAMPLE_DEPS,
+                         sources={"main.mochi": 'import python "tomli@^2" as tomli\n'})
+
+
+def cli_env(cache: Path, index_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WASMTOOL_", "PIP_INDEX", "PIP_EXTRA"))}
+    env["WASMTOOL_CACHE_DIR"] = str(cache)
+    env["WASMTOOL_INDEX_URL"] = index_url
+    return env
+
+
+def run_cli(args: list[str], *, cache: Path, index_url: str, check: bool = False,
+            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the real console script in a subprocess (the way users run it)."""
+    proc = subprocess.run([str(VENV_BIN / "wasmtool"), *args], capture_output=True, text=True,
+                          env=cli_env(cache, index_url), timeout=timeout, stdin=subprocess.DEVNULL)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"wasmtool {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+    return proc
+
+
+def tree_snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under root with its bytes (for before/after comparisons)."""
+    if not root.exists():
+        return {}
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}

@@ -1,0 +1,135 @@
+"""Errors of the artefact cache (WT302-WT349).
+
+``WT301`` :class:`~wasmtool.errors.HashMismatchError` (bytes that do not hash to what they
+should) lives in :mod:`wasmtool.errors`; everything else the cache raises is defined here::
+
+    CacheError                       WT300  (wasmtool.errors)
+    ├── HashMismatchError            WT301  (wasmtool.errors) downloaded or cached bytes hash wrong
+    │   └── CachedSizeMismatchError  WT303  a cached file has the wrong length (truncated, grown)
+    └── ArtifactError                WT302  base of the errors below: names package, filename, path
+        ├── DownloadError            WT304  the source could not be opened or read (HTTP, OS)
+        ├── CacheRefError            WT305  a ``by-sha256/<sha256>.json`` ref is unreadable or inconsistent
+        ├── CachedArtifactMissingError WT306  a ref points at a file that is not there
+        ├── CacheLockTimeoutError    WT307  a cache lock was not acquired in time
+        ├── InvalidDigestError       WT308  a digest is not 64 hex characters   (also ValueError)
+        ├── InvalidFilenameError     WT309  a filename is not a plain file name (also ValueError)
+        ├── CacheIOError             WT310  reading or writing the cache itself failed (disk full, ...)
+        └── OrphanArtifactError      WT311  a cached file no ref points at (reported by verify_all)
+
+Every concrete error carries ``package``, ``filename`` and ``path`` (the file at fault:
+a cache path, a source path or a URL) so a message alone says what to look at.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from wasmtool.errors import CacheError, HashMismatchError
+
+__all__ = [
+    "ArtifactError",
+    "CacheIOError",
+    "CacheLockTimeoutError",
+    "CacheRefError",
+    "CachedArtifactMissingError",
+    "CachedSizeMismatchError",
+    "DownloadError",
+    "InvalidDigestError",
+    "InvalidFilenameError",
+    "OrphanArtifactError",
+]
+
+#: The hint every "cached bytes are wrong" error carries.
+CORRUPT_HINT = "the cached file is corrupt; fetch it again or run `wasmtool cache clean`"
+
+
+class ArtifactError(CacheError):
+    """A cache error about one artefact: names its package, filename and path."""
+
+    code = "WT302"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        package: str,
+        filename: str,
+        path: Path | str,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(f"{filename}: {message}", package=package or None, file=str(path), hint=hint)
+        self.filename = filename
+        self.path = str(path)
+
+
+class CachedSizeMismatchError(HashMismatchError):
+    """A cached file does not have the size its ref records (truncated or appended to).
+
+    A subclass of :class:`HashMismatchError` so one ``except`` catches every kind of
+    corrupted artefact; ``algorithm`` is ``"size"`` and expected/actual are byte counts.
+    """
+
+    code = "WT303"
+
+    def __init__(self, *, package: str, filename: str, expected: int, actual: int, path: Path | str) -> None:
+        super().__init__(
+            package=package,
+            filename=filename,
+            algorithm="size",
+            expected=str(expected),
+            actual=str(actual),
+            file=str(path),
+        )
+        self.hint = CORRUPT_HINT
+        self.path = str(path)
+
+
+class DownloadError(ArtifactError):
+    """The artefact's source (HTTP response, local file, opener) failed before all bytes arrived."""
+
+    code = "WT304"
+
+
+class CacheRefError(ArtifactError):
+    """A ``by-sha256/<sha256>.json`` ref is not valid JSON or disagrees with its own name."""
+
+    code = "WT305"
+
+
+class CachedArtifactMissingError(ArtifactError):
+    """A ref points at ``wheels/<blake3>/<filename>`` but no such file exists."""
+
+    code = "WT306"
+
+
+class CacheLockTimeoutError(ArtifactError):
+    """A cache lock (per artefact, or the global one ``clean`` takes) was not acquired in time."""
+
+    code = "WT307"
+
+
+class InvalidDigestError(ArtifactError, ValueError):
+    """A SHA-256 or BLAKE3 digest given to the cache is not 64 hexadecimal characters."""
+
+    code = "WT308"
+
+
+class InvalidFilenameError(ArtifactError, ValueError):
+    """An artefact filename is empty, has a path separator, or is ``.``/``..``."""
+
+    code = "WT309"
+
+
+class CacheIOError(ArtifactError):
+    """The operating system refused a read or write inside the cache (permissions, disk full)."""
+
+    code = "WT310"
+
+
+class OrphanArtifactError(ArtifactError):
+    """A file under ``wheels/`` that no ref points at (e.g. a crash between the two renames).
+
+    Harmless (never served) and removed by ``clean``; ``verify_all`` reports it.
+    """
+
+    code = "WT311"

@@ -1,0 +1,698 @@
+"""The closed type table (typemap.md §1-§3): one annotation -> a TypeRef or one SkipReport.
+
+Pure functions. :func:`lower_annotation` takes annotation text (or a parsed
+:mod:`~wasmtool.typemap.annotation` node) and a :class:`LowerContext`, and returns either
+a :class:`~wasmtool.typemap.surface.TypeRef` or exactly one
+:class:`~wasmtool.skips.SkipReport` (path = ``ctx.path``, detail = the annotation text,
+hint = what failed). Names that are not table constructs are looked up through
+``ctx.resolver`` (package classes, aliases, TypeVars); unresolved names are
+``SkipForwardRef``. Nothing ever degrades silently to ``any``.
+
+Precedence, when several rules apply to one annotation:
+``complex`` anywhere -> ``SkipNoComplexType``; then the first failing sub-expression
+in source order, except that a union with an ``Any`` branch is ``SkipOpenUnion``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal, Protocol
+
+from wasmtool.skips import SkipReason, SkipReport
+from wasmtool.typemap.annotation import (
+    Const,
+    Ellipsis_,
+    ListExpr,
+    Name,
+    Node,
+    Starred,
+    Str,
+    Subscript,
+    TupleExpr,
+    Union,
+    Unsupported,
+    names_in,
+    normalise,
+    parse_annotation,
+    render,
+)
+from wasmtool.typemap.errors import TypemapSettingError
+from wasmtool.typemap.surface import TypeRef
+
+__all__ = [
+    "PARTIAL_TIERS",
+    "UNIT",
+    "LowerContext",
+    "LoweredReturn",
+    "NullResolver",
+    "Resolved",
+    "ResolvedAlias",
+    "ResolvedSkip",
+    "ResolvedTypeVar",
+    "Resolver",
+    "callable_targets_ok",
+    "field_qualifiers",
+    "lower_annotation",
+    "lower_return",
+    "option_of",
+    "parse_monomorphise",
+    "type_fragment",
+]
+
+#: Stub tiers (formats.md §2 ``stub-provenance``) on which ``allow_partial`` may map ``Any``.
+PARTIAL_TIERS = frozenset({"py.typed-partial", "stubgen"})
+
+#: The "no value" type: returned by ``Callable[..., None]`` callables (``fun(A)``) and used
+#: nowhere else. Rendered as an omitted ``: R`` (Mochi) / no result (WIT).
+UNIT = TypeRef("tuple")
+
+#: Targets on which Python callables cannot cross the boundary (typemap.md §3, test 64).
+NO_CALLABLE_TARGETS = frozenset({"wasi-p2", "subprocess"})
+
+_SCALARS: dict[str, Literal["int", "float", "bool", "str", "bytes"]] = {
+    "int": "int", "float": "float", "bool": "bool", "str": "str", "Text": "str",
+    "bytes": "bytes", "bytearray": "bytes",
+}
+_LIST_LIKE = frozenset({"list", "List", "Sequence", "MutableSequence"})
+_SET_LIKE = frozenset({"set", "Set", "frozenset", "FrozenSet", "AbstractSet"})
+_MAP_LIKE = frozenset({"dict", "Dict", "Mapping", "MutableMapping"})
+_ITER_LIKE = frozenset({"Iterator", "Iterable"})
+_ASYNC_ITER_LIKE = frozenset({"AsyncIterator", "AsyncIterable"})
+_UNWRAP = frozenset({"Final", "ClassVar", "Annotated", "Required", "NotRequired", "ReadOnly"})
+_AWAITABLE = frozenset({"Awaitable", "Coroutine"})
+_NONE_NAMES = frozenset({"None", "NoneType"})
+_NEVER = frozenset({"Never", "NoReturn"})
+_PARAMSPEC_FORMS = frozenset({"Concatenate", "ParamSpec", "ParamSpecArgs", "ParamSpecKwargs"})
+_TYPEVARTUPLE_FORMS = frozenset({"Unpack", "TypeVarTuple"})
+_TYPING_TYPEVARS = frozenset({"AnyStr"})
+#: Known typing/builtin names that are not in the table: SkipUnsupportedTypingConstruct
+#: (anything else unknown is SkipForwardRef).
+_KNOWN_UNSUPPORTED = frozenset({
+    "AsyncContextManager", "AsyncGenerator", "BinaryIO", "ByteString", "Buffer", "ChainMap",
+    "Collection", "Container", "ContextManager", "Counter", "DefaultDict", "Deque", "ForwardRef",
+    "Generic", "Hashable", "IO", "ItemsView", "KeysView", "LiteralString", "MappingView", "Match",
+    "MutableSet", "NamedTuple", "NewType", "OrderedDict", "Pattern", "Protocol", "Reversible",
+    "Sized", "SupportsAbs", "SupportsBytes", "SupportsComplex", "SupportsFloat", "SupportsIndex",
+    "SupportsInt", "SupportsRound", "TextIO", "TypeAlias", "TypeAliasType", "TypeGuard", "TypeIs",
+    "TypeVar", "TypedDict", "ValuesView", "TypeForm", "NoDefault", "Sentinel", "CapsuleType",
+    "memoryview", "slice", "range", "property", "staticmethod", "classmethod", "super",
+    "ellipsis", "EllipsisType", "NotImplementedType", "function", "cast", "reveal_type",
+    "deque", "defaultdict", "Type", "type",
+})
+
+
+# ---------------------------------------------------------------------------------------------
+# resolution interface
+
+
+@dataclass(frozen=True)
+class ResolvedAlias:
+    """A type alias to expand: its value text, the module whose names it uses, and its
+    type parameters (PEP 695, else the free TypeVars in order). ``key`` identifies it for
+    cycle detection."""
+
+    module: str
+    value: str
+    params: tuple[str, ...] = ()
+    key: str = ""
+    explicit_params: bool = False
+
+
+@dataclass(frozen=True)
+class ResolvedTypeVar:
+    name: str
+    kind: Literal["TypeVar", "ParamSpec", "TypeVarTuple"] = "TypeVar"
+
+
+@dataclass(frozen=True)
+class ResolvedSkip:
+    reason: SkipReason
+    why: str
+
+
+Resolved = TypeRef | ResolvedAlias | ResolvedTypeVar | ResolvedSkip
+
+
+class Resolver(Protocol):
+    """Looks up non-table names in a module's scope (package classes, aliases, TypeVars)."""
+
+    def resolve(self, module: str, parts: tuple[str, ...]) -> Resolved | None:
+        """``parts`` is the dotted name as written (after typing aliases are stripped)."""
+        ...
+
+    def typing_aliases(self, module: str) -> Mapping[str, str]:
+        """Local names in ``module`` that alias typing-like modules or their members."""
+        ...
+
+
+class NullResolver:
+    """Resolves nothing: for lowering annotations outside any package."""
+
+    def resolve(self, module: str, parts: tuple[str, ...]) -> Resolved | None:
+        return None
+
+    def typing_aliases(self, module: str) -> Mapping[str, str]:
+        return {}
+
+
+@dataclass(frozen=True)
+class LowerContext:
+    """Everything lowering one annotation depends on (no globals, no host state).
+
+    ``path`` names the item in skip reports. ``position`` is where the annotation sits
+    (``object`` is accepted as ``any`` only for Protocol method parameters).
+    ``monomorphise`` maps a TypeVar name (or ``<item path>.<TypeVar>``) to the annotation
+    text it is instantiated with.
+    """
+
+    path: str = ""
+    module: str = ""
+    resolver: Resolver = field(default_factory=NullResolver)
+    tier: str = "py.typed"
+    allow_partial: bool = False
+    target: str = "native"
+    self_type: TypeRef | None = None
+    in_protocol: bool = False
+    position: Literal["param", "return", "field", "other"] = "other"
+    type_params: tuple[tuple[str, str], ...] = ()  # PEP 695 (name, kind) in scope
+    monomorphise: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class LoweredReturn:
+    """A lowered return annotation: ``type`` is None for "no value" (``None``, ``NoReturn``,
+    ``Never``, ``tuple[()]``); ``awaitable`` when it was ``Awaitable[T]``/``Coroutine[.., T]``."""
+
+    type: TypeRef | None
+    awaitable: bool = False
+
+
+class _Skip(Exception):
+    def __init__(self, reason: SkipReason, why: str) -> None:
+        super().__init__(why)
+        self.reason = reason
+        self.why = why
+
+
+@dataclass
+class _State:
+    subst: dict[str, TypeRef] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    typevars: tuple[str, ...] = ()
+    depth: int = 0
+
+
+_MAX_DEPTH = 64
+
+
+# ---------------------------------------------------------------------------------------------
+# public functions
+
+
+def lower_annotation(ann: str | Node, ctx: LowerContext | None = None) -> TypeRef | SkipReport:
+    """Lower one annotation through the table (typemap.md §1-§3)."""
+    ctx = ctx or LowerContext()
+    text = ann if isinstance(ann, str) else render(ann)
+    try:
+        node = _prepare(ann, ctx)
+        _check_complex(node, ctx)
+        return _lower(node, ctx, _State())
+    except _Skip as skip:
+        return SkipReport(ctx.path, skip.reason, text, skip.why)
+    except RecursionError:
+        return SkipReport(ctx.path, SkipReason.SkipUnsupportedTypingConstruct, text, "nested too deeply")
+
+
+def lower_return(ann: str | None, ctx: LowerContext | None = None) -> LoweredReturn | SkipReport:
+    """Lower a return annotation: ``None``/``NoReturn``/``Never``/``tuple[()]`` mean "no value";
+    a top-level ``Awaitable[T]``/``Coroutine[Y, S, T]`` is unwrapped to ``T``."""
+    ctx = replace(ctx or LowerContext(), position="return")
+    if ann is None:
+        return SkipReport(ctx.path, SkipReason.SkipUnsupportedTypingConstruct, "",
+                          "missing return annotation")
+    try:
+        node = _prepare(ann, ctx)
+        _check_complex(node, ctx)
+        awaitable = False
+        node = _strip_str(node, ctx)
+        head = _head(node)
+        if head in _AWAITABLE and isinstance(node, Subscript):
+            awaitable = True
+            node = _strip_str(node.args[-1], ctx)
+        if _is_no_value(node):
+            return LoweredReturn(None, awaitable)
+        return LoweredReturn(_lower(node, ctx, _State()), awaitable)
+    except _Skip as skip:
+        return SkipReport(ctx.path, skip.reason, ann, skip.why)
+    except RecursionError:
+        return SkipReport(ctx.path, SkipReason.SkipUnsupportedTypingConstruct, ann, "nested too deeply")
+
+
+def field_qualifiers(ann: str, ctx: LowerContext | None = None) -> frozenset[str]:
+    """Top-level qualifiers wrapping ``ann`` (``NotRequired``, ``Required``, ``ReadOnly``,
+    ``ClassVar``, ``Final``, ``Annotated``), e.g. ``ClassVar[Final[int]]`` ->
+    ``{"ClassVar", "Final"}``. Used for TypedDict requiredness and dataclass fields."""
+    ctx = ctx or LowerContext()
+    found: set[str] = set()
+    try:
+        node = _strip_str(_prepare(ann, ctx), ctx)
+    except _Skip:
+        return frozenset()
+    for _ in range(_MAX_DEPTH):
+        head = _head(node)
+        if head in _UNWRAP:
+            found.add(head)
+            if not isinstance(node, Subscript) or not node.args:
+                break
+            try:
+                node = _strip_str(node.args[0], ctx)
+            except _Skip:
+                break
+        else:
+            break
+    return frozenset(found)
+
+
+def callable_targets_ok(target: str) -> bool:
+    """Whether Python callables can cross the boundary on ``target``."""
+    return target not in NO_CALLABLE_TARGETS
+
+
+def option_of(t: TypeRef) -> TypeRef:
+    """``T?`` with nesting collapsed (Mochi rejects ``T??``)."""
+    return t if t.kind == "option" else TypeRef("option", (t,))
+
+
+def type_fragment(t: TypeRef) -> str:
+    """Identifier fragment naming ``t`` in synthesised names (``Tup_int_string``)."""
+    if t.kind in ("record", "enum", "handle", "tuple") and t.name:
+        return t.name
+    simple = {"int": "int", "float": "float", "bool": "bool", "str": "string", "bytes": "bytes",
+              "any": "any", "tuple": "unit"}
+    if t.kind in simple:
+        return simple[t.kind]
+    if t.kind == "option":
+        return "opt_" + type_fragment(t.args[0])
+    if t.kind == "callable":
+        return "fun_" + "_".join(type_fragment(a) for a in (*t.args[1:], t.args[0]))
+    return t.kind + "_" + "_".join(type_fragment(a) for a in t.args)
+
+
+def parse_monomorphise(
+    settings: Mapping[str, str] | Sequence[tuple[str, str] | str],
+) -> tuple[tuple[str, str], ...]:
+    """Normalise ``monomorphise`` settings: a mapping, ``(name, type)`` pairs or
+    ``"name=type"`` strings -> sorted ``(name, type)`` pairs."""
+    pairs: list[tuple[str, str]] = []
+    items: Sequence[tuple[str, str] | str]
+    items = list(settings.items()) if isinstance(settings, Mapping) else settings
+    for item in items:
+        if isinstance(item, str):
+            name, sep, value = item.partition("=")
+            if not sep:
+                raise TypemapSettingError(f"monomorphise entry {item!r} is not NAME=TYPE",
+                                          field="monomorphise")
+            pairs.append((name.strip(), value.strip()))
+        else:
+            if len(item) != 2 or not all(isinstance(x, str) for x in item):
+                raise TypemapSettingError(f"monomorphise entry {item!r} is not (name, type)",
+                                          field="monomorphise")
+            pairs.append((item[0].strip(), item[1].strip()))
+    for name, value in pairs:
+        if not name or not value:
+            raise TypemapSettingError(f"monomorphise entry {name}={value} is incomplete",
+                                      field="monomorphise")
+    return tuple(sorted(set(pairs)))
+
+
+# ---------------------------------------------------------------------------------------------
+# internals
+
+
+def _prepare(ann: str | Node, ctx: LowerContext) -> Node:
+    node = parse_annotation(ann) if isinstance(ann, str) else ann
+    return normalise(node, ctx.resolver.typing_aliases(ctx.module))
+
+
+def _head(node: Node) -> str:
+    if isinstance(node, Name) and len(node.parts) == 1:
+        return node.parts[0]
+    if isinstance(node, Subscript) and len(node.base.parts) == 1:
+        return node.base.parts[0]
+    return ""
+
+
+def _is_none(node: Node) -> bool:
+    return (isinstance(node, Const) and node.value is None) or (
+        isinstance(node, Name) and len(node.parts) == 1 and node.parts[0] in _NONE_NAMES)
+
+
+def _is_no_value(node: Node) -> bool:
+    if _is_none(node):
+        return True
+    if isinstance(node, Name) and len(node.parts) == 1 and node.parts[0] in _NEVER:
+        return True
+    return (isinstance(node, Subscript) and _head(node) in ("tuple", "Tuple")
+            and node.args == (TupleExpr(()),))
+
+
+def _strip_str(node: Node, ctx: LowerContext) -> Node:
+    """A string forward reference -> the annotation it contains."""
+    for _ in range(8):
+        if not isinstance(node, Str):
+            return node
+        inner = parse_annotation(node.value)
+        if isinstance(inner, Unsupported):
+            raise _Skip(SkipReason.SkipForwardRef, f"unparseable forward reference {node.value!r}")
+        node = normalise(inner, ctx.resolver.typing_aliases(ctx.module))
+    raise _Skip(SkipReason.SkipForwardRef, "nested string forward references")
+
+
+def _check_complex(node: Node, ctx: LowerContext) -> None:
+    stack: list[Node] = [node]
+    seen = 0
+    while stack and seen < 10_000:
+        seen += 1
+        cur = stack.pop()
+        if isinstance(cur, Str):
+            inner = parse_annotation(cur.value)
+            if not isinstance(inner, Unsupported):
+                stack.append(normalise(inner, ctx.resolver.typing_aliases(ctx.module)))
+            continue
+        for name in names_in(cur):
+            if name.parts == ("complex",):
+                raise _Skip(SkipReason.SkipNoComplexType, "`complex` has no Mochi type")
+        if isinstance(cur, Subscript):
+            if _head(cur) == "Literal":
+                continue
+            stack.extend(a for a in cur.args if isinstance(a, Str))
+        elif isinstance(cur, Union | ListExpr | TupleExpr):
+            stack.extend(a for a in cur.items if isinstance(a, Str | Subscript | Union | ListExpr))
+        elif isinstance(cur, Starred):
+            stack.append(cur.inner)
+
+
+def _unsupported(why: str) -> _Skip:
+    return _Skip(SkipReason.SkipUnsupportedTypingConstruct, why)
+
+
+def _lower(node: Node, ctx: LowerContext, st: _State) -> TypeRef:
+    if st.depth > _MAX_DEPTH:
+        raise _unsupported("annotation nested too deeply")
+    st = replace(st, depth=st.depth + 1)
+    if isinstance(node, Str):
+        return _lower(_strip_str(node, ctx), ctx, st)
+    if isinstance(node, Name):
+        return _lower_name(node, None, ctx, st)
+    if isinstance(node, Subscript):
+        return _lower_name(node.base, node.args, ctx, st)
+    if isinstance(node, Union):
+        return _lower_union(node.items, ctx, st)
+    if isinstance(node, Const):
+        if node.value is None:
+            raise _unsupported("`None` outside Optional")
+        raise _unsupported(f"value {node.value!r} in a type position")
+    if isinstance(node, Starred):
+        raise _Skip(SkipReason.SkipTypeVarTuple, f"unpacked `{render(node)}`")
+    if isinstance(node, Ellipsis_):
+        raise _unsupported("`...` outside tuple[T, ...] / Callable")
+    if isinstance(node, ListExpr | TupleExpr):
+        raise _unsupported(f"`{render(node)}` in a type position")
+    raise _unsupported(f"`{node.text}` is not a type expression")
+
+
+def _need_args(name: str, args: tuple[Node, ...] | None, count: int | None = None) -> tuple[Node, ...]:
+    if args is None:
+        raise _unsupported(f"bare `{name}` without type arguments")
+    if count is not None and len(args) != count:
+        raise _unsupported(f"`{name}` takes {count} type argument(s), got {len(args)}")
+    return args
+
+
+def _no_args(name: str, args: tuple[Node, ...] | None) -> None:
+    if args is not None:
+        raise _unsupported(f"`{name}` does not take type arguments")
+
+
+def _lower_name(name: Name, args: tuple[Node, ...] | None, ctx: LowerContext, st: _State) -> TypeRef:
+    parts = name.parts
+    if len(parts) == 1 and parts[0] in st.subst:
+        return st.subst[parts[0]]
+    if not name.typing_origin:
+        for tp_name, tp_kind in ctx.type_params:
+            if parts[0] == tp_name:
+                return _typevar(tp_name, tp_kind, ctx, st)
+        resolved = ctx.resolver.resolve(ctx.module, parts)
+        if resolved is not None:
+            return _from_resolved(resolved, name, args, ctx, st)
+    if len(parts) != 1:
+        raise _Skip(SkipReason.SkipForwardRef, f"unresolved name `{name.dotted}`")
+    head = parts[0]
+    if head in _SCALARS:
+        _no_args(head, args)
+        return TypeRef(_SCALARS[head])
+    if head == "complex":
+        raise _Skip(SkipReason.SkipNoComplexType, "`complex` has no Mochi type")
+    if head == "object":
+        if ctx.in_protocol and ctx.position == "param":
+            return TypeRef("any")
+        raise _unsupported("`object` outside a Protocol parameter")
+    if head == "Any":
+        if ctx.allow_partial and ctx.tier in PARTIAL_TIERS:
+            return TypeRef("any")
+        raise _unsupported("`Any` (maps to `any` only with allow-partial on a partial/stubgen tier)")
+    if head in _NONE_NAMES:
+        raise _unsupported("`None` outside Optional")
+    if head in _NEVER:
+        raise _unsupported(f"`{head}` outside a return annotation")
+    if head in _LIST_LIKE:
+        (item,) = _need_args(head, args, 1)
+        return TypeRef("list", (_lower(item, ctx, st),))
+    if head in _SET_LIKE:
+        (item,) = _need_args(head, args, 1)
+        return TypeRef("set", (_lower(item, ctx, st),))
+    if head in _ITER_LIKE or head in _ASYNC_ITER_LIKE:
+        (item,) = _need_args(head, args, 1)
+        return TypeRef("list", (_lower(item, ctx, st),))
+    if head == "Generator":
+        gen = _need_args(head, args)
+        if len(gen) not in (1, 3) or not all(_is_none(_strip_str(a, ctx)) for a in gen[1:]):
+            raise _unsupported("only Generator[T, None, None] is materialised")
+        return TypeRef("list", (_lower(gen[0], ctx, st),))
+    if head in _MAP_LIKE:
+        key, value = _need_args(head, args, 2)
+        k = _lower(key, ctx, st)
+        if k.kind not in ("str", "int"):
+            raise _unsupported(f"map key `{render(key)}` must be string or int")
+        return TypeRef("map", (k, _lower(value, ctx, st)))
+    if head in ("tuple", "Tuple"):
+        return _lower_tuple(_need_args(head, args), ctx, st)
+    if head == "Optional":
+        (item,) = _need_args(head, args, 1)
+        return _lower_union((item, Const(None)), ctx, st)
+    if head == "Union":
+        return _lower_union(_need_args(head, args), ctx, st)
+    if head == "Literal":
+        return _lower_literal(_need_args(head, args), ctx, st)
+    if head in _UNWRAP:
+        inner = _need_args(head, args)
+        if head != "Annotated" and len(inner) != 1:
+            raise _unsupported(f"`{head}` takes one type argument")
+        return _lower(inner[0], ctx, st)
+    if head == "Self":
+        _no_args(head, args)
+        if ctx.self_type is None:
+            raise _unsupported("`Self` outside a class")
+        return ctx.self_type
+    if head in ("Type", "type"):
+        raise _unsupported(f"`{head}[X]` (class objects cannot cross the boundary)")
+    if head == "Callable":
+        return _lower_callable(_need_args(head, args, 2), ctx, st)
+    if head in _AWAITABLE:
+        raise _unsupported(f"`{head}` outside a return annotation")
+    if head in _PARAMSPEC_FORMS:
+        raise _Skip(SkipReason.SkipParamSpec, f"`{head}`")
+    if head in _TYPEVARTUPLE_FORMS:
+        raise _Skip(SkipReason.SkipTypeVarTuple, f"`{head}`")
+    if head in _TYPING_TYPEVARS:
+        return _typevar(head, "TypeVar", ctx, st)
+    if head in _KNOWN_UNSUPPORTED or name.typing_origin:
+        raise _unsupported(f"`{head}` is not in the type table")
+    raise _Skip(SkipReason.SkipForwardRef, f"unresolved name `{head}`")
+
+
+def _from_resolved(resolved: Resolved, name: Name, args: tuple[Node, ...] | None,
+                   ctx: LowerContext, st: _State) -> TypeRef:
+    if isinstance(resolved, TypeRef):
+        return resolved  # a package class; type arguments of a generic class are erased
+    if isinstance(resolved, ResolvedSkip):
+        raise _Skip(resolved.reason, resolved.why)
+    if isinstance(resolved, ResolvedTypeVar):
+        return _typevar(resolved.name, resolved.kind, ctx, st)
+    return _expand_alias(resolved, name, args, ctx, st)
+
+
+def _expand_alias(alias: ResolvedAlias, name: Name, args: tuple[Node, ...] | None,
+                  ctx: LowerContext, st: _State) -> TypeRef:
+    key = alias.key or f"{alias.module}.{name.dotted}"
+    if key in st.aliases:
+        raise _unsupported(f"recursive type alias `{name.dotted}`")
+    alias_ctx = replace(ctx, module=alias.module, type_params=())
+    body = normalise(parse_annotation(alias.value), ctx.resolver.typing_aliases(alias.module))
+    params = alias.params
+    if not alias.explicit_params and not params:
+        params = _free_typevars(body, alias_ctx)
+    subst: dict[str, TypeRef] = {}
+    if args is not None and params:
+        if len(args) != len(params):
+            raise _unsupported(f"alias `{name.dotted}` takes {len(params)} type argument(s)")
+        for param, arg in zip(params, args, strict=True):
+            subst[param] = _lower(arg, ctx, st)
+    inner = _State(subst=subst, aliases=(*st.aliases, key), typevars=st.typevars, depth=st.depth)
+    return _lower(body, alias_ctx, inner)
+
+
+def _free_typevars(body: Node, ctx: LowerContext) -> tuple[str, ...]:
+    out: list[str] = []
+    for n in names_in(body):
+        if len(n.parts) == 1 and not n.typing_origin and n.parts[0] not in out:
+            r = ctx.resolver.resolve(ctx.module, n.parts)
+            if isinstance(r, ResolvedTypeVar) and r.kind == "TypeVar":
+                out.append(n.parts[0])
+    return tuple(out)
+
+
+def _typevar(name: str, kind: str, ctx: LowerContext, st: _State) -> TypeRef:
+    if kind == "ParamSpec":
+        raise _Skip(SkipReason.SkipParamSpec, f"ParamSpec `{name}`")
+    if kind == "TypeVarTuple":
+        raise _Skip(SkipReason.SkipTypeVarTuple, f"TypeVarTuple `{name}`")
+    settings = dict(ctx.monomorphise)
+    chosen = settings.get(f"{ctx.path}.{name}") if ctx.path else None
+    if chosen is None:
+        chosen = settings.get(name)
+    if chosen is None:
+        raise _unsupported(f"TypeVar `{name}` (instantiate it with a monomorphise setting)")
+    if name in st.typevars:
+        raise _unsupported(f"monomorphise setting for `{name}` refers to itself")
+    node = normalise(parse_annotation(chosen), ctx.resolver.typing_aliases(ctx.module))
+    return _lower(node, ctx, replace(st, typevars=(*st.typevars, name)))
+
+
+def _lower_tuple(args: tuple[Node, ...], ctx: LowerContext, st: _State) -> TypeRef:
+    if args == (TupleExpr(()),):
+        raise _unsupported("`tuple[()]` carries no value")
+    if len(args) == 2 and isinstance(args[1], Ellipsis_):
+        return TypeRef("list", (_lower(args[0], ctx, st),))
+    if any(isinstance(a, Ellipsis_) for a in args):
+        raise _unsupported("`...` only allowed as tuple[T, ...]")
+    items = tuple(_lower(a, ctx, st) for a in args)
+    name = "Tup_" + "_".join(type_fragment(t) for t in items)
+    return TypeRef("tuple", items, name=name)
+
+
+def _flatten_union(items: Sequence[Node], ctx: LowerContext, out: list[Node], depth: int = 0) -> None:
+    if depth > _MAX_DEPTH:
+        raise _unsupported("union nested too deeply")
+    for item in items:
+        item = _strip_str(item, ctx)
+        head = _head(item)
+        if isinstance(item, Union):
+            _flatten_union(item.items, ctx, out, depth + 1)
+        elif head == "Optional" and isinstance(item, Subscript) and len(item.args) == 1:
+            _flatten_union((item.args[0], Const(None)), ctx, out, depth + 1)
+        elif head == "Union" and isinstance(item, Subscript):
+            _flatten_union(item.args, ctx, out, depth + 1)
+        else:
+            out.append(item)
+
+
+def _lower_union(items: Sequence[Node], ctx: LowerContext, st: _State) -> TypeRef:
+    flat: list[Node] = []
+    _flatten_union(items, ctx, flat)
+    has_none = any(_is_none(i) for i in flat)
+    rest = [i for i in flat if not _is_none(i)]
+    if any(_head(i) == "Any" and isinstance(i, Name) and i.parts == ("Any",) for i in rest):
+        raise _Skip(SkipReason.SkipOpenUnion, "union with an `Any` branch")
+    literals = [i for i in rest if isinstance(i, Subscript) and _head(i) == "Literal"]
+    if len(literals) > 1:  # Literal["a"] | Literal["b"] == Literal["a", "b"]
+        merged = Subscript(Name(("Literal",), True), tuple(a for lit in literals for a in lit.args))
+        rest = [i for i in rest if i not in literals] + [merged]
+    lowered: list[TypeRef] = []
+    for item in rest:
+        t = _lower(item, ctx, st)
+        if t.kind == "option":
+            has_none = True
+            t = t.args[0]
+        if t not in lowered:
+            lowered.append(t)
+    if not lowered:
+        raise _unsupported("`None` outside Optional")
+    if len(lowered) > 1:
+        raise _Skip(SkipReason.SkipOpenUnion,
+                    "non-optional union (v1 maps only `T | None`)")
+    return option_of(lowered[0]) if has_none else lowered[0]
+
+
+def _lower_literal(args: tuple[Node, ...], ctx: LowerContext, st: _State) -> TypeRef:
+    kinds: list[TypeRef] = []
+    has_none = False
+    stack = list(args)
+    while stack:
+        arg = stack.pop(0)
+        if isinstance(arg, Subscript) and _head(arg) == "Literal":
+            stack[:0] = list(arg.args)
+            continue
+        if isinstance(arg, Str):
+            t = TypeRef("str")
+        elif isinstance(arg, Const):
+            if arg.value is None:
+                has_none = True
+                continue
+            if isinstance(arg.value, bool):
+                t = TypeRef("bool")
+            elif isinstance(arg.value, int):
+                t = TypeRef("int")
+            else:
+                raise _unsupported(f"Literal value {arg.value!r} is not a string/int/bool")
+        elif isinstance(arg, Name) and len(arg.parts) >= 2:
+            owner = ctx.resolver.resolve(ctx.module, arg.parts[:-1])
+            if not (isinstance(owner, TypeRef) and owner.kind == "enum"):
+                raise _unsupported(f"Literal member `{arg.dotted}` is not an enum member")
+            t = owner
+        else:
+            raise _unsupported(f"Literal value `{render(arg)}` is not a string/int/bool")
+        if t not in kinds:
+            kinds.append(t)
+    if not kinds:
+        raise _unsupported("`Literal[None]` outside Optional")
+    if len(kinds) > 1:
+        raise _unsupported("Literal with values of mixed kinds")
+    return option_of(kinds[0]) if has_none else kinds[0]
+
+
+def _lower_callable(args: tuple[Node, ...], ctx: LowerContext, st: _State) -> TypeRef:
+    params_node, ret_node = args
+    params_node = _strip_str(params_node, ctx)
+    if isinstance(params_node, Ellipsis_):
+        raise _Skip(SkipReason.SkipParamSpec, "`Callable[..., R]`")
+    if _head(params_node) == "Concatenate":
+        raise _Skip(SkipReason.SkipParamSpec, "`Concatenate`")
+    if isinstance(params_node, Name):
+        resolved = None
+        if not params_node.typing_origin:
+            resolved = ctx.resolver.resolve(ctx.module, params_node.parts)
+        is_ps = isinstance(resolved, ResolvedTypeVar) and resolved.kind == "ParamSpec"
+        is_ps = is_ps or any(n == params_node.parts[0] and k == "ParamSpec" for n, k in ctx.type_params)
+        if is_ps:
+            raise _Skip(SkipReason.SkipParamSpec, f"ParamSpec `{params_node.dotted}`")
+    if not isinstance(params_node, ListExpr):
+        raise _unsupported("Callable parameters must be a list `[A, B]`")
+    params = tuple(_lower(p, ctx, st) for p in params_node.items)
+    ret_node = _strip_str(ret_node, ctx)
+    ret = UNIT if _is_no_value(ret_node) else _lower(ret_node, ctx, st)
+    if not callable_targets_ok(ctx.target):
+        raise _Skip(SkipReason.SkipTargetUnrepresentable,
+                    f"callables cannot cross the boundary on target {ctx.target}")
+    return TypeRef("callable", (ret, *params))
