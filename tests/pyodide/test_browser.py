@@ -1,0 +1,48 @@
+"""Runs the Playwright specs (browser-tests/) in Debian's headless chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.pyodide.conftest import skip_or_fail
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_playwright_specs(test_wheels: Path, dist_lock: Path, tmp_path: Path) -> None:
+    if not CHROMIUM.exists():
+        skip_or_fail(f"{CHROMIUM} is missing (scripts/setup-node.sh installs Debian chromium as root)")
+    npx = shutil.which("npx")
+    if npx is None:
+        skip_or_fail("npx is not on PATH")
+    if not (ROOT / "node_modules" / "@playwright" / "test").is_dir():
+        skip_or_fail("@playwright/test is not installed (scripts/setup-node.sh)")
+    env = {**os.environ,
+           "WASMTOOL_TEST_WHEELS": str(test_wheels),
+           "WASMTOOL_BROWSER_FIXTURE": str(tmp_path / "fixture"),
+           "WASMTOOL_BROWSER_PORT": str(free_port()),
+           "WASMTOOL_PYTHON": sys.executable,
+           "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"}
+    proc = subprocess.run([str(npx), "--no-install", "playwright", "test", "--reporter=line",
+                           "--output", str(tmp_path / "results")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=540,
+                          stdin=subprocess.DEVNULL)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "3 passed" in out, out
+    assert "failed" not in out, out

@@ -1,0 +1,165 @@
+"""Errors of Pyodide bundles and of the Node runtime that loads them (WT840-WT869).
+
+::
+
+    TargetError (WT800)
+    └── BundleError                 WT840
+        ├── WheelNotFoundError      WT841  a wheel given to the bundle (or listed in bundle.json) is missing
+        ├── WheelHashMismatchError  WT842  a wheel does not hash to its pinned sha256 (build or load time)
+        ├── DistributionLockError   WT843  the Pyodide distribution's pyodide-lock.json is unusable
+        ├── WheelMetadataError      WT844  wheel file name / contents unreadable or inconsistent
+        ├── WheelTagError           WT845  a wheel is not for this Pyodide ABI (e.g. manylinux)
+        ├── MissingDependencyError  WT846  a package depends on something that is not bundled
+        ├── DuplicatePackageError   WT847  two wheels for one distribution name
+        ├── DependencyCycleError    WT848  the app's packages depend on each other in a cycle
+        ├── EntryModuleError        WT849  the entry module belongs to no bundled package
+        ├── BundleOutputError       WT850  the output folder exists and is not a bundle
+        ├── BundleManifestError     WT851  bundle.json missing, invalid, or disagreeing with the lock
+        ├── NodeNotFoundError       WT852  (also ExternalToolError) no ``node`` executable
+        ├── PyodideNotInstalledError WT853 node_modules/pyodide missing (scripts/setup-node.sh)
+        ├── PackageLoadError        WT854  Pyodide did not load a requested package
+        ├── MicropipLoadedError     WT855  micropip got imported: the bundle must need no resolution
+        ├── PyodideCallError        WT856  (also RuntimeError) the Python function raised
+        ├── CallTargetError         WT857  the module or function to call does not exist
+        ├── ResultEncodingError     WT858  the call's result is not JSON-serialisable
+        ├── RuntimeProtocolError    WT859  the Node process died or spoke something else than the protocol
+        └── RuntimeTimeoutError     WT860  (also TimeoutError) a request exceeded its timeout
+
+The JavaScript side (``runtime/pyodide/loader.mjs``) reports the same codes, so an error
+raised in Node is mapped back to the class with that code by :func:`error_for_code`.
+"""
+
+from __future__ import annotations
+
+from wasmtool.errors import ExternalToolError, TargetError
+
+
+class BundleError(TargetError):
+    code = "WT840"
+
+
+class WheelNotFoundError(BundleError, FileNotFoundError):
+    code = "WT841"
+
+
+class WheelHashMismatchError(BundleError):
+    """The bytes of ``filename`` hash to ``actual``, but ``expected`` was pinned."""
+
+    code = "WT842"
+
+    def __init__(self, *, filename: str, expected: str, actual: str, package: str | None = None,
+                 file: str | None = None) -> None:
+        super().__init__(
+            f"{filename}: sha256 mismatch: expected {expected}, got {actual}",
+            file=file, package=package,
+            hint="the wheel was changed after the bundle was built; rebuild the bundle from verified wheels",
+        )
+        self.filename = filename
+        self.expected = expected
+        self.actual = actual
+
+
+class DistributionLockError(BundleError, ValueError):
+    code = "WT843"
+
+
+class WheelMetadataError(BundleError, ValueError):
+    code = "WT844"
+
+
+class WheelTagError(BundleError, ValueError):
+    code = "WT845"
+
+
+class MissingDependencyError(BundleError, ValueError):
+    code = "WT846"
+
+
+class DuplicatePackageError(BundleError, ValueError):
+    code = "WT847"
+
+
+class DependencyCycleError(BundleError, ValueError):
+    code = "WT848"
+
+
+class EntryModuleError(BundleError, ValueError):
+    code = "WT849"
+
+
+class BundleOutputError(BundleError):
+    code = "WT850"
+
+
+class BundleManifestError(BundleError, ValueError):
+    code = "WT851"
+
+
+class NodeNotFoundError(BundleError, ExternalToolError):
+    code = "WT852"
+
+
+class PyodideNotInstalledError(BundleError):
+    code = "WT853"
+
+
+class PackageLoadError(BundleError):
+    code = "WT854"
+
+
+class MicropipLoadedError(BundleError):
+    code = "WT855"
+
+
+class PyodideCallError(BundleError, RuntimeError):
+    """The called Python function raised ``py_type`` (qualified name) inside Pyodide."""
+
+    code = "WT856"
+
+    def __init__(self, message: str, *, py_type: str, package: str | None = None,
+                 hint: str | None = None) -> None:
+        super().__init__(f"{py_type}: {message}", package=package, hint=hint)
+        self.py_type = py_type
+        self.py_message = message
+
+
+class CallTargetError(BundleError, LookupError):
+    code = "WT857"
+
+
+class ResultEncodingError(BundleError, TypeError):
+    code = "WT858"
+
+
+class RuntimeProtocolError(BundleError, RuntimeError):
+    code = "WT859"
+
+
+class RuntimeTimeoutError(BundleError, TimeoutError):
+    code = "WT860"
+
+
+_BY_CODE: dict[str, type[BundleError]] = {
+    cls.code: cls
+    for cls in (
+        BundleError, WheelNotFoundError, DistributionLockError, WheelMetadataError, WheelTagError,
+        MissingDependencyError, DuplicatePackageError, DependencyCycleError, EntryModuleError,
+        BundleOutputError, BundleManifestError, NodeNotFoundError, PyodideNotInstalledError,
+        PackageLoadError, MicropipLoadedError, CallTargetError, ResultEncodingError,
+        RuntimeProtocolError, RuntimeTimeoutError,
+    )
+}
+
+
+def error_for_code(code: str, message: str, *, py_type: str | None = None, file: str | None = None,
+                   package: str | None = None, expected: str | None = None,
+                   actual: str | None = None) -> BundleError:
+    """The error the Node side reported as ``{"code", "message", ...}``, as a Python exception."""
+    if code == WheelHashMismatchError.code and file and expected and actual:
+        return WheelHashMismatchError(filename=file, expected=expected, actual=actual, package=package)
+    if code == PyodideCallError.code:
+        return PyodideCallError(message, py_type=py_type or "Exception", package=package)
+    cls = _BY_CODE.get(code, RuntimeProtocolError)
+    if cls is RuntimeProtocolError and code != RuntimeProtocolError.code:
+        message = f"[{code}] {message}"
+    return cls(message, file=file, package=package)
