@@ -89,7 +89,7 @@ class ProjectError(WasmtoolError, ValueError):
     code = "WT050"
 
 
-class IndexError_(WasmtoolError):  # noqa: N801 - trailing _ avoids shadowing builtins.IndexError
+class IndexError_(WasmtoolError):  # trailing _ avoids shadowing builtins.IndexError
     code = "WT100"
 
 

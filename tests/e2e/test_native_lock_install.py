@@ -6,7 +6,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +17,11 @@ from tests.conftest import EXAMPLE_DEPS, VENV_BIN, cli_env, run_cli, tree_snapsh
 from tests.support.index_server import IndexServer
 
 pytestmark = pytest.mark.slow
+
+
+def flip_one_byte(data: bytes) -> bytes:
+    mid = len(data) // 2
+    return data[:mid] + bytes([data[mid] ^ 0xFF]) + data[mid + 1:]
 
 
 def lock_ok(project: Path, cache: Path, server: IndexServer, *extra: str) -> None:
@@ -111,7 +115,7 @@ def test_wrong_hash_is_refused_and_nothing_changes(
     run_cli(["-C", str(example_project), "add", "python", "packaging"], cache=cache_dir,
             index_url=index_server.url, check=True)
     wheel = "packaging-26.3-py3-none-any.whl"
-    index_server.behaviour.tamper[wheel] = index_server.by_name[wheel].path.read_bytes()[:-1] + b"\0"
+    index_server.behaviour.tamper[wheel] = flip_one_byte(index_server.by_name[wheel].path.read_bytes())
     before = {d: tree_snapshot(example_project / d) for d in (".mochi",)}
     lock_before = (example_project / "mochi.lock").read_bytes()
     cache_before = tree_snapshot(cache_dir)
@@ -165,7 +169,8 @@ def test_killed_install_leaves_no_partial_file(
         os.killpg(proc.pid, signal.SIGKILL)
     finally:
         proc.wait(timeout=30)
-    visible = [p.name for p in (cache_dir / "wheels").rglob("*") if p.is_file()] if (cache_dir / "wheels").exists() else []
+    wheels_dir = cache_dir / "wheels"
+    visible = [p.name for p in wheels_dir.rglob("*") if p.is_file()] if wheels_dir.exists() else []
     assert big not in visible
     index_server.behaviour.stall_after.clear()
     run_cli(["-C", str(example_project), "install"], cache=cache_dir, index_url=index_server.url, check=True)
@@ -229,4 +234,3 @@ def test_cli_help_and_cache_info(cache_dir: Path, index_server: IndexServer) -> 
         assert verb in out
     info = run_cli(["cache", "info", "--json"], cache=cache_dir, index_url=index_server.url, check=True).stdout
     assert '"artefacts": 0' in info
-    del sys

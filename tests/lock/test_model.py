@@ -127,8 +127,10 @@ requires-python = ">=3.12"
 [[packages]]
 name = "attrs"
 version = "26.1.0"
-sdist = {{ url = "http://127.0.0.1/attrs-26.1.0.tar.gz", upload-time = 2026-03-19T14:22:25Z, size = 1, hashes = {{ sha256 = "{H2}" }} }}
-wheels = [{{ url = "http://127.0.0.1/files/attrs-26.1.0-py3-none-any.whl", upload-time = 2026-03-19T14:22:23Z, size = 2, hashes = {{ sha256 = "{H1}" }} }}]
+sdist = {{ url = "http://127.0.0.1/attrs-26.1.0.tar.gz", upload-time = 2026-03-19T14:22:25Z, size = 1, \
+hashes = {{ sha256 = "{H2}" }} }}
+wheels = [{{ url = "http://127.0.0.1/files/attrs-26.1.0-py3-none-any.whl", upload-time = 2026-03-19T14:22:23Z, \
+size = 2, hashes = {{ sha256 = "{H1}" }} }}]
 """
     pins = read_pylock(tomllib.loads(uv_text), file="pylock.toml")
     assert [(p.name, p.version, p.sha256, p.wheel_filename) for p in pins] == [

@@ -19,7 +19,7 @@ from wasmtool.errors import InterpreterNotFoundError
 
 def _version_of(python: str) -> str | None:
     try:
-        out = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        out = subprocess.run([python, "-c", "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')"],
                              capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -31,7 +31,7 @@ def candidates(version: str) -> list[str]:
     found: list[str] = []
     if os.environ.get(env_key):
         found.append(os.environ[env_key])
-    if "%d.%d" % sys.version_info[:2] == version and sys.implementation.name == "cpython":
+    if f"{sys.version_info[0]}.{sys.version_info[1]}" == version and sys.implementation.name == "cpython":
         found.append(sys.executable)
     try:
         from wasmtool.resolve.uv import find_uv, uv_environment
@@ -40,7 +40,7 @@ def candidates(version: str) -> list[str]:
                              text=True, timeout=30, env=uv_environment(), stdin=subprocess.DEVNULL)
         if out.returncode == 0 and out.stdout.strip():
             found.append(out.stdout.strip())
-    except (OSError, subprocess.TimeoutExpired, Exception):  # noqa: BLE001 - uv is one option among several
+    except (OSError, subprocess.TimeoutExpired, Exception):
         pass
     pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
     versions = pyenv_root / "versions"

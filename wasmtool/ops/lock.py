@@ -37,7 +37,9 @@ def requested_targets(ctx: Context, targets: Sequence[str]) -> list[TargetProfil
     return [seen[k] for k in sorted(seen)]
 
 
-def lock_target(ctx: Context, profile: TargetProfile, existing: MochiLock | None) -> tuple[TargetInputs, list[LockedPackage]]:
+def lock_target(
+    ctx: Context, profile: TargetProfile, existing: MochiLock | None
+) -> tuple[TargetInputs, list[LockedPackage]]:
     if profile.resolver == "uv":
         from wasmtool.ops.native import lock_native
 

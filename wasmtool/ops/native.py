@@ -80,7 +80,9 @@ def fetch_all(ctx: Context, wheels: Sequence[ChosenWheel]) -> dict[str, CachedAr
         return dict(pool.map(one, wheels))
 
 
-def lock_native(ctx: Context, profile: TargetProfile, *, preferences: str | None) -> tuple[TargetInputs, list[LockedPackage]]:
+def lock_native(
+    ctx: Context, profile: TargetProfile, *, preferences: str | None
+) -> tuple[TargetInputs, list[LockedPackage]]:
     python_version = target_python_version(ctx, profile)
     reqs = tuple(ctx.project.to_pep508())
     if profile.uv_python_platform is None:

@@ -56,7 +56,9 @@ class CompileRequest:
     extra_args: tuple[str, ...] = field(default=())
 
 
-def compile_argv(uv: str, req: CompileRequest, *, req_file: str, out_file: str, constraints_file: str | None) -> list[str]:
+def compile_argv(
+    uv: str, req: CompileRequest, *, req_file: str, out_file: str, constraints_file: str | None
+) -> list[str]:
     """The argv of ``uv pip compile`` for a request (pure)."""
     argv = [uv, "pip", "compile", req_file, "--quiet", "--no-header", "--no-config",
             "--python-version", req.python_version, "--python-platform", req.python_platform,

@@ -1,0 +1,51 @@
+"""Errors in project files: mochi.toml, ``import python`` lines, import specs (WT050-WT099)."""
+
+from __future__ import annotations
+
+from wasmtool.errors import ProjectError
+
+
+class ImportSpecError(ProjectError):
+    """An ``import python "<spec>"`` string is malformed; the message carries a pointer."""
+
+    code = "WT051"
+
+    def __init__(self, message: str, *, spec: str, pos: int, file: str | None = None,
+                 line: int | None = None, column: int | None = None) -> None:
+        pointer = f"\n    {spec}\n    {' ' * pos}^"
+        where = file
+        if file and line is not None:
+            where = f"{file}:{line}:{(column or 0) + pos}"
+        super().__init__(f"invalid import spec: {message}{pointer}", file=where)
+        self.spec = spec
+        self.pos = pos
+        self.reason = message
+
+
+class ImportLineError(ProjectError):
+    code = "WT052"
+
+
+class ManifestSyntaxError(ProjectError):
+    code = "WT053"
+
+
+class ManifestError(ProjectError):
+    """mochi.toml parses but has problems; ``problems`` lists every one with its key path."""
+
+    code = "WT054"
+
+    def __init__(self, problems: list[str], *, file: str) -> None:
+        self.problems = problems
+        super().__init__("invalid manifest:\n  " + "\n  ".join(problems), file=file,
+                         field=problems[0].split(":", 1)[0] if problems else None)
+
+
+class ManifestMissingError(ProjectError):
+    code = "WT055"
+
+
+class RequirementConflictError(ProjectError):
+    """Imports and the manifest disagree (unlisted extra, alias reused for two packages)."""
+
+    code = "WT056"

@@ -1,0 +1,243 @@
+"""``mochi.toml``: parse (pure) and load (IO). Lenient read, then strict validation that
+reports every problem at once with its key path (formats.md §1)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+
+from wasmtool.project.errors import ImportSpecError, ManifestError, ManifestMissingError, ManifestSyntaxError
+from wasmtool.project.spec import expand_version_set
+
+
+@dataclass(frozen=True)
+class IndexSetting:
+    url: str
+    name: str = ""
+    priority: str = "supplemental"
+
+
+@dataclass(frozen=True)
+class PythonSettings:
+    requires_python: str = ">=3.12"
+    python_version: str | None = None
+    implementation: str = "cpython"
+    target: str = "native"
+    targets: tuple[str, ...] = ()
+    runtime_mode: str = "embedded"
+    async_mode: str = "per-call"
+    index_url: str | None = None
+    indexes: tuple[IndexSetting, ...] = ()
+    venv: str = ".mochi/venv"
+    allow_partial: bool = False
+    typeshed: bool = True
+    strict_return_types: bool = True
+    int_mode: str = "bigint"
+
+
+@dataclass(frozen=True)
+class DependencySpec:
+    name: str
+    raw_name: str
+    version: str = ""
+    extras: tuple[str, ...] = ()
+    markers: str = ""
+    index: str = ""
+    git: str = ""
+    rev: str = ""
+    path: str = ""
+    editable: bool = False
+    optional: bool = False
+    groups: tuple[str, ...] = ()
+    import_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Manifest:
+    file: str
+    name: str = ""
+    python: PythonSettings = field(default_factory=PythonSettings)
+    dependencies: tuple[DependencySpec, ...] = ()
+
+
+_PY_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "requires-python": (str, "requires_python"), "python-version": (str, "python_version"),
+    "implementation": (str, "implementation"), "target": (str, "target"), "targets": (list, "targets"),
+    "runtime-mode": (str, "runtime_mode"), "async-mode": (str, "async_mode"), "index-url": (str, "index_url"),
+    "indexes": (list, "indexes"), "venv": (str, "venv"), "allow-partial": (bool, "allow_partial"),
+    "typeshed": (bool, "typeshed"), "strict-return-types": (bool, "strict_return_types"),
+    "int-mode": (str, "int_mode"), "runtime": (dict, ""),
+    # accepted and validated by later phases; kept so that manifests using them parse
+    "stubgen": (dict, ""), "typeshed-revision": (str, ""), "monomorphise": (list, ""),
+    "free-threaded": (bool, ""), "allow-untested-freethread": (bool, ""), "freethread-deny-list": (list, ""),
+    "abi-tag-policy": (str, ""), "require-attestations": (bool, ""), "attestation": (str, ""),
+    "allowed-builders": (list, ""), "trusted-publishers": (list, ""), "pyodide-abi": (str, ""),
+    "sidecar-glob": (str, ""), "publish": (dict, ""), "capabilities": (dict, ""),
+}
+_DEP_KEYS = {"version": str, "extras": list, "markers": str, "index": str, "git": str, "rev": str, "tag": str,
+             "branch": str, "path": str, "editable": bool, "optional": bool, "groups": list, "import-names": list}
+_TOP_KEYS = {"name", "version", "description", "python", "python-dependencies", "package", "capabilities",
+             "dependencies", "authors", "license"}
+
+
+def parse_manifest(text: str, *, file: str) -> Manifest:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ManifestSyntaxError(f"not valid TOML: {exc}", file=file) from exc
+    problems: list[str] = []
+    for key in data:
+        if key not in _TOP_KEYS:
+            problems.append(f"{key}: unknown key")
+    python = _parse_python(data.get("python", {}), problems)
+    deps = _parse_deps(data.get("python-dependencies", {}), problems)
+    name = data.get("name", "")
+    if problems:
+        raise ManifestError(problems, file=file)
+    return Manifest(file=file, name=str(name), python=python, dependencies=deps)
+
+
+def load_manifest(path: Path) -> Manifest:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ManifestMissingError("no mochi.toml", file=str(path),
+                                   hint="create one, or run `wasmtool add python <spec>`") from exc
+    return parse_manifest(text, file=str(path))
+
+
+def _typed(value: Any, want: type | tuple[type, ...]) -> bool:
+    if want is bool:
+        return isinstance(value, bool)
+    if want is list:
+        return isinstance(value, list)
+    return isinstance(value, want) and not isinstance(value, bool)
+
+
+def _parse_python(raw: Any, problems: list[str]) -> PythonSettings:
+    if not isinstance(raw, dict):
+        problems.append("python: expected a table")
+        return PythonSettings()
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        spec = _PY_KEYS.get(key)
+        if spec is None:
+            problems.append(f"python.{key}: unknown key")
+            continue
+        want, attr = spec
+        if not _typed(value, want):
+            problems.append(f"python.{key}: expected {getattr(want, '__name__', want)}, got {type(value).__name__}")
+            continue
+        if attr:
+            values[attr] = value
+    if isinstance(raw.get("runtime"), dict):
+        loop = raw["runtime"].get("event-loop")
+        if loop is not None:
+            if "async_mode" in values and values["async_mode"] != loop:
+                problems.append("python.runtime.event-loop: alias of async-mode with a different value")
+            values.setdefault("async_mode", loop)
+    if values.get("async_mode") == "percall":
+        values["async_mode"] = "per-call"
+    checks = {"implementation": ("cpython",), "runtime_mode": ("embedded", "subprocess"),
+              "async_mode": ("per-call", "persistent"), "int_mode": ("bigint", "int64-only")}
+    for attr, allowed in checks.items():
+        if attr in values and values[attr] not in allowed:
+            problems.append(f"python.{attr.replace('_', '-')}: expected one of {', '.join(allowed)}, "
+                            f"got {values[attr]!r}")
+    if "requires_python" in values:
+        try:
+            SpecifierSet(values["requires_python"])
+        except InvalidSpecifier:
+            problems.append(f"python.requires-python: {values['requires_python']!r} is not a PEP 440 specifier")
+    pv = values.get("python_version")
+    if pv is not None and not (isinstance(pv, str) and re.fullmatch(r"\d+\.\d+", pv)):
+        problems.append(f"python.python-version: expected X.Y, got {pv!r}")
+    if "targets" in values:
+        if not all(isinstance(t, str) for t in values["targets"]):
+            problems.append("python.targets: expected a list of strings")
+        else:
+            values["targets"] = tuple(values["targets"])
+    if "indexes" in values:
+        idx: list[IndexSetting] = []
+        for i, item in enumerate(values["indexes"]):
+            if not isinstance(item, dict) or not isinstance(item.get("url"), str):
+                problems.append(f"python.indexes[{i}].url: missing or not a string")
+                continue
+            prio = item.get("priority", "supplemental")
+            if prio not in ("primary", "supplemental", "explicit"):
+                problems.append(f"python.indexes[{i}].priority: expected primary, supplemental or explicit")
+                continue
+            idx.append(IndexSetting(item["url"], str(item.get("name", "")), prio))
+        values["indexes"] = tuple(idx)
+    return PythonSettings(**values)
+
+
+def _parse_deps(raw: Any, problems: list[str]) -> tuple[DependencySpec, ...]:
+    if not isinstance(raw, dict):
+        problems.append("python-dependencies: expected a table")
+        return ()
+    out: dict[str, DependencySpec] = {}
+    for raw_name, value in raw.items():
+        path = f"python-dependencies.{raw_name}"
+        name = str(canonicalize_name(raw_name))
+        if name in out:
+            problems.append(f"{path}: duplicate of {out[name].raw_name} (names are compared normalised)")
+            continue
+        table = {"version": value} if isinstance(value, str) else value
+        if not isinstance(table, dict):
+            problems.append(f"{path}: expected a version string or a table")
+            continue
+        vals: dict[str, Any] = {}
+        bad = False
+        for key, v in table.items():
+            want = _DEP_KEYS.get(key)
+            if want is None:
+                problems.append(f"{path}.{key}: unknown key")
+                bad = True
+                continue
+            if not _typed(v, want):
+                problems.append(f"{path}.{key}: expected {want.__name__}, got {type(v).__name__}")
+                bad = True
+                continue
+            vals[key] = v
+        if bad:
+            continue
+        version = ""
+        if vals.get("version"):
+            try:
+                version = expand_version_set(vals["version"])
+            except ImportSpecError as exc:
+                problems.append(f"{path}.version: {exc.reason}")
+                continue
+        if vals.get("markers"):
+            try:
+                Marker(vals["markers"])
+            except InvalidMarker:
+                problems.append(f"{path}.markers: invalid PEP 508 marker")
+        refs = [k for k in ("rev", "tag", "branch") if k in vals]
+        if len(refs) > 1:
+            problems.append(f"{path}: at most one of rev, tag, branch")
+        if refs and "git" not in vals:
+            problems.append(f"{path}.{refs[0]}: only valid with git")
+        if "git" in vals and "path" in vals:
+            problems.append(f"{path}: git and path are exclusive")
+        if ("git" in vals or "path" in vals) and version:
+            problems.append(f"{path}.version: not allowed with git or path")
+        if vals.get("editable") and "path" not in vals:
+            problems.append(f"{path}.editable: only valid with path")
+        out[name] = DependencySpec(
+            name=name, raw_name=raw_name, version=version,
+            extras=tuple(sorted(str(canonicalize_name(e)) for e in vals.get("extras", []))),
+            markers=vals.get("markers", ""), index=vals.get("index", ""), git=vals.get("git", ""),
+            rev=vals.get("rev") or vals.get("tag") or vals.get("branch") or "", path=vals.get("path", ""),
+            editable=vals.get("editable", False), optional=vals.get("optional", False),
+            groups=tuple(vals.get("groups", [])), import_names=tuple(vals.get("import-names", [])),
+        )
+    return tuple(out[k] for k in sorted(out))

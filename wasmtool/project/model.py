@@ -1,0 +1,96 @@
+"""A project = its manifest + the ``import python`` lines of its sources, merged into one
+requirement set (the manifest owns extras and sources; imports add constraints)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.specifiers import SpecifierSet
+
+from wasmtool.project.errors import RequirementConflictError
+from wasmtool.project.manifest import Manifest, load_manifest
+from wasmtool.project.scanner import ImportLine, scan_sources
+
+
+@dataclass(frozen=True)
+class Requirement:
+    name: str
+    specifier: str = ""
+    extras: tuple[str, ...] = ()
+    markers: str = ""
+    alias: str = ""
+    source: str = "registry"
+    url: str = ""
+    sources: tuple[str, ...] = ()
+
+    def pep508(self) -> str:
+        extras = f"[{','.join(self.extras)}]" if self.extras else ""
+        text = f"{self.name}{extras}{self.specifier}"
+        if self.url:
+            text = f"{self.name}{extras} @ {self.url}"
+        return f"{text} ; {self.markers}" if self.markers else text
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    manifest: Manifest
+    imports: tuple[ImportLine, ...]
+    _requirements: tuple[Requirement, ...]
+
+    def requirements(self) -> tuple[Requirement, ...]:
+        return self._requirements
+
+    def to_pep508(self) -> list[str]:
+        return sorted(r.pep508() for r in self._requirements)
+
+
+def build_project(manifest: Manifest, imports: list[ImportLine], root: Path) -> Project:
+    reqs: dict[str, Requirement] = {}
+    for dep in manifest.dependencies:
+        if dep.optional:
+            continue
+        url = f"git+{dep.git}" + (f"@{dep.rev}" if dep.rev else "") if dep.git else ""
+        if dep.path:
+            url = (root / dep.path).resolve().as_uri()
+        reqs[dep.name] = Requirement(
+            name=dep.name, specifier=dep.version, extras=dep.extras, markers=dep.markers,
+            source="git" if dep.git else "path" if dep.path else "index" if dep.index else "registry",
+            url=url, sources=("mochi.toml",),
+        )
+    aliases: dict[str, str] = {}
+    for imp in imports:
+        where = f"{imp.file}:{imp.line}"
+        other = aliases.get(imp.alias)
+        if other is not None and other != imp.spec.name:
+            raise RequirementConflictError(f"alias {imp.alias!r} is used for {other} and {imp.spec.name}",
+                                           file=where)
+        aliases[imp.alias] = imp.spec.name
+        have = reqs.get(imp.spec.name)
+        listed = set(have.extras) if have is not None and "mochi.toml" in have.sources else set()
+        missing = [e for e in imp.spec.extras if e not in listed]
+        if missing:
+            raise RequirementConflictError(
+                f"extra(s) {', '.join(missing)} of {imp.spec.name} are not listed in mochi.toml",
+                file=where, field=f"python-dependencies.{imp.spec.name}.extras",
+                hint=f"add extras = {sorted(set(imp.spec.extras) | listed)!r} to the dependency in mochi.toml",
+            )
+        if have is None:
+            reqs[imp.spec.name] = Requirement(name=imp.spec.name, specifier=imp.spec.specifier,
+                                              extras=imp.spec.extras, alias=imp.alias, sources=(where,))
+            continue
+        spec = have.specifier
+        if imp.spec.specifier:
+            spec = str(SpecifierSet(have.specifier) & SpecifierSet(imp.spec.specifier))
+        reqs[imp.spec.name] = Requirement(
+            name=have.name, specifier=spec, extras=have.extras, markers=have.markers,
+            alias=have.alias or imp.alias, source=have.source, url=have.url, sources=(*have.sources, where),
+        )
+    return Project(root=root, manifest=manifest, imports=tuple(imports),
+                   _requirements=tuple(reqs[k] for k in sorted(reqs)))
+
+
+def load_project(root: Path) -> Project:
+    manifest = load_manifest(root / "mochi.toml")
+    return build_project(manifest, scan_sources(root), root)

@@ -1,0 +1,89 @@
+"""Find ``import python "<spec>" as <alias>`` statements in Mochi source.
+
+``scan_imports`` is pure (text in, positions out); ``scan_sources`` walks a project.
+Comments (``//``, ``#``, ``/* */``) and other string literals are skipped. An import
+without ``as`` gets the alias derived from the package name (``-``/``.`` -> ``_``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from wasmtool.project.errors import ImportLineError
+from wasmtool.project.spec import ImportSpec, parse_import_spec
+from wasmtool.typemap.lower import MOCHI_KEYWORDS
+
+_IMPORT = re.compile(r'import\s+python\s+"((?:[^"\\\n]|\\.)*)"(?:\s+as\s+([^\s;/#]+))?')
+_IDENT = re.compile(r"^[^\W\d]\w*$")
+_SKIP_DIRS = {".mochi", "node_modules", "python_wrap", ".git", ".venv", "__pycache__"}
+
+
+@dataclass(frozen=True)
+class ImportLine:
+    spec: ImportSpec
+    alias: str
+    file: str
+    line: int
+    column: int
+
+
+def _mask(text: str) -> str:
+    """Blank out comments and string literals other than the ones an import statement
+    owns, keeping offsets, so the import regex only sees code."""
+    out = list(text)
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if text.startswith("//", i) or c == "#":
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            out[i:j] = " " * (j - i)
+            i = j
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+            out[i:j] = [ch if ch == "\n" else " " for ch in text[i:j]]
+            i = j
+        elif c == '"':
+            j = i + 1
+            while j < n and text[j] != '"' and text[j] != "\n":
+                j += 2 if text[j] == "\\" else 1
+            before = text[max(0, i - 40):i]
+            if not re.search(r"import\s+python\s+$", before):
+                out[i + 1:j] = " " * (j - i - 1)
+            i = j + 1
+        else:
+            i += 1
+    return "".join(out)
+
+
+def scan_imports(text: str, *, file: str) -> list[ImportLine]:
+    found: list[ImportLine] = []
+    masked = _mask(text)
+    for m in _IMPORT.finditer(masked):
+        line = masked.count("\n", 0, m.start()) + 1
+        col = m.start() - (masked.rfind("\n", 0, m.start()) + 1) + 1
+        spec_col = m.start(1) - (masked.rfind("\n", 0, m.start(1)) + 1)
+        spec = parse_import_spec(m.group(1), file=file, line=line, column=spec_col)
+        alias = m.group(2)
+        if alias is None:
+            alias = re.sub(r"[-.]", "_", spec.name)
+        elif not _IDENT.match(alias):
+            raise ImportLineError(f"alias {alias!r} is not an identifier", file=f"{file}:{line}:{col}")
+        if alias in MOCHI_KEYWORDS:
+            raise ImportLineError(f"alias {alias!r} is a Mochi keyword", file=f"{file}:{line}:{col}",
+                                  hint=f"use another name, e.g. {alias}_")
+        found.append(ImportLine(spec=spec, alias=alias, file=file, line=line, column=col))
+    return found
+
+
+def scan_sources(root: Path) -> list[ImportLine]:
+    out: list[ImportLine] = []
+    for path in sorted(p for p in root.rglob("*.mochi") if p.is_file()):
+        rel = path.relative_to(root)
+        if any(part in _SKIP_DIRS or part.startswith(".") for part in rel.parts[:-1]):
+            continue
+        out.extend(scan_imports(path.read_text(encoding="utf-8"), file=str(rel)))
+    return out

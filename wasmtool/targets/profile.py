@@ -1,0 +1,131 @@
+"""Target profiles, loaded from the ``targets/`` data folder (see its README).
+
+The host is never the target: tags and the PEP 508 marker environment are computed from
+the profile and the target interpreter version only.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from packaging.tags import Tag, compatible_tags, cpython_tags
+
+from wasmtool.errors import TargetError
+
+
+class ProfileError(TargetError):
+    code = "WT801"
+
+
+class UnknownProfileError(ProfileError):
+    code = "WT802"
+
+
+_REQUIRED = ("name", "kind", "python-version", "resolver", "platforms")
+_KNOWN = set(_REQUIRED) | {"aliases", "implementation", "uv-python-platform", "sys-platform", "platform-system",
+                           "platform-machine", "os-name", "read-only-platforms", "denied-capabilities", "runtime"}
+
+
+def profiles_dir() -> Path:
+    """The data folder: next to the package in a checkout, or installed as package data."""
+    here = Path(__file__).resolve().parent
+    for cand in (here.parent.parent / "targets", here / "data"):
+        if cand.is_dir():
+            return cand
+    raise ProfileError("the target profile folder was not found", file=str(here.parent.parent / "targets"))
+
+
+@dataclass(frozen=True)
+class TargetProfile:
+    name: str
+    kind: str
+    python_version: str | None
+    resolver: str
+    platform_tags: tuple[str, ...]
+    implementation: str = "cp"
+    uv_python_platform: str | None = None
+    aliases: tuple[str, ...] = ()
+    read_only_platforms: tuple[str, ...] = ()
+    denied_capabilities: tuple[str, ...] = ()
+    sys_platform: str = "linux"
+    platform_system: str = "Linux"
+    platform_machine: str = "x86_64"
+    os_name: str = "posix"
+    runtime: dict[str, Any] = field(default_factory=dict)
+    file: str = ""
+
+    def marker_environment(self, python_version: str) -> dict[str, str]:
+        major_minor = ".".join(python_version.split(".")[:2])
+        full = python_version if python_version.count(".") == 2 else f"{major_minor}.0"
+        return {
+            "implementation_name": "cpython", "implementation_version": full,
+            "os_name": self.os_name, "platform_machine": self.platform_machine,
+            "platform_python_implementation": "CPython", "platform_release": "", "platform_system":
+            self.platform_system, "platform_version": "", "python_full_version": full,
+            "python_version": major_minor, "sys_platform": self.sys_platform, "extra": "",
+        }
+
+    def supported_tags(self, python_version: str | None = None) -> list[Tag]:
+        """Tags in priority order (best first) for the target interpreter."""
+        ver = python_version or self.python_version
+        if not ver:
+            raise ProfileError(f"profile {self.name} needs a python version", file=self.file)
+        major, minor = (int(x) for x in ver.split(".")[:2])
+        platforms = list(self.platform_tags)
+        tags = list(cpython_tags((major, minor), platforms=platforms))
+        tags += [t for t in compatible_tags((major, minor), platforms=platforms) if t not in tags]
+        return tags
+
+
+def parse_profile(data: dict[str, Any], *, file: str) -> TargetProfile:
+    problems = [f"{k}: missing" for k in _REQUIRED if k not in data]
+    problems += [f"{k}: unknown key" for k in data if k not in _KNOWN]
+    if data.get("kind") not in (None, "native", "pyodide", "wasi"):
+        problems.append(f"kind: expected native, pyodide or wasi, got {data.get('kind')!r}")
+    if data.get("resolver") not in (None, "uv", "resolvelib"):
+        problems.append(f"resolver: expected uv or resolvelib, got {data.get('resolver')!r}")
+    if problems:
+        raise ProfileError("invalid target profile: " + "; ".join(problems), file=file)
+    pv = str(data["python-version"])
+    return TargetProfile(
+        name=str(data["name"]), kind=str(data["kind"]), python_version=None if pv == "project" else pv,
+        resolver=str(data["resolver"]), platform_tags=tuple(data["platforms"]),
+        implementation=str(data.get("implementation", "cp")),
+        uv_python_platform=data.get("uv-python-platform"), aliases=tuple(data.get("aliases", ())),
+        read_only_platforms=tuple(data.get("read-only-platforms", ())),
+        denied_capabilities=tuple(data.get("denied-capabilities", ())),
+        sys_platform=str(data.get("sys-platform", "linux")), platform_system=str(data.get("platform-system", "Linux")),
+        platform_machine=str(data.get("platform-machine", "x86_64")), os_name=str(data.get("os-name", "posix")),
+        runtime=dict(data.get("runtime", {})), file=file,
+    )
+
+
+@cache
+def _all_profiles(root: Path) -> dict[str, TargetProfile]:
+    out: dict[str, TargetProfile] = {}
+    for path in sorted(root.glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ProfileError(f"not valid TOML: {exc}", file=str(path)) from exc
+        prof = parse_profile(data, file=str(path))
+        out[prof.name] = prof
+    return out
+
+
+def list_profiles(root: Path | None = None) -> list[str]:
+    return sorted(_all_profiles(root or profiles_dir()))
+
+
+def load_profile(name: str, *, root: Path | None = None) -> TargetProfile:
+    profiles = _all_profiles(root or profiles_dir())
+    if name in profiles:
+        return profiles[name]
+    for prof in profiles.values():
+        if name in prof.aliases:
+            return prof
+    raise UnknownProfileError(f"unknown target {name!r}; known: {', '.join(sorted(profiles))}", field="target")
