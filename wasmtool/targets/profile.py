@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +55,7 @@ class TargetProfile:
     platform_system: str = "Linux"
     platform_machine: str = "x86_64"
     os_name: str = "posix"
-    runtime: dict[str, Any] = field(default_factory=dict)
+    runtime: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     file: str = ""
 
     def marker_environment(self, python_version: str) -> dict[str, str]:
@@ -74,11 +74,16 @@ class TargetProfile:
         ver = python_version or self.python_version
         if not ver:
             raise ProfileError(f"profile {self.name} needs a python version", file=self.file)
-        major, minor = (int(x) for x in ver.split(".")[:2])
-        platforms = list(self.platform_tags)
-        tags = list(cpython_tags((major, minor), platforms=platforms))
-        tags += [t for t in compatible_tags((major, minor), platforms=platforms) if t not in tags]
-        return tags
+        return list(_tags_for(self.platform_tags, ver))
+
+
+@lru_cache(maxsize=64)
+def _tags_for(platforms: tuple[str, ...], version: str) -> tuple[Tag, ...]:
+    major, minor = (int(x) for x in version.split(".")[:2])
+    tags = list(cpython_tags((major, minor), platforms=list(platforms)))
+    seen = set(tags)
+    tags += [t for t in compatible_tags((major, minor), platforms=list(platforms)) if t not in seen]
+    return tuple(tags)
 
 
 def parse_profile(data: dict[str, Any], *, file: str) -> TargetProfile:

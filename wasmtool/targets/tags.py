@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
@@ -24,8 +25,13 @@ def tag_priority(tags: Sequence[Tag]) -> dict[Tag, int]:
     return {t: i for i, t in enumerate(tags)}
 
 
+@lru_cache(maxsize=64)
+def _priority(profile: TargetProfile, python_version: str) -> dict[Tag, int]:
+    return tag_priority(profile.supported_tags(python_version))
+
+
 def best_wheel(files: Iterable[str], profile: TargetProfile, python_version: str) -> str | None:
     """The best-ranked wheel among ``files`` for the target (ties broken by filename)."""
-    priority = tag_priority(profile.supported_tags(python_version))
+    priority = _priority(profile, python_version)
     ranked = sorted((r, f) for f in files if f.endswith(".whl") and (r := rank_wheel(f, priority)) is not None)
     return ranked[0][1] if ranked else None
