@@ -60,9 +60,7 @@ def _render_table(table: Mapping[str, Any], prefix: str, lines: list[str], inlin
     for key, value in table.items():
         if value is None:
             continue
-        if isinstance(value, Mapping) and key not in inline:
-            nested.append((key, value))
-        elif _is_table_array(value) and key not in inline:
+        if (isinstance(value, Mapping) and key not in inline) or (_is_table_array(value) and key not in inline):
             nested.append((key, value))
         else:
             lines.append(f"{_key(key)} = {_scalar(value)}")
