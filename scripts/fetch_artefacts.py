@@ -20,11 +20,11 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from wasmtool.index.client import IndexClient  # noqa: E402
 from wasmtool.index.config import resolve_index_urls  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 DEST = DATA / "artefacts"
-ACCEPT = "application/vnd.pypi.simple.v1+json"
 
 
 def sha256_of(path: Path) -> str:
@@ -43,19 +43,16 @@ def main() -> int:
     if not todo:
         print(f"artefacts: all {len(manifest['files'])} pinned files present", file=sys.stderr)
         return 0
-    index = resolve_index_urls(manifest_url=None).primary.rstrip("/")
-    client = httpx.Client(timeout=60.0, follow_redirects=True, headers={"Accept": ACCEPT})
+    index = IndexClient(resolve_index_urls(manifest_url=None), timeout=60.0)
+    client = httpx.Client(timeout=60.0, follow_redirects=True)
     pages: dict[str, dict[str, str]] = {}
     for project in sorted({f["project"] for f in todo}):
-        resp = client.get(f"{index}/{project}/")
-        resp.raise_for_status()
-        pages[project] = {x["filename"]: x["url"] for x in resp.json()["files"]}
+        pages[project] = {x.filename: x.url for x in index.get_project(project).files}
 
     def fetch(entry: dict[str, str]) -> str:
         url = pages[entry["project"]].get(entry["filename"])
         if url is None:
             raise SystemExit(f"{entry['filename']}: not on the index any more")
-        url = str(httpx.URL(f"{index}/{entry['project']}/").join(url))
         fd, tmp = tempfile.mkstemp(dir=DEST, prefix=".part-")
         h = hashlib.sha256()
         try:

@@ -83,11 +83,11 @@ def install(opts: Options, target: str | None) -> None:
     with opts.context() as ctx:
         profile = load_profile(target or ctx.project.manifest.python.target)
         if profile.kind != "native":
-            from wasmtool.ops.install_wasm import install_target
+            from wasmtool.errors import TargetError
 
-            outcome = install_target(ctx, profile)
-        else:
-            outcome = install_native(ctx, profile.name)
+            raise TargetError(f"installing for {profile.name} is not available in this wasmtool yet",
+                              field="target")
+        outcome = install_native(ctx, profile.name)
     _echo_err(f"installed {len(outcome.packages)} package(s) for {outcome.target} into {outcome.location}")
 
 

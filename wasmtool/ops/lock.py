@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from wasmtool.errors import UsageError
+from wasmtool.errors import TargetError, UsageError
 from wasmtool.lock.check import diff_locks
 from wasmtool.lock.errors import LockDriftError, LockMissingError
 from wasmtool.lock.io import read_lock, render_lock, render_pylock_for, write_text_files
@@ -19,6 +19,10 @@ from wasmtool.lock.model import LockedPackage, MochiLock, TargetInputs
 from wasmtool.lock.pylock import pylock_filename
 from wasmtool.ops.context import Context
 from wasmtool.targets.profile import TargetProfile, load_profile
+
+
+class TargetNotLockableError(TargetError):
+    code = "WT805"
 
 
 @dataclass(frozen=True)
@@ -47,9 +51,10 @@ def lock_target(
         if existing is not None and existing.for_target(profile.name):
             prefs = render_pylock_for(existing, profile.name)
         return lock_native(ctx, profile, preferences=prefs)
-    from wasmtool.ops.wasm import lock_wasm
-
-    return lock_wasm(ctx, profile, existing)
+    raise TargetNotLockableError(
+        f"target {profile.name} needs the {profile.resolver} resolver, which this wasmtool does not ship yet",
+        field="target", hint="lock the native target, or use a wasmtool release with wasm resolution",
+    )
 
 
 def compute_lock(ctx: Context, targets: Sequence[str]) -> tuple[MochiLock, MochiLock | None, list[TargetProfile]]:

@@ -17,6 +17,8 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from wasmtool.cache import CachedArtifact
+from wasmtool.errors import HashMismatchError
+from wasmtool.index.client import IndexClient
 from wasmtool.lock.model import LockedPackage, TargetInputs
 from wasmtool.ops.context import Context
 from wasmtool.resolve.errors import NoWheelError
@@ -68,15 +70,30 @@ def choose_wheels(pylock: dict[str, Any], profile: TargetProfile, python_version
     return sorted(chosen, key=lambda c: c.name)
 
 
+def cross_check(client: IndexClient, w: ChosenWheel) -> None:
+    """The index must list the file uv chose, with the same hash, and not yanked (uv read
+    the same pages; this guards against a resolver/index disagreement, and records why)."""
+    page = client.get_project(w.name)
+    f = page.file(w.filename)
+    if f is None:
+        raise NoWheelError(f"{w.filename} is not listed by the index any more", package=w.name, file=page.url)
+    if f.sha256 != w.sha256:
+        raise HashMismatchError(package=w.name, filename=w.filename, algorithm="sha256 (index vs resolver)",
+                                expected=f.sha256, actual=w.sha256, file=page.url)
+
+
 def fetch_all(ctx: Context, wheels: Sequence[ChosenWheel]) -> dict[str, CachedArtifact]:
+    client = IndexClient(ctx.index)
+
     def one(w: ChosenWheel) -> tuple[str, CachedArtifact]:
+        cross_check(client, w)
         hit = ctx.cache.lookup(w.sha256)
         if hit is not None:
             return w.name, hit
         return w.name, ctx.cache.fetch(w.url, package=w.name, filename=w.filename,
                                        expected_sha256=w.sha256, opener=ctx.http, progress=ctx.progress)
 
-    with ThreadPoolExecutor(max_workers=6) as pool:
+    with client, ThreadPoolExecutor(max_workers=6) as pool:
         return dict(pool.map(one, wheels))
 
 
