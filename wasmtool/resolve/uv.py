@@ -63,8 +63,11 @@ def compile_argv(
     argv = [uv, "pip", "compile", req_file, "--quiet", "--no-header", "--no-config",
             "--python-version", req.python_version, "--python-platform", req.python_platform,
             "--default-index", req.index_url, "--format", "pylock.toml", "-o", out_file]
-    for extra in req.extra_index_urls:
-        argv += ["--index", extra]
+    if req.extra_index_urls:
+        # uv ranks every --index above --default-index; list the primary first so that
+        # extra indexes stay supplemental (used only for projects the primary lacks).
+        for url in (req.index_url, *req.extra_index_urls):
+            argv += ["--index", url]
     if req.only_binary:
         argv += ["--only-binary", ":all:"]
     if req.offline:
