@@ -23,7 +23,7 @@ from wasmtool.lock.model import LockedPackage, TargetInputs
 from wasmtool.ops.context import Context
 from wasmtool.resolve.errors import NoWheelError
 from wasmtool.resolve.uv import CompileRequest, pip_compile
-from wasmtool.resolve.wheelinfo import WheelInfo, platform_tag, read_wheel_info
+from wasmtool.resolve.wheelinfo import WheelSummary, platform_tag, wheel_summary
 from wasmtool.targets.profile import TargetProfile
 from wasmtool.targets.tags import best_wheel
 
@@ -112,14 +112,16 @@ def lock_native(
     ) if reqs else {"packages": []}
     chosen = choose_wheels(pylock, profile, python_version)
     artefacts = fetch_all(ctx, chosen)
-    infos = {w.name: read_wheel_info(artefacts[w.name].path) for w in chosen}
+    summaries = ctx.cache.root / "summaries"
+    infos = {w.name: wheel_summary(artefacts[w.name].path, artefacts[w.name].sha256, summaries)
+             for w in chosen}
     packages = build_entries(ctx, profile, python_version, chosen, artefacts, infos)
     inputs = TargetInputs(profile.name, python_version, reqs, ctx.index.primary)
     return inputs, packages
 
 
 def build_entries(ctx: Context, profile: TargetProfile, python_version: str, chosen: Sequence[ChosenWheel],
-                  artefacts: dict[str, CachedArtifact], infos: dict[str, WheelInfo]) -> list[LockedPackage]:
+                  artefacts: dict[str, CachedArtifact], infos: dict[str, WheelSummary]) -> list[LockedPackage]:
     versions = {w.name: w.version for w in chosen}
     direct = {str(canonicalize_name(r.name)): r for r in ctx.project.requirements()}
     env = profile.marker_environment(python_version)
@@ -130,7 +132,7 @@ def build_entries(ctx: Context, profile: TargetProfile, python_version: str, cho
         extras = set(req.extras) if req is not None else set()
         # every extra some resolved package asks of this one is enabled too
         deps: set[str] = set()
-        for raw in info.metadata.requires_dist or []:
+        for raw in info.requires_dist:
             dep = Requirement(str(raw))
             dname = str(canonicalize_name(dep.name))
             if dname not in versions:
@@ -147,7 +149,7 @@ def build_entries(ctx: Context, profile: TargetProfile, python_version: str, cho
             wheel_filename=w.filename, wheel_url=w.url, platform_tag=platform_tag(w.filename),
             wheel_blake3=art.blake3, wheel_sha256=art.sha256, index_sha256=w.sha256,
             extras=tuple(sorted(extras)), dependencies=tuple(sorted(deps)),
-            requires_python=str(info.metadata.requires_python or ""),
+            requires_python=info.requires_python,
             capabilities_declared=("cextension",) if info.has_extension else (),
         ))
     return packages

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,46 @@ def read_wheel_info(path: Path) -> WheelInfo:
     has_ext = any(f.endswith((".so", ".pyd", ".dylib")) for f in files)
     typed = tuple(sorted({f.split("/", 1)[0] for f in files if f.endswith("/py.typed") and f.count("/") == 1}))
     return WheelInfo(metadata, names, has_ext, typed, tuple(files))
+
+
+@dataclass(frozen=True)
+class WheelSummary:
+    """What the lock needs from a wheel; small enough to keep beside the cached artefact."""
+
+    import_names: tuple[str, ...]
+    requires_dist: tuple[str, ...]
+    requires_python: str
+    has_extension: bool
+
+    @classmethod
+    def of(cls, info: WheelInfo) -> WheelSummary:
+        return cls(info.import_names, tuple(str(r) for r in info.metadata.requires_dist or ()),
+                   str(info.metadata.requires_python or ""), info.has_extension)
+
+    def to_json(self) -> str:
+        return json.dumps({"import_names": list(self.import_names), "requires_dist": list(self.requires_dist),
+                           "requires_python": self.requires_python, "has_extension": self.has_extension},
+                          sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> WheelSummary:
+        d = json.loads(text)
+        return cls(tuple(d["import_names"]), tuple(d["requires_dist"]), d["requires_python"], d["has_extension"])
+
+
+def wheel_summary(path: Path, sha256: str, summaries_dir: Path) -> WheelSummary:
+    """The wheel's summary, read once per artefact and then kept as ``<sha256>.json``
+    (the artefact is content-addressed, so its summary never changes)."""
+    from wasmtool.fsutil import atomic_write_text
+
+    cached = summaries_dir / f"{sha256}.json"
+    try:
+        return WheelSummary.from_json(cached.read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError):
+        pass
+    summary = WheelSummary.of(read_wheel_info(path))
+    atomic_write_text(cached, summary.to_json())
+    return summary
 
 
 def platform_tag(filename: str) -> str:
