@@ -1,9 +1,25 @@
-"""PEP 503/691 simple-API client (see :mod:`wasmtool.index.client`)."""
+"""PEP 503/691 simple-API client (see :mod:`wasmtool.index.client`).
 
-from wasmtool.index.client import IndexClient, read_wheel_metadata
-from wasmtool.index.config import IndexUrls, resolve_index_urls
-from wasmtool.index.models import IndexFile, ProjectPage
-from wasmtool.index.parse import parse_html_page, parse_json_page
+Re-exports are resolved lazily: importing :mod:`wasmtool.index.config` must not pull in
+httpx (a quarter of a second), so that `wasmtool lock` can start uv first.
+"""
 
-__all__ = ["IndexClient", "IndexFile", "IndexUrls", "ProjectPage", "parse_html_page", "parse_json_page",
-           "read_wheel_metadata", "resolve_index_urls"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "IndexClient": "wasmtool.index.client", "read_wheel_metadata": "wasmtool.index.client",
+    "IndexUrls": "wasmtool.index.config", "resolve_index_urls": "wasmtool.index.config",
+    "IndexFile": "wasmtool.index.models", "ProjectPage": "wasmtool.index.models",
+    "parse_html_page": "wasmtool.index.parse", "parse_json_page": "wasmtool.index.parse",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'wasmtool.index' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-import httpx
-
-from wasmtool.cache import ArtifactCache, default_cache_dir
 from wasmtool.index.config import IndexUrls, resolve_index_urls
 from wasmtool.project.model import Project, load_project
+
+if TYPE_CHECKING:
+    import httpx
+
+    from wasmtool.cache import ArtifactCache
 
 
 @dataclass
@@ -18,9 +21,10 @@ class Context:
     root: Path
     project: Project
     index: IndexUrls
-    cache: ArtifactCache
+    cache_dir: Path | None = None
     progress: bool | None = None
     _http: httpx.Client | None = field(default=None, repr=False)
+    _cache: ArtifactCache | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, root: Path, *, cache_dir: Path | None = None, progress: bool | None = None,
@@ -31,12 +35,23 @@ class Context:
             manifest_url=index_url or settings.index_url,
             manifest_extra=tuple(i.url for i in settings.indexes),
         )
-        cache = ArtifactCache(cache_dir or default_cache_dir())
-        return cls(root=root, project=project, index=index, cache=cache, progress=progress)
+        return cls(root=root, project=project, index=index, cache_dir=cache_dir, progress=progress)
+
+    # The cache and the HTTP client are created on first use: their imports (httpx, rich)
+    # cost more than a resolution's start-up, so `lock` starts uv before touching them.
+    @property
+    def cache(self) -> ArtifactCache:
+        if self._cache is None:
+            from wasmtool.cache import ArtifactCache, default_cache_dir
+
+            self._cache = ArtifactCache(self.cache_dir or default_cache_dir())
+        return self._cache
 
     @property
     def http(self) -> httpx.Client:
         if self._http is None:
+            import httpx
+
             self._http = httpx.Client(
                 timeout=httpx.Timeout(60.0, connect=15.0), follow_redirects=True,
                 limits=httpx.Limits(max_connections=8, max_keepalive_connections=8),

@@ -10,22 +10,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-from wasmtool.cache import CachedArtifact
 from wasmtool.errors import HashMismatchError
-from wasmtool.index.client import IndexClient
 from wasmtool.lock.model import LockedPackage, TargetInputs
 from wasmtool.ops.context import Context
 from wasmtool.resolve.errors import NoWheelError
-from wasmtool.resolve.uv import CompileRequest, pip_compile
+from wasmtool.resolve.uv import CompileRequest, start_compile
 from wasmtool.resolve.wheelinfo import WheelSummary, platform_tag, wheel_summary
 from wasmtool.targets.profile import TargetProfile
 from wasmtool.targets.tags import best_wheel
+
+if TYPE_CHECKING:  # imported lazily: httpx is not needed before uv has started
+    from wasmtool.cache import CachedArtifact
+    from wasmtool.index.client import IndexClient
 
 
 @dataclass(frozen=True)
@@ -83,13 +85,15 @@ def cross_check(client: IndexClient, w: ChosenWheel) -> None:
 
 
 def fetch_all(ctx: Context, wheels: Sequence[ChosenWheel]) -> dict[str, CachedArtifact]:
+    from wasmtool.index.client import IndexClient
+
     client = IndexClient(ctx.index)
 
     def one(w: ChosenWheel) -> tuple[str, CachedArtifact]:
-        cross_check(client, w)
         hit = ctx.cache.lookup(w.sha256)
-        if hit is not None:
+        if hit is not None:  # stored under this sha256, so it was checked when it was fetched
             return w.name, hit
+        cross_check(client, w)
         return w.name, ctx.cache.fetch(w.url, package=w.name, filename=w.filename,
                                        expected_sha256=w.sha256, opener=ctx.http, progress=ctx.progress)
 
@@ -104,12 +108,14 @@ def lock_native(
     reqs = tuple(ctx.project.to_pep508())
     if profile.uv_python_platform is None:
         raise NoWheelError(f"target {profile.name} has no uv platform; it cannot be resolved with uv")
-    pylock = pip_compile(
+    job = start_compile(
         CompileRequest(requirements=reqs, python_version=python_version,
                        python_platform=profile.uv_python_platform, index_url=ctx.index.primary,
                        extra_index_urls=tuple(ctx.index.extra)),
         preferences=preferences,
-    ) if reqs else {"packages": []}
+    ) if reqs else None
+    ctx.cache  # noqa: B018 - open the cache (and import its dependencies) while uv works
+    pylock = job.wait() if job is not None else {"packages": []}
     chosen = choose_wheels(pylock, profile, python_version)
     artefacts = fetch_all(ctx, chosen)
     summaries = ctx.cache.root / "summaries"

@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from wasmtool.mochi_syntax import MOCHI_KEYWORDS
 from wasmtool.project.errors import ImportLineError
 from wasmtool.project.spec import ImportSpec, parse_import_spec
-from wasmtool.typemap.lower import MOCHI_KEYWORDS
 
 _IMPORT = re.compile(r'import\s+python\s+"((?:[^"\\\n]|\\.)*)"(?:\s+as\s+([^\s;/#]+))?')
 _IDENT = re.compile(r"^[^\W\d]\w*$")

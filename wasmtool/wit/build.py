@@ -1,0 +1,382 @@
+"""Build a WASI Preview 2 component from a mapped surface with componentize-py 0.25.
+
+``build_component(surface, externs_dir=..., wheels=..., cache_dir=...)``:
+
+1. renders the WIT (:mod:`wasmtool.wit.render`) and checks it with ``wasm-tools``;
+2. generates the guest glue ``app.py`` (:mod:`wasmtool.wit.guest`) and bundles
+   ``wasmtool_wit_values.py``;
+3. hashes every input (WIT, guest, the externs folder, the wheels' SHA-256, the
+   componentize-py version): componentize-py builds are NOT reproducible (recipes.md §6),
+   so the cache is keyed by this input hash, never by the output;
+4. on a miss, unpacks the (pure or ``wasi_0_0_0_wasm32``) wheels into a ``deps`` folder and
+   runs ``componentize-py -d wit -w <world> componentize -p src -p <externs> -p deps app``
+   with ``VIRTUAL_ENV`` removed (hermetic: nothing from the host venv leaks in) and
+   ``RUST_BACKTRACE=0``.
+
+Cache layout: ``<cache_dir>/components/<input-hash>/`` holding ``component.wasm``, ``wit/``,
+``src/``, ``plan.json``, ``build.json`` and, once a runtime compiled it, one
+``component-<engine-key>.cwasm`` per wasmtime version + engine config.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from wasmtool.fsutil import atomic_write_text
+from wasmtool.typemap.surface import MappedSurface
+
+from .errors import ComponentBuildError, ToolMissingError, WitError, strip_ansi
+from .guest import APP_MODULE, VALUES_MODULE, render_app, values_module_source
+from .model import WitPlan
+from .render import render_package, write_wit_dir
+from .validate import find_tool, tool_env, validate_wit
+
+__all__ = [
+    "BUILD_FORMAT",
+    "DEFAULT_ENGINE_CONFIG",
+    "BuildStats",
+    "BuiltComponent",
+    "build_app_component",
+    "build_component",
+    "build_stats",
+    "componentize_py_version",
+    "cwasm_path_for",
+    "engine_key",
+    "input_hash",
+]
+
+log = logging.getLogger("wasmtool.wit.build")
+
+#: Bump when the layout or the guest conventions change (part of the input hash).
+BUILD_FORMAT = "wasmtool-wit-build/1"
+#: The engine configuration :class:`wasmtool.run.wasi.WasiComponentRuntime` uses by default.
+DEFAULT_ENGINE_CONFIG = "epoch_interruption=1"
+_OUTPUT_TAIL_LINES = 25
+_PURE_PLATFORMS = frozenset({"any", "wasi_0_0_0_wasm32", "wasi_p2_wasm32"})
+
+
+@dataclass
+class BuildStats:
+    """Process-wide counters (tests assert cache hits with these, not with timings)."""
+
+    componentize_runs: int = 0
+    cache_hits: int = 0
+    last_build_seconds: float = 0.0
+    build_seconds: list[float] = field(default_factory=list)
+
+
+_STATS = BuildStats()
+
+
+def build_stats() -> BuildStats:
+    return _STATS
+
+
+@dataclass(frozen=True)
+class BuiltComponent:
+    """A built component in the cache (see the module docstring)."""
+
+    path: Path                # component.wasm
+    cwasm_path: Path          # the serialized form for the default engine config (may not exist yet)
+    wit_dir: Path
+    world: str
+    input_hash: str
+    plan: WitPlan = field(repr=False)
+    externs_module: str = ""
+    from_cache: bool = False
+
+    @property
+    def directory(self) -> Path:
+        return self.path.parent
+
+    @classmethod
+    def load(cls, directory: Path, *, from_cache: bool = True) -> BuiltComponent:
+        """A component directory written by :func:`build_component`."""
+        info = json.loads((directory / "build.json").read_text(encoding="utf-8"))
+        plan = WitPlan.from_dict(json.loads((directory / "plan.json").read_text(encoding="utf-8")))
+        return cls(path=directory / "component.wasm",
+                   cwasm_path=cwasm_path_for(directory / "component.wasm", engine_key(DEFAULT_ENGINE_CONFIG)),
+                   wit_dir=directory / "wit", world=info["world"], input_hash=info["input_hash"], plan=plan,
+                   externs_module=info.get("externs_module", ""), from_cache=from_cache)
+
+
+def _wasmtime_version() -> str:
+    try:
+        return metadata.version("wasmtime")
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+def engine_key(config: str = DEFAULT_ENGINE_CONFIG) -> str:
+    """A short key for a wasmtime version + engine configuration (a ``.cwasm`` is tied to both)."""
+    return hashlib.sha256(f"wasmtime {_wasmtime_version()}\n{config}".encode()).hexdigest()[:16]
+
+
+def cwasm_path_for(component: Path, key: str) -> Path:
+    return component.with_name(f"component-{key}.cwasm")
+
+
+@lru_cache(maxsize=4)
+def _version_of(exe: str) -> str:
+    try:
+        proc = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60,
+                              env=tool_env(), stdin=subprocess.DEVNULL, check=False)
+    except OSError as exc:
+        raise ToolMissingError("componentize-py", hint=str(exc)) from exc
+    text = (proc.stdout or proc.stderr).strip()
+    if proc.returncode != 0 or not text:
+        raise ToolMissingError("componentize-py", hint=f"`{exe} --version` failed: {text[-200:]}")
+    return text
+
+
+def find_componentize_py() -> Path:
+    """``componentize-py`` beside ``sys.executable`` (the venv), else on ``PATH``."""
+    return find_tool("componentize-py")
+
+
+def componentize_py_version() -> str:
+    """``componentize-py 0.25.1`` (the output of ``--version``)."""
+    return _version_of(str(find_componentize_py()))
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _externs_files(externs_dir: Path) -> list[Path]:
+    return sorted(p for p in externs_dir.rglob("*")
+                  if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo"))
+
+
+def input_hash(*, wit_files: Sequence[tuple[str, str]], app: str, values: str, externs_dir: Path,
+               wheels: Sequence[Path], tool_version: str, world: str) -> str:
+    """SHA-256 over everything that goes into a build (see the module docstring)."""
+    h = hashlib.sha256()
+
+    def feed(tag: str, data: bytes) -> None:
+        h.update(tag.encode() + b"\0" + str(len(data)).encode() + b"\0" + data)
+
+    feed("format", BUILD_FORMAT.encode())
+    feed("tool", tool_version.encode())
+    feed("world", world.encode())
+    for rel, text in sorted(wit_files):
+        feed(f"wit:{rel}", text.encode())
+    feed("app", app.encode())
+    feed("values", values.encode())
+    for p in _externs_files(externs_dir):
+        feed(f"externs:{p.relative_to(externs_dir).as_posix()}", p.read_bytes())
+    for w in sorted(wheels, key=lambda w: w.name):
+        feed(f"wheel:{w.name}", _sha256_file(w).encode())
+    return h.hexdigest()
+
+
+def _pick_externs_module(surface: MappedSurface, externs_dir: Path, wanted: str | None) -> str:
+    if wanted:
+        if not (externs_dir / f"{wanted}.py").is_file() and not (externs_dir / wanted / "__init__.py").is_file():
+            raise WitError(f"{wanted} is not a module in {externs_dir}")
+        return wanted
+    default = f"{surface.alias}_externs"
+    if (externs_dir / f"{default}.py").is_file():
+        return default
+    found = sorted(p.stem for p in externs_dir.glob("*_externs.py"))
+    if len(found) == 1:
+        return found[0]
+    raise WitError(f"cannot tell the externs module in {externs_dir} (found: {', '.join(found) or 'none'})",
+                   hint="pass externs_module=")
+
+
+def _check_wheel(wheel: Path) -> None:
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    try:
+        _, _, _, tags = parse_wheel_filename(wheel.name)
+    except InvalidWheelFilename as exc:
+        raise WitError(f"{wheel.name}: not a wheel file name: {exc}") from exc
+    if not any(t.platform in _PURE_PLATFORMS for t in tags):
+        raise WitError(f"{wheel.name}: not a pure or wasi_0_0_0_wasm32 wheel",
+                       hint="a WASI component can only bundle pure Python or WASI-built wheels")
+    if not wheel.is_file():
+        raise WitError(f"{wheel}: no such file")
+
+
+def _unpack_wheels(wheels: Sequence[Path], deps: Path) -> None:
+    deps.mkdir(parents=True, exist_ok=True)
+    for wheel in sorted(wheels, key=lambda w: w.name):
+        with zipfile.ZipFile(wheel) as zf:
+            for name in zf.namelist():
+                target = (deps / name).resolve()
+                if not str(target).startswith(str(deps.resolve()) + os.sep):
+                    raise WitError(f"{wheel.name}: unsafe member path {name!r}")
+            zf.extractall(deps)
+
+
+def _output_tail(text: str) -> str:
+    """The useful end of componentize-py's output: no Rust backtrace, no ANSI codes."""
+    lines: list[str] = []
+    skipping = False
+    for line in strip_ansi(text).splitlines():
+        if line.strip().startswith("Stack backtrace:"):
+            skipping = True
+            continue
+        if skipping and (line.startswith(" ") or not line.strip()):
+            continue
+        skipping = False
+        lines.append(line.rstrip())
+    return "\n".join(lines[-_OUTPUT_TAIL_LINES:])
+
+
+def _componentize(*, wit_dir: Path, world: str, app_module: str, paths: Sequence[Path], output: Path,
+                  cwd: Path, timeout: float, what: str) -> float:
+    """Run componentize-py once (hermetic: no ``VIRTUAL_ENV``, explicit ``-p`` folders); the seconds taken."""
+    cmd = [str(find_componentize_py()), "-q", "-d", str(wit_dir), "-w", world, "componentize"]
+    for p in paths:
+        cmd += ["-p", str(p)]
+    cmd += [app_module, "-o", str(output)]
+    log.info("componentize-py: %s", " ".join(cmd))
+    start = time.monotonic()
+    _STATS.componentize_runs += 1
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=tool_env(),
+                              stdin=subprocess.DEVNULL, cwd=cwd, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise ComponentBuildError(f"componentize-py did not finish within {timeout:g} s") from exc
+    except OSError as exc:
+        raise ToolMissingError("componentize-py", hint=str(exc)) from exc
+    seconds = time.monotonic() - start
+    _STATS.last_build_seconds = seconds
+    _STATS.build_seconds.append(seconds)
+    if proc.returncode != 0 or not output.is_file():
+        raise ComponentBuildError(f"componentize-py failed for {what} (exit {proc.returncode})",
+                                  output_tail=_output_tail(proc.stderr + "\n" + proc.stdout),
+                                  returncode=proc.returncode)
+    return seconds
+
+
+def build_app_component(*, wit_dir: Path, world: str, app_dir: Path, wheels: Sequence[Path], cache_dir: Path,
+                        app_module: str = APP_MODULE, timeout: float = 900) -> Path:
+    """Build a hand-written guest (``app_dir``, module ``app_module``) against ``wit_dir``'s
+    ``world``, cached by input hash like :func:`build_component`; returns the ``.wasm`` path.
+
+    For components whose world is not derived from a surface (e.g. one that imports a
+    derived package's interface, to be composed with it).
+    """
+    wit_dir, app_dir = Path(wit_dir).resolve(), Path(app_dir).resolve()
+    wheels = [Path(w).resolve() for w in wheels]
+    for w in wheels:
+        _check_wheel(w)
+    validate_wit(wit_dir)
+    tool_version = componentize_py_version()
+    wit_files = [(p.relative_to(wit_dir).as_posix(), p.read_text(encoding="utf-8"))
+                 for p in sorted(wit_dir.rglob("*.wit"))]
+    digest = input_hash(wit_files=wit_files, app=app_module, values="", externs_dir=app_dir, wheels=wheels,
+                        tool_version=tool_version, world=world)
+    final = Path(cache_dir) / "components" / digest / "component.wasm"
+    if final.is_file():
+        _STATS.cache_hits += 1
+        return final
+    final.parent.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".tmp-{digest[:12]}-", dir=final.parent.parent))
+    try:
+        deps = work / "deps"
+        _unpack_wheels(wheels, deps)
+        _componentize(wit_dir=wit_dir, world=world, app_module=app_module, paths=[app_dir, deps],
+                      output=work / "component.wasm", cwd=work, timeout=timeout, what=f"{app_dir.name} ({world})")
+        shutil.rmtree(deps, ignore_errors=True)
+        try:
+            os.replace(work, final.parent)
+        except OSError:
+            if not final.is_file():
+                raise
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+    return final
+
+
+def build_component(
+    surface: MappedSurface,
+    *,
+    externs_dir: Path,
+    wheels: Sequence[Path],
+    cache_dir: Path,
+    externs_module: str | None = None,
+    timeout: float = 900,
+) -> BuiltComponent:
+    """Build (or find in ``cache_dir``) the component exporting ``surface``'s functions.
+
+    ``externs_dir`` holds the wrapper module (``<alias>_externs.py`` by default, else the
+    only ``*_externs.py``; or name it with ``externs_module``); ``wheels`` are bundled.
+    A second call with unchanged inputs runs nothing and returns ``from_cache=True``.
+    """
+    externs_dir = Path(externs_dir).resolve()
+    wheels = [Path(w).resolve() for w in wheels]
+    for w in wheels:
+        _check_wheel(w)
+    module = _pick_externs_module(surface, externs_dir, externs_module)
+    rendered = render_package(surface)
+    plan = rendered.plan
+    if not plan.interfaces:
+        raise WitError(f"{surface.dist}: no function can be exported on wasi-p2",
+                       hint=f"{len(plan.skips)} functions were skipped (SkipTargetUnrepresentable)")
+    app = render_app(plan, externs_module=module, dist=surface.dist, dist_version=surface.version)
+    values = values_module_source()
+    tool_version = componentize_py_version()
+    digest = input_hash(wit_files=rendered.files, app=app, values=values, externs_dir=externs_dir,
+                        wheels=wheels, tool_version=tool_version, world=plan.world)
+    root = Path(cache_dir) / "components"
+    final = root / digest
+    if (final / "component.wasm").is_file() and (final / "build.json").is_file():
+        _STATS.cache_hits += 1
+        log.info("component cache hit %s (%s)", digest[:12], surface.dist)
+        return BuiltComponent.load(final, from_cache=True)
+
+    root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".tmp-{digest[:12]}-", dir=root))
+    try:
+        wit_dir = write_wit_dir(rendered, work / "wit")
+        validate_wit(wit_dir)
+        src = work / "src"
+        atomic_write_text(src / f"{APP_MODULE}.py", app)
+        atomic_write_text(src / f"{VALUES_MODULE}.py", values)
+        deps = work / "deps"
+        _unpack_wheels(wheels, deps)
+        out = work / "component.wasm"
+        seconds = _componentize(wit_dir=wit_dir, world=plan.world, app_module=APP_MODULE,
+                                paths=[src, externs_dir, deps], output=out, cwd=work, timeout=timeout,
+                                what=f"{surface.dist} {surface.version}")
+        shutil.rmtree(deps, ignore_errors=True)
+        atomic_write_text(work / "plan.json", json.dumps(plan.to_dict(), indent=1, sort_keys=True) + "\n")
+        info: dict[str, Any] = {
+            "format": BUILD_FORMAT, "input_hash": digest, "world": plan.world, "package": plan.package_id,
+            "tool": tool_version, "externs_module": module, "seconds": round(seconds, 2),
+            "size": out.stat().st_size, "wheels": sorted(w.name for w in wheels),
+        }
+        atomic_write_text(work / "build.json", json.dumps(info, indent=1, sort_keys=True) + "\n")
+        try:
+            os.replace(work, final)
+        except OSError:
+            if not (final / "build.json").is_file():   # lost a race to an identical build: keep theirs
+                raise
+        log.info("built %s in %.1f s", digest[:12], seconds)
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+    return BuiltComponent.load(final, from_cache=False)
