@@ -47,10 +47,21 @@ def test_lock_writes_deterministic_files_and_check_detects_drift(
     # tomli has a compiled and a pure wheel: the profile's tag priority picks the compiled one
     assert "manylinux" in names["tomli"]["wheel-filename"]
 
-    # same inputs -> byte-identical outputs
+    # same inputs -> byte-identical outputs; an up-to-date lock is kept without asking the index
+    before = len(index_server.behaviour.requests)
     lock_ok(example_project, cache_dir, index_server)
+    assert len(index_server.behaviour.requests) == before
     assert (example_project / "mochi.lock").read_bytes() == lock1
     assert (example_project / "pylock.toml").read_bytes() == pylock1
+    # a full re-resolution (--upgrade) with a warm cache gives the same bytes too
+    lock_ok(example_project, cache_dir, index_server, "--upgrade")
+    assert len(index_server.behaviour.requests) > before
+    assert (example_project / "mochi.lock").read_bytes() == lock1
+    assert (example_project / "pylock.toml").read_bytes() == pylock1
+    # and so does a lock from scratch
+    (example_project / "mochi.lock").unlink()
+    lock_ok(example_project, cache_dir, index_server)
+    assert (example_project / "mochi.lock").read_bytes() == lock1
 
     ok = run_cli(["-C", str(example_project), "lock", "--check"], cache=cache_dir, index_url=index_server.url)
     assert ok.returncode == 0, ok.stderr

@@ -55,8 +55,9 @@ def cli(ctx: click.Context, project: Path, cache_dir: Path | None, index_url: st
 @cli.command()
 @click.option("--target", "targets", multiple=True, help="Target profile(s) to lock (repeatable).")
 @click.option("--check", is_flag=True, help="Exit non-zero, with a diff, if the lock is not up to date.")
+@click.option("--upgrade", is_flag=True, help="Re-resolve even when the lock already matches the project.")
 @pass_options
-def lock(opts: Options, targets: tuple[str, ...], check: bool) -> None:
+def lock(opts: Options, targets: tuple[str, ...], check: bool, upgrade: bool) -> None:
     """Resolve the project's Python dependencies and write mochi.lock + pylock.toml."""
     from wasmtool.ops.lock import run_check, run_lock
 
@@ -66,7 +67,7 @@ def lock(opts: Options, targets: tuple[str, ...], check: bool) -> None:
             n = len(existing.packages)
             _echo_err(f"mochi.lock is up to date ({n} pins, targets: {', '.join(existing.targets)})")
             return
-        outcome = run_lock(ctx, targets)
+        outcome = run_lock(ctx, targets, upgrade=upgrade)
     state = "written" if outcome.changed else "unchanged"
     _echo_err(f"locked {len(outcome.lock.packages)} package(s) for {', '.join(outcome.lock.targets)}: "
               f"{', '.join(p.name for p in outcome.written)} {state}")

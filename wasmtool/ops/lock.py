@@ -57,7 +57,27 @@ def lock_target(
     )
 
 
-def compute_lock(ctx: Context, targets: Sequence[str]) -> tuple[MochiLock, MochiLock | None, list[TargetProfile]]:
+def current_inputs(ctx: Context, profile: TargetProfile) -> TargetInputs:
+    """What a target would be locked from now (requirements, interpreter, index)."""
+    from wasmtool.ops.native import target_python_version
+
+    return TargetInputs(profile.name, target_python_version(ctx, profile), tuple(ctx.project.to_pep508()),
+                        ctx.index.primary)
+
+
+def up_to_date(existing: MochiLock | None, inputs: TargetInputs) -> bool:
+    """The lock already answers these inputs (same requirement set, interpreter and index):
+    like ``uv lock``, keep it rather than re-resolve; ``--upgrade`` re-resolves."""
+    if existing is None:
+        return False
+    have = existing.inputs_for(inputs.target)
+    return have is not None and (
+        sorted(have.requirements), have.python_version, have.index_url
+    ) == (sorted(inputs.requirements), inputs.python_version, inputs.index_url)
+
+
+def compute_lock(ctx: Context, targets: Sequence[str], *, reuse: bool = False
+                 ) -> tuple[MochiLock, MochiLock | None, list[TargetProfile]]:
     try:
         existing: MochiLock | None = read_lock(ctx.lock_path)
     except LockMissingError:
@@ -67,6 +87,8 @@ def compute_lock(ctx: Context, targets: Sequence[str]) -> tuple[MochiLock, Mochi
     new = MochiLock(packages=new.packages, inputs=new.inputs,
                     requires_python=ctx.project.manifest.python.requires_python)
     for profile in profiles:
+        if reuse and profile.resolver == "uv" and up_to_date(existing, current_inputs(ctx, profile)):
+            continue  # the target's entries are kept as they are
         inputs, packages = lock_target(ctx, profile, existing)
         new = new.replace_target(profile.name, inputs, packages)
     return new, existing, profiles
@@ -85,8 +107,10 @@ def _primary_target(ctx: Context, lock: MochiLock) -> str:
     return configured if configured in lock.targets else (lock.targets[0] if lock.targets else configured)
 
 
-def run_lock(ctx: Context, targets: Sequence[str] = ()) -> LockOutcome:
-    new, existing, _ = compute_lock(ctx, targets)
+def run_lock(ctx: Context, targets: Sequence[str] = (), *, upgrade: bool = False) -> LockOutcome:
+    """Lock the targets. An existing lock whose inputs still match is kept (no resolution);
+    ``upgrade`` re-resolves anyway (pins that still fit are preferred unless they are stale)."""
+    new, existing, _ = compute_lock(ctx, targets, reuse=not upgrade)
     files = output_files(ctx, new)
     changed = any(not p.exists() or p.read_text(encoding="utf-8") != text for p, text in files.items())
     if changed:
