@@ -315,7 +315,11 @@ def _worker_children() -> list[str]:
     """Live or zombie child processes of this process that are workers (Linux only)."""
     found: list[str] = []
     for children in Path("/proc/self/task").glob("*/children"):
-        for pid in children.read_text().split():
+        try:
+            pids = children.read_text().split()
+        except OSError:  # the thread ended between listing and reading
+            continue
+        for pid in pids:
             try:
                 cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
             except OSError:
