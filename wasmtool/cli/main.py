@@ -75,9 +75,11 @@ def lock(opts: Options, targets: tuple[str, ...], check: bool, upgrade: bool) ->
 
 @cli.command()
 @click.option("--target", "target", default=None, help="Target profile to install (default: [python].target).")
+@click.option("--no-bind", is_flag=True, help="Install only; do not generate the bindings.")
 @pass_options
-def install(opts: Options, target: str | None) -> None:
-    """Install the locked packages for a target (verified against mochi.lock)."""
+def install(opts: Options, target: str | None, no_bind: bool) -> None:
+    """Install the locked packages for a target (verified against mochi.lock) and bind them."""
+    from wasmtool.ops.bind import bind as bind_op
     from wasmtool.ops.install import install_native
     from wasmtool.targets.profile import load_profile
 
@@ -89,7 +91,68 @@ def install(opts: Options, target: str | None) -> None:
             raise TargetError(f"installing for {profile.name} is not available in this wasmtool yet",
                               field="target")
         outcome = install_native(ctx, profile.name)
-    _echo_err(f"installed {len(outcome.packages)} package(s) for {outcome.target} into {outcome.location}")
+        _echo_err(f"installed {len(outcome.packages)} package(s) for {outcome.target} into {outcome.location}")
+        if not no_bind:
+            _report_bind(bind_op(ctx, target=profile.name))
+
+
+def _report_bind(outcome: Any) -> None:
+    for b in outcome.bound:
+        s = b.surface
+        _echo_err(f"bound {s.alias}: {s.dist} {s.version} ({s.tier}) -> {len(s.functions)} externs, "
+                  f"{len(s.skips)} skipped")
+    _echo_err(f"workspace {outcome.directory} ({len(outcome.changed)} file(s) changed)")
+
+
+@cli.command()
+@click.argument("packages", nargs=-1)
+@click.option("--target", "target", default=None, help="Target profile (default: [python].target).")
+@pass_options
+def bind(opts: Options, packages: tuple[str, ...], target: str | None) -> None:
+    """Generate the wrapper, .pyi, Mochi shim and SKIPPED.txt of locked packages."""
+    from wasmtool.ops.bind import bind as bind_op
+
+    with opts.context() as ctx:
+        _report_bind(bind_op(ctx, target=target or ctx.project.manifest.python.target, names=packages))
+
+
+@cli.command()
+@click.argument("package")
+@click.option("--target", "target", default=None, help="Target profile (default: [python].target).")
+@click.option("--json", "as_json", is_flag=True, help="Print the mapped surface as JSON.")
+@pass_options
+def surface(opts: Options, package: str, target: str | None, as_json: bool) -> None:
+    """Print the mapped surface of a locked package and what was skipped, with reasons."""
+    from wasmtool.ops.bind import bind as bind_op
+    from wasmtool.skips import count_by_reason
+    from wasmtool.synth.shim import mochi_type
+
+    with opts.context() as ctx:
+        outcome = bind_op(ctx, target=target or ctx.project.manifest.python.target, names=(package,), write=False)
+    b = outcome.bound[0]
+    s = b.surface
+    if as_json:
+        data = s.to_dict()
+        data["stub-source"] = b.stubs.source
+        data["stub-sha256"] = b.stubs.sha256
+        click.echo(json.dumps(data, indent=1, sort_keys=True))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]{s.dist} {s.version}[/bold] as [bold]{s.alias}[/bold], stubs: {s.tier} ({b.stubs.source})")
+    table = Table("extern", "signature", "calls", title=f"{len(s.functions)} externs")
+    for fn in s.functions:
+        params = ", ".join(f"{p.mochi_name}: {mochi_type(p.type)}" for p in fn.params)
+        ret = f": {mochi_type(fn.returns)}" if fn.returns is not None else ""
+        table.add_row(fn.extern_name, f"({params}){ret}", fn.target)
+    console.print(table)
+    skips = Table("item", "reason", "detail", title=f"{len(s.skips)} skipped")
+    for r in s.skips:
+        skips.add_row(r.path, r.reason.token, r.detail)
+    console.print(skips)
+    console.print("skips by reason: " + ", ".join(f"{k}={v}" for k, v in count_by_reason(s.skips).items()))
 
 
 @cli.group()

@@ -37,7 +37,10 @@ class PythonSettings:
     indexes: tuple[IndexSetting, ...] = ()
     venv: str = ".mochi/venv"
     allow_partial: bool = False
+    allow_any: tuple[str, ...] = ()     # wasmtool addition: item patterns whose `Any` maps to `any`
+    monomorphise: tuple[tuple[str, str], ...] = ()   # ("<item>.<TypeVar or parameter>", "<type>")
     typeshed: bool = True
+    stubgen: dict[str, Any] | None = None   # formats.md §1.2 table, read by StubgenPolicy.from_config
     strict_return_types: bool = True
     int_mode: str = "bigint"
 
@@ -72,10 +75,11 @@ _PY_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "implementation": (str, "implementation"), "target": (str, "target"), "targets": (list, "targets"),
     "runtime-mode": (str, "runtime_mode"), "async-mode": (str, "async_mode"), "index-url": (str, "index_url"),
     "indexes": (list, "indexes"), "venv": (str, "venv"), "allow-partial": (bool, "allow_partial"),
+    "allow-any": (list, "allow_any"),
     "typeshed": (bool, "typeshed"), "strict-return-types": (bool, "strict_return_types"),
     "int-mode": (str, "int_mode"), "runtime": (dict, ""),
     # accepted and validated by later phases; kept so that manifests using them parse
-    "stubgen": (dict, ""), "typeshed-revision": (str, ""), "monomorphise": (list, ""),
+    "stubgen": (dict, "stubgen"), "typeshed-revision": (str, ""), "monomorphise": (list, "monomorphise"),
     "free-threaded": (bool, ""), "allow-untested-freethread": (bool, ""), "freethread-deny-list": (list, ""),
     "abi-tag-policy": (str, ""), "require-attestations": (bool, ""), "attestation": (str, ""),
     "allowed-builders": (list, ""), "trusted-publishers": (list, ""), "pyodide-abi": (str, ""),
@@ -159,6 +163,25 @@ def _parse_python(raw: Any, problems: list[str]) -> PythonSettings:
     pv = values.get("python_version")
     if pv is not None and not (isinstance(pv, str) and re.fullmatch(r"\d+\.\d+", pv)):
         problems.append(f"python.python-version: expected X.Y, got {pv!r}")
+    if "monomorphise" in values:
+        pairs: list[tuple[str, str]] = []
+        for i, entry in enumerate(values["monomorphise"]):
+            item = entry.get("item") if isinstance(entry, dict) else None
+            if not isinstance(item, str) or not item or len(entry) < 2:
+                problems.append(f"python.monomorphise[{i}]: expected {{ item = \"pkg.fn\", <name> = \"<type>\" }}")
+                continue
+            for key, value in entry.items():
+                if key == "item":
+                    continue
+                if not isinstance(value, str) or not value:
+                    problems.append(f"python.monomorphise[{i}].{key}: expected a type annotation string")
+                    continue
+                pairs.append((f"{item}.{key}", value))
+        values["monomorphise"] = tuple(sorted(set(pairs)))
+    if "allow_any" in values:
+        if not all(isinstance(t, str) and t for t in values["allow_any"]):
+            problems.append("python.allow-any: expected a list of item patterns such as \"tomli.loads\" or \"yaml.*\"")
+        values["allow_any"] = tuple(sorted(set(values["allow_any"])))
     if "targets" in values:
         if not all(isinstance(t, str) for t in values["targets"]):
             problems.append("python.targets: expected a list of strings")

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from wasmtool.mochi_syntax import MOCHI_KEYWORDS
+from wasmtool.mochi_syntax import MOCHI_KEYWORDS, spell_inner_digits
 from wasmtool.skips import SkipReason, SkipReport
 from wasmtool.stubs.model import (
     AliasDecl,
@@ -63,6 +63,7 @@ from wasmtool.typemap.table import (
     ResolvedAlias,
     ResolvedSkip,
     ResolvedTypeVar,
+    any_permitted,
     field_qualifiers,
     lower_annotation,
     lower_return,
@@ -100,7 +101,7 @@ def mochi_ident(name: str, *, type_name: bool = False, keywords: bool = True) ->
         cat = unicodedata.category(ch)
         ok = ch == "_" or cat.startswith("L") or cat == "So" or (i > 0 and cat.startswith("N"))
         out.append(ch if ok else "_")
-    ident = "".join(out) or "_"
+    ident = spell_inner_digits("".join(out) or "_")
     if keywords and (ident in MOCHI_KEYWORDS or (type_name and ident in MOCHI_TYPE_NAMES)):
         ident += "_"
     return ident
@@ -257,6 +258,8 @@ class PackageResolver:
             full = f"{imp.module}.{imp.name}" if imp.name else imp.module
             if imp.module in _TYPING_LIKE or full in _TYPING_LIKE or full == "types.NoneType":
                 out[imp.local] = full
+            elif full == "_typeshed.Incomplete":  # typeshed's and stubgen's spelling of `Any`
+                out[imp.local] = "typing.Any"
         self._typing_cache[module] = out
         return out
 
@@ -426,6 +429,7 @@ class _Mapper:
     target: str
     allow_partial: bool
     monomorphise: tuple[tuple[str, str], ...]
+    allow_any: tuple[str, ...] = ()
     units: list[_Unit] = field(default_factory=list)
     records: dict[str, Record] = field(default_factory=dict)
     enums: dict[str, EnumDecl] = field(default_factory=dict)
@@ -436,7 +440,8 @@ class _Mapper:
     def ctx(self, *, path: str, module: str, self_type: TypeRef | None = None, in_protocol: bool = False,
             type_params: tuple[tuple[str, str], ...] = ()) -> LowerContext:
         return LowerContext(path=path, module=module, resolver=self.res, tier=self.tier,
-                            allow_partial=self.allow_partial, target=self.target, self_type=self_type,
+                            allow_partial=self.allow_partial, allow_any=self.allow_any, target=self.target,
+                            self_type=self_type,
                             in_protocol=in_protocol, type_params=type_params, monomorphise=self.monomorphise)
 
     def skip(self, path: str, reason: SkipReason, detail: str = "", hint: str = "") -> None:
@@ -553,6 +558,11 @@ class _Mapper:
                         else:
                             out.append((sub, res))
                 continue
+            narrowed = dict(self.monomorphise).get(f"{path}.{p.name}")
+            if narrowed is not None:  # monomorphise names the parameter: the user narrows its type
+                p = replace(p, annotation=narrowed)
+            if p.annotation is None and any_permitted(replace(p_ctx, path=path)):
+                p = replace(p, annotation="Any")  # PEP 484: an unannotated parameter is `Any`
             if p.annotation is None:
                 report = SkipReport(path if not p.has_default else f"{path}.{p.name}",
                                     SkipReason.SkipUnsupportedTypingConstruct, p.name,
@@ -934,6 +944,7 @@ def map_module(
     target: str = "native",
     allow_partial: bool = False,
     monomorphise: Mapping[str, str] | Sequence[tuple[str, str] | str] = (),
+    allow_any: Sequence[str] = (),
 ) -> MappedSurface:
     """Map the public surface of ``import_names`` (all of ``dist``'s modules in ``stubs``)."""
     mono = parse_monomorphise(monomorphise)
@@ -947,7 +958,9 @@ def map_module(
     for imp in sorted(imports):
         if imp not in probe.modules:
             continue
-        prefix = alias if imp == primary else f"{alias}_{_part(imp.replace('.', '_'))}"
+        # a submodule of the primary package drops the package's own name: `rich.markup` -> rich_markup_...
+        sub = imp[len(primary) + 1:] if primary and imp.startswith(primary + ".") else imp
+        prefix = alias if imp == primary else f"{alias}_{_part(sub.replace('.', '_'))}"
         for name in sorted(_surface_names(probe, imp)):
             exported.append((imp, name, prefix))
             sym = probe.lookup_name(imp, name)
@@ -956,7 +969,7 @@ def map_module(
 
     res = PackageResolver(stubs, public_classes)
     res.assign_type_names()
-    mapper = _Mapper(res, alias, tier, target, allow_partial, mono)
+    mapper = _Mapper(res, alias, tier, target, allow_partial, mono, tuple(sorted(set(allow_any))))
 
     # 2. private / dunder names defined in surface modules but not exported
     for imp in sorted(imports):
@@ -1022,7 +1035,10 @@ def map_module(
     for module, decl in res.all_classes():
         info = res.class_info(module, decl)
         by_py[info.py] = info
-    while pending:
+    # scan at least once: a package exporting no class may still return one (rich.get_console)
+    scanned = False
+    while pending or not scanned:
+        scanned = True
         for info in pending:
             mapper.map_class(info)
         pending = []
@@ -1060,7 +1076,7 @@ def _finish(mapper: _Mapper, *, dist: str, version: str, alias: str, imports: tu
         base = unit.base
         n = 1
         while True:
-            names = [base + f.extern_name[len(unit.base):] for f in unit.functions]
+            names = [spell_inner_digits(base + f.extern_name[len(unit.base):]) for f in unit.functions]
             if not any(x in used for x in names):
                 break
             n += 1

@@ -15,10 +15,12 @@ in source order, except that a union with an ``Any`` branch is ``SkipOpenUnion``
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
+from wasmtool.mochi_syntax import spell_inner_digits
 from wasmtool.skips import SkipReason, SkipReport
 from wasmtool.typemap.annotation import (
     Const,
@@ -51,6 +53,8 @@ __all__ = [
     "ResolvedSkip",
     "ResolvedTypeVar",
     "Resolver",
+    "any_allowed",
+    "any_permitted",
     "callable_targets_ok",
     "field_qualifiers",
     "lower_annotation",
@@ -171,6 +175,7 @@ class LowerContext:
     resolver: Resolver = field(default_factory=NullResolver)
     tier: str = "py.typed"
     allow_partial: bool = False
+    allow_any: tuple[str, ...] = ()   # item patterns (fnmatch) on which `Any` maps to `any`
     target: str = "native"
     self_type: TypeRef | None = None
     in_protocol: bool = False
@@ -228,6 +233,8 @@ def lower_return(ann: str | None, ctx: LowerContext | None = None) -> LoweredRet
     """Lower a return annotation: ``None``/``NoReturn``/``Never``/``tuple[()]`` mean "no value";
     a top-level ``Awaitable[T]``/``Coroutine[Y, S, T]`` is unwrapped to ``T``."""
     ctx = replace(ctx or LowerContext(), position="return")
+    if ann is None and any_permitted(ctx):
+        ann = "Any"  # PEP 484: a missing return annotation is `Any`
     if ann is None:
         return SkipReport(ctx.path, SkipReason.SkipUnsupportedTypingConstruct, "",
                           "missing return annotation")
@@ -282,6 +289,24 @@ def callable_targets_ok(target: str) -> bool:
 def option_of(t: TypeRef) -> TypeRef:
     """``T?`` with nesting collapsed (Mochi rejects ``T??``)."""
     return t if t.kind == "option" else TypeRef("option", (t,))
+
+
+def any_permitted(ctx: LowerContext) -> bool:
+    """``Any`` maps to ``any`` here: allow-partial on a partial/stubgen tier, or allow-any."""
+    return (ctx.allow_partial and ctx.tier in PARTIAL_TIERS) or any_allowed(ctx.path, ctx.allow_any)
+
+
+def any_allowed(path: str, patterns: tuple[str, ...]) -> bool:
+    """Whether ``Any`` at item ``path`` (``tomli.loads``, ``tomli.loads.s``) is opted in.
+
+    A pattern names an item or a glob of items (``yaml.*``); it covers the item's
+    parameters and fields too. The opt-in is explicit, per item: never a silent ``any``.
+    """
+    if not patterns or not path:
+        return False
+    parts = path.split(".")
+    prefixes = [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
+    return any(fnmatch.fnmatchcase(p, pat) for pat in patterns for p in prefixes)
 
 
 def type_fragment(t: TypeRef) -> str:
@@ -459,9 +484,10 @@ def _lower_name(name: Name, args: tuple[Node, ...] | None, ctx: LowerContext, st
             return TypeRef("any")
         raise _unsupported("`object` outside a Protocol parameter")
     if head == "Any":
-        if ctx.allow_partial and ctx.tier in PARTIAL_TIERS:
+        if any_permitted(ctx):
             return TypeRef("any")
-        raise _unsupported("`Any` (maps to `any` only with allow-partial on a partial/stubgen tier)")
+        raise _unsupported("`Any` (maps to `any` only with allow-partial on a partial/stubgen tier, "
+                           "or for items listed in allow-any)")
     if head in _NONE_NAMES:
         raise _unsupported("`None` outside Optional")
     if head in _NEVER:
@@ -588,7 +614,7 @@ def _lower_tuple(args: tuple[Node, ...], ctx: LowerContext, st: _State) -> TypeR
     if any(isinstance(a, Ellipsis_) for a in args):
         raise _unsupported("`...` only allowed as tuple[T, ...]")
     items = tuple(_lower(a, ctx, st) for a in args)
-    name = "Tup_" + "_".join(type_fragment(t) for t in items)
+    name = spell_inner_digits("Tup_" + "_".join(type_fragment(t) for t in items))
     return TypeRef("tuple", items, name=name)
 
 

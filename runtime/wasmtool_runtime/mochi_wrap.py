@@ -1,0 +1,511 @@
+"""The wrapper runtime: boundary conversions and the async bridge for generated externs.
+
+STDLIB ONLY. ``wasmtool bind`` copies this file into every Python workspace as the
+top-level module ``_mochi_wrap`` (formats.md §6); every generated ``<pkg>_externs.py``
+imports it. It runs wherever the wrapper runs: native CPython (in-process or in the
+JSON-RPC worker), Pyodide, and componentize-py guests.
+
+The calling convention (the Mochi side of a value, ``wasmtool.typemap.surface``)::
+
+    int / float / bool / str   as is              bytes      list[int] (bytes accepted)
+    list<T> / set<T>           list               map<K, V>  dict
+    option<T>                  None or T          tuple      {"t0": .., "t1": ..} (tuple/list accepted)
+    record                     dict by Python field name (objects with attributes accepted;
+                               a not-required field that is None is left out)
+    enum                       the member's value (members accepted)
+    handle                     the Python object itself (checked against its class)
+    callable                   a callable; arguments and result converted both ways
+    any                        passed through unchanged
+
+Types are ``TypeRef.to_dict()`` dicts. :func:`arg` and :func:`ret` compile a type once
+(at wrapper import) into a converter; a wrong value raises :class:`BoundaryTypeError`
+naming the function, the parameter and the path inside the value.
+
+Async functions get sync shims through :func:`run_async`: a fresh loop per call
+(``asyncio.run``, the default) or one persistent loop in a background thread
+(:func:`configure`), with an optional timeout (``asyncio.wait_for``: the task is
+cancelled). Calling a shim from a thread whose event loop is running raises
+:class:`AsyncReentryError` instead of deadlocking.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import enum
+import importlib
+import threading
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from typing import Any
+
+__all__ = [
+    "AsyncReentryError",
+    "BoundaryTypeError",
+    "WrapperTimeoutError",
+    "arg",
+    "configure",
+    "load",
+    "load_module",
+    "ret",
+    "run_async",
+    "settings",
+]
+
+Conv = Callable[[Any, str], Any]
+TypeDict = Mapping[str, Any]
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+class BoundaryTypeError(TypeError):
+    """A value does not fit the declared boundary type (argument in, or return out)."""
+
+    def __init__(self, message: str, *, where: str, path: str) -> None:
+        super().__init__(f"{where}: {path}: {message}" if path else f"{where}: {message}")
+        self.where = where
+        self.path = path
+
+
+class AsyncReentryError(RuntimeError):
+    """A sync shim of an async function was called while an event loop runs in this thread."""
+
+
+class WrapperTimeoutError(TimeoutError):
+    """An async call exceeded its timeout; the Python task was cancelled."""
+
+
+# -- settings ----------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Settings:
+    """Process-wide wrapper settings (``[python]`` ``int-mode``, ``async-mode``, timeout)."""
+
+    int_mode: str = "bigint"            # "bigint" | "int64-only"
+    async_mode: str = "per-call"        # "per-call" | "persistent"
+    timeout: float | None = None        # seconds, for async calls
+    strict_returns: bool = True
+
+
+settings = Settings()
+
+
+def configure(*, int_mode: str | None = None, async_mode: str | None = None,
+              timeout: float | str | None = "keep", strict_returns: bool | None = None) -> None:
+    """Change the settings (``timeout=None`` removes the timeout)."""
+    if int_mode is not None:
+        if int_mode not in ("bigint", "int64-only"):
+            raise ValueError(f"int_mode must be 'bigint' or 'int64-only', not {int_mode!r}")
+        settings.int_mode = int_mode
+    if async_mode is not None:
+        mode = "per-call" if async_mode == "percall" else async_mode
+        if mode not in ("per-call", "persistent"):
+            raise ValueError(f"async_mode must be 'per-call' or 'persistent', not {async_mode!r}")
+        settings.async_mode = mode
+    if timeout != "keep":
+        if timeout is not None and (not isinstance(timeout, (int, float)) or timeout <= 0):
+            raise ValueError(f"timeout must be a positive number of seconds or None, not {timeout!r}")
+        settings.timeout = None if timeout is None else float(timeout)
+    if strict_returns is not None:
+        settings.strict_returns = strict_returns
+
+
+# -- loading the wrapped package -----------------------------------------------------------------
+
+
+def load_module(name: str) -> Any:
+    """Import ``name`` (typed ``Any``: the wrapper never depends on the package's stubs)."""
+    return importlib.import_module(name)
+
+
+def load(spec: str) -> Any:
+    """``module:Qual.name`` -> the object (attribute path followed from the module)."""
+    module, _, qual = spec.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in qual.split(".") if qual else ():
+        obj = getattr(obj, part)
+    return obj
+
+
+# -- converters ------------------------------------------------------------------------------------
+
+
+def _type_name(value: object) -> str:
+    return type(value).__name__
+
+
+def _join(path: str, part: str) -> str:
+    return f"{path}{part}" if part.startswith("[") else (f"{path}.{part}" if path else part)
+
+
+class _Compiler:
+    """Compiles a type dict into a converter, for one direction (``into`` Python or ``out``)."""
+
+    def __init__(self, into: bool, where: str, records: Mapping[str, TypeDict]) -> None:
+        self.into = into
+        self.where = where
+        self.records = records
+
+    def fail(self, message: str, path: str) -> BoundaryTypeError:
+        return BoundaryTypeError(message, where=self.where, path=path)
+
+    def compile(self, t: TypeDict) -> Conv:
+        kind = t["kind"]
+        if kind == "any":
+            return _identity
+        if kind == "int":
+            return self._int()
+        if kind == "float":
+            return self._float()
+        if kind == "bool":
+            return self._exact(bool, "bool")
+        if kind == "str":
+            return self._exact(str, "str")
+        if kind == "bytes":
+            return self._bytes()
+        if kind == "option":
+            inner = self.compile(t["args"][0])
+            return lambda v, p: None if v is None else inner(v, p)
+        if kind in ("list", "set"):
+            return self._list(t, kind)
+        if kind == "map":
+            return self._map(t)
+        if kind == "tuple":
+            return self._tuple(t)
+        if kind == "record":
+            return self._record(t)
+        if kind == "enum":
+            return self._enum(t)
+        if kind == "handle":
+            return self._handle(t)
+        if kind == "callable":
+            return self._callable(t)
+        raise ValueError(f"unknown boundary type kind {kind!r}")
+
+    def _int(self) -> Conv:
+        fail = self.fail
+
+        def conv(v: Any, p: str) -> Any:
+            if v.__class__ is not int:
+                if isinstance(v, bool) or not isinstance(v, int):
+                    raise fail(f"expected int, got {_type_name(v)}", p)
+                v = int(v)
+            if settings.int_mode == "int64-only" and not _INT64[0] <= v <= _INT64[1]:
+                raise fail(f"{v} does not fit in int64 (int-mode = \"int64-only\")", p)
+            return v
+        return conv
+
+    def _float(self) -> Conv:
+        fail = self.fail
+
+        def conv(v: Any, p: str) -> Any:
+            if v.__class__ is float:
+                return v
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise fail(f"expected float, got {_type_name(v)}", p)
+            return float(v)
+        return conv
+
+    def _exact(self, cls: type, name: str) -> Conv:
+        fail = self.fail
+
+        def conv(v: Any, p: str) -> Any:
+            if v.__class__ is cls:
+                return v
+            if cls is bool or not isinstance(v, cls):
+                raise fail(f"expected {name}, got {_type_name(v)}", p)
+            return cls(v)
+        return conv
+
+    def _bytes(self) -> Conv:
+        fail, into = self.fail, self.into
+
+        def conv(v: Any, p: str) -> Any:
+            if isinstance(v, (bytes, bytearray, memoryview)):
+                return bytes(v) if into else list(bytes(v))
+            if isinstance(v, (list, tuple)):
+                try:
+                    data = bytes(v)
+                except (TypeError, ValueError) as exc:
+                    raise fail(f"expected a list of byte values 0..255 ({exc})", p) from None
+                return data if into else list(data)
+            raise fail(f"expected bytes (a list of ints), got {_type_name(v)}", p)
+        return conv
+
+    def _list(self, t: TypeDict, kind: str) -> Conv:
+        item = self.compile(t["args"][0])
+        fail, into = self.fail, self.into
+        make_set = into and kind == "set"
+
+        def conv(v: Any, p: str) -> Any:
+            if isinstance(v, (str, bytes, Mapping)) or not isinstance(v, Iterable):
+                raise fail(f"expected a {kind}, got {_type_name(v)}", p)
+            out = [item(x, f"{p}[{i}]") for i, x in enumerate(v)]
+            if make_set:
+                return set(out)
+            if kind == "set" and not into:
+                with contextlib.suppress(TypeError):
+                    out.sort()
+            return out
+        return conv
+
+    def _map(self, t: TypeDict) -> Conv:
+        key = self.compile(t["args"][0])
+        val = self.compile(t["args"][1])
+        fail = self.fail
+
+        def conv(v: Any, p: str) -> Any:
+            if not isinstance(v, Mapping):
+                raise fail(f"expected a map, got {_type_name(v)}", p)
+            return {key(k, f"{p}{{key}}"): val(x, f"{p}[{k!r}]") for k, x in v.items()}
+        return conv
+
+    def _tuple(self, t: TypeDict) -> Conv:
+        items = [self.compile(a) for a in t.get("args", [])]
+        n = len(items)
+        fail, into = self.fail, self.into
+        keys = [f"t{i}" for i in range(n)]
+
+        def conv(v: Any, p: str) -> Any:
+            if isinstance(v, Mapping):
+                if sorted(v) != sorted(keys):
+                    raise fail(f"expected fields {', '.join(keys)}, got {', '.join(map(str, v)) or 'none'}", p)
+                seq = [v[k] for k in keys]
+            elif isinstance(v, (tuple, list)):
+                seq = list(v)
+                if len(seq) != n:
+                    raise fail(f"expected {n} items, got {len(seq)}", p)
+            else:
+                raise fail(f"expected a {n}-tuple, got {_type_name(v)}", p)
+            conv_items = [c(x, f"{p}.{k}") for c, x, k in zip(items, seq, keys, strict=True)]
+            if into:
+                return tuple(conv_items)
+            return dict(zip(keys, conv_items, strict=True))
+        return conv
+
+    def _record(self, t: TypeDict) -> Conv:
+        name = t.get("name", "")
+        decl = self.records.get(name)
+        if decl is None:
+            raise ValueError(f"record {name!r} has no declaration in the wrapper's record table")
+        origin = decl["origin"]
+        py = decl.get("py", "")
+        fields = [(f["name"], bool(f.get("required", True)), f["type"]) for f in decl["fields"]]
+        # fields are compiled on first use: records may refer to themselves
+        compiled: list[tuple[str, bool, Conv]] = []
+        cls_box: list[Any] = []
+        fail, into, compiler = self.fail, self.into, self
+
+        def table() -> list[tuple[str, bool, Conv]]:
+            if not compiled:
+                for fname, req, ftype in fields:
+                    c = compiler.compile(ftype)
+                    compiled.append((fname, req, c if req else _optional(c)))
+            return compiled
+
+        def cls() -> Any:
+            if not cls_box:
+                cls_box.append(load(py) if py and origin != "typeddict" else dict)
+            return cls_box[0]
+
+        def conv(v: Any, p: str) -> Any:
+            tab = table()
+            if into:
+                if not isinstance(v, Mapping):
+                    if py and origin != "typeddict" and isinstance(v, cls()):
+                        return v
+                    raise fail(f"expected a {name} record (a map of its fields), got {_type_name(v)}", p)
+                unknown = sorted(str(k) for k in v if k not in {f for f, _, _ in tab})
+                if unknown:
+                    raise fail(f"unknown field(s) of {name}: {', '.join(unknown)}", p)
+                kwargs: dict[str, Any] = {}
+                for fname, req, c in tab:
+                    if fname not in v or (v[fname] is None and not req):
+                        if req:
+                            raise fail(f"missing field {fname!r} of {name}", p)
+                        continue
+                    kwargs[fname] = c(v[fname], _join(p, fname))
+                return kwargs if origin == "typeddict" else cls()(**kwargs)
+            out: dict[str, Any] = {}
+            getter = _field_getter(v)
+            for fname, req, c in tab:
+                try:
+                    raw = getter(fname)
+                except (KeyError, AttributeError):
+                    if req:
+                        raise fail(f"{name} value has no field {fname!r}", p) from None
+                    continue
+                if raw is None and not req:
+                    continue
+                out[fname] = c(raw, _join(p, fname))
+            return out
+        return conv
+
+    def _enum(self, t: TypeDict) -> Conv:
+        py = t.get("py", "")
+        value_kind = t.get("value_kind", "")
+        scalar: type = str if value_kind == "string" else int
+        box: list[Any] = []
+        fail, into = self.fail, self.into
+
+        def enum_cls() -> Any:
+            if not box:
+                box.append(load(py) if py else None)
+            return box[0]
+
+        def conv(v: Any, p: str) -> Any:
+            cls = enum_cls()
+            if isinstance(v, enum.Enum):
+                if cls is not None and not isinstance(v, cls):
+                    raise fail(f"expected a {cls.__name__} member, got {v!r}", p)
+                return v if into else v.value
+            if isinstance(v, bool) or not isinstance(v, scalar):
+                raise fail(f"expected a {value_kind} enum value, got {_type_name(v)}", p)
+            if cls is None:
+                return v
+            try:
+                member = cls(v)
+            except ValueError:
+                allowed = ", ".join(repr(m.value) for m in cls)
+                raise fail(f"{v!r} is not a value of {cls.__name__} ({allowed})", p) from None
+            return member if into else member.value
+        return conv
+
+    def _handle(self, t: TypeDict) -> Conv:
+        py = t.get("py", "")
+        name = t.get("name", "") or py
+        box: list[Any] = []
+        fail = self.fail
+
+        def conv(v: Any, p: str) -> Any:
+            if not box:
+                try:
+                    box.append(load(py) if py else object)
+                except (ImportError, AttributeError):
+                    box.append(object)  # the class is not importable at runtime: no check possible
+            cls = box[0]
+            if isinstance(cls, type):
+                try:
+                    ok = isinstance(v, cls)
+                except TypeError:  # a Protocol that is not runtime-checkable: nothing to check
+                    box[0] = object
+                    ok = True
+                if not ok:
+                    raise fail(f"expected a {name} handle, got {_type_name(v)}", p)
+            return v
+        return conv
+
+    def _callable(self, t: TypeDict) -> Conv:
+        result_t, *param_ts = t["args"]
+        unit = result_t.get("kind") == "tuple" and not result_t.get("args")
+        into, fail, records = self.into, self.fail, self.records
+        # a callable crossing in is called BY Python: its arguments go out, its result comes in
+        arg_conv = [_Compiler(not into, self.where, records).compile(a) for a in param_ts]
+        res_conv = None if unit else _Compiler(into, self.where, records).compile(result_t)
+
+        def conv(v: Any, p: str) -> Any:
+            if not callable(v):
+                raise fail(f"expected a function, got {_type_name(v)}", p)
+            fn = v
+
+            def bridged(*args: Any) -> Any:
+                if len(args) != len(arg_conv):
+                    raise TypeError(f"callback {p} takes {len(arg_conv)} arguments, got {len(args)}")
+                out = fn(*[c(a, f"{p}(arg {i})") for i, (c, a) in enumerate(zip(arg_conv, args, strict=True))])
+                return None if res_conv is None else res_conv(out, f"{p}(result)")
+            return bridged
+        return conv
+
+
+def _identity(v: Any, p: str) -> Any:
+    return v
+
+
+def _optional(c: Conv) -> Conv:
+    return lambda v, p: None if v is None else c(v, p)
+
+
+def _field_getter(v: Any) -> Callable[[str], Any]:
+    if isinstance(v, Mapping):
+        return v.__getitem__
+    return lambda name: getattr(v, name)
+
+
+def arg(t: TypeDict, *, where: str, records: Mapping[str, TypeDict] | None = None) -> Conv:
+    """Converter for an argument of type ``t`` (convention -> Python) of function ``where``."""
+    return _Compiler(True, where, records or {}).compile(t)
+
+
+def ret(t: TypeDict, *, where: str, records: Mapping[str, TypeDict] | None = None) -> Conv:
+    """Converter for a result of type ``t`` (Python -> convention) of function ``where``.
+
+    With ``strict_returns`` off, a value that does not fit is passed through unchanged.
+    """
+    conv = _Compiler(False, where, records or {}).compile(t)
+
+    def checked(v: Any, p: str) -> Any:
+        try:
+            return conv(v, p)
+        except BoundaryTypeError:
+            if settings.strict_returns:
+                raise
+            return v
+    return checked
+
+
+# -- async bridge ----------------------------------------------------------------------------------
+
+
+class _PersistentLoop:
+    """One event loop in a daemon thread, created once (guarded: free-threaded builds too)."""
+
+    _lock = threading.Lock()
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    @classmethod
+    def get(cls) -> asyncio.AbstractEventLoop:
+        loop = cls._loop
+        if loop is not None and not loop.is_closed():
+            return loop
+        with cls._lock:
+            if cls._loop is None or cls._loop.is_closed():
+                new = asyncio.new_event_loop()
+                ready = threading.Event()
+
+                def serve() -> None:
+                    asyncio.set_event_loop(new)
+                    new.call_soon(ready.set)
+                    new.run_forever()
+
+                threading.Thread(target=serve, name="mochi-wrap-loop", daemon=True).start()
+                ready.wait()
+                cls._loop = new
+            return cls._loop
+
+
+async def _with_timeout(coro: Coroutine[Any, Any, Any], timeout: float | None, where: str) -> Any:
+    if timeout is None:
+        return await coro
+    try:
+        return await asyncio.wait_for(coro, timeout)
+    except TimeoutError:
+        raise WrapperTimeoutError(f"{where}: no result within {timeout:g} s; the task was cancelled") from None
+
+
+def run_async(coro: Coroutine[Any, Any, Any], *, where: str, timeout: float | None = None) -> Any:
+    """Run ``coro`` to completion from synchronous code, per the async settings."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        coro.close()
+        raise AsyncReentryError(
+            f"{where} is an async function's sync shim and was called from a running event loop; "
+            "call it from synchronous code or a worker thread")
+    limit = timeout if timeout is not None else settings.timeout
+    if settings.async_mode == "persistent":
+        future = asyncio.run_coroutine_threadsafe(_with_timeout(coro, limit, where), _PersistentLoop.get())
+        return future.result()
+    return asyncio.run(_with_timeout(coro, limit, where))

@@ -1,0 +1,287 @@
+"""Render the wrapper ``<pkg>_externs.py`` and its ``.pyi`` from a mapped surface.
+
+The wrapper is the flat calling convention Mochi (and every runner) calls: one module-level
+function per extern, parameters in shim order and all positional (Mochi call sites have no
+keyword arguments), values in the convention of :mod:`wasmtool_runtime.mochi_wrap`
+(imported as ``_mochi_wrap``, copied beside the wrapper). Each function converts its
+arguments into Python values, calls the package — keyword-only parameters BY KEYWORD,
+``_full`` variants leaving ``None`` parameters to the package's defaults — and converts
+the result back, checking it against the declared type (``strict-return-types``).
+
+Design choices:
+
+* The package is imported with ``_mochi_wrap.load_module`` (typed ``Any``): the wrapper
+  type-checks with ``mypy --strict`` on its own, whatever stubs the checking environment has.
+* The ``.py`` carries the same annotations as the ``.pyi``: records and fixed tuples are
+  ``TypedDict``s, enums ``Literal`` aliases, handles ``Any`` aliases (``type X = any`` in the
+  shim), ``bytes`` is ``list[int]``.
+* Converters are compiled once at import; scalar arguments take an inline fast path.
+* Internal names start with ``_wt_`` so they cannot shadow a parameter of the package.
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Iterable
+
+from wasmtool.synth.errors import SurfaceRenderError
+from wasmtool.typemap.surface import Function, MappedSurface, Param, Record, TypeRef
+
+__all__ = ["WRAP_MODULE", "py_annotation", "render_externs", "render_externs_stub"]
+
+#: The runtime module's name inside a workspace (formats.md §6).
+WRAP_MODULE = "_mochi_wrap"
+
+_SCALAR_PY = {"int": "int", "float": "float", "bool": "bool", "str": "str"}
+
+
+def _is_unit(t: TypeRef) -> bool:
+    return t.kind == "tuple" and not t.args and not t.name
+
+
+def py_annotation(t: TypeRef) -> str:
+    """The Python annotation of the convention value of ``t`` (as text)."""
+    kind = t.kind
+    if kind in _SCALAR_PY:
+        return _SCALAR_PY[kind]
+    if kind == "any":
+        return "_wt_t.Any"
+    if kind == "bytes":
+        return "list[int]"
+    if kind in ("list", "set"):
+        return f"list[{py_annotation(t.args[0])}]"
+    if kind == "map":
+        return f"dict[{py_annotation(t.args[0])}, {py_annotation(t.args[1])}]"
+    if kind == "option":
+        inner = t.args[0]
+        while inner.kind == "option":
+            inner = inner.args[0]
+        return f"{py_annotation(inner)} | None"
+    if kind == "callable":
+        result, *params = t.args
+        ret = "None" if _is_unit(result) else py_annotation(result)
+        return f"_wt_t.Callable[[{', '.join(py_annotation(p) for p in params)}], {ret}]"
+    if kind == "tuple" and not t.args and not t.name:
+        return "None"
+    if kind in ("tuple", "record", "enum", "handle"):
+        return t.name
+    raise SurfaceRenderError(f"unknown boundary type kind {kind!r}")
+
+
+def _literal(value: object) -> str:
+    """A deterministic Python literal for type tables (dicts keep ``to_dict`` order)."""
+    return repr(value)
+
+
+def _doc_line(fn: Function) -> str:
+    return fn.doc.strip().splitlines()[0].strip() if fn.doc.strip() else ""
+
+
+class _Render:
+    def __init__(self, surface: MappedSurface) -> None:
+        self.s = surface
+        self.modules: dict[str, str] = {}
+        self.lines: list[str] = []
+        self.conv_lines: list[str] = []
+        self.n_conv = 0
+        self.conv_cache: dict[tuple[str, str, str], str] = {}
+        self.reserved = {"_wt_t", "_wt_w", "_WT_RECORDS"}
+
+    # -- names ---------------------------------------------------------------------------------
+
+    def module_var(self, module: str) -> str:
+        if module not in self.modules:
+            self.modules[module] = f"_wt_m{len(self.modules)}"
+        return self.modules[module]
+
+    def conv(self, direction: str, t: TypeRef, where: str) -> str:
+        key = (direction, repr(t.to_dict()), where)
+        if key not in self.conv_cache:
+            name = f"_wt_{direction}{self.n_conv}"
+            self.n_conv += 1
+            self.conv_cache[key] = name
+            self.conv_lines.append(
+                f"{name} = _wt_w.{direction}({_literal(t.to_dict())}, where={where!r}, records=_WT_RECORDS)")
+        return self.conv_cache[key]
+
+    def target_expr(self, fn: Function) -> tuple[str, list[str]]:
+        module, _, qual = fn.target.partition(":")
+        parts = qual.split(".") if qual else []
+        for p in parts:
+            if not p.isidentifier():
+                raise SurfaceRenderError(f"{fn.extern_name}: target {fn.target!r} is not an attribute path",
+                                         package=self.s.dist)
+        return self.module_var(module), parts
+
+    # -- one function ----------------------------------------------------------------------------
+
+    def arg_expr(self, p: Param, fn: Function) -> str:
+        t = p.type
+        if p.has_default and t.kind == "option":
+            t = t.args[0]
+        conv = self.conv("arg", t, fn.extern_name)
+        if t.kind in ("str", "bool"):
+            return f"({p.name} if {p.name}.__class__ is {t.kind} else {conv}({p.name}, {p.name!r}))"
+        return f"{conv}({p.name}, {p.name!r})"
+
+    def function(self, fn: Function) -> list[str]:
+        for p in fn.params:
+            if not p.name.isidentifier() or keyword.iskeyword(p.name) or p.name.startswith("_wt_"):
+                raise SurfaceRenderError(f"{fn.extern_name}: parameter name {p.name!r} cannot be used",
+                                         package=self.s.dist)
+        sig = ", ".join(f"{p.name}: {py_annotation(p.type)}" for p in fn.params)
+        ret_ann = "None" if fn.returns is None or _is_unit(fn.returns) else py_annotation(fn.returns)
+        body: list[str] = []
+        doc = _doc_line(fn)
+        if doc:
+            body.append(f"    {doc!r}")
+        mod, parts = self.target_expr(fn)
+        params = list(fn.params)
+        if fn.kind in ("method", "getter"):
+            if not params:
+                raise SurfaceRenderError(f"{fn.extern_name}: a {fn.kind} needs a self parameter", package=self.s.dist)
+            self_p, params = params[0], params[1:]
+            callee = f"{self.arg_expr(self_p, fn)}.{parts[-1]}"
+        else:
+            callee = ".".join([mod, *parts])
+        call = callee if fn.kind in ("getter", "constant") else self.call_expr(fn, callee, params, body)
+        if fn.is_async:
+            call = f"_wt_w.run_async({call}, where={fn.extern_name!r})"
+        if fn.returns is None or _is_unit(fn.returns):
+            body.append(f"    {call}")
+        else:
+            conv = self.conv("ret", fn.returns, fn.extern_name)
+            body.append(f"    return _wt_t.cast({ret_ann!r}, {conv}({call}, 'return'))")
+        return [f"def {fn.extern_name}({sig}) -> {ret_ann}:", *body]
+
+    def call_expr(self, fn: Function, callee: str, params: list[Param], body: list[str]) -> str:
+        positional: list[str] = []
+        keywords: list[str] = []
+        optional: list[Param] = []
+        for p in params:
+            if p.has_default:
+                optional.append(p)
+            elif p.kind == "keyword_only":
+                keywords.append(f"{p.name}={self.arg_expr(p, fn)}")
+            else:
+                positional.append(self.arg_expr(p, fn))
+        if not optional:
+            return f"{callee}({', '.join([*positional, *keywords])})"
+        # _full variants: None means "the package's default"
+        body.append(f"    _wt_pos: list[_wt_t.Any] = [{', '.join(positional)}]")
+        body.append(f"    _wt_kw: dict[str, _wt_t.Any] = {{{', '.join(self._kw_item(k) for k in keywords)}}}")
+        n_required_positional = len(positional)
+        for i, p in enumerate(optional):
+            body.append(f"    if {p.name} is not None:")
+            if p.kind == "positional_only":
+                body.append(f"        if len(_wt_pos) != {n_required_positional + i}:")
+                body.append(f"            raise TypeError({fn.extern_name + ': positional-only parameter ' + p.name + ' cannot be given when an earlier one is left to its default'!r})")  # noqa: E501
+                body.append(f"        _wt_pos.append({self.arg_expr(p, fn)})")
+            else:
+                body.append(f"        _wt_kw[{p.name!r}] = {self.arg_expr(p, fn)}")
+        return f"{callee}(*_wt_pos, **_wt_kw)"
+
+    @staticmethod
+    def _kw_item(text: str) -> str:
+        name, _, value = text.partition("=")
+        return f"{name!r}: {value}"
+
+
+def _typed_dict(name: str, fields: Iterable[tuple[str, str, bool]]) -> list[str]:
+    items = list(fields)
+    ok = all(f.isidentifier() and not keyword.iskeyword(f) for f, _, _ in items)
+    if ok:
+        out = [f"class {name}(_wt_t.TypedDict):"]
+        for f, ann, req in items:
+            out.append(f"    {f}: {ann if req else f'_wt_t.NotRequired[{ann}]'}")
+        return out
+    # functional form (a field name is a Python keyword): values are evaluated, so quote them
+    body = ", ".join(f"{f!r}: {(ann if req else f'_wt_t.NotRequired[{ann}]')!r}" for f, ann, req in items)
+    return [f"{name} = _wt_t.TypedDict({name!r}, {{{body}}})"]
+
+
+def _type_decls(surface: MappedSurface, *, stub: bool) -> list[str]:
+    out: list[str] = []
+    decls: list[tuple[str, list[str]]] = []
+    for h in surface.handles:
+        decls.append((h.name, [f"{h.name}: _wt_t.TypeAlias = _wt_t.Any  # {h.py}"]))
+    for e in surface.enums:
+        values = ", ".join(repr(v) for _, v in e.members)
+        decls.append((e.name, [f"{e.name}: _wt_t.TypeAlias = _wt_t.Literal[{values}]  # {e.py}"]))
+    for r in surface.records:
+        decls.append((r.name, _record_decl(r)))
+    for _, lines in sorted(decls):
+        out += lines
+        if len(lines) > 1 or lines[0].startswith("class "):
+            out.append("")
+    return out
+
+
+def _record_decl(r: Record) -> list[str]:
+    fields = [(f.name, py_annotation(f.type), f.required) for f in sorted(r.fields, key=lambda f: f.name)]
+    return _typed_dict(r.name, fields)
+
+
+def _header(surface: MappedSurface, kind: str) -> list[str]:
+    return [
+        f"# Generated by wasmtool from {surface.dist} {surface.version} ({surface.tier}). Do not edit.",
+        f'"""{kind} of {surface.dist} {surface.version} for the Mochi alias `{surface.alias}`: '
+        f'{len(surface.functions)} functions, {len(surface.skips)} skipped (see SKIPPED.txt)."""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "import typing as _wt_t",
+        "",
+    ]
+
+
+def _check_names(surface: MappedSurface) -> None:
+    seen: dict[str, str] = {}
+    items = [(h.name, "handle") for h in surface.handles] + [(e.name, "enum") for e in surface.enums]
+    items += [(r.name, "record") for r in surface.records] + [(f.extern_name, "extern") for f in surface.functions]
+    for name, what in items:
+        if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_wt_") or name == "_WT_RECORDS":
+            raise SurfaceRenderError(f"{what} name {name!r} is not usable as a Python name", package=surface.dist)
+        if name in seen:
+            raise SurfaceRenderError(f"{name!r} is both a {seen[name]} and a {what}", package=surface.dist)
+        seen[name] = what
+
+
+def render_externs(surface: MappedSurface) -> str:
+    """The wrapper module ``<pkg>_externs.py`` (deterministic)."""
+    _check_names(surface)
+    r = _Render(surface)
+    functions = sorted(surface.functions, key=lambda f: f.extern_name)
+    bodies: list[str] = []
+    for fn in functions:
+        bodies += ["", "", *r.function(fn)]
+    records = {rec.name: rec.to_dict() for rec in sorted(surface.records, key=lambda x: x.name)}
+    out = _header(surface, "Externs")
+    out += [f"import {WRAP_MODULE} as _wt_w", ""]
+    names = sorted([*(f.extern_name for f in functions)])
+    out.append("__all__ = [" + ", ".join(repr(n) for n in names) + "]")
+    out.append("")
+    out += _type_decls(surface, stub=False)
+    out.append(f"_WT_RECORDS: dict[str, _wt_t.Any] = {_literal(records)}")
+    out.append("")
+    for module, var in sorted(r.modules.items(), key=lambda kv: int(kv[1][len('_wt_m'):])):
+        out.append(f"{var}: _wt_t.Any = _wt_w.load_module({module!r})")
+    out.append("")
+    out += r.conv_lines
+    out += bodies
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def render_externs_stub(surface: MappedSurface) -> str:
+    """The stub ``<pkg>_externs.pyi``: the same names and annotations, no bodies."""
+    _check_names(surface)
+    out = _header(surface, "Type stub for the externs")
+    functions = sorted(surface.functions, key=lambda f: f.extern_name)
+    out.append("__all__ = [" + ", ".join(repr(f.extern_name) for f in functions) + "]")
+    out.append("")
+    out += _type_decls(surface, stub=True)
+    for fn in functions:
+        sig = ", ".join(f"{p.name}: {py_annotation(p.type)}" for p in fn.params)
+        ret = "None" if fn.returns is None or _is_unit(fn.returns) else py_annotation(fn.returns)
+        out.append(f"def {fn.extern_name}({sig}) -> {ret}: ...")
+    return "\n".join(out).rstrip("\n") + "\n"
