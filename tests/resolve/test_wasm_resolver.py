@@ -21,7 +21,7 @@ from packaging.specifiers import SpecifierSet
 from tests.conftest import write_project
 from tests.support.index_server import IndexServer, ServedFile
 from wasmtool.index.client import IndexClient
-from wasmtool.lock.model import MochiLock, TargetInputs
+from wasmtool.lock.model import LockedPackage, MochiLock, TargetInputs
 from wasmtool.lock.pylock import to_pylock_dict
 from wasmtool.ops.context import Context
 from wasmtool.ops.wasm import lock_wasm, parse_preferences
@@ -83,6 +83,8 @@ def synthetic(folder: Path) -> dict[str, list[ServedFile]]:
         make_wheel(folder, "wt-native", "1.0", tag="cp314-cp314-manylinux_2_17_x86_64"),
         make_wheel(folder, "wt-native", "1.1", tag="cp312-cp312-pyemscripten_2026_0_wasm32"),
     ]
+    nometa = make_wheel(folder, "wt-nometa", "1.0", requires=("wt-b",))
+    wheels.append(ServedFile(nometa.project, nometa.filename, nometa.sha256, nometa.path, None, None))
     out: dict[str, list[ServedFile]] = {}
     for w in wheels:
         out.setdefault(w.project, []).append(w)
@@ -316,6 +318,26 @@ def test_yanked_files_only_when_pinned() -> None:
     assert go("wt-y>=1", pinned_files={wheel}, preferences={"wt-y": "2.0"}) == {"wt-y": "2.0"}
 
 
+def test_metadata_from_the_wheel_when_the_index_has_no_pep658(server: IndexServer, tmp_path: Path) -> None:
+    from wasmtool.cache import ArtifactCache
+    from wasmtool.index.errors import MetadataUnavailableError
+    from wasmtool.index.models import IndexFile
+
+    with pytest.raises(MetadataUnavailableError):
+        run(server, ["wt-nometa"])
+    cache = ArtifactCache(tmp_path / "cache")
+    fetched: list[str] = []
+
+    def fetch(f: IndexFile) -> Path:
+        fetched.append(f.filename)
+        with httpx.Client() as http:
+            return cache.fetch(f.url, package="wt-nometa", filename=f.filename, expected_sha256=f.sha256,
+                               opener=http, progress=False).path
+
+    assert pins(run(server, ["wt-nometa"], fetch_wheel=fetch)) == {"wt-nometa": "1.0", "wt-b": "2.0"}
+    assert fetched == ["wt_nometa-1.0-py3-none-any.whl"]
+
+
 # --------------------------------------------------------------------------- ops.lock_wasm
 
 
@@ -324,7 +346,7 @@ def _ctx(tmp_path: Path, server: IndexServer, deps: dict[str, str], sources: dic
     return Context.open(root, cache_dir=tmp_path / "cache", progress=False, index_url=server.url)
 
 
-def _roundtrip(inputs: TargetInputs, packages: list) -> None:  # type: ignore[type-arg]
+def _roundtrip(inputs: TargetInputs, packages: list[LockedPackage]) -> None:
     lock = MochiLock(packages=tuple(packages), inputs=(inputs,), requires_python=">=3.12")
     assert MochiLock.from_dict(lock.to_dict()) == lock
     to_pylock_dict(packages, requires_python=">=3.12")  # validates with packaging.pylock
@@ -368,6 +390,14 @@ def test_lock_wasm_wasi_and_preferences(tmp_path: Path, server: IndexServer) -> 
         _, fresh = lock_wasm(ctx, WASI, preferences=None)
     assert {p.name: p.version for p in kept} == {"tomli": "2.5.0", "wt-pref": "1.1"}
     assert {p.name: p.version for p in fresh} == {"tomli": "2.5.0", "wt-pref": "2.0"}
+
+
+def test_lock_wasm_fetches_a_wheel_once(tmp_path: Path, server: IndexServer) -> None:
+    with _ctx(tmp_path, server, {"wt-nometa": ">=1"}) as ctx:
+        _, packages = lock_wasm(ctx, WASI, preferences=None)
+    assert {p.name: p.version for p in packages} == {"wt-b": "2.0", "wt-nometa": "1.0"}
+    assert {p.name: p.dependencies for p in packages}["wt-nometa"] == ("wt-b==2.0",)
+    assert server.downloads("wt_nometa-1.0-py3-none-any.whl") == 1  # metadata read from the cached wheel
 
 
 def test_lock_wasm_wasi_rejects_numpy(tmp_path: Path, server: IndexServer) -> None:

@@ -180,7 +180,11 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
     art = verified_artefact(ctx, pkg)
     import_names = _manifest_import_names(ctx, pkg) or public_import_names(pkg.import_names)
     alias = _alias_of(ctx, pkg, import_names)
-    stubs = discover_stubs(ctx, pkg, art.path, tuple(import_names), python_version)
+    # stubs of every top-level package of the wheel: public names are often re-exported from
+    # a private sibling (`pytest` from `_pytest`); mypyc helper modules hold no API
+    tops = {n.split(".")[0] for n in import_names}
+    scan = tuple(sorted({*tops, *(n for n in pkg.import_names if "__mypyc" not in n)}))
+    stubs = discover_stubs(ctx, pkg, art.path, scan, python_version)
     key = _settings_key(ctx, profile, alias, stubs, python_version)
     cache_file = ctx.cache.root / "surfaces" / f"{key}.json"
     if cache_file.is_file():

@@ -51,6 +51,13 @@ def lock_target(
         if existing is not None and existing.for_target(profile.name):
             prefs = render_pylock_for(existing, profile.name)
         return lock_native(ctx, profile, preferences=prefs)
+    if profile.resolver == "resolvelib":
+        from wasmtool.ops.wasm import lock_wasm
+
+        prefs = None
+        if existing is not None and existing.for_target(profile.name):
+            prefs = render_pylock_for(existing, profile.name)
+        return lock_wasm(ctx, profile, preferences=prefs)
     raise TargetNotLockableError(
         f"target {profile.name} needs the {profile.resolver} resolver, which this wasmtool does not ship yet",
         field="target", hint="lock the native target, or use a wasmtool release with wasm resolution",
@@ -87,7 +94,7 @@ def compute_lock(ctx: Context, targets: Sequence[str], *, reuse: bool = False
     new = MochiLock(packages=new.packages, inputs=new.inputs,
                     requires_python=ctx.project.manifest.python.requires_python)
     for profile in profiles:
-        if reuse and profile.resolver == "uv" and up_to_date(existing, current_inputs(ctx, profile)):
+        if reuse and up_to_date(existing, current_inputs(ctx, profile)):
             continue  # the target's entries are kept as they are
         inputs, packages = lock_target(ctx, profile, existing)
         new = new.replace_target(profile.name, inputs, packages)

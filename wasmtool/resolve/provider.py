@@ -265,7 +265,8 @@ class WasmProvider(AbstractProvider[Req, Candidate, str]):
                 report.has_pure = True
             why = self._unusable(f, usable)
             if why is not None:
-                report.reasons.setdefault(str(version), why)
+                if f.is_wheel or str(version) not in report.reasons:  # a wheel's reason says more
+                    report.reasons[str(version)] = why
                 continue
             rank = rank_wheel(f.filename, self.priority)
             assert rank is not None  # checked by _unusable

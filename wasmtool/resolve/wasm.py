@@ -42,6 +42,7 @@ from wasmtool.resolve.wasm_errors import (
     NoTargetWheelError,
     ResolutionConflictError,
     ResolutionTooDeepError,
+    WasmResolveError,
 )
 from wasmtool.resolve.wheelinfo import platform_tag
 from wasmtool.targets.profile import TargetProfile
@@ -204,7 +205,7 @@ def resolve(
     """
     pyver = python_version or profile.python_version
     if not pyver:
-        raise DistributionLockMismatchError(f"target {profile.name} has no Python version", file=profile.file)
+        raise WasmResolveError(f"target {profile.name} has no Python version", file=profile.file)
     env = profile.marker_environment(pyver)
     if dist_lock is not None:
         check_distribution_lock(dist_lock, profile, pyver)

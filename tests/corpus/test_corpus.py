@@ -1,0 +1,92 @@
+"""The corpus gate (issue 4): the whole pipeline over the seed's 25 packages, golden files.
+
+Per package the golden file records the stub tier, mapped counts and skips by reason. A
+change is a reviewed diff: regenerate with ``WASMTOOL_UPDATE_GOLDEN=1 pytest tests/corpus``
+and commit the JSON. Every emitted shim goes through the project's grammar and both Mochi
+oracles (``../shared/tools``); every wrapper compiles and passes ``mypy --strict``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.corpus.pipeline import CORPUS, GOLDEN, CorpusResult, golden_text, run_package
+from wasmtool.synth.grammar import check_shim
+
+pytestmark = pytest.mark.corpus
+
+TOOLS = Path(__file__).resolve().parents[2].parent / "shared" / "tools"
+UPDATE = os.environ.get("WASMTOOL_UPDATE_GOLDEN") == "1"
+_RESULTS: dict[str, CorpusResult] = {}
+
+
+def result(dist: str) -> CorpusResult:
+    if dist not in _RESULTS:
+        _RESULTS[dist] = run_package(dist)
+    return _RESULTS[dist]
+
+
+def oracle(tool: str, text: str) -> str:
+    path = TOOLS / tool
+    assert path.is_file(), f"the Mochi oracle {path} is missing (it must not be skipped)"
+    proc = subprocess.run([str(path)], input=text, capture_output=True, text=True, timeout=60)
+    return proc.stdout.strip()
+
+
+@pytest.mark.parametrize("dist", sorted(CORPUS))
+def test_corpus_package_matches_golden_and_oracles(dist: str) -> None:
+    r = result(dist)
+    golden = GOLDEN / f"{dist}.json"
+    text = golden_text(r)
+    if UPDATE:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text)
+    assert golden.is_file(), f"no golden file for {dist}: run with WASMTOOL_UPDATE_GOLDEN=1 and review it"
+    assert json.loads(text) == json.loads(golden.read_text()), f"{dist}: surface changed (review, then regenerate)"
+
+    shim_name = next(n for n in r.files if n.endswith("_shim.mochi"))
+    shim = r.files[shim_name]
+    check_shim(shim, file=shim_name)
+    assert oracle("mochi-parse", shim) == "ACCEPT"
+    assert oracle("mochi-check", shim.replace("extern python fun", "extern fun")) == "OK"
+    code = "\n".join(ln.split("//")[0] for ln in shim.splitlines())
+    for banned in (r"extern python (type|var)\b", r"\basync\b", r"\bref<", r"\btuple<", r"\bbytes\b", r"\bNone\b"):
+        assert not re.search(banned, code), f"{dist}: the shim contains {banned}"
+    externs = next(t for n, t in r.files.items() if n.endswith("_externs.py"))
+    compile(externs, f"{dist}_externs.py", "exec")
+    skipped = r.files["SKIPPED.txt"].splitlines()
+    assert skipped[0].startswith(f"# wasmtool SKIPPED {r.surface.dist} {r.surface.version} tier=")
+    assert len(skipped) - 1 == len(r.surface.skips)
+
+
+@pytest.mark.parametrize("dist", ["msgpack", "requests", "tomli", "toml"])
+def test_corpus_pipeline_is_deterministic(dist: str) -> None:
+    first = run_package(dist)
+    second = run_package(dist)
+    assert first.files == second.files
+    assert first.stubs.sha256 == second.stubs.sha256
+
+
+def test_corpus_wrappers_pass_mypy_strict(tmp_path: Path) -> None:
+    for dist in sorted(CORPUS):
+        r = result(dist)
+        # flat files: a folder named like a real package (orjson/) would shadow it for mypy itself
+        for name, text in r.files.items():
+            if name.endswith("_externs.py"):
+                (tmp_path / f"{r.surface.alias}_externs.py").write_text(text)
+    from wasmtool.synth.workspace import wrap_runtime_source
+
+    (tmp_path / "_mochi_wrap.py").write_text(wrap_runtime_source())
+    files = sorted(str(p) for p in tmp_path.glob("*_externs.py"))
+    proc = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--follow-imports=silent",
+                           "--cache-dir", str(tmp_path / ".mypy"), *files],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=900,
+                          env={**os.environ, "MYPYPATH": str(tmp_path)})
+    assert proc.returncode == 0, proc.stdout[-4000:]

@@ -1,0 +1,238 @@
+"""Synthesis: shim grammar (ours and Mochi's oracles agree), wrapper conversions and calls.
+
+A synthetic package exercises every boundary kind through a GENERATED wrapper: keyword-only
+parameters passed by keyword, ``_full`` defaults, bytes, fixed tuples, records, enums,
+handles, materialised iterators, callables, async functions with a timeout.
+"""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wasmtool.mochi_syntax import spell_inner_digits
+from wasmtool.stubs.pyi import parse_stub
+from wasmtool.synth.errors import ShimSyntaxError
+from wasmtool.synth.grammar import check_shim
+from wasmtool.synth.workspace import render_workspace
+from wasmtool.typemap.lower import map_module
+
+TOOLS = Path(__file__).resolve().parents[2].parent / "shared" / "tools"
+
+FAKE = '''
+import asyncio, enum
+from dataclasses import dataclass
+from typing import Callable, Iterator, Optional
+
+class Mode(enum.Enum):
+    FAST = "fast"
+    SLOW = "slow"
+
+@dataclass(frozen=True)
+class Point:
+    x: int
+    label: str
+
+class Counter:
+    def __init__(self, start: int = 0) -> None:
+        self.value = start
+    def add(self, n: int) -> int:
+        self.value += n
+        return self.value
+    @property
+    def doubled(self) -> int:
+        return self.value * 2
+
+LIMIT: int = 7
+
+def scale(p: Point, *, factor: int) -> Point:
+    return Point(p.x * factor, p.label)
+
+def greet(name: str, punctuation: str = "!", /) -> str:
+    return f"hello {name}{punctuation}"
+
+def join(parts: list[str], sep: str = ",", *, upper: bool = False) -> str:
+    out = sep.join(parts)
+    return out.upper() if upper else out
+
+def checksum(data: bytes) -> bytes:
+    return bytes([sum(data) % 256])
+
+def pair(a: int, b: str) -> tuple[int, str]:
+    return (a, b)
+
+def speed(m: Mode) -> Mode:
+    return Mode.SLOW if m is Mode.FAST else Mode.FAST
+
+def count(n: int) -> Iterator[int]:
+    yield from range(n)
+
+def apply(f: Callable[[int], int], x: int) -> int:
+    return f(x)
+
+def maybe(x: Optional[int]) -> Optional[int]:
+    return None if x is None else x + 1
+
+async def slow(seconds: float) -> str:
+    await asyncio.sleep(seconds)
+    return "done"
+
+def match(type: str, set: int) -> str:
+    return f"{type}:{set}"
+
+def sha256_hex(text: str) -> str:
+    import hashlib
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+'''
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    root = tmp_path_factory.mktemp("synth")
+    pkg = root / "site" / "fakepkg"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text(FAKE)
+    stub = parse_stub(FAKE, module="fakepkg", file="fakepkg/__init__.py", python_version=(3, 12))
+    surface = map_module([stub], dist="fakepkg", version="1.0", alias="fk", import_names=["fakepkg"], tier="py.typed")
+    ws = render_workspace([surface])
+    ws.write(root / "ws")
+    sys.path[:0] = [str(root / "site"), str(root / "ws")]
+    try:
+        yield root / "ws"
+    finally:
+        sys.path.remove(str(root / "site"))
+        sys.path.remove(str(root / "ws"))
+        for name in [m for m in sys.modules if m.startswith(("fakepkg", "python_wrap", "_mochi_wrap"))]:
+            del sys.modules[name]
+
+
+def oracle(tool: str, text: str) -> str:
+    path = TOOLS / tool
+    assert path.is_file(), f"the Mochi oracle {path} is missing"
+    return subprocess.run([str(path)], input=text, capture_output=True, text=True, timeout=60).stdout.strip()
+
+
+def test_shim_is_accepted_by_our_grammar_and_both_oracles(workspace: Path) -> None:
+    shim = (workspace / "python_wrap" / "fk" / "fakepkg_shim.mochi").read_text()
+    check_shim(shim)
+    assert oracle("mochi-parse", shim) == "ACCEPT"
+    assert oracle("mochi-check", shim.replace("extern python fun", "extern fun")) == "OK"
+    assert "extern python fun fk_match(type_: string, set_: int): string" in shim
+    assert "extern python fun fk_sha256_hex(text: string): string" not in shim  # digits then `_`
+    assert "fk_sha_two_five_six_hex(text: string): string" in shim
+    assert "type Mode = string" in shim and "type Counter = any" in shim
+    assert "extern python fun fk_checksum(data: list<int>): list<int>" in shim
+    assert "extern python fun fk_slow_sync(seconds: float): string" in shim
+
+
+def test_wrapper_calls_convert_every_kind(workspace: Path) -> None:
+    w = importlib.import_module("python_wrap.fk.fakepkg_externs")
+    assert w.fk_scale({"x": 2, "label": "a"}, 3) == {"x": 6, "label": "a"}  # keyword-only passed by keyword
+    assert w.fk_greet("ann") == "hello ann!"
+    assert w.fk_greet_full("ann", "?") == "hello ann?"
+    assert w.fk_greet_full("ann", None) == "hello ann!"                      # None = the package default
+    assert w.fk_join_full(["a", "b"], None, True) == "A,B"
+    assert w.fk_checksum([1, 2, 3]) == [6]                                   # bytes <-> list<int>
+    assert w.fk_pair(1, "x") == {"t0": 1, "t1": "x"}                          # fixed tuple -> record
+    assert w.fk_speed("fast") == "slow"                                       # enum <-> value
+    assert w.fk_count(3) == [0, 1, 2]                                         # iterator materialised
+    assert w.fk_apply(lambda v: v * 10, 4) == 40                              # callable bridged
+    assert w.fk_maybe(None) is None and w.fk_maybe(1) == 2
+    assert w.fk_match("a", 1) == "a:1"                                        # Mochi keywords keep Python names
+    assert w.fk_LIMIT() == 7
+    c = w.fk_Counter_new_full(5)
+    assert w.fk_Counter_add(c, 2) == 7 and w.fk_Counter_doubled(c) == 14
+    assert w.fk_slow_sync(0.0) == "done"
+
+
+def test_wrapper_rejects_bad_values_with_a_path(workspace: Path) -> None:
+    w = importlib.import_module("python_wrap.fk.fakepkg_externs")
+    wrap = importlib.import_module("_mochi_wrap")
+    with pytest.raises(wrap.BoundaryTypeError, match=r"fk_scale: p.x: expected int, got str"):
+        w.fk_scale({"x": "2", "label": "a"}, 3)
+    with pytest.raises(wrap.BoundaryTypeError, match="unknown field"):
+        w.fk_scale({"x": 2, "label": "a", "z": 1}, 3)
+    with pytest.raises(wrap.BoundaryTypeError, match="'fast', 'slow'"):
+        w.fk_speed("medium")
+    with pytest.raises(wrap.BoundaryTypeError, match="expected a Counter handle"):
+        w.fk_Counter_add(object(), 1)
+    with pytest.raises(wrap.BoundaryTypeError, match="byte values"):
+        w.fk_checksum([300])
+
+
+def test_async_timeout_cancels_and_reentry_is_reported(workspace: Path) -> None:
+    import asyncio
+
+    w = importlib.import_module("python_wrap.fk.fakepkg_externs")
+    wrap = importlib.import_module("_mochi_wrap")
+    wrap.configure(timeout=0.05)
+    try:
+        with pytest.raises(wrap.WrapperTimeoutError, match="cancelled"):
+            w.fk_slow_sync(5.0)
+    finally:
+        wrap.configure(timeout=None)
+
+    async def inside() -> None:
+        with pytest.raises(wrap.AsyncReentryError):
+            w.fk_slow_sync(0.0)
+    asyncio.run(inside())
+    wrap.configure(async_mode="persistent")
+    try:
+        assert w.fk_slow_sync(0.0) == "done"
+    finally:
+        wrap.configure(async_mode="per-call")
+
+
+def test_wrapper_passes_mypy_strict(workspace: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--follow-imports=silent",
+                           str(workspace / "python_wrap" / "fk" / "fakepkg_externs.py")],
+                          capture_output=True, text=True, cwd=workspace, timeout=300,
+                          env={"MYPYPATH": str(workspace), "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stdout
+
+
+REJECTED = [
+    "extern python type Foo",
+    "extern python var x: int",
+    "extern python fun f(int, string): int",
+    "extern python fun f(x: bytes): int",
+    "extern python fun f(x: tuple<int, int>): int",
+    "extern python fun f(x: int | string)",
+    "extern python fun f(x: int): async int",
+    "extern python fun f(type: int)",
+    "extern python fun f(x: int = 1)",
+    "extern python fun b64_x(x: int)",
+    "extern python fun f(x: Later)\ntype Later = any",
+    "type A = any\ntype A = any",
+    "extern python fun f(x: int,)",
+]
+
+
+@pytest.mark.parametrize("text", REJECTED)
+def test_grammar_rejects_forms_mochi_rejects(text: str) -> None:
+    with pytest.raises(ShimSyntaxError):
+        check_shim(text + "\n")
+
+
+IDENT = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,12}", fullmatch=True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(IDENT, min_size=1, max_size=4, unique=True))
+def test_spelled_names_are_accepted_by_the_oracle_and_the_grammar(names: list[str]) -> None:
+    from wasmtool.typemap.lower import mochi_ident
+
+    idents = list(dict.fromkeys(mochi_ident(n) for n in names))
+    text = "\n".join(f"extern python fun f_{i}({p}: int): int" for i, p in enumerate(idents)) + "\n"
+    check_shim(text)
+    assert oracle("mochi-parse", text) == "ACCEPT"
+    assert all(spell_inner_digits(i) == i for i in idents)
+
+
