@@ -27,7 +27,8 @@ name = "calls"
 [python]
 requires-python = ">=3.12"
 python-version = "3.12"
-allow-any = ["tomli.loads", "msgpack.packb", "msgpack.unpackb", "msgpack.unpack", "orjson.dumps", "orjson.loads", "yaml.safe_load",
+allow-any = ["tomli.loads", "msgpack.packb", "msgpack.unpackb", "msgpack.unpack", "orjson.dumps", "orjson.loads",
+             "yaml.safe_load",
              "numpy.ndarray.tolist", "attrs.asdict"]
 monomorphise = [{ item = "yaml.safe_load", stream = "str" }, { item = "orjson.loads", __obj = "bytes" }]
 
