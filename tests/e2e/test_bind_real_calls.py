@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,19 @@ def test_generated_wrappers_call_real_packages(tmp_path: Path, cache_dir: Path, 
     assert "(0 file(s) changed)" in proc.stderr
     after = {p: p.read_bytes() for p in workspace.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
     assert after == before
+
+    # bind recorded provenance and hashes in mochi.lock; `lock --check` recomputes them
+    lock = tomllib.loads((project / "mochi.lock").read_text())
+    entries = {p["name"]: p for p in lock["python-package"]}
+    assert entries["pyyaml"]["stub-provenance"] == "stubs-package" and len(entries["pyyaml"]["stub-sha256"]) == 64
+    assert entries["tomli"]["wrapper-sha256"] == bindings["tomli"]["wrapper-sha256"]
+    assert entries["tomli"]["shim-sha256"] == bindings["tomli"]["shim-sha256"]
+    run_cli(["-C", str(project), "lock", "--check"], cache=cache_dir, index_url=index_server.url, check=True)
+    # a settings change moves the surface: --check names the field, and the lock is untouched
+    manifest = project / "mochi.toml"
+    manifest.write_text(manifest.read_text().replace('"tomli.loads", ', ""))
+    lock_bytes = (project / "mochi.lock").read_bytes()
+    proc = run_cli(["-C", str(project), "lock", "--check"], cache=cache_dir, index_url=index_server.url)
+    assert proc.returncode != 0 and "WT410" in proc.stderr
+    assert "tomli" in proc.stderr and "wrapper-sha256" in proc.stderr and "shim-sha256" in proc.stderr
+    assert (project / "mochi.lock").read_bytes() == lock_bytes

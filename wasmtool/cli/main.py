@@ -107,13 +107,16 @@ def _report_bind(outcome: Any) -> None:
 @cli.command()
 @click.argument("packages", nargs=-1)
 @click.option("--target", "target", default=None, help="Target profile (default: [python].target).")
+@click.option("--refresh", is_flag=True, help="Discover stubs again (new stub packages on the index, stubgen).")
 @pass_options
-def bind(opts: Options, packages: tuple[str, ...], target: str | None) -> None:
-    """Generate the wrapper, .pyi, Mochi shim and SKIPPED.txt of locked packages."""
+def bind(opts: Options, packages: tuple[str, ...], target: str | None, refresh: bool) -> None:
+    """Generate the wrapper, .pyi, Mochi shim and SKIPPED.txt of locked packages; record
+    stub provenance and stub/wrapper/shim hashes in mochi.lock."""
     from wasmtool.ops.bind import bind as bind_op
 
     with opts.context() as ctx:
-        _report_bind(bind_op(ctx, target=target or ctx.project.manifest.python.target, names=packages))
+        _report_bind(bind_op(ctx, target=target or ctx.project.manifest.python.target, names=packages,
+                             refresh=refresh))
 
 
 @cli.command()

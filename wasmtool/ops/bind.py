@@ -20,13 +20,15 @@ SHA-256, the settings, the target and wasmtool's version: a warm ``surface`` map
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from packaging.utils import canonicalize_name
 
@@ -35,9 +37,9 @@ from wasmtool.lock.errors import LockMissingError
 from wasmtool.lock.io import read_lock
 from wasmtool.lock.model import LockedPackage, MochiLock
 from wasmtool.ops.context import Context
-from wasmtool.skips import SkipReport
-from wasmtool.stubs.discover import StubgenPolicy, StubSet, discover, index_stub_finder, module_stubs
-from wasmtool.synth.workspace import Workspace, render_workspace
+from wasmtool.skips import SkipReason, SkipReport
+from wasmtool.stubs.discover import StubgenPolicy, StubSet, discover, index_stub_finder, module_stubs, stub_sha256
+from wasmtool.synth.workspace import Workspace, render_workspace, surface_files
 from wasmtool.targets.profile import TargetProfile, load_profile
 from wasmtool.typemap.lower import map_module
 from wasmtool.typemap.surface import MappedSurface
@@ -57,6 +59,7 @@ class BoundPackage:
     alias: str
     stubs: StubSet
     surface: MappedSurface
+    files: Mapping[str, str]    # the alias folder's rendered files (surface_files)
 
 
 @dataclass(frozen=True)
@@ -125,10 +128,61 @@ def _manifest_import_names(ctx: Context, pkg: LockedPackage) -> tuple[str, ...]:
     return ()
 
 
-def discover_stubs(ctx: Context, pkg: LockedPackage, wheel: Path, import_names: tuple[str, ...],
-                   python_version: str) -> StubSet:
+def _stubset_to_json(st: StubSet) -> str:
+    return json.dumps({
+        "dist": st.dist, "version": st.version, "provenance": st.provenance, "source": st.source,
+        "import_names": list(st.import_names), "sha256": st.sha256,
+        "files": [[path, base64.b64encode(data).decode("ascii")] for path, data in st.files],
+        "skips": [[r.path, r.reason.token, r.detail, r.hint] for r in st.skips],
+        "per_import": [list(x) for x in st.per_import], "siblings_tried": list(st.siblings_tried),
+    }, sort_keys=True)
+
+
+def _stubset_from_json(text: str) -> StubSet:
+    d = json.loads(text)
+    files = tuple((path, base64.b64decode(data)) for path, data in d["files"])
+    st = StubSet(dist=d["dist"], version=d["version"], provenance=d["provenance"], source=d["source"],
+                 import_names=tuple(d["import_names"]), files=files, sha256=d["sha256"],
+                 skips=tuple(SkipReport(p, SkipReason.from_token(r), det, h) for p, r, det, h in d["skips"]),
+                 per_import=tuple((a, b) for a, b in d["per_import"]), siblings_tried=tuple(d["siblings_tried"]))
+    if stub_sha256(st.files) != st.sha256:
+        raise ValueError("stub cache entry does not match its hash")
+    return st
+
+
+def discover_stubs(ctx: Context, pkg: LockedPackage, wheel: Callable[[], Path], import_names: tuple[str, ...],
+                   python_version: str, *, refresh: bool = False) -> StubSet:
     """Stubs for ``pkg``: sibling stub wheels from the index (through the verified cache),
-    inline ``py.typed``, typeshed, then sandboxed stubgen (``[python].stubgen``)."""
+    inline ``py.typed``, typeshed, then sandboxed stubgen (``[python].stubgen``).
+
+    The result is cached by wheel SHA-256, settings, indexes and discovery code
+    (``<cache>/stubs/``): stubgen runs once per wheel; ``refresh`` looks again (a new
+    ``types-`` release on the index is only seen then, or after a re-lock changes the wheel).
+    ``wheel`` yields the verified wheel and is only called on a cache miss: the entry was
+    derived from verified bytes with the SHA-256 the lock names.
+    """
+    py = ctx.project.manifest.python
+    key = hashlib.sha256(json.dumps({
+        "wheel": pkg.wheel_sha256, "imports": list(import_names), "python": python_version,
+        "typeshed": py.typeshed, "stubgen": py.stubgen or {}, "indexes": [ctx.index.primary, *ctx.index.extra],
+        "code": _code_fingerprint(),
+    }, sort_keys=True, default=str).encode()).hexdigest()
+    cache_file = ctx.cache.root / "stubs" / f"{key}.json"
+    if not refresh and cache_file.is_file():
+        try:
+            return _stubset_from_json(cache_file.read_text("utf-8"))
+        except (ValueError, KeyError, TypeError):
+            pass  # damaged entry: discover again
+    st = _discover_stubs(ctx, pkg, wheel(), import_names, python_version)
+    from wasmtool.fsutil import atomic_write_text
+
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(cache_file, _stubset_to_json(st))
+    return st
+
+
+def _discover_stubs(ctx: Context, pkg: LockedPackage, wheel: Path, import_names: tuple[str, ...],
+                    python_version: str) -> StubSet:
     from wasmtool.index.client import IndexClient
 
     with IndexClient(ctx.index) as client:
@@ -144,12 +198,15 @@ def _code_fingerprint() -> str:
     """SHA-256 of the mapping code itself, so a changed wasmtool never reuses a stale surface."""
     import wasmtool.stubs.discover
     import wasmtool.stubs.pyi
+    import wasmtool.stubs.stubgen
+    import wasmtool.synth
     import wasmtool.typemap
 
     h = hashlib.sha256()
-    folder = Path(wasmtool.typemap.__file__).parent
-    for path in [*sorted(folder.glob("*.py")), Path(wasmtool.stubs.pyi.__file__),
-                                               Path(wasmtool.stubs.discover.__file__)]:
+    folders = [Path(wasmtool.typemap.__file__).parent, Path(wasmtool.synth.__file__).parent]
+    paths = [*sorted(p for f in folders for p in f.glob("*.py")), *sorted(folders[1].glob("grammar/*.lark"))]
+    paths += [Path(m.__file__ or "") for m in (wasmtool.stubs.pyi, wasmtool.stubs.discover, wasmtool.stubs.stubgen)]
+    for path in paths:
         h.update(path.read_bytes())
     return h.hexdigest()
 
@@ -169,7 +226,8 @@ def _settings_key(ctx: Context, profile: TargetProfile, alias: str, stubs: StubS
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python_version: str) -> BoundPackage:
+def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python_version: str, *,
+                refresh: bool = False) -> BoundPackage:
     """The mapped surface of one locked package for interpreter ``python_version`` (X.Y),
     cached by stub hash and settings."""
     from wasmtool.ops.install import verified_artefact
@@ -177,19 +235,20 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
     if not pkg.wheel_sha256:
         raise NotBoundError(f"{pkg.name} has no wheel in mochi.lock for {profile.name} (distribution package)",
                             package=pkg.name, file=str(ctx.lock_path))
-    art = verified_artefact(ctx, pkg)
     import_names = _manifest_import_names(ctx, pkg) or public_import_names(pkg.import_names)
     alias = _alias_of(ctx, pkg, import_names)
     # stubs of every top-level package of the wheel: public names are often re-exported from
     # a private sibling (`pytest` from `_pytest`); mypyc helper modules hold no API
     tops = {n.split(".")[0] for n in import_names}
     scan = tuple(sorted({*tops, *(n for n in pkg.import_names if "__mypyc" not in n)}))
-    stubs = discover_stubs(ctx, pkg, art.path, scan, python_version)
+    stubs = discover_stubs(ctx, pkg, lambda: verified_artefact(ctx, pkg).path, scan, python_version,
+                           refresh=refresh)
     key = _settings_key(ctx, profile, alias, stubs, python_version)
     cache_file = ctx.cache.root / "surfaces" / f"{key}.json"
     if cache_file.is_file():
         try:
-            return BoundPackage(pkg, alias, stubs, MappedSurface.from_dict(json.loads(cache_file.read_text("utf-8"))))
+            entry = json.loads(cache_file.read_text("utf-8"))
+            return BoundPackage(pkg, alias, stubs, MappedSurface.from_dict(entry["surface"]), entry["files"])
         except (ValueError, KeyError, TypeError):
             pass  # a damaged cache entry is recomputed
     major, minor = (int(x) for x in python_version.split(".")[:2])
@@ -205,14 +264,16 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
     if extra != surface.skips:
         surface = MappedSurface(surface.dist, surface.version, surface.alias, surface.import_names, surface.tier,
                                 surface.functions, surface.records, surface.enums, surface.handles, extra)
+    files = surface_files(surface)
     from wasmtool.fsutil import atomic_write_text
 
     cache_file.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(cache_file, json.dumps(surface.to_dict(), sort_keys=True))
-    return BoundPackage(pkg, alias, stubs, surface)
+    atomic_write_text(cache_file, json.dumps({"surface": surface.to_dict(), "files": files}, sort_keys=True))
+    return BoundPackage(pkg, alias, stubs, surface, files)
 
 
-def bind(ctx: Context, *, target: str = "native", names: Sequence[str] = (), write: bool = True) -> BindOutcome:
+def bind(ctx: Context, *, target: str = "native", names: Sequence[str] = (), write: bool = True,
+         refresh: bool = False) -> BindOutcome:
     """Bind the project's packages for ``target`` and (re)write its workspace."""
     profile = load_profile(target)
     lock = _read_lock(ctx)
@@ -221,9 +282,9 @@ def bind(ctx: Context, *, target: str = "native", names: Sequence[str] = (), wri
                          file=str(ctx.lock_path), hint=f"run `wasmtool lock --target={profile.name}`")
     inputs = lock.inputs_for(profile.name)
     python_version = (inputs.python_version if inputs is not None else "") or profile.python_version or "3.12"
-    bound = tuple(surface_for(ctx, profile, p, python_version)
+    bound = tuple(surface_for(ctx, profile, p, python_version, refresh=refresh)
                   for p in bound_packages(ctx, lock, profile.name, names) if p.wheel_sha256)
-    ws = render_workspace(b.surface for b in bound)
+    ws = render_workspace((b.surface for b in bound), {b.surface.alias: b.files for b in bound})
     directory = workspace_dir(ctx, profile.name)
     changed: list[Path] = []
     if write:
@@ -244,7 +305,42 @@ def bind(ctx: Context, *, target: str = "native", names: Sequence[str] = (), wri
         if not path.is_file() or path.read_text("utf-8") != text:
             atomic_write_text(path, text)
             changed.append(path)
+        changed += record_bindings(ctx, profile.name, bound, ws)
     return BindOutcome(profile.name, directory, bound, ws, tuple(changed))
+
+
+def binding_fields(bound: Sequence[BoundPackage], ws: Workspace | None = None) -> dict[str, dict[str, Any]]:
+    """The lock fields of each bound package (formats.md §2), by distribution name."""
+    ws = ws or render_workspace((b.surface for b in bound), {b.surface.alias: b.files for b in bound})
+    return {b.package.name: {
+        "alias": b.surface.alias, "stub_provenance": b.stubs.provenance, "stub_sha256": b.stubs.sha256,
+        "wrapper_sha256": ws.wrapper_sha256[b.surface.alias], "shim_sha256": ws.shim_sha256[b.surface.alias],
+        "skipped_count": len(b.surface.skips),
+    } for b in bound}
+
+
+def bound_for_check(ctx: Context, lock: MochiLock, target: str, names: Sequence[str]) -> list[BoundPackage]:
+    """Recompute the surfaces of ``names`` (for ``lock --check``; nothing is written)."""
+    profile = load_profile(target)
+    inputs = lock.inputs_for(profile.name)
+    python_version = (inputs.python_version if inputs is not None else "") or profile.python_version or "3.12"
+    entries = {p.name: p for p in lock.for_target(profile.name)}
+    return [surface_for(ctx, profile, entries[n], python_version) for n in names if n in entries]
+
+
+def record_bindings(ctx: Context, target: str, bound: Sequence[BoundPackage], ws: Workspace) -> list[Path]:
+    """Write the binding fields into mochi.lock (atomically, with the pylock files)."""
+    from wasmtool.lock.io import write_text_files
+    from wasmtool.ops.lock import output_files, with_bindings
+
+    lock = _read_lock(ctx)
+    new = with_bindings(lock, target, binding_fields(bound, ws))
+    if new == lock:
+        return []
+    files = output_files(ctx, new)
+    changed = [p for p, text in files.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
+    write_text_files(files)
+    return changed
 
 
 def skip_summary(skips: Sequence[SkipReport]) -> dict[str, int]:

@@ -8,8 +8,9 @@ atomically. A failure at any step leaves both files exactly as they were.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from wasmtool.errors import TargetError, UsageError
 from wasmtool.lock.check import diff_locks
@@ -97,8 +98,34 @@ def compute_lock(ctx: Context, targets: Sequence[str], *, reuse: bool = False
         if reuse and up_to_date(existing, current_inputs(ctx, profile)):
             continue  # the target's entries are kept as they are
         inputs, packages = lock_target(ctx, profile, existing)
-        new = new.replace_target(profile.name, inputs, packages)
+        new = new.replace_target(profile.name, inputs, carry_bindings(existing, packages))
     return new, existing, profiles
+
+
+#: Fields `wasmtool bind` records per bound package (formats.md §2); `lock` keeps them while
+#: the wheel is the same, `lock --check` recomputes them.
+BINDING_FIELDS = ("alias", "stub_provenance", "stub_sha256", "wrapper_sha256", "shim_sha256", "skipped_count")
+
+
+def carry_bindings(existing: MochiLock | None, packages: list[LockedPackage]) -> list[LockedPackage]:
+    """Keep the binding fields of entries whose wheel did not change (a re-lock does not bind)."""
+    if existing is None:
+        return packages
+    old = {(p.target, p.name, p.wheel_sha256): p for p in existing.packages if p.stub_sha256}
+    out: list[LockedPackage] = []
+    for p in packages:
+        prev = old.get((p.target, p.name, p.wheel_sha256))
+        if prev is not None:
+            p = replace(p, **{f: getattr(prev, f) for f in BINDING_FIELDS if f != "alias" or not p.alias})
+        out.append(p)
+    return out
+
+
+def with_bindings(lock: MochiLock, target: str, fields_by_name: dict[str, dict[str, Any]]) -> MochiLock:
+    """``lock`` with the binding fields of ``target``'s named entries set."""
+    packages = tuple(replace(p, **fields_by_name[p.name]) if p.target == target and p.name in fields_by_name else p
+                     for p in lock.packages)
+    return replace(lock, packages=packages)
 
 
 def output_files(ctx: Context, lock: MochiLock) -> dict[Path, str]:
@@ -126,12 +153,33 @@ def run_lock(ctx: Context, targets: Sequence[str] = (), *, upgrade: bool = False
     return LockOutcome(new, tuple(sorted(files)), changed)
 
 
+def check_bindings(ctx: Context, lock: MochiLock, targets: Sequence[str]) -> list[str]:
+    """Recompute stub provenance and hashes, wrapper and shim hashes of bound entries."""
+    from wasmtool.ops.bind import binding_fields, bound_for_check
+
+    lines: list[str] = []
+    for target in targets:
+        recorded = {p.name: p for p in lock.for_target(target) if p.stub_sha256}
+        if not recorded:
+            continue
+        now = binding_fields(bound_for_check(ctx, lock, target, sorted(recorded)))
+        for name, entry in sorted(recorded.items()):
+            fresh = now.get(name, {})
+            for f in BINDING_FIELDS:
+                if f in fresh and fresh[f] != getattr(entry, f):
+                    lines.append(f"[{target}] changed {entry.label} {f.replace('_', '-')}: "
+                                 f"{getattr(entry, f)} -> {fresh[f]} (re-run `wasmtool bind`)")
+    return lines
+
+
 def run_check(ctx: Context, targets: Sequence[str] = ()) -> MochiLock:
     existing = read_lock(ctx.lock_path)
     if not targets and not existing.targets:
         raise UsageError("the lock holds no target", file=str(ctx.lock_path))
     new, _, profiles = compute_lock(ctx, list(targets) or [t for t in existing.targets])
     lines = diff_locks(existing, new, [p.name for p in profiles])
+    if not lines:
+        lines = check_bindings(ctx, existing, [p.name for p in profiles])
     if lines:
         raise LockDriftError(lines, file=str(ctx.lock_path))
     return existing
