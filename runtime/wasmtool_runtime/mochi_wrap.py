@@ -292,6 +292,7 @@ class _Compiler:
         origin = decl["origin"]
         py = decl.get("py", "")
         fields = [(f["name"], bool(f.get("required", True)), f["type"]) for f in decl["fields"]]
+        optional = {f for f, req, _ in fields if not req}
         # fields are compiled on first use: records may refer to themselves
         compiled: list[tuple[str, bool, Conv]] = []
         cls_box: list[Any] = []
@@ -319,6 +320,11 @@ class _Compiler:
                 unknown = sorted(str(k) for k in v if k not in {f for f, _, _ in tab})
                 if unknown:
                     raise fail(f"unknown field(s) of {name}: {', '.join(unknown)}", p)
+                if origin == "pydantic":
+                    # pydantic validates (and coerces) the fields itself: its ValidationError
+                    # names every problem; a not-required field left as None takes its default
+                    data = {k: x for k, x in v.items() if not (x is None and k in optional)}
+                    return cls().model_validate(data)
                 kwargs: dict[str, Any] = {}
                 for fname, req, c in tab:
                     if fname not in v or (v[fname] is None and not req):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -236,3 +237,63 @@ def test_spelled_names_are_accepted_by_the_oracle_and_the_grammar(names: list[st
     assert all(spell_inner_digits(i) == i for i in idents)
 
 
+
+
+MODELS = '''
+from typing import Optional
+from pydantic import BaseModel
+
+class User(BaseModel):
+    name: str
+    age: int
+    email: Optional[str] = None
+    tags: list[str] = []
+
+def describe(user: User) -> str:
+    return f"{user.name} ({user.age}) {user.email or '-'} {','.join(user.tags)}"
+
+def birthday(user: User) -> User:
+    return user.model_copy(update={"age": user.age + 1})
+'''
+
+
+def test_pydantic_models_are_records_validated_by_pydantic(tmp_path: Path) -> None:
+    """A user package's pydantic model is a record: a dict from Mochi is validated (and
+    coerced) by the real pydantic at the boundary, and a model comes back as a dict."""
+    pkg = tmp_path / "site" / "usermodels"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text(MODELS)
+    (pkg / "py.typed").write_text("")
+    stub = parse_stub(MODELS, module="usermodels", file="usermodels/__init__.py", python_version=(3, 12))
+    surface = map_module([stub], dist="usermodels", version="1.0", alias="um", import_names=["usermodels"],
+                         tier="py.typed")
+    rec = next(r for r in surface.records if r.name == "User")
+    assert rec.origin == "pydantic"
+    assert {f.name: f.required for f in rec.fields} == {"name": True, "age": True, "email": False, "tags": False}
+    ws = render_workspace([surface])
+    ws.write(tmp_path / "ws")
+    shim = ws.files["python_wrap/um/usermodels_shim.mochi"].decode()
+    assert "type User {" in shim and "email: string?" in shim and "tags: list<string>?" in shim
+    assert oracle("mochi-parse", shim) == "ACCEPT"
+    assert oracle("mochi-check", shim.replace("extern python fun", "extern fun")) == "OK"
+    code = textwrap.dedent(f"""
+        import json, sys
+        sys.path[:0] = [{str(tmp_path / 'site')!r}, {str(tmp_path / 'ws')!r}]
+        from python_wrap.um import usermodels_externs as um
+        out = {{}}
+        out["describe"] = um.um_describe({{"name": "ann", "age": "41", "tags": ["a", "b"]}})  # "41" coerced
+        out["birthday"] = um.um_birthday({{"name": "bob", "age": 9, "email": None}})
+        try:
+            um.um_describe({{"name": "eve", "age": "old"}})
+        except Exception as exc:
+            out["invalid"] = [type(exc).__name__, "age" in str(exc)]
+        print(json.dumps(out))
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    out = json.loads(proc.stdout)
+    assert out["describe"] == "ann (41) - a,b"
+    assert out["birthday"] == {"name": "bob", "age": 10, "tags": []}   # None email left out of the record
+    assert out["invalid"] == ["ValidationError", True]

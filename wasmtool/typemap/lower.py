@@ -84,6 +84,8 @@ _ALLOWED_METACLASSES = frozenset({
     "type", "builtins.type", "ABCMeta", "abc.ABCMeta", "EnumMeta", "enum.EnumMeta", "EnumType",
     "enum.EnumType",
 })
+#: External base classes whose subclasses are pydantic models (records; in: ``model_validate``).
+_PYDANTIC_MODELS = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel"})
 _DYNAMIC_DUNDERS = frozenset({"__getattr__", "__getattribute__", "__setattr__", "__delattr__"})
 _MODULE_DUNDERS = frozenset({
     "__all__", "__doc__", "__name__", "__file__", "__path__", "__package__", "__spec__", "__loader__",
@@ -144,7 +146,7 @@ class _ClassInfo:
     py: str = ""
     path: str = ""
     kind: Literal["record", "handle", "enum", "exception", "skip"] = "handle"
-    origin: Literal["typeddict", "dataclass", "namedtuple", "attrs", "tuple"] = "dataclass"
+    origin: Literal["typeddict", "dataclass", "namedtuple", "attrs", "tuple", "pydantic"] = "dataclass"
     skip: ResolvedSkip | None = None
     value_kind: Literal["", "string", "int"] = ""
     mro: tuple[_ClassInfo, ...] = ()     # package classes, self first
@@ -393,6 +395,11 @@ class PackageResolver:
             info.kind, info.origin = "record", "typeddict"
             if not any(f for d in decls for f in d.fields if not f.is_classvar):
                 info.kind = "handle"
+        elif any(b in _PYDANTIC_MODELS for b in external) and any(
+                f for d in decls for f in d.fields if not f.is_classvar):
+            # a model of the user's package: a record validated by pydantic at the boundary
+            # (BaseModel itself, with its metaclass, stays SkipMetaclass inside pydantic)
+            info.kind, info.origin = "record", "pydantic"
         elif any(d.is_descriptor for d in decls):
             info.kind = "skip"
             info.skip = ResolvedSkip(SkipReason.SkipDescriptor, f"descriptor class `{decl.name}`")
@@ -674,6 +681,8 @@ class _Mapper:
             if info.origin == "typeddict":
                 quals = field_qualifiers(fd.annotation, ctx)
                 required = "Required" in quals or (total and "NotRequired" not in quals)
+            elif info.origin == "pydantic":
+                required = not fd.has_default  # a defaulted model field may be left out
             out[fd.name] = Field(fd.name, "", lowered, required)
         used: set[str] = set()
         fields: list[Field] = []

@@ -154,7 +154,7 @@ class Record:
 
     name: str
     py: str                   # ``module:QualName``; empty for synthesised tuple records
-    origin: Literal["typeddict", "dataclass", "namedtuple", "attrs", "tuple"]
+    origin: Literal["typeddict", "dataclass", "namedtuple", "attrs", "tuple", "pydantic"]
     fields: tuple[Field, ...]
 
     def to_dict(self) -> dict[str, Any]:
