@@ -8,7 +8,10 @@ the exact files), adds a tiny probe wheel (``wt_probe``), and writes:
 - ``OUT_DIR/good/``      the bundle (entry module ``wt_probe``);
 - ``OUT_DIR/tampered/``  the same bundle with one byte of the pydantic wheel flipped
                           (bundle.json unchanged), which the loader must refuse;
-- ``OUT_DIR/fixture.json`` what the spec needs to know (the tampered file's name).
+- ``OUT_DIR/fixture.json`` what the spec needs to know (the tampered file's name);
+- ``OUT_DIR/app/``       a copy of ``$WASMTOOL_BROWSER_APP_BUNDLE``: the bundle the real
+                          ``wasmtool install --target=pyodide-314`` wrote for a project (its
+                          generated wrappers are what app.spec.ts calls).
 """
 
 from __future__ import annotations
@@ -59,6 +62,10 @@ def main(argv: list[str]) -> int:
     shutil.copytree(out / "good", out / "tampered")
     flip_byte(out / "tampered" / "wheels" / TAMPERED)
     (out / "fixture.json").write_text(json.dumps({"tampered_file": f"wheels/{TAMPERED}"}, indent=1) + "\n")
+    app = os.environ.get("WASMTOOL_BROWSER_APP_BUNDLE")
+    if app:
+        shutil.rmtree(out / "app", ignore_errors=True)
+        shutil.copytree(app, out / "app")
     print(f"build_fixture: bundles in {out}", file=sys.stderr)
     return 0
 

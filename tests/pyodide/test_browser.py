@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.pyodide.conftest import skip_or_fail
+from tests.pyodide.test_install_bundle import build_app
+from tests.support.index_server import IndexServer
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -24,7 +26,8 @@ def free_port() -> int:
 
 
 @pytest.mark.slow
-def test_playwright_specs(test_wheels: Path, dist_lock: Path, tmp_path: Path) -> None:
+def test_playwright_specs(test_wheels: Path, dist_lock: Path, tmp_path: Path, cache_dir: Path,
+                          index_server: IndexServer) -> None:
     if not CHROMIUM.exists():
         skip_or_fail(f"{CHROMIUM} is missing (scripts/setup-node.sh installs Debian chromium as root)")
     npx = shutil.which("npx")
@@ -32,7 +35,10 @@ def test_playwright_specs(test_wheels: Path, dist_lock: Path, tmp_path: Path) ->
         skip_or_fail("npx is not on PATH")
     if not (ROOT / "node_modules" / "@playwright" / "test").is_dir():
         skip_or_fail("@playwright/test is not installed (scripts/setup-node.sh)")
+    # the app bundle: what the real CLI writes for a project (lock + install --target=pyodide-314)
+    app = build_app(tmp_path / "app-project", cache_dir, index_server)
     env = {**os.environ,
+           "WASMTOOL_BROWSER_APP_BUNDLE": str(app),
            "WASMTOOL_TEST_WHEELS": str(test_wheels),
            "WASMTOOL_BROWSER_FIXTURE": str(tmp_path / "fixture"),
            "WASMTOOL_BROWSER_PORT": str(free_port()),
@@ -44,5 +50,5 @@ def test_playwright_specs(test_wheels: Path, dist_lock: Path, tmp_path: Path) ->
                           stdin=subprocess.DEVNULL)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
-    assert "3 passed" in out, out
+    assert "4 passed" in out, out
     assert "failed" not in out, out

@@ -56,8 +56,10 @@ def cli(ctx: click.Context, project: Path, cache_dir: Path | None, index_url: st
 @click.option("--target", "targets", multiple=True, help="Target profile(s) to lock (repeatable).")
 @click.option("--check", is_flag=True, help="Exit non-zero, with a diff, if the lock is not up to date.")
 @click.option("--upgrade", is_flag=True, help="Re-resolve even when the lock already matches the project.")
+@click.option("--smoke", is_flag=True,
+              help="Pyodide targets: import every locked package in Pyodide under Node before writing.")
 @pass_options
-def lock(opts: Options, targets: tuple[str, ...], check: bool, upgrade: bool) -> None:
+def lock(opts: Options, targets: tuple[str, ...], check: bool, upgrade: bool, smoke: bool) -> None:
     """Resolve the project's Python dependencies and write mochi.lock + pylock.toml."""
     from wasmtool.ops.lock import run_check, run_lock
 
@@ -67,7 +69,7 @@ def lock(opts: Options, targets: tuple[str, ...], check: bool, upgrade: bool) ->
             n = len(existing.packages)
             _echo_err(f"mochi.lock is up to date ({n} pins, targets: {', '.join(existing.targets)})")
             return
-        outcome = run_lock(ctx, targets, upgrade=upgrade)
+        outcome = run_lock(ctx, targets, upgrade=upgrade, smoke=smoke)
     state = "written" if outcome.changed else "unchanged"
     _echo_err(f"locked {len(outcome.lock.packages)} package(s) for {', '.join(outcome.lock.targets)}: "
               f"{', '.join(p.name for p in outcome.written)} {state}")
@@ -76,8 +78,9 @@ def lock(opts: Options, targets: tuple[str, ...], check: bool, upgrade: bool) ->
 @cli.command()
 @click.option("--target", "target", default=None, help="Target profile to install (default: [python].target).")
 @click.option("--no-bind", is_flag=True, help="Install only; do not generate the bindings.")
+@click.option("--smoke", is_flag=True, help="Pyodide: load the bundle under Node and import every package.")
 @pass_options
-def install(opts: Options, target: str | None, no_bind: bool) -> None:
+def install(opts: Options, target: str | None, no_bind: bool, smoke: bool) -> None:
     """Install the locked packages for a target (verified against mochi.lock) and bind them."""
     from wasmtool.ops.bind import bind as bind_op
     from wasmtool.ops.install import install_native
@@ -85,6 +88,12 @@ def install(opts: Options, target: str | None, no_bind: bool) -> None:
 
     with opts.context() as ctx:
         profile = load_profile(target or ctx.project.manifest.python.target)
+        if profile.kind == "pyodide":
+            from wasmtool.ops.pyodide_install import install_pyodide
+
+            po = install_pyodide(ctx, profile.name, smoke=smoke)
+            _echo_err(f"bundled {len(po.packages)} package(s) for {po.target} into {po.bundle}")
+            return
         if profile.kind != "native":
             from wasmtool.errors import TargetError
 

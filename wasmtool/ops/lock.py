@@ -141,10 +141,19 @@ def _primary_target(ctx: Context, lock: MochiLock) -> str:
     return configured if configured in lock.targets else (lock.targets[0] if lock.targets else configured)
 
 
-def run_lock(ctx: Context, targets: Sequence[str] = (), *, upgrade: bool = False) -> LockOutcome:
+def run_lock(ctx: Context, targets: Sequence[str] = (), *, upgrade: bool = False, smoke: bool = False
+             ) -> LockOutcome:
     """Lock the targets. An existing lock whose inputs still match is kept (no resolution);
-    ``upgrade`` re-resolves anyway (pins that still fit are preferred unless they are stale)."""
-    new, existing, _ = compute_lock(ctx, targets, reuse=not upgrade)
+    ``upgrade`` re-resolves anyway (pins that still fit are preferred unless they are stale).
+    ``smoke``: every Pyodide target's packages are loaded and imported in Pyodide under Node
+    BEFORE anything is written (a failure leaves the files as they were)."""
+    new, existing, profiles = compute_lock(ctx, targets, reuse=not upgrade)
+    if smoke:
+        from wasmtool.ops.pyodide_install import smoke_entries
+
+        for profile in profiles:
+            if profile.kind == "pyodide":
+                smoke_entries(ctx, list(new.for_target(profile.name)))
     files = output_files(ctx, new)
     changed = any(not p.exists() or p.read_text(encoding="utf-8") != text for p, text in files.items())
     if changed:

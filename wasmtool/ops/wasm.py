@@ -82,7 +82,8 @@ def lock_wasm(
     if reqs:
         with IndexClient(ctx.index) as client:
             resolved = resolve(reqs, profile, client, dist_lock=dist_lock, preferences=prefs,
-                               pinned_files=pinned, python_version=python_version, fetch_wheel=fetch_wheel)
+                               pinned_files=pinned, python_version=python_version, fetch_wheel=fetch_wheel,
+                               index_first=ctx.project.manifest.python.pyodide_packages == "index-first")
     inputs = TargetInputs(profile.name, python_version, reqs, ctx.index.primary)
     return inputs, entries_for(ctx, profile, python_version, resolved)
 

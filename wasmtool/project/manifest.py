@@ -41,6 +41,7 @@ class PythonSettings:
     monomorphise: tuple[tuple[str, str], ...] = ()   # ("<item>.<TypeVar or parameter>", "<type>")
     typeshed: bool = True
     stubgen: dict[str, Any] | None = None   # formats.md §1.2 table, read by StubgenPolicy.from_config
+    pyodide_packages: str = "distribution"   # wasmtool addition: "distribution" | "index-first"
     strict_return_types: bool = True
     int_mode: str = "bigint"
 
@@ -77,7 +78,7 @@ _PY_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "indexes": (list, "indexes"), "venv": (str, "venv"), "allow-partial": (bool, "allow_partial"),
     "allow-any": (list, "allow_any"),
     "typeshed": (bool, "typeshed"), "strict-return-types": (bool, "strict_return_types"),
-    "int-mode": (str, "int_mode"), "runtime": (dict, ""),
+    "int-mode": (str, "int_mode"), "pyodide-packages": (str, "pyodide_packages"), "runtime": (dict, ""),
     # accepted and validated by later phases; kept so that manifests using them parse
     "stubgen": (dict, "stubgen"), "typeshed-revision": (str, ""), "monomorphise": (list, "monomorphise"),
     "free-threaded": (bool, ""), "allow-untested-freethread": (bool, ""), "freethread-deny-list": (list, ""),
@@ -150,7 +151,8 @@ def _parse_python(raw: Any, problems: list[str]) -> PythonSettings:
     if values.get("async_mode") == "percall":
         values["async_mode"] = "per-call"
     checks = {"implementation": ("cpython",), "runtime_mode": ("embedded", "subprocess"),
-              "async_mode": ("per-call", "persistent"), "int_mode": ("bigint", "int64-only")}
+              "async_mode": ("per-call", "persistent"), "int_mode": ("bigint", "int64-only"),
+              "pyodide_packages": ("distribution", "index-first")}
     for attr, allowed in checks.items():
         if attr in values and values[attr] not in allowed:
             problems.append(f"python.{attr.replace('_', '-')}: expected one of {', '.join(allowed)}, "

@@ -30,6 +30,7 @@ from packaging.version import Version
 from resolvelib import AbstractProvider
 from resolvelib.structs import RequirementInformation
 
+from wasmtool.index.errors import ProjectNotFoundError
 from wasmtool.index.models import IndexFile, parse_filename
 from wasmtool.index.selection import select_files
 from wasmtool.resolve.wasm_errors import BadRequirementError
@@ -164,6 +165,7 @@ class WasmProvider(AbstractProvider[Req, Candidate, str]):
         pinned_files: Collection[str] = (),
         pure_only: bool = False,
         fetch_wheel: Callable[[IndexFile], Path] | None = None,
+        index_first: bool = False,
     ) -> None:
         self.client = client
         self.priority = {t: i for i, t in enumerate(tags if not pure_only else [t for t in tags
@@ -173,6 +175,9 @@ class WasmProvider(AbstractProvider[Req, Candidate, str]):
         self.dist = {str(canonicalize_name(k)): v for k, v in (dist or {}).items()}
         self.preferences = {str(canonicalize_name(k)): Version(v) for k, v in (preferences or {}).items()}
         self.pinned_files = frozenset(pinned_files)
+        # index-first: a package the distribution ships comes from the index when the index has a
+        # build for the target (bundles stay self-contained); the distribution's pin is the fallback
+        self.index_first = index_first
         self.pure_only = pure_only
         self.fetch_wheel = fetch_wheel
         self.reports: dict[str, ProjectReport] = {}
@@ -218,7 +223,17 @@ class WasmProvider(AbstractProvider[Req, Candidate, str]):
         entry = self.dist.get(name)
         if entry is not None:
             cand = Candidate(name, Version(entry.version), extras, dist=entry)
-            return [cand] if all(self.is_satisfied_by(r, cand) for r in reqs) and cand not in bad else []
+            from_dist = [cand] if all(self.is_satisfied_by(r, cand) for r in reqs) and cand not in bad else []
+            if not self.index_first:
+                return from_dist
+            try:
+                return self._index_matches(name, extras, reqs, bad) + from_dist
+            except ProjectNotFoundError:
+                return from_dist
+        return self._index_matches(name, extras, reqs, bad)
+
+    def _index_matches(self, name: str, extras: frozenset[str], reqs: list[Req], bad: set[Candidate]
+                       ) -> list[Candidate]:
         spec = SpecifierSet()
         for r in reqs:
             spec &= r.specifier

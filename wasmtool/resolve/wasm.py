@@ -195,13 +195,15 @@ def resolve(
     python_version: str | None = None,
     fetch_wheel: Callable[[IndexFile], Path] | None = None,
     max_rounds: int = MAX_ROUNDS,
+    index_first: bool = False,
 ) -> list[ResolvedWheel]:
     """Resolve PEP 508 ``requirements`` for ``profile``; the result is sorted by name.
 
     ``preferences`` maps names to versions pinned by an existing lock (kept when they still
     fit); ``pinned_files`` are lock-pinned file names (usable even when yanked);
     ``fetch_wheel`` downloads a wheel (through the verified cache) when the index offers no
-    PEP 658 metadata for it.
+    PEP 658 metadata for it. ``index_first``: a package the distribution lock lists is taken
+    from the index when the index has a build for the target (else from the lock).
     """
     pyver = python_version or profile.python_version
     if not pyver:
@@ -212,7 +214,7 @@ def resolve(
     provider = WasmProvider(
         client, tags=profile.supported_tags(pyver), env=env, python_version=env["python_full_version"],
         dist=dist_lock.packages if dist_lock is not None else None, preferences=preferences,
-        pinned_files=pinned_files, pure_only=pure_only(profile), fetch_wheel=fetch_wheel)
+        pinned_files=pinned_files, pure_only=pure_only(profile), fetch_wheel=fetch_wheel, index_first=index_first)
     roots = [r for r in (parse_requirement(t, env) for t in requirements) if r is not None]
     resolver: Resolver[Req, Candidate, str] = Resolver(provider, BaseReporter())
     try:
