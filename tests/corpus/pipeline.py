@@ -6,6 +6,7 @@ wheels come from the recorded artefacts (the same files the hermetic index serve
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -92,6 +93,10 @@ class CorpusResult:
             "functions": len(s.functions), "records": len(s.records), "enums": len(s.enums),
             "handles": len(s.handles), "classes": len({f.owner for f in s.functions if f.owner}),
             "skips": len(s.skips), "skips_by_reason": count_by_reason(s.skips),
+            # byte-level determinism across runs and machines: any change to the emitted files shows here
+            "stub_sha256": self.stubs.sha256,
+            "files_sha256": {name: hashlib.sha256(text.encode()).hexdigest()
+                             for name, text in sorted(self.files.items()) if name != "surface.json"},
         }
 
 
