@@ -100,7 +100,7 @@ class CorpusResult:
         }
 
 
-def run_package(dist: str, *, timeout: float = 60.0) -> CorpusResult:
+def run_package(dist: str, *, timeout: float = 60.0, target: str = "native") -> CorpusResult:
     wheel = native_wheel(dist)
     version = str(parse_wheel_filename(wheel.name)[1])
     names = wheel_import_names(wheel)
@@ -111,7 +111,7 @@ def run_package(dist: str, *, timeout: float = 60.0) -> CorpusResult:
     skips: list = []
     modules = module_stubs(stubs, python_version=(3, 12), platform="linux", skips=skips)
     surface = map_module(modules, dist=dist, version=version, alias=CORPUS[dist],
-                         import_names=public_import_names(scan),
+                         import_names=public_import_names(scan), target=target,
                          tier=stubs.provenance)
     extra = tuple(sorted({*surface.skips, *stubs.skips, *skips}))
     surface = MappedSurface(surface.dist, surface.version, surface.alias, surface.import_names, surface.tier,

@@ -256,7 +256,7 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
     parse_skips: list[SkipReport] = []
     modules = module_stubs(stubs, python_version=(major, minor), platform=platform, skips=parse_skips)
     surface = map_module(modules, dist=pkg.name, version=pkg.version, alias=alias, import_names=import_names,
-                         tier=stubs.provenance, target=profile.kind if profile.kind != "native" else "native",
+                         tier=stubs.provenance, target="wasi-p2" if profile.kind == "wasi" else profile.kind,
                          allow_partial=ctx.project.manifest.python.allow_partial,
                          allow_any=ctx.project.manifest.python.allow_any,
                          monomorphise=ctx.project.manifest.python.monomorphise)

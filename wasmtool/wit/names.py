@@ -86,17 +86,26 @@ class LabelAllocator:
     def __init__(self, reserved: Iterable[str] = ()) -> None:
         self._used: set[str] = set(reserved)
         self._py: set[str] = {py_ident(r) for r in self._used}
+        self._strong: set[str] = {strong_key(r) for r in self._used}
 
     def allocate(self, wanted: str) -> str:
         base = wanted if is_valid_label(wanted) else kebab(wanted)
         label, n = base, 1
-        # also keep the snake_case names componentize-py derives distinct (``a-b`` vs ``a-b``)
-        while label in self._used or py_ident(label) in self._py:
+        # also keep the snake_case names componentize-py derives distinct (``a-b`` vs ``a-b``),
+        # and the names WIT itself compares without hyphens (``typecodes`` vs ``type-codes``)
+        while label in self._used or py_ident(label) in self._py or strong_key(label) in self._strong:
             n += 1
             label = f"{base}-v{n}"
         self._used.add(label)
         self._py.add(py_ident(label))
+        self._strong.add(strong_key(label))
         return label
+
+
+def strong_key(label: str) -> str:
+    """What WIT compares for uniqueness: ``wasm-tools`` rejects ``typecodes`` next to
+    ``type-codes`` ("name conflicts with previous name"), so hyphens do not count."""
+    return label.replace("-", "").lower()
 
 
 def py_ident(label: str) -> str:

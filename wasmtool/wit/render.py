@@ -33,7 +33,7 @@ from wasmtool.skips import SkipReport
 from wasmtool.typemap.surface import MappedSurface, TypeRef
 
 from .model import PY_ERROR_PACKAGE, PY_ERROR_VERSION, TYPES_INTERFACE, WitFunction, WitPlan, plan_surface
-from .names import LabelAllocator, escape
+from .names import LabelAllocator, escape, strong_key
 
 __all__ = [
     "PY_ERROR_DEP_PATH",
@@ -178,8 +178,9 @@ def render_wit(plan: WitPlan, *, dist: str = "", dist_version: str = "") -> str:
         out.append(f"  {_PY_ERROR_USE}")
         # a type named like one of this interface's functions is imported under another name
         fn_labels = {fn.label for fn in iface.functions}
+        fn_keys = {strong_key(label) for label in fn_labels}
         taken = LabelAllocator(reserved=(*fn_labels, *used, "py-error"))
-        aliases = {u: taken.allocate(f"{u}-type") for u in sorted(used) if u in fn_labels}
+        aliases = {u: taken.allocate(f"{u}-type") for u in sorted(used) if strong_key(u) in fn_keys}
         if used:
             items = [escape(u) + (f" as {escape(aliases[u])}" if u in aliases else "") for u in sorted(used)]
             out.append(f"  use {TYPES_INTERFACE}.{{{', '.join(items)}}};")
