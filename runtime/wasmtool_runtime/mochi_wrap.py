@@ -45,6 +45,7 @@ __all__ = [
     "WrapperTimeoutError",
     "arg",
     "configure",
+    "lazy_module",
     "load",
     "load_module",
     "ret",
@@ -117,6 +118,29 @@ def configure(*, int_mode: str | None = None, async_mode: str | None = None,
 def load_module(name: str) -> Any:
     """Import ``name`` (typed ``Any``: the wrapper never depends on the package's stubs)."""
     return importlib.import_module(name)
+
+
+class _LazyModule:
+    """A module imported on first attribute access (see :func:`lazy_module`)."""
+
+    def __init__(self, name: str) -> None:
+        self.__name = name
+        self.__module: Any = None
+
+    def __getattr__(self, attr: str) -> Any:
+        if self.__module is None:
+            self.__module = importlib.import_module(self.__name)
+        return getattr(self.__module, attr)
+
+    def __repr__(self) -> str:
+        return f"<lazy module {self.__name!r}>"
+
+
+def lazy_module(name: str) -> Any:
+    """A module the wrapper only needs for some externs (a class's defining module): it is
+    imported when first used, so an optional dependency it needs (pandas' Styler needs
+    jinja2) only fails the calls that reach it, not the import of the whole wrapper."""
+    return _LazyModule(name)
 
 
 def load(spec: str) -> Any:

@@ -135,8 +135,11 @@ class _Render:
         doc = _doc_line(fn)
         if doc:
             body.append(f"    {doc!r}")
-        mod, parts = self.target_expr(fn)
         params = list(fn.params)
+        if fn.kind in ("method", "getter"):
+            mod, parts = "", fn.target.partition(":")[2].split(".")
+        else:
+            mod, parts = self.target_expr(fn)
         if fn.kind in ("method", "getter"):
             if not params:
                 raise SurfaceRenderError(f"{fn.extern_name}: a {fn.kind} needs a self parameter", package=self.s.dist)
@@ -264,8 +267,12 @@ def render_externs(surface: MappedSurface) -> str:
     out += _type_decls(surface, stub=False)
     out.append(f"_WT_RECORDS: dict[str, _wt_t.Any] = {_literal(records)}")
     out.append("")
+    # the surface's own modules are imported with the wrapper (a broken install fails early);
+    # other modules (where a referenced class is defined) on first use
+    surface_modules = set(surface.import_names)
     for module, var in sorted(r.modules.items(), key=lambda kv: int(kv[1][len('_wt_m'):])):
-        out.append(f"{var}: _wt_t.Any = _wt_w.load_module({module!r})")
+        loader = "load_module" if module in surface_modules else "lazy_module"
+        out.append(f"{var}: _wt_t.Any = _wt_w.{loader}({module!r})")
     out.append("")
     out += r.conv_lines
     out += bodies
