@@ -297,3 +297,24 @@ def test_pydantic_models_are_records_validated_by_pydantic(tmp_path: Path) -> No
     assert out["describe"] == "ann (41) - a,b"
     assert out["birthday"] == {"name": "bob", "age": 10, "tags": []}   # None email left out of the record
     assert out["invalid"] == ["ValidationError", True]
+
+
+def test_type_names_shared_by_two_shims_are_alias_prefixed() -> None:
+    """phases.md check 39: two bound packages both declaring `Response` must not collide in a
+    Mochi module that imports both shims."""
+    src = "class Response:\n    def text(self) -> str: ...\ndef get(url: str) -> Response: ...\n"
+    surfaces = []
+    for alias in ("hx", "rq"):
+        stub = parse_stub(src, module=f"{alias}pkg", file=f"{alias}pkg/__init__.pyi", python_version=(3, 12))
+        surfaces.append(map_module([stub], dist=f"{alias}pkg", version="1", alias=alias,
+                                   import_names=[f"{alias}pkg"], tier="py.typed"))
+    ws = render_workspace(surfaces)
+    shims = [ws.files[f"python_wrap/{a}/{a}pkg_shim.mochi"].decode() for a in ("hx", "rq")]
+    assert "type hx_Response = any" in shims[0] and "extern python fun hx_get(url: string): hx_Response" in shims[0]
+    assert "type rq_Response = any" in shims[1]
+    both = shims[0] + shims[1]
+    check_shim(both)
+    assert oracle("mochi-parse", both) == "ACCEPT"
+    assert oracle("mochi-check", both.replace("extern python fun", "extern fun")) == "OK"
+    alone = render_workspace(surfaces[:1]).files["python_wrap/hx/hxpkg_shim.mochi"].decode()
+    assert "type Response = any" in alone   # no clash, no prefix

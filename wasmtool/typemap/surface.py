@@ -238,3 +238,44 @@ class MappedSurface:
                 for s in d["skips"]
             ),
         )
+
+
+def _rename_ref(t: TypeRef, names: dict[str, str]) -> TypeRef:
+    args = tuple(_rename_ref(a, names) for a in t.args)
+    new_name = names.get(t.name, t.name) if t.kind in ("record", "enum", "handle", "tuple") else t.name
+    if args == t.args and new_name == t.name:
+        return t
+    return TypeRef(t.kind, args, new_name, t.py, t.value_kind)
+
+
+def rename_types(surface: MappedSurface, names: dict[str, str]) -> MappedSurface:
+    """``surface`` with its declared type names (records, tuples, enums, handles) renamed
+    per ``names`` everywhere they occur (pure; used to keep names unique across shims)."""
+    if not names:
+        return surface
+
+    def fn(f: Function) -> Function:
+        params = tuple(Param(p.name, p.mochi_name, _rename_ref(p.type, names), p.kind, p.has_default)
+                       for p in f.params)
+        returns = _rename_ref(f.returns, names) if f.returns is not None else None
+        return Function(f.extern_name, f.target, f.kind, params, returns, f.is_async,
+                        names.get(f.owner, f.owner), f.full, f.doc)
+
+    records = tuple(Record(names.get(r.name, r.name), r.py, r.origin,
+                           tuple(Field(x.name, x.mochi_name, _rename_ref(x.type, names), x.required)
+                                 for x in r.fields)) for r in surface.records)
+    return MappedSurface(
+        dist=surface.dist, version=surface.version, alias=surface.alias, import_names=surface.import_names,
+        tier=surface.tier, functions=tuple(fn(f) for f in surface.functions),
+        records=tuple(sorted(records, key=lambda r: r.name)),
+        enums=tuple(sorted((EnumDecl(names.get(e.name, e.name), e.py, e.value_kind, e.members)
+                            for e in surface.enums), key=lambda e: e.name)),
+        handles=tuple(sorted((Handle(names.get(h.name, h.name), h.py) for h in surface.handles),
+                             key=lambda h: h.name)),
+        skips=surface.skips,
+    )
+
+
+def declared_type_names(surface: MappedSurface) -> set[str]:
+    return ({r.name for r in surface.records} | {e.name for e in surface.enums}
+            | {h.name for h in surface.handles})
