@@ -150,6 +150,16 @@ def test_generated_wrappers_call_real_packages(tmp_path: Path, cache_dir: Path, 
     after = {p: p.read_bytes() for p in workspace.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
     assert after == before
 
+    # `surface` prints the mapped surface and the skips (JSON, and a table for people)
+    proc = run_cli(["-C", str(project), "surface", "pyyaml", "--json"], cache=cache_dir, index_url=index_server.url,
+                   check=True)
+    data = json.loads(proc.stdout)
+    assert data["alias"] == "yaml" and data["tier"] == "stubs-package" and data["stub-source"].startswith("types-")
+    assert any(f["extern_name"] == "yaml_safe_load" for f in data["functions"])
+    assert all(s["reason"].startswith("Skip") for s in data["skips"])
+    proc = run_cli(["-C", str(project), "surface", "tomli"], cache=cache_dir, index_url=index_server.url, check=True)
+    assert "tomli_loads" in proc.stdout and "skips by reason" in proc.stdout
+
     # bind recorded provenance and hashes in mochi.lock; `lock --check` recomputes them
     lock = tomllib.loads((project / "mochi.lock").read_text())
     entries = {p["name"]: p for p in lock["python-package"]}
