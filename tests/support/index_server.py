@@ -137,6 +137,9 @@ class IndexServer:
 class _Handler(BaseHTTPRequestHandler):
     server_ref: IndexServer
     protocol_version = "HTTP/1.1"
+    # headers and body go out in two writes: with Nagle on, every keep-alive request waits
+    # ~40 ms for a delayed ACK (measured by bench/pyodide.py)
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
