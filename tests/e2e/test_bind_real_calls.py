@@ -150,6 +150,29 @@ def test_generated_wrappers_call_real_packages(tmp_path: Path, cache_dir: Path, 
     after = {p: p.read_bytes() for p in workspace.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
     assert after == before
 
+    # issue 7: the same calls through `wasmtool run` give the same answers in-process and in the worker
+    calls = project / "calls.jsonl"
+    calls.write_text("\n".join(json.dumps(c) for c in [
+        {"call": "tomli.loads", "args": ['a = 1\n[t]\nb = "x"\n']},
+        {"call": "yaml.safe_load", "args": ["k: [1, 2]\n"]},
+        {"call": "pydantic.PaymentCardNumber.validate_luhn_check_digit", "args": ["4242424242424242"]},
+        {"call": "pydantic.PaymentCardNumber.validate_luhn_check_digit", "args": ["4242424242424241"]},
+        {"call": "tomli.loads", "args": ["x = "]},
+        {"call": "orjson.dumps", "args": [{"z": [1]}]},
+    ]) + "\n")
+    outputs = {}
+    for mode in ("inprocess", "subprocess"):
+        proc = run_cli(["-C", str(project), "run", "--runtime", mode, str(calls)], cache=cache_dir,
+                       index_url=index_server.url, check=True)
+        outputs[mode] = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    assert outputs["inprocess"] == outputs["subprocess"]
+    results = outputs["inprocess"]
+    assert results[0]["ok"] and results[0]["result"] == {"a": 1, "t": {"b": "x"}}
+    assert results[1]["result"] == {"k": [1, 2]} and results[2]["result"] == "4242424242424242"
+    assert not results[3]["ok"] and "PydanticCustomError" in json.dumps(results[3]["error"])
+    assert not results[4]["ok"] and "TOMLDecodeError" in json.dumps(results[4]["error"])
+    assert results[5]["ok"]
+
     # `surface` prints the mapped surface and the skips (JSON, and a table for people)
     proc = run_cli(["-C", str(project), "surface", "pyyaml", "--json"], cache=cache_dir, index_url=index_server.url,
                    check=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from wasmtool.cli.call_cmd import call_command, run_command
 from wasmtool.errors import WasmtoolError
 
 EXIT_USAGE = 2
@@ -240,6 +241,10 @@ def cache_clean(opts: Options) -> None:
     """Remove every cached artefact."""
     removed = _cache(opts).clean()
     _echo_err(f"removed {removed} file(s)")
+
+
+cli.add_command(call_command)
+cli.add_command(run_command)
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "wasmtool") -> int:
