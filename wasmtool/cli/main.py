@@ -95,6 +95,14 @@ def install(opts: Options, target: str | None, no_bind: bool, smoke: bool) -> No
             po = install_pyodide(ctx, profile.name, smoke=smoke)
             _echo_err(f"bundled {len(po.packages)} package(s) for {po.target} into {po.bundle}")
             return
+        if profile.kind == "wasi":
+            from wasmtool.ops.wasi_install import install_wasi
+
+            wo = install_wasi(ctx, profile.name)
+            for c in wo.components:
+                state = "cached" if c.built.from_cache else "built"
+                _echo_err(f"component {c.alias}: {c.path} ({state})")
+            return
         if profile.kind != "native":
             from wasmtool.errors import TargetError
 
