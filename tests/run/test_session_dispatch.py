@@ -381,9 +381,12 @@ def test_abi_mismatch_without_pyvenv_version(tmp_path: Path) -> None:
 
 def test_other_targets_and_bad_options_are_typed_errors(project: Path, tmp_path: Path) -> None:
     for target in ("pyodide-314", "wasi-p2"):
-        with pytest.raises(UnsupportedTargetError, match=target) as info:
-            open_session(project, target=target)
-        assert info.value.code.startswith("WT7")
+        with pytest.raises(WorkspaceMissingError, match="no generated Python workspace") as missing:
+            open_session(project, target=target)        # nothing bound nor installed for it
+        assert target in str(missing.value.file) and missing.value.code == "WT703"
+        with pytest.raises(SessionConfigError, match="apply to native targets"):
+            open_session(project, target=target, mode="subprocess")
+    assert UnsupportedTargetError.code == "WT701"
     with pytest.raises(SessionConfigError, match="runtime mode"):
         open_session(project, mode="threads")
     with pytest.raises(SessionConfigError, match="async mode"):
@@ -509,7 +512,7 @@ def test_cli_call_usage_errors_exit_2(project: Path, run_cli: Any, args: list[st
 
 def test_cli_call_other_target(project: Path, run_cli: Any) -> None:
     code, _, err = run_cli("-C", str(project), "call", "wts.add", "--args", "[1]", "--target", "wasi-p2")
-    assert code == 1 and "WT701" in err and "wasi-p2" in err
+    assert code == 1 and "WT703" in err and "python_workspace-wasi-p2" in err and "install" in err
 
 
 def test_cli_run_is_the_same_in_both_modes(project: Path, run_cli: Any, tmp_path: Path) -> None:

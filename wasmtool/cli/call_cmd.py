@@ -48,9 +48,10 @@ class OptionsLike(Protocol):
 def _session_options(fn: Any) -> Any:
     """The options ``call`` and ``run`` share (target, runtime, interpreter, async, timeout)."""
     options = [
-        click.option("--target", default=None, help="Target profile (default: [python].target); only native runs."),
+        click.option("--target", default=None,
+                     help="Target profile (default: [python].target): native, wasi-p2 (wasmtime), pyodide-* (Node)."),
         click.option("--runtime", "runtime", type=click.Choice(_RUNTIMES), default=None,
-                     help="inprocess (= embedded) or subprocess (default: [python].runtime-mode)."),
+                     help="Native targets: inprocess (= embedded) or subprocess (default: [python].runtime-mode)."),
         click.option("--python", "python", default=None,
                      help="Worker interpreter for --runtime subprocess (default: the project venv's)."),
         click.option("--async-mode", "async_mode", type=click.Choice(("per-call", "persistent")), default=None,

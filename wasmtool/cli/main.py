@@ -102,6 +102,9 @@ def install(opts: Options, target: str | None, no_bind: bool, smoke: bool) -> No
             for c in wo.components:
                 state = "cached" if c.built.from_cache else "built"
                 _echo_err(f"component {c.alias}: {c.path} ({state})")
+            for sk in wo.skipped:
+                _echo_err(f"no component for {sk.alias} ({sk.dist}): none of its functions has a WIT form "
+                          f"({sk.skipped_functions} skipped; `wasmtool surface {sk.dist} --target={wo.target}`)")
             return
         if profile.kind != "native":
             from wasmtool.errors import TargetError

@@ -283,7 +283,7 @@ def accepted_tags_text(profile: TargetProfile, python_version: str, *, pure: boo
 
 
 def _no_wheel(report: ProjectReport, profile: TargetProfile, pyver: str,
-              dist_lock: DistributionLock | None) -> NoTargetWheelError:
+              dist_lock: DistributionLock | None, required_by: Sequence[str] = ()) -> NoTargetWheelError:
     pure = pure_only(profile)
     platforms = ", ".join(profile.platform_tags)
     if report.compiled and profile.kind == "wasi":
@@ -304,7 +304,8 @@ def _no_wheel(report: ProjectReport, profile: TargetProfile, pyver: str,
                 else " (no Pyodide distribution lock was given)")
     tried = [f"{v} ({', '.join(sorted(report.files[v]))}: {report.reasons.get(v, 'no matching wheel')})"
              for v in report.versions]
-    message = (f"{report.name} has no wheel for target {profile.name} (Python {pyver}): {why}. "
+    via = f" (required by {', '.join(required_by)})" if required_by else ""
+    message = (f"{report.name}{via} has no wheel for target {profile.name} (Python {pyver}): {why}. "
                f"Versions tried: {'; '.join(tried) or 'none'}. "
                f"Accepted tags: {accepted_tags_text(profile, pyver, pure=pure)}")
     return NoTargetWheelError(message, package=report.name, target=profile.name, versions_tried=report.versions,
@@ -317,7 +318,9 @@ def _impossible(causes: Collection[RequirementInformation[Req, Candidate]], prov
     for info in sorted(causes, key=lambda i: i.requirement.name):
         report = provider.reports.get(info.requirement.name)
         if report is not None and not report.usable:
-            return _no_wheel(report, profile, pyver, dist_lock)
+            parents = sorted({f"{i.parent.name} {i.parent.version}" for i in causes
+                              if i.parent is not None and i.requirement.name == info.requirement.name})
+            return _no_wheel(report, profile, pyver, dist_lock, parents)
     lines = []
     for info in sorted(causes, key=lambda i: (i.requirement.name, str(i.parent), i.requirement.text)):
         req = info.requirement

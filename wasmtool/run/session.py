@@ -27,14 +27,25 @@ Names: ``alias.item`` (``tomli.loads`` -> ``tomli_loads``; ``fk.Counter.add`` ->
 ``fk_Counter_add``; ``fk.slow`` -> the wrapper of ``fakepkg:slow``, ``fk_slow_sync``) or a
 full extern name (``tomli_loads``), which lives in module ``python_wrap.tomli.tomli_externs``.
 
-Only ``native`` targets have a session; other targets raise
-:class:`UnsupportedTargetError`. In embedded mode, ``_mochi_wrap`` settings are
-process-wide: they are restored when the session closes, and only one workspace can be
-embedded in a process at a time (:class:`EmbeddedWorkspaceConflictError`).
+WebAssembly targets run where their users run them (:mod:`wasmtool.run.wasm_session`):
+
+* ``wasi`` profiles (mode ``component``): each alias's component from ``wasmtool install
+  --target=wasi-p2`` under wasmtime, names from ``.mochi/python_workspace-<target>/``;
+* ``pyodide`` profiles (mode ``pyodide``): the installed bundle in Pyodide under Node, one
+  process for every alias.
+
+There the session's ``timeout`` bounds every call (wasmtime epoch interruption; Pyodide:
+the Node process is killed and restarted), ``runtime-mode`` does not apply (an explicit
+mode or ``python`` is a :class:`SessionConfigError`) and ``async-mode`` is the wrapper's
+default. A Python exception is the same :class:`~wasmtool.run.errors.RemotePythonError` on
+every target. Profiles of any other kind raise :class:`UnsupportedTargetError`.
+
+In embedded mode, ``_mochi_wrap`` settings are process-wide: they are restored when the
+session closes, and only one workspace can be embedded in a process at a time (:class:`EmbeddedWorkspaceConflictError`).
 
 Errors (WT701-WT708, all :class:`~wasmtool.errors.RuntimeBridgeError`)::
 
-    UnsupportedTargetError          WT701  the target is not native (names the target and its kind)
+    UnsupportedTargetError          WT701  no runtime for the target's kind (names the target and its kind)
     SessionConfigError              WT702  bad runtime mode / async mode / timeout / python option (exit 2)
     WorkspaceMissingError           WT703  no generated workspace, or no bound alias in it
     ProjectVenvError                WT704  the project venv (interpreter, site-packages) is missing
@@ -42,6 +53,7 @@ Errors (WT701-WT708, all :class:`~wasmtool.errors.RuntimeBridgeError`)::
     UnknownFunctionError            WT706  a name resolves to no bound function (also LookupError, exit 2)
     CallsFailedError                WT707  ``wasmtool run --fail-on-error``: some calls raised
     EmbeddedWorkspaceConflictError  WT708  another workspace is already embedded in this process
+    ComponentMissingError           WT709  a WebAssembly target's component / bundle is not installed
 """
 
 from __future__ import annotations
@@ -65,13 +77,16 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from wasmtool.errors import RuntimeBridgeError
 from wasmtool.run.errors import WorkerStartError
 from wasmtool.run.inprocess import InProcessRuntime
 from wasmtool.run.protocol import Runtime
 from wasmtool.run.subprocess_runtime import SubprocessRuntime
+
+if TYPE_CHECKING:
+    from wasmtool.run.pyodide import PyodideNodeRuntime
 
 __all__ = [
     "RUNTIME_MODES",
@@ -96,7 +111,7 @@ __all__ = [
     "workspace_path",
 ]
 
-RuntimeMode = Literal["embedded", "subprocess"]
+RuntimeMode = Literal["embedded", "subprocess", "component", "pyodide"]
 AsyncMode = Literal["per-call", "persistent"]
 
 #: Accepted spellings of the runtime mode, and what they mean.
@@ -133,16 +148,15 @@ _WORKER_BOOT = (
 
 
 class UnsupportedTargetError(RuntimeBridgeError):
-    """The target has no session runtime in this wasmtool (only ``native`` has)."""
+    """The target's kind has no session runtime in this wasmtool."""
 
     code = "WT701"
 
     def __init__(self, target: str, kind: str) -> None:
         super().__init__(
-            f"target {target!r} ({kind}) cannot be called through a session; only native targets can",
+            f"target {target!r} ({kind}) cannot be called through a session",
             field="target",
-            hint="use --target native; Pyodide bundles run under Node (wasmtool.run.pyodide), "
-            "WASI components under wasmtime (wasmtool.run.wasi)",
+            hint="sessions run native, wasi and pyodide profiles",
         )
         self.target = target
         self.kind = kind
@@ -490,6 +504,9 @@ class Session:
         self.async_mode: AsyncMode = async_mode
         self.timeout = timeout
         self.aliases: dict[str, BoundAlias] = load_aliases(workspace)
+        self._not_exported: dict[str, str] = {}     # name -> why this target cannot call it
+        if mode == "component":
+            self._restrict_to_components()
         self._by_extern = {f.name: f for a in self.aliases.values() for f in a.functions}
         self._configure: dict[str, Any] = {"async_mode": async_mode, "timeout": timeout, "int_mode": int_mode,
                                            "strict_returns": strict_returns}
@@ -501,14 +518,39 @@ class Session:
         self._saved_settings: dict[str, Any] | None = None
         self._staging: Path | None = None
         self._staging_cleanup: weakref.finalize[Any, Any] | None = None
+        self._pyodide: PyodideNodeRuntime | None = None
+        self._bundle: Path | None = None
         self.site_packages: Path | None = None
         self.shadowed_modules: tuple[str, ...] = ()
         if mode == "embedded":
             self._open_embedded()
-        else:
+        elif mode == "subprocess":
             self._open_subprocess()
+        elif mode == "pyodide":
+            from wasmtool.run.wasm_session import pyodide_bundle
+
+            self._bundle = pyodide_bundle(root, target)
 
     # -- setup ---------------------------------------------------------------------------------------
+
+    def _restrict_to_components(self) -> None:
+        """Keep the functions the installed components export (the rest have no WIT form)."""
+        from wasmtool.run.wasm_session import exported_functions
+
+        kept: dict[str, BoundAlias] = {}
+        for name, alias in self.aliases.items():
+            exported = exported_functions(self.root, self.target, name)
+            why = (f"{alias.dist} has no component on {self.target}" if exported is None
+                   else f"not exported by the {self.target} component (no WIT form)")
+            for fn in alias.functions:
+                if exported is None or fn.name not in exported:
+                    self._not_exported[fn.name] = why
+            if exported is None:
+                self._not_exported[name] = why
+                continue
+            kept[name] = BoundAlias(alias.alias, alias.dist, alias.version, alias.module,
+                                    tuple(f for f in alias.functions if f.name in exported))
+        self.aliases = kept
 
     def _open_embedded(self) -> None:
         sitedir = embedded_site_packages(self.venv)
@@ -571,7 +613,18 @@ class Session:
             runtime = self._runtimes.get(alias.alias)
             if runtime is not None:
                 return runtime
-            if self.mode == "embedded":
+            if self.mode == "component":
+                from wasmtool.run.wasm_session import component_runtime
+
+                runtime = component_runtime(self.root, self.target, alias.alias)
+            elif self.mode == "pyodide":
+                from wasmtool.run.wasm_session import PyodideAliasRuntime, pyodide_runtime
+
+                if self._pyodide is None:
+                    assert self._bundle is not None
+                    self._pyodide = pyodide_runtime(self._bundle)
+                runtime = PyodideAliasRuntime(self._pyodide, alias.module, default_timeout=self.timeout)
+            elif self.mode == "embedded":
                 try:
                     runtime = InProcessRuntime(alias.module, roundtrip=True)
                 except Exception as exc:
@@ -619,7 +672,12 @@ class Session:
         raise self._unknown(name)
 
     def _unknown(self, name: str) -> UnknownFunctionError:
-        alias_name, dot, _item = name.partition(".")
+        alias_name, dot, item = name.partition(".")
+        why = (self._not_exported.get(name) or self._not_exported.get(f"{alias_name}_{item.replace('.', '_')}")
+               or (self._not_exported.get(alias_name) if dot else None))
+        if why is not None:
+            return UnknownFunctionError(name, f"{name}: {why}; `wasmtool surface {alias_name if dot else name} "
+                                        f"--target={self.target}` shows why")
         if dot and alias_name not in self.aliases:
             return UnknownFunctionError(
                 name, f"{name}: no alias {alias_name!r} is bound (bound: {', '.join(sorted(self.aliases))})",
@@ -634,7 +692,10 @@ class Session:
     def call(self, name: str, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None) -> Any:
         """Call ``name`` (``alias.item`` or extern name); returns the value as decoded from the wire."""
         fn = self.resolve(name)
-        return self._runtime(self.aliases[fn.alias]).call(fn.name, list(args), dict(kwargs or {}))
+        runtime = self._runtime(self.aliases[fn.alias])
+        if self.mode in ("component", "pyodide"):
+            return runtime.call(fn.name, list(args), dict(kwargs or {}), timeout=self.timeout)
+        return runtime.call(fn.name, list(args), dict(kwargs or {}))
 
     def submit(self, name: str, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None) -> Future[Any]:
         """Start the call; the future holds its result or typed error (embedded: already done)."""
@@ -688,10 +749,11 @@ class Session:
                 return
             self._closed = True
             runtimes, self._runtimes = list(self._runtimes.values()), {}
+            node, self._pyodide = self._pyodide, None
         errors: list[BaseException] = []
-        for runtime in runtimes:
+        for closable in [*runtimes, *([node] if node is not None else [])]:
             try:
-                runtime.close()
+                closable.close()
             except Exception as exc:
                 errors.append(exc)
         if self.mode == "embedded":
@@ -740,14 +802,26 @@ def open_session(
     manifest = load_manifest(root / "mochi.toml")
     settings = manifest.python
     profile = load_profile(target)
-    if profile.kind != "native":
-        raise UnsupportedTargetError(profile.name, profile.kind)
-    resolved_mode = normalise_mode(mode if mode is not None else settings.runtime_mode)
-    resolved_async = _normalise_async(async_mode if async_mode is not None else settings.async_mode)
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
                                 or not timeout > 0):
         raise SessionConfigError(f"timeout must be a positive number of seconds, not {timeout!r}",
                                  field="timeout")
+    if profile.kind in ("wasi", "pyodide"):
+        if mode is not None or python is not None:
+            raise SessionConfigError(
+                f"--runtime / python apply to native targets; {profile.name} runs "
+                f"{'under wasmtime' if profile.kind == 'wasi' else 'in Pyodide under Node'}",
+                field="runtime-mode" if mode is not None else "python")
+        return Session(
+            root, target=profile.name, mode="component" if profile.kind == "wasi" else "pyodide",
+            workspace=workspace_path(root, profile.name), venv=root / settings.venv, python=None,
+            async_mode=_normalise_async(settings.async_mode),
+            timeout=float(timeout) if timeout is not None else None,
+            int_mode=settings.int_mode, strict_returns=settings.strict_return_types)
+    if profile.kind != "native":
+        raise UnsupportedTargetError(profile.name, profile.kind)
+    resolved_mode = normalise_mode(mode if mode is not None else settings.runtime_mode)
+    resolved_async = _normalise_async(async_mode if async_mode is not None else settings.async_mode)
     if python is not None and resolved_mode != "subprocess":
         raise SessionConfigError("an interpreter can only be chosen in subprocess mode", field="python",
                                  hint="add --runtime subprocess (or runtime-mode = \"subprocess\")")

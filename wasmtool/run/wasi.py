@@ -13,8 +13,8 @@
   omitted ``option`` parameter is ``None``.
 - The component is instantiated lazily, with WASI Preview 2 linked and ALWAYS a
   ``WasiConfig`` on the store (without one the whole process aborts, recipes.md §7).
-- The compiled code is kept as a ``.cwasm`` beside the component, keyed by the wasmtime
-  version and the engine configuration; a later runtime deserializes it (``load_path ==
+- The compiled code is kept as a ``.cwasm`` beside the component, keyed by the build's
+  input hash, the wasmtime version and the engine configuration; a later runtime deserializes it (``load_path ==
   "deserialize"``) and falls back to a compile on any load error.
 - ``err(py-error)`` raises :class:`~wasmtool.wit.errors.GuestPythonError` (a
   :class:`~wasmtool.run.errors.RemotePythonError`); results are told apart by the
@@ -106,7 +106,7 @@ class WasiComponentRuntime:
 
     @property
     def cwasm_path(self) -> Any:
-        return cwasm_path_for(self.component.path, engine_key(self.engine_config))
+        return cwasm_path_for(self.component.path, engine_key(self.engine_config), self.component.input_hash)
 
     # -- loading -------------------------------------------------------------------------
 

@@ -15,17 +15,20 @@
 
 Cache layout: ``<cache_dir>/components/<input-hash>/`` holding ``component.wasm``, ``wit/``,
 ``src/``, ``plan.json``, ``build.json`` and, once a runtime compiled it, one
-``component-<engine-key>.cwasm`` per wasmtime version + engine config.
+``component-<input-hash>-<engine-key>.cwasm`` per build, wasmtime version and engine config
+(a copied ``component.wasm`` replaced by another build never meets the old ``.cwasm``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import logging
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import zipfile
@@ -34,9 +37,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wasmtool.fsutil import atomic_write_text
+
+if TYPE_CHECKING:
+    from wasmtool.wit.preimport import ModuleSource
 from wasmtool.typemap.surface import MappedSurface
 
 from .errors import ComponentBuildError, ToolMissingError, WitError, strip_ansi
@@ -109,7 +115,8 @@ class BuiltComponent:
         info = json.loads((directory / "build.json").read_text(encoding="utf-8"))
         plan = WitPlan.from_dict(json.loads((directory / "plan.json").read_text(encoding="utf-8")))
         return cls(path=directory / "component.wasm",
-                   cwasm_path=cwasm_path_for(directory / "component.wasm", engine_key(DEFAULT_ENGINE_CONFIG)),
+                   cwasm_path=cwasm_path_for(directory / "component.wasm", engine_key(DEFAULT_ENGINE_CONFIG),
+                                             info["input_hash"]),
                    wit_dir=directory / "wit", world=info["world"], input_hash=info["input_hash"], plan=plan,
                    externs_module=info.get("externs_module", ""), from_cache=from_cache)
 
@@ -126,8 +133,9 @@ def engine_key(config: str = DEFAULT_ENGINE_CONFIG) -> str:
     return hashlib.sha256(f"wasmtime {_wasmtime_version()}\n{config}".encode()).hexdigest()[:16]
 
 
-def cwasm_path_for(component: Path, key: str) -> Path:
-    return component.with_name(f"component-{key}.cwasm")
+def cwasm_path_for(component: Path, key: str, input_hash: str) -> Path:
+    """The compiled form of ``component`` (the build ``input_hash``) for engine ``key``."""
+    return component.with_name(f"component-{input_hash[:16]}-{key}.cwasm")
 
 
 @lru_cache(maxsize=4)
@@ -215,6 +223,76 @@ def _check_wheel(wheel: Path) -> None:
                        hint="a WASI component can only bundle pure Python or WASI-built wheels")
     if not wheel.is_file():
         raise WitError(f"{wheel}: no such file")
+
+
+def is_stdlib_module(name: str) -> bool:
+    """``name`` is a standard-library module of this interpreter (the guest's CPython is a
+    newer minor version; a name it lacks is skipped by the glue at build time)."""
+    if name.split(".")[0] not in sys.stdlib_module_names:
+        return False
+    if "." not in name:
+        return True
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError, AttributeError):
+        return False
+
+
+#: The dist-info files embedded in a guest (small; RECORD and licences are left out).
+_METADATA_FILES = ("METADATA", "entry_points.txt", "top_level.txt", "WHEEL")
+
+
+def wheel_metadata(wheels: Sequence[Path]) -> dict[str, dict[str, str]]:
+    """Distribution name (as in the wheel file name) -> its embedded dist-info text files."""
+    out: dict[str, dict[str, str]] = {}
+    for wheel in sorted(wheels, key=lambda w: w.name):
+        with zipfile.ZipFile(wheel) as zf:
+            for member in sorted(zf.namelist()):
+                folder, _, name = member.rpartition("/")
+                if folder.endswith(".dist-info") and "/" not in folder and name in _METADATA_FILES:
+                    dist = wheel.name.split("-")[0]
+                    out.setdefault(dist, {})[name] = zf.read(member).decode("utf-8", errors="replace")
+    return out
+
+
+def stdlib_source(name: str) -> ModuleSource | None:
+    """The source of standard-library module ``name`` in this interpreter, if it has one."""
+    from wasmtool.wit.preimport import ModuleSource
+
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError, AttributeError):
+        return None
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    try:
+        text = Path(spec.origin).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    return ModuleSource(name, spec.submodule_search_locations is not None, text)
+
+
+def guest_preimports(externs_dir: Path, wheels: Sequence[Path]) -> tuple[str, ...]:
+    """The static import closure of the staged wrapper over the wheels' sources
+    (:mod:`wasmtool.wit.preimport`)."""
+    from wasmtool.wit.preimport import ModuleSource, import_closure, module_of_member
+
+    sources: list[ModuleSource] = []
+    roots: list[str] = [VALUES_MODULE]
+    for path in _externs_files(externs_dir):
+        found = module_of_member(path.relative_to(externs_dir).as_posix())
+        if found is not None:
+            sources.append(ModuleSource(found[0], found[1], path.read_text(encoding="utf-8", errors="replace")))
+            roots.append(found[0])
+    sources.append(ModuleSource(VALUES_MODULE, False, values_module_source()))
+    for wheel in sorted(wheels, key=lambda w: w.name):
+        with zipfile.ZipFile(wheel) as zf:
+            for member in sorted(zf.namelist()):
+                found = module_of_member(member)
+                if found is not None:
+                    text = zf.read(member).decode("utf-8", errors="replace")
+                    sources.append(ModuleSource(found[0], found[1], text))
+    return import_closure(sources, roots, is_stdlib_module=is_stdlib_module, stdlib_source=stdlib_source)
 
 
 def _unpack_wheels(wheels: Sequence[Path], deps: Path) -> None:
@@ -336,7 +414,9 @@ def build_component(
     if not plan.interfaces:
         raise WitError(f"{surface.dist}: no function can be exported on wasi-p2",
                        hint=f"{len(plan.skips)} functions were skipped (SkipTargetUnrepresentable)")
-    app = render_app(plan, externs_module=module, dist=surface.dist, dist_version=surface.version)
+    preimport = guest_preimports(externs_dir, wheels)
+    app = render_app(plan, externs_module=module, dist=surface.dist, dist_version=surface.version,
+                     preimport=preimport, dist_metadata=wheel_metadata(wheels))
     values = values_module_source()
     tool_version = componentize_py_version()
     digest = input_hash(wit_files=rendered.files, app=app, values=values, externs_dir=externs_dir,

@@ -14,12 +14,20 @@ and turns ANY exception into ``Err(PyError(kind, message, traceback))``: an unca
 exception would trap the instance.
 
 Everything is imported at module top level: the guest holds only modules imported at
-build time (recipes.md §6).
+build time (recipes.md §6). ``preimport`` (:func:`wasmtool.wit.preimport.import_closure`)
+lists the modules the wrapper and the bundled packages may import lazily; the glue imports
+each of them once, ignoring those that fail (a Windows-only module, say).
+
+The guest has no file system holding the wheels at run time, so ``importlib.metadata``
+(``attrs.__version__``, entry points) would find no distribution. ``dist_metadata`` (the
+small ``*.dist-info`` text files of the bundled wheels) is embedded and served by a
+``sys.meta_path`` finder that only answers ``find_distributions``.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .model import WitPlan
@@ -43,7 +51,8 @@ def _literal(value: object) -> str:
     return f"_json.loads({text!r})"
 
 
-def render_app(plan: WitPlan, *, externs_module: str, dist: str = "", dist_version: str = "") -> str:
+def render_app(plan: WitPlan, *, externs_module: str, dist: str = "", dist_version: str = "",
+               preimport: Sequence[str] = (), dist_metadata: Mapping[str, Mapping[str, str]] | None = None) -> str:
     """The guest module ``app.py`` (same plan and module name, same bytes)."""
     if not externs_module.isidentifier():
         raise ValueError(f"externs module {externs_module!r} is not a Python identifier")
@@ -68,6 +77,60 @@ def render_app(plan: WitPlan, *, externs_module: str, dist: str = "", dist_versi
         f"import {VALUES_MODULE} as _values",
         f"import {externs_module} as _externs",
         "",
+    ]
+    if dist_metadata:
+        out += [
+            "import importlib.metadata as _metadata",
+            "import re as _re",
+            "import sys as _sys",
+            "",
+            "# The *.dist-info text files of the bundled wheels, for importlib.metadata.",
+            f"_DISTS = {_literal({k: dict(v) for k, v in dist_metadata.items()})}",
+            "",
+            "",
+            "class _EmbeddedDistribution(_metadata.Distribution):",
+            "    def __init__(self, files):",
+            "        self._files = files",
+            "",
+            "    def read_text(self, filename):",
+            "        return self._files.get(str(filename))",
+            "",
+            "    def locate_file(self, path):",
+            "        return path",
+            "",
+            "",
+            "class _EmbeddedFinder:",
+            "    @staticmethod",
+            "    def find_spec(*_args, **_kwargs):",
+            "        return None",
+            "",
+            "    @staticmethod",
+            "    def find_distributions(context=_metadata.DistributionFinder.Context()):",
+            "        wanted = context.name",
+            "        key = None if wanted is None else _re.sub(r'[-_.]+', '_', wanted).lower()",
+            "        for name in sorted(_DISTS):",
+            "            if key is None or _re.sub(r'[-_.]+', '_', name).lower() == key:",
+            "                yield _EmbeddedDistribution(_DISTS[name])",
+            "",
+            "",
+            "_sys.meta_path.append(_EmbeddedFinder)",
+            "",
+        ]
+    if preimport:
+        out += [
+            "import importlib as _importlib",
+            "",
+            "# Modules imported lazily (inside functions) by the wrapper or its packages: a",
+            "# componentize-py guest holds only what is imported at build time.",
+            f"_PREIMPORT = {_literal(sorted(set(preimport)))}",
+            "for _name in _PREIMPORT:",
+            "    try:",
+            "        _importlib.import_module(_name)",
+            "    except BaseException:  # noqa: BLE001, S112 - e.g. a module for another platform",
+            "        continue",
+            "",
+        ]
+    out += [
         f"_RECORDS = {_literal(records)}",
         f"_ENUMS = {_literal(enums)}",
     ]

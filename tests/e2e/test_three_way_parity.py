@@ -1,0 +1,120 @@
+"""The same table of calls, three ways (issues 5, 6, 7): the generated wrappers of five pure
+packages run natively in-process, as WASI Preview 2 components under wasmtime, and in
+Pyodide under Node, all through `wasmtool run --target=...`; every call gives the same
+answer (value, or Python exception type and message) on every target.
+
+Packages whose functions have no WIT form (tomli: `loads -> dict[str, Any]`; toml: `Any`
+and handles only) get no component, and calling them on wasi-p2 is a clear usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+from tests.support.index_server import IndexServer
+
+pytestmark = pytest.mark.slow
+
+MANIFEST = """
+name = "three-way"
+
+[python]
+requires-python = ">=3.12"
+python-version = "3.12"
+targets = ["native", "wasi-p2", "pyodide-314"]
+pyodide-packages = "index-first"
+
+[python-dependencies]
+packaging = { version = "*", import-names = ["packaging.utils", "packaging.version"] }
+attrs = "*"
+click = "*"
+toml = "*"
+tomli = "*"
+"""
+
+CALLS = [
+    {"call": "packaging.canonicalize_name", "args": ["Foo_Bar.baz"]},
+    {"call": "packaging.canonicalize_name", "args": ["already-normal"]},
+    {"call": "packaging.canonicalize_name_full", "args": ["Foo__Bar", True]},
+    {"call": "packaging.canonicalize_name_full", "args": ["-bad-", True]},           # raises InvalidName
+    {"call": "packaging.is_normalized_name", "args": ["foo-bar"]},
+    {"call": "packaging.is_normalized_name", "args": ["Foo_Bar"]},
+    {"call": "packaging.packaging_version_normalize_pre", "args": ["alpha"]},
+    {"call": "packaging.packaging_version_normalize_pre", "args": ["preview"]},
+    {"call": "attrs.attr_version", "args": []},                # importlib.metadata, lazily
+    {"call": "attrs.attr_get_run_validators", "args": []},
+    {"call": "attrs.attr_set_run_validators", "args": [True]},
+    {"call": "click.unstyle", "args": ["\u001b[31mred\u001b[0m and \u001b[1mbold\u001b[0m"]},
+    {"call": "click.wrap_text", "args": ["one two three four five six seven eight nine ten " * 3]},
+    {"call": "click.wrap_text_full", "args": ["a b c d e f g h", 5, "> ", "  ", False]},  # a lazy submodule
+    {"call": "click.wrap_text_full", "args": ["para one has words\n\npara two has more words", 10, "", "", True]},
+]
+# Not in the table: functions that read the host environment (click.get_app_dir reads
+# $HOME, which a WASI guest does not inherit) answer differently by design.
+
+# The Python exception is the same everywhere; the wasmtool code says which bridge carried it.
+PYTHON_EXCEPTION_CODES = {"WT724", "WT873"}
+
+
+def results(proc_stdout: str) -> list[dict[str, object]]:
+    out = []
+    for line in proc_stdout.splitlines():
+        record = json.loads(line)
+        error = record.get("error")
+        if isinstance(error, dict):
+            assert error["code"] in PYTHON_EXCEPTION_CODES, record
+            error["code"] = "python-exception"
+        out.append(record)
+    return out
+
+
+def test_same_calls_same_answers_native_wasi_pyodide(tmp_path: Path, cache_dir: Path,
+                                                      index_server: IndexServer) -> None:
+    project = tmp_path / "three"
+    project.mkdir()
+    (project / "mochi.toml").write_text(textwrap.dedent(MANIFEST))
+    calls = tmp_path / "calls.jsonl"
+    calls.write_text("".join(json.dumps(c) + "\n" for c in CALLS))
+
+    def cli(*args: str, check: bool = True) -> tuple[int, str, str]:
+        proc = run_cli(["-C", str(project), *args], cache=cache_dir, index_url=index_server.url, check=check,
+                       timeout=900)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    cli("lock")
+    cli("install")
+    _, _, err = cli("install", "--target=wasi-p2")
+    for alias in ("attrs", "click", "packaging"):
+        assert f"component {alias}: " in err
+    assert "no component for toml (toml)" in err and "no component for tomli (tomli)" in err
+    cli("install", "--target=pyodide-314")
+
+    answers = {}
+    for target in ("native", "wasi-p2", "pyodide-314"):
+        _, out, err = cli("run", f"--target={target}", str(calls))
+        answers[target] = results(out)
+        assert len(answers[target]) == len(CALLS), err
+    native = answers["native"]
+    assert native[0]["result"] == "foo-bar-baz" and native[3]["ok"] is False
+    assert native[3]["error"]["type"] == "packaging.utils.InvalidName"          # type: ignore[index]
+    assert native[8]["result"] == "26.1.0"
+    assert native[13]["result"] == "> a b\n  c d\n  e f\n  g h"
+    assert answers["wasi-p2"] == native
+    assert answers["pyodide-314"] == native
+
+    # a warm call does not compile the component again: its .cwasm is only read
+    cwasm = sorted((project / ".mochi" / "wasi-p2" / "packaging").glob("component-*.cwasm"))
+    assert len(cwasm) == 1
+    before = cwasm[0].stat().st_mtime_ns
+    _, out, _ = cli("call", "packaging.canonicalize_name", "--args", '["A.B"]', "--target=wasi-p2")
+    assert json.loads(out) == "a-b" and cwasm[0].stat().st_mtime_ns == before
+
+    code, _, err = cli("call", "tomli.loads", "--args", '["a = 1"]', "--target=wasi-p2", check=False)
+    assert code == 2 and "has no component on wasi-p2" in err
+    code, _, err = cli("call", "packaging.Version_major", "--target=wasi-p2", check=False)
+    assert code == 2 and "not exported by the wasi-p2 component" in err

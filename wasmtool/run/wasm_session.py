@@ -1,0 +1,126 @@
+"""The session runtimes of the WebAssembly targets (see :mod:`wasmtool.run.session`).
+
+* ``wasi`` profiles: one :class:`~wasmtool.run.wasi.WasiComponentRuntime` per alias, over
+  the component ``wasmtool install --target=<target>`` wrote to
+  ``.mochi/<target>/<alias>/`` (``component.wasm``, ``build.json``, ``plan.json``). Its
+  compiled ``.cwasm`` sits beside the component, so a warm call does not compile.
+* ``pyodide`` profiles: ONE :class:`~wasmtool.run.pyodide.PyodideNodeRuntime` over the
+  bundle in ``.mochi/<target>/`` (every alias's wrapper is in its ``mochi_bindings`` wheel),
+  seen by each alias through :class:`PyodideAliasRuntime`, which calls
+  ``python_wrap.<alias>.<pkg>_externs:<extern>`` and turns a Python exception raised inside
+  Pyodide into the same :class:`~wasmtool.run.errors.RemotePythonError` the native
+  runtimes raise, so one table of calls can be compared across targets.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from wasmtool.errors import RuntimeBridgeError
+from wasmtool.run.errors import RemotePythonError, RuntimeClosedError
+
+if TYPE_CHECKING:
+    from wasmtool.run.pyodide import PyodideNodeRuntime
+    from wasmtool.run.wasi import WasiComponentRuntime
+
+__all__ = ["ComponentMissingError", "PyodideAliasRuntime", "component_runtime", "exported_functions",
+           "pyodide_bundle", "pyodide_runtime"]
+
+#: What a call into Pyodide may take when the session sets no timeout (seconds).
+DEFAULT_PYODIDE_CALL_TIMEOUT = 120.0
+
+
+class ComponentMissingError(RuntimeBridgeError):
+    """The component or bundle of a WebAssembly target has not been installed."""
+
+    code = "WT709"
+
+
+def component_runtime(root: Path, target: str, alias: str) -> WasiComponentRuntime:
+    """The runtime of alias ``alias``'s component in ``.mochi/<target>/<alias>/``."""
+    from wasmtool.run.wasi import WasiComponentRuntime
+    from wasmtool.wit.build import BuiltComponent
+
+    directory = root / ".mochi" / target / alias
+    for name in ("component.wasm", "build.json", "plan.json"):
+        if not (directory / name).is_file():
+            raise ComponentMissingError(
+                f"no built component for alias {alias!r} ({name} is missing)", file=str(directory / name),
+                hint=f"run `wasmtool install --target={target}`")
+    return WasiComponentRuntime(BuiltComponent.load(directory))
+
+
+def exported_functions(root: Path, target: str, alias: str) -> frozenset[str] | None:
+    """Extern names alias ``alias``'s installed component exports (None: it has no component,
+    because none of its functions has a WIT form, or install has not run)."""
+    from wasmtool.wit.model import WitPlan
+
+    plan_file = root / ".mochi" / target / alias / "plan.json"
+    if not plan_file.is_file():
+        return None
+    try:
+        plan = WitPlan.from_dict(json.loads(plan_file.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ComponentMissingError(f"cannot read the component plan: {exc}", file=str(plan_file),
+                                    hint=f"run `wasmtool install --target={target}` again") from exc
+    return frozenset(fn.extern_name for _iface, fn in plan.functions())
+
+
+def pyodide_bundle(root: Path, target: str) -> Path:
+    """``.mochi/<target>/``, checked to hold a bundle."""
+    bundle = root / ".mochi" / target
+    if not (bundle / "bundle.json").is_file():
+        raise ComponentMissingError(
+            f"no Pyodide bundle for target {target!r}", file=str(bundle / "bundle.json"),
+            hint=f"run `wasmtool install --target={target}`")
+    return bundle
+
+
+def pyodide_runtime(bundle: Path) -> PyodideNodeRuntime:
+    from wasmtool.run.pyodide import PyodideNodeRuntime
+
+    return PyodideNodeRuntime(bundle)
+
+
+class PyodideAliasRuntime:
+    """One alias's wrapper module inside a shared Pyodide process (a ``Runtime``)."""
+
+    def __init__(self, node: PyodideNodeRuntime, module: str, *, default_timeout: float | None = None) -> None:
+        self.node = node
+        self.module = module
+        self.default_timeout = default_timeout
+        self._closed = False
+
+    def call(
+        self,
+        method: str,
+        args: Sequence[Any] = (),
+        kwargs: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Any:
+        from wasmtool.bundle.errors import PyodideCallError
+
+        if self._closed:
+            raise RuntimeClosedError(f"{method}: the runtime is closed")
+        wait = timeout if timeout is not None else self.default_timeout
+        try:
+            return self.node.call(f"{self.module}:{method}", args, kwargs,
+                                  timeout=wait if wait is not None else DEFAULT_PYODIDE_CALL_TIMEOUT)
+        except PyodideCallError as exc:
+            raise RemotePythonError(exc.py_type, exc.py_message, method=method) from exc
+
+    def close(self) -> None:
+        """Forget the shared process (the session closes it)."""
+        self._closed = True
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
