@@ -28,6 +28,7 @@ from wasmtool.errors import TargetError
 from wasmtool.lock.io import read_lock
 from wasmtool.ops.context import Context
 from wasmtool.targets.profile import load_profile
+from wasmtool.wit.errors import ComponentBuildError
 
 if TYPE_CHECKING:
     from wasmtool.lock.model import LockedPackage
@@ -60,6 +61,13 @@ class WasiInstallOutcome:
     target: str
     components: tuple[WasiComponentInfo, ...]
     skipped: tuple[SkippedAlias, ...] = ()
+
+
+def _failure_summary(exc: ComponentBuildError) -> str:
+    """The Python error that stopped componentize-py (its last ``XxxError: ...`` line)."""
+    lines = [ln.strip() for ln in exc.output_tail.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if ln.split(":", 1)[0].endswith(("Error", "Exception"))]
+    return errors[-1] if errors else (lines[-1] if lines else f"componentize-py exited {exc.returncode}")
 
 
 def dependency_closure(entries: Sequence[LockedPackage], root: str) -> list[LockedPackage]:
@@ -103,6 +111,7 @@ def install_wasi(ctx: Context, target: str = "wasi-p2") -> WasiInstallOutcome:
     outcome = bind(ctx, target=profile.name)
     built: list[WasiComponentInfo] = []
     skipped: list[SkippedAlias] = []
+    failed: list[tuple[str, str, ComponentBuildError]] = []
     for b in outcome.bound:
         out = ctx.root / ".mochi" / profile.name / b.surface.alias
         plan = render_package(b.surface).plan
@@ -115,8 +124,14 @@ def install_wasi(ctx: Context, target: str = "wasi-p2") -> WasiInstallOutcome:
         module = externs_module(b.surface).rsplit(".", 1)[-1]
         stage = ctx.root / ".mochi" / "build" / profile.name / b.surface.alias
         _stage(outcome.directory, b.surface.alias, module, stage)
-        comp = build_component(b.surface, externs_dir=stage, wheels=wheels, cache_dir=ctx.cache.root,
-                               externs_module=module)
+        try:
+            comp = build_component(b.surface, externs_dir=stage, wheels=wheels, cache_dir=ctx.cache.root,
+                                   externs_module=module)
+        except ComponentBuildError as exc:     # build the others, then report every failure
+            failed.append((b.surface.alias, b.surface.dist, exc))
+            if out.exists():
+                shutil.rmtree(out)
+            continue
         out.mkdir(parents=True, exist_ok=True)
         for name in ("component.wasm", "build.json", "plan.json"):
             src = comp.directory / name
@@ -130,6 +145,14 @@ def install_wasi(ctx: Context, target: str = "wasi-p2") -> WasiInstallOutcome:
         (out / "externs.json").write_text(json.dumps({"module": module, "cache": str(comp.directory)},
                                                      indent=1, sort_keys=True) + "\n")
         built.append(WasiComponentInfo(b.surface.alias, out / "component.wasm", comp, module))
+    if failed:
+        raise WasiInstallError(
+            f"{len(failed)} component(s) failed to build for {profile.name} "
+            f"({len(built)} built): "
+            + "; ".join(f"{alias} ({dist}): {_failure_summary(exc)}" for alias, dist, exc in failed),
+            package=failed[0][1],
+            hint="the package imports something WASI's CPython lacks (ssl, sockets, threads, a C extension); "
+                 "drop it from this target or use a pure-Python alternative")
     if not built:
         raise WasiInstallError(
             f"no bound package has a function that can be exported on {profile.name} "

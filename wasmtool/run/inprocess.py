@@ -82,6 +82,7 @@ class InProcessRuntime:
         self.async_mode: AsyncMode = async_mode
         self.roundtrip = roundtrip
         self._methods = discover_methods(self.module)
+        self._async: dict[str, bool] = {}
         self._handles = HandleTable()
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -130,13 +131,13 @@ class InProcessRuntime:
         call_args, call_kwargs = list(args), dict(kwargs or {})
         if self.roundtrip:
             call_args, call_kwargs = self._through_wire(method, call_args, call_kwargs)
-        problem = argument_problem(fn, call_args, call_kwargs)
-        if problem is not None:
-            raise InvalidParamsError(
-                method=method, rpc_code=INVALID_PARAMS, rpc_message=f"{method}: {problem}"
-            )
+        is_async = self._async.get(method)
+        if is_async is None:
+            is_async = self._async[method] = is_async_callable(fn)
+        if is_async:   # the coroutine is created inside the loop: check the arguments first
+            self._check_arguments(method, fn, call_args, call_kwargs)
         try:
-            if is_async_callable(fn):
+            if is_async:
                 result = self._run_async(method, lambda: fn(*call_args, **call_kwargs), timeout)
             else:
                 result = fn(*call_args, **call_kwargs)
@@ -147,6 +148,14 @@ class InProcessRuntime:
             raise
         except _Timeout:
             raise CallTimeoutError(method=method, timeout=timeout or 0.0, side="in-process") from None
+        except TypeError as exc:
+            # Arguments that do not bind fail before the body runs: only then is the
+            # TypeError the caller's (checking first would cost a signature bind per call).
+            self._check_arguments(method, fn, call_args, call_kwargs)
+            data = error_data(exc)
+            raise error_from_response(
+                method, rpc_code_for(exc), f"{data['type']}: {data['message']}", data
+            ) from exc
         except Exception as exc:
             data = error_data(exc)
             raise error_from_response(
@@ -163,6 +172,14 @@ class InProcessRuntime:
                     data=error_data(exc),
                 ) from exc
         return result
+
+    @staticmethod
+    def _check_arguments(method: str, fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]) -> None:
+        problem = argument_problem(fn, args, kwargs)
+        if problem is not None:
+            raise InvalidParamsError(
+                method=method, rpc_code=INVALID_PARAMS, rpc_message=f"{method}: {problem}"
+            )
 
     def submit(
         self,

@@ -1,0 +1,98 @@
+"""Issue 6 over the pure-Python packages of the corpus: `install --target=wasi-p2` builds a
+component for every package with a WIT-representable function, reports the ones without
+(pytest), fails clearly for one that imports what WASI's CPython lacks (uvicorn: `ssl`)
+after building all the others, and calls through wasmtime answer as the native wrapper does.
+(typer is left out: it requires pydantic, whose pydantic-core has no WASI build: WT231.)
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+from tests.support.index_server import IndexServer
+
+pytestmark = pytest.mark.slow
+
+MANIFEST = """
+name = "pure-corpus"
+
+[python]
+requires-python = ">=3.12"
+python-version = "3.12"
+targets = ["native", "wasi-p2"]
+
+[python-dependencies]
+requests = "*"
+urllib3 = "*"
+httpx = "*"
+rich = "*"
+tqdm = "*"
+starlette = "*"
+uvicorn = "*"
+pytest = "*"
+"""
+
+CALLS = [
+    {"call": "httpx.httpx_version", "args": []},
+    {"call": "starlette.starlette_version", "args": []},
+    {"call": "requests.check_compatibility", "args": ["2.8.0", None, "3.5.2"]},
+    {"call": "requests.check_compatibility", "args": ["1.0.0", None, "3.5.2"]},           # AssertionError
+    {"call": "urllib3.urllib_three_make_headers_full", "args": [True, "mochi/1", "user:pass", None, True, None, None]},
+    {"call": "rich.Color_parse", "args": ["#ff8000"]},                                       # a NamedTuple record
+    {"call": "rich.Color_from_rgb", "args": [255.0, 128.0, 0.0]},
+    {"call": "rich.Color_get_truecolor", "args": [{"name": "red", "type": 1, "number": 1, "triplet": None}]},
+    {"call": "rich.Color_parse", "args": ["not-a-colour"]},                                  # ColorParseError
+    {"call": "rich.Style_normalize", "args": ["  BOLD   red "]},
+    {"call": "rich.ColorTriplet_hex", "args": [{"red": 255, "green": 128, "blue": 0}]},
+]
+
+
+def normalised(stdout: str) -> list[dict[str, object]]:
+    out = []
+    for line in stdout.splitlines():
+        record = json.loads(line)
+        if isinstance(record.get("error"), dict):
+            assert record["error"]["code"] in ("WT724", "WT873"), record
+            record["error"]["code"] = "python-exception"
+        out.append(record)
+    return out
+
+
+def test_pure_corpus_components_answer_like_native(tmp_path: Path, cache_dir: Path,
+                                                   index_server: IndexServer) -> None:
+    project = tmp_path / "pure"
+    project.mkdir()
+    (project / "mochi.toml").write_text(textwrap.dedent(MANIFEST))
+    calls = tmp_path / "calls.jsonl"
+    calls.write_text("".join(json.dumps(c) + "\n" for c in CALLS))
+
+    def cli(*args: str, check: bool = True) -> tuple[int, str, str]:
+        proc = run_cli(["-C", str(project), *args], cache=cache_dir, index_url=index_server.url, check=check,
+                       timeout=1200)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    cli("lock")
+    cli("install")
+    code, _, err = cli("install", "--target=wasi-p2", check=False)
+    assert code == 1 and "WT830" in err and "Traceback" not in err
+    assert "uvicorn (uvicorn): ModuleNotFoundError: No module named '_ssl'" in err
+    assert "(6 built)" in err
+    built = sorted(p.name for p in (project / ".mochi" / "wasi-p2").iterdir())
+    assert built == ["httpx", "requests", "rich", "starlette", "tqdm", "urllib3"]   # pytest: nothing exportable
+    for alias in built:
+        world = (project / ".mochi" / "wasi-p2" / alias / "wit" / "world.wit").read_text()
+        assert "export " in world
+
+    _, native_out, _ = cli("run", "--target=native", str(calls))
+    _, wasi_out, _ = cli("run", "--target=wasi-p2", str(calls))
+    native = normalised(native_out)
+    assert native[0]["result"] == "0.28.1" and native[8]["error"]["type"] == "rich.color.ColorParseError"  # type: ignore[index]
+    assert normalised(wasi_out) == native
+
+    code, _, err = cli("call", "uvicorn.run", "--target=wasi-p2", check=False)
+    assert code == 2 and "has no component on wasi-p2" in err
