@@ -1,7 +1,8 @@
 """bench: runtime overheads, in one run.
 
 (a) a direct Python call vs the same call through the in-process runtime (the path a
-    generated shim takes: lookup, argument binding, result passing); target <= 2x;
+    generated shim takes: lookup, the call, result passing; arguments are bound against the
+    signature only when the call raises TypeError); target <= 2x;
 (b) sequential vs pipelined calls to the JSON-RPC subprocess worker (the worker runs
     sync calls on a thread pool, answers out of order); target >= 5x throughput.
 
