@@ -10,12 +10,11 @@ and handles only) get no component, and calling them on wasi-p2 is a clear usage
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.e2e.parity import make_project, normalised
 from tests.support.index_server import IndexServer
 
 pytestmark = pytest.mark.slow
@@ -57,35 +56,9 @@ CALLS = [
 # Not in the table: functions that read the host environment (click.get_app_dir reads
 # $HOME, which a WASI guest does not inherit) answer differently by design.
 
-# The Python exception is the same everywhere; the wasmtool code says which bridge carried it.
-PYTHON_EXCEPTION_CODES = {"WT724", "WT873"}
-
-
-def results(proc_stdout: str) -> list[dict[str, object]]:
-    out = []
-    for line in proc_stdout.splitlines():
-        record = json.loads(line)
-        error = record.get("error")
-        if isinstance(error, dict):
-            assert error["code"] in PYTHON_EXCEPTION_CODES, record
-            error["code"] = "python-exception"
-        out.append(record)
-    return out
-
-
 def test_same_calls_same_answers_native_wasi_pyodide(tmp_path: Path, cache_dir: Path,
                                                       index_server: IndexServer) -> None:
-    project = tmp_path / "three"
-    project.mkdir()
-    (project / "mochi.toml").write_text(textwrap.dedent(MANIFEST))
-    calls = tmp_path / "calls.jsonl"
-    calls.write_text("".join(json.dumps(c) + "\n" for c in CALLS))
-
-    def cli(*args: str, check: bool = True) -> tuple[int, str, str]:
-        proc = run_cli(["-C", str(project), *args], cache=cache_dir, index_url=index_server.url, check=check,
-                       timeout=900)
-        return proc.returncode, proc.stdout, proc.stderr
-
+    project, calls, cli = make_project(tmp_path, "three", MANIFEST, CALLS, cache_dir, index_server)
     cli("lock")
     cli("install")
     _, _, err = cli("install", "--target=wasi-p2")
@@ -97,7 +70,7 @@ def test_same_calls_same_answers_native_wasi_pyodide(tmp_path: Path, cache_dir: 
     answers = {}
     for target in ("native", "wasi-p2", "pyodide-314"):
         _, out, err = cli("run", f"--target={target}", str(calls))
-        answers[target] = results(out)
+        answers[target] = normalised(out)
         assert len(answers[target]) == len(CALLS), err
     native = answers["native"]
     assert native[0]["result"] == "foo-bar-baz" and native[3]["ok"] is False

@@ -7,13 +7,11 @@ after building all the others, and calls through wasmtime answer as the native w
 
 from __future__ import annotations
 
-import json
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.e2e.parity import make_project, normalised
 from tests.support.index_server import IndexServer
 
 pytestmark = pytest.mark.slow
@@ -52,30 +50,9 @@ CALLS = [
 ]
 
 
-def normalised(stdout: str) -> list[dict[str, object]]:
-    out = []
-    for line in stdout.splitlines():
-        record = json.loads(line)
-        if isinstance(record.get("error"), dict):
-            assert record["error"]["code"] in ("WT724", "WT873"), record
-            record["error"]["code"] = "python-exception"
-        out.append(record)
-    return out
-
-
 def test_pure_corpus_components_answer_like_native(tmp_path: Path, cache_dir: Path,
                                                    index_server: IndexServer) -> None:
-    project = tmp_path / "pure"
-    project.mkdir()
-    (project / "mochi.toml").write_text(textwrap.dedent(MANIFEST))
-    calls = tmp_path / "calls.jsonl"
-    calls.write_text("".join(json.dumps(c) + "\n" for c in CALLS))
-
-    def cli(*args: str, check: bool = True) -> tuple[int, str, str]:
-        proc = run_cli(["-C", str(project), *args], cache=cache_dir, index_url=index_server.url, check=check,
-                       timeout=1200)
-        return proc.returncode, proc.stdout, proc.stderr
-
+    project, calls, cli = make_project(tmp_path, "pure", MANIFEST, CALLS, cache_dir, index_server)
     cli("lock")
     cli("install")
     code, _, err = cli("install", "--target=wasi-p2", check=False)

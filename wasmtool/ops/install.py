@@ -40,6 +40,17 @@ def verified_artefact(ctx: Context, pkg: LockedPackage) -> CachedArtifact:
     return art
 
 
+def locked_for_target(ctx: Context, target: str) -> list[LockedPackage]:
+    """The lock's entries for ``target``; a typed error (naming the lock) when there are none."""
+    from wasmtool.errors import TargetError
+
+    entries = list(read_lock(ctx.lock_path).for_target(target))
+    if not entries:
+        raise TargetError(f"mochi.lock has no entries for target {target}", file=str(ctx.lock_path),
+                          hint=f"run `wasmtool lock --target={target}`")
+    return entries
+
+
 def check_inputs_current(ctx: Context, lock: MochiLock, target: str) -> None:
     inputs = lock.inputs_for(target)
     wanted = set(ctx.project.to_pep508())

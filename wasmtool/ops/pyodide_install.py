@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING
 from packaging.utils import canonicalize_name
 
 from wasmtool.errors import TargetError
-from wasmtool.lock.io import read_lock
 from wasmtool.lock.model import LockedPackage
 from wasmtool.ops.context import Context
 from wasmtool.targets.profile import load_profile
@@ -111,14 +110,11 @@ def install_pyodide(ctx: Context, target: str = "pyodide-314", *, smoke: bool = 
     """Bind for ``target`` and write the bundle (``.mochi/<target>/`` unless ``out_dir``)."""
     from wasmtool.bundle.pyodide import BundleWheel, build_bundle
     from wasmtool.ops.bind import bind
+    from wasmtool.ops.install import locked_for_target
     from wasmtool.run.pyodide import dist_lock_path
 
     profile = load_profile(target)
-    lock = read_lock(ctx.lock_path)
-    entries = list(lock.for_target(profile.name))
-    if not entries:
-        raise TargetError(f"mochi.lock has no entries for target {profile.name}", file=str(ctx.lock_path),
-                          hint=f"run `wasmtool lock --target={profile.name}`")
+    entries = locked_for_target(ctx, profile.name)
     _refuse_distribution_packages(ctx, profile.name, entries)
     outcome = bind(ctx, target=profile.name)
     wheels = _package_wheels(ctx, entries)

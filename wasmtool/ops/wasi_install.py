@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wasmtool.errors import TargetError
-from wasmtool.lock.io import read_lock
 from wasmtool.ops.context import Context
 from wasmtool.targets.profile import load_profile
 from wasmtool.wit.errors import ComponentBuildError
@@ -97,17 +96,13 @@ def _stage(workspace: Path, alias: str, pkg_module: str, stage: Path) -> None:
 
 def install_wasi(ctx: Context, target: str = "wasi-p2") -> WasiInstallOutcome:
     from wasmtool.ops.bind import bind
-    from wasmtool.ops.install import verified_artefact
+    from wasmtool.ops.install import locked_for_target, verified_artefact
     from wasmtool.synth.workspace import externs_module
     from wasmtool.wit.build import build_component
     from wasmtool.wit.render import render_package
 
     profile = load_profile(target)
-    lock = read_lock(ctx.lock_path)
-    entries = list(lock.for_target(profile.name))
-    if not entries:
-        raise WasiInstallError(f"mochi.lock has no entries for target {profile.name}", file=str(ctx.lock_path),
-                               hint=f"run `wasmtool lock --target={profile.name}`")
+    entries = locked_for_target(ctx, profile.name)
     outcome = bind(ctx, target=profile.name)
     built: list[WasiComponentInfo] = []
     skipped: list[SkippedAlias] = []
