@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, Self
 
@@ -53,6 +54,29 @@ log = logging.getLogger("wasmtool.run.wasi")
 
 LoadPath = Literal["", "compile", "deserialize"]
 _NO_DEADLINE = 1 << 62
+
+
+@dataclass(frozen=True)
+class _ResultClasses:
+    """How to read one function's ``result<ok, err>`` value from wasmtime-py."""
+
+    tagged: bool                  # ok and err share Python classes: values come as ``Variant``
+    err: tuple[type, ...]         # otherwise an instance of these is the err case
+    ok_is_unit: bool              # ``result<_, e>``: ``None`` is ok
+
+
+def _result_classes(result_type: Any) -> _ResultClasses:
+    ok_classes: set[type] = set()
+    err_classes: set[type] = set()
+    if result_type.ok is None:
+        ok_classes.add(object)
+    else:
+        result_type.ok.add_classes(ok_classes)
+    if result_type.err is None:
+        err_classes.add(object)
+    else:
+        result_type.err.add_classes(err_classes)
+    return _ResultClasses(bool(ok_classes & err_classes), tuple(err_classes), result_type.ok is None)
 
 
 def _wasmtime() -> Any:
@@ -84,6 +108,7 @@ class WasiComponentRuntime:
         self._store: Any = None
         self._instance: Any = None
         self._funcs: dict[str, Any] = {}
+        self._result_types: dict[str, _ResultClasses] = {}
         self._codec_cache: Codec | None = None
         self._by_name: dict[str, tuple[WitInterface, WitFunction]] = {}
         targets: dict[str, list[tuple[WitInterface, WitFunction]]] = {}
@@ -256,7 +281,7 @@ class WasiComponentRuntime:
                     timer.cancel()
                     if self._store is not None:
                         self._store.set_epoch_deadline(_NO_DEADLINE)
-            ok, payload = self._split_result(func.type(store).result, raw)
+            ok, payload = self._split_result(self._result_classes(iface, fn, func, store), raw)
         if not ok:
             raise GuestPythonError(str(getattr(payload, "kind", "Exception")),
                                    str(getattr(payload, "message", "")),
@@ -268,8 +293,17 @@ class WasiComponentRuntime:
         except (WitValueMismatch, LookupError, TypeError) as exc:
             raise WitValueError(f"cannot read the result: {exc}", method=method) from exc
 
+    def _result_classes(self, iface: WitInterface, fn: WitFunction, func: Any, store: Any) -> _ResultClasses:
+        """The ok / err Python classes of ``fn``'s result type, asked of wasmtime once per
+        function (the type lookup and class sets cost about 25 us a call otherwise)."""
+        key = f"{iface.label}#{fn.label}"
+        found = self._result_types.get(key)
+        if found is None:
+            found = self._result_types[key] = _result_classes(func.type(store).result)
+        return found
+
     @staticmethod
-    def _split_result(result_type: Any, raw: Any) -> tuple[bool, Any]:
+    def _split_result(classes: _ResultClasses, raw: Any) -> tuple[bool, Any]:
         """``(is_ok, payload)`` of a ``result<T, py-error>`` value.
 
         wasmtime-py tags the value (``Variant``) only when the ok and err cases map to the same
@@ -277,21 +311,11 @@ class WasiComponentRuntime:
         err type can tell an err from an ok.
         """
         wt = _wasmtime()
-        ok_classes: set[type] = set()
-        err_classes: set[type] = set()
-        if result_type.ok is None:
-            ok_classes.add(object)
-        else:
-            result_type.ok.add_classes(ok_classes)
-        if result_type.err is None:
-            err_classes.add(object)
-        else:
-            result_type.err.add_classes(err_classes)
-        if ok_classes & err_classes:
+        if classes.tagged:
             if not isinstance(raw, wt.component.Variant):
                 raise WitError(f"expected a tagged result, got {type(raw).__name__}")
             return raw.tag == "ok", raw.payload
-        if isinstance(raw, tuple(err_classes)) and not (result_type.ok is None and raw is None):
+        if isinstance(raw, classes.err) and not (classes.ok_is_unit and raw is None):
             return False, raw
         return True, raw
 
