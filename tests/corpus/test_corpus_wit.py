@@ -34,6 +34,8 @@ def wit_golden(dist: str, tmp: Path) -> dict[str, object]:
     return {
         "dist": dist, "functions": len(surface.functions), "records": len(surface.records),
         "interfaces": len(rendered.plan.interfaces),
+        "exported": len(rendered.plan.exported), "resources": len(rendered.plan.resources),
+        "target_skips": len(rendered.plan.skips),
         "callables_skipped": sum(1 for s in surface.skips if s.reason.token == "SkipTargetUnrepresentable"),
         "world_sha256": hashlib.sha256(world.encode()).hexdigest(),
     }

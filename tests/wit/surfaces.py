@@ -69,9 +69,15 @@ def tomli_surface() -> MappedSurface:
             fn("tomli_fail", "tomli:loads", [("kind", S)], S),
             fn("tomli_spin", "tomli:loads", [], I),
             fn("tomli_parse_float", "tomli._parser:loads", [("s", S)], F),
+            # a handle: a WIT resource, borrowed as a whole parameter
+            fn("tomli_Parser_new", "tomli:Parser", [("prefix", S)], TypeRef("handle", name="Parser")),
+            fn("tomli_Parser_keys", "tomli:Parser.keys", [("self", TypeRef("handle", name="Parser")), ("s", S)],
+               lst(S)),
+            fn("tomli_Parser_pair", "tomli:Parser.pair", [("self", TypeRef("handle", name="Parser"))],
+               lst(TypeRef("handle", name="Parser"))),
             # not exportable on wasi-p2
             fn("tomli_on_key", "tomli:loads", [("cb", TypeRef("callable", (B, S)))], None),
-            fn("tomli_Parser_new", "tomli:Parser", [], TypeRef("handle", name="Parser")),
+            fn("tomli_Parser_count", "tomli:Parser.count", [("parsers", lst(TypeRef("handle", name="Parser")))], I),
         ),
         records=(
             Record("Summary", "tomli_externs:Summary", "typeddict", (
@@ -117,6 +123,8 @@ def synthetic_surface() -> MappedSurface:
             fn("demo_cb", "demo:cb", [("cb", TypeRef("callable", (I, I)))], I),
             fn("demo_ret_cb", "demo:ret_cb", [], TypeRef("callable", (I,))),
             fn("demo_handle", "demo:h", [("x", TypeRef("handle", name="Client"))], None),
+            fn("demo_client", "demo:client", [("name", S)], TypeRef("handle", name="Client")),
+            fn("demo_handles", "demo:hs", [("xs", opt(TypeRef("handle", name="Client")))], None),
             fn("demo_tree", "demo:tree", [("n", node)], I),
             fn("demo_any", "demo:any", [("x", TypeRef("any"))], I),
         ),

@@ -97,6 +97,25 @@ def test_differential_against_native(runtime: WasiComponentRuntime, native_tomli
     assert wasm == native
 
 
+def test_handles_are_resources(runtime: WasiComponentRuntime, native_tomli: Runtime) -> None:
+    from wasmtool.run.codec import Handle
+
+    parser = runtime.call("tomli_Parser_new", ["p-"])
+    assert isinstance(parser, Handle)
+    assert runtime.call("tomli_Parser_keys", [parser, "b = 1\na = 2"]) == ["p-a", "p-b"]
+    pair = runtime.call("tomli_Parser_pair", [parser])        # own<parser> inside a list result
+    assert len(pair) == 2 and all(isinstance(h, Handle) for h in pair)
+    assert runtime.call("tomli_Parser_keys", [pair[1], "x = 1"]) == ["p-p-x"]
+    assert runtime.call("tomli_Parser_keys", [pair[0], "x = 1"]) == ["p-x"]   # the same object again
+    with pytest.raises(WitValueError, match="no Parser handle 999"):
+        runtime.call("tomli_Parser_keys", [Handle(999), "x = 1"])
+    with pytest.raises(WitValueError, match="expected a Parser handle"):
+        runtime.call("tomli_Parser_keys", ["not a handle", "x = 1"])
+    assert "tomli_Parser_count" not in runtime.methods       # handles inside a container parameter
+    native = native_tomli.call("tomli_Parser_keys", [native_tomli.call("tomli_Parser_new", ["p-"]), "b = 1"])
+    assert native == ["p-b"]
+
+
 def test_guest_error_is_typed(runtime: WasiComponentRuntime) -> None:
     with pytest.raises(GuestPythonError) as info:
         runtime.call("tomli_loads_json", ["a = = 1"])

@@ -63,6 +63,16 @@ def demo_getValue():
 
 def demo_get__value():
     return "not an int"
+
+class Client:
+    def __init__(self, name):
+        self.name = name
+
+def demo_client(name):
+    return Client(name)
+
+def demo_handle(x):
+    calls.append(("handle", x.name))
 '''
 
 _PREFIXES = ("wit_world", "componentize_py", "poll_loop", "app", VALUES_MODULE, "demo_externs")
@@ -132,6 +142,11 @@ def test_values_convert_both_ways(guest: tuple[ModuleType, ModuleType, Any]) -> 
     assert app.DemoImpl().import_(True) == b"\x01\x02\xff"
     assert app.DemoImpl().import_(False) == b"ab"
     assert (_method(app, "demo_get_value")(), _method(app, "demo_getValue")()) == (1, 2)
+    client = _method(app, "demo_client")("c1")                 # a resource wrapping the object
+    assert isinstance(client, app.Client) and types.Client in type(client).__mro__ and client.obj.name == "c1"
+    assert client.python_type() == "demo_externs.Client"
+    assert _method(app, "demo_handle")(client) is None
+    assert externs.calls[-1] == ("handle", "c1")
 
 
 @pytest.mark.parametrize(("arg", "kind", "message"), [

@@ -66,8 +66,10 @@ def test_all_labels_valid_and_parser_agrees(make: object, wit_tools: None, tmp_p
     names: list[str] = []
     for iface in doc["interfaces"]:
         names.append(iface["name"])
-        names += list(iface["functions"])
-        for f in iface["functions"].values():
+        # a resource's methods (`[method]client.python-type`, receiver `self`) are the parser's names
+        own = {n: f for n, f in iface["functions"].items() if not n.startswith("[")}
+        names += list(own)
+        for f in own.values():
             names += [p["name"] for p in f["params"]]
     for t in doc["types"]:
         if t.get("name"):
@@ -78,7 +80,7 @@ def test_all_labels_valid_and_parser_agrees(make: object, wit_tools: None, tmp_p
         if isinstance(kind, dict) and "enum" in kind:
             names += [c["name"] for c in kind["enum"]["cases"]]
     assert names and all(is_valid_label(n) for n in names)
-    exported = {f for i in doc["interfaces"] for f in i["functions"]}
+    exported = {f for i in doc["interfaces"] for f in i["functions"] if not f.startswith("[")}
     planned = {fn.label for _, fn in rendered.plan.functions()}
     assert exported == planned
 
@@ -117,7 +119,7 @@ def test_module_named_like_the_world_becomes_api() -> None:
     # a function keeps its name; the record it shares it with is renamed in the `use`
     assert next(fn.label for _, fn in plan.functions() if fn.extern_name == "tomli_summary") == "summary"
     text = render_package(tomli_surface()).text
-    assert "  use types.{summary as summary-type, value-kind};\n" in text
+    assert "  use types.{parser, summary as summary-type, value-kind};\n" in text
     assert "  summary: func(s: string) -> result<summary-type, py-error>;\n" in text
     assert "  describe: func(summary: summary-type) -> result<string, py-error>;\n" in text
 
@@ -125,12 +127,21 @@ def test_module_named_like_the_world_becomes_api() -> None:
 def test_unrepresentable_functions_are_skipped() -> None:   # acceptance 64
     rendered = render_package(synthetic_surface())
     skipped = {s.detail.split(":")[0]: s for s in rendered.skips}
-    assert set(skipped) == {"demo_cb", "demo_ret_cb", "demo_handle", "demo_tree", "demo_any"}
+    assert set(skipped) == {"demo_cb", "demo_ret_cb", "demo_handles", "demo_tree", "demo_any"}
     assert all(s.reason is SkipReason.SkipTargetUnrepresentable for s in rendered.skips)
     assert "callables" in skipped["demo_cb"].detail and "recursive" in skipped["demo_tree"].detail
     assert not set(skipped) & set(rendered.exported)
     assert "demo_type" in rendered.exported
-    assert "node" not in rendered.text and "client" not in rendered.text
+    assert "node" not in rendered.text
+    assert "inside a parameter" in skipped["demo_handles"].detail       # option<borrow<..>>: not borrowed
+
+
+def test_handles_are_resources_borrowed_as_whole_parameters() -> None:
+    text = render_package(synthetic_surface()).text
+    assert "  resource client {\n" in text and "    python-type: func() -> string;\n" in text
+    assert "  use types.{client as client-type, color, point};\n" in text
+    assert "handle: func(x: borrow<client-type>) -> result<_, py-error>;" in text
+    assert "client: func(name: string) -> result<client-type, py-error>;" in text   # renamed in the `use`
 
 
 def test_plan_round_trips() -> None:

@@ -34,6 +34,7 @@ from types import TracebackType
 from typing import Any, Literal, Self
 
 from wasmtool.fsutil import atomic_write_bytes
+from wasmtool.run.codec import Handle, HandleTable
 from wasmtool.run.errors import RuntimeClosedError
 from wasmtool.wit.build import DEFAULT_ENGINE_CONFIG, BuiltComponent, cwasm_path_for, engine_key
 from wasmtool.wit.errors import (
@@ -108,6 +109,7 @@ class WasiComponentRuntime:
         self._store: Any = None
         self._instance: Any = None
         self._funcs: dict[str, Any] = {}
+        self._handles = HandleTable()
         self._result_types: dict[str, _ResultClasses] = {}
         self._codec_cache: Codec | None = None
         self._by_name: dict[str, tuple[WitInterface, WitFunction]] = {}
@@ -202,6 +204,23 @@ class WasiComponentRuntime:
     def _drop_instance(self) -> None:
         self._store = self._instance = None
         self._funcs = {}
+        self._handles = HandleTable()     # resources die with their instance
+
+    def _to_resource(self, name: str, value: Any, path: str) -> Any:
+        """A handle from an earlier call (``Handle(n)``, or the ``ResourceAny`` itself)."""
+        wt = _wasmtime()
+        if isinstance(value, Handle):
+            try:
+                value = self._handles.get(value.id)
+            except ValueError:
+                raise WitValueMismatch(f"no {name} handle {value.id} in this runtime (instances are "
+                                       "re-created after a trap)", path) from None
+        if not isinstance(value, wt.component.ResourceAny):
+            raise WitValueMismatch(f"expected a {name} handle, got {type(value).__name__}", path)
+        return value
+
+    def _from_resource(self, name: str, value: Any) -> Handle:
+        return Handle(self._handles.add(value))
 
     # -- calling -------------------------------------------------------------------------
 
@@ -213,6 +232,7 @@ class WasiComponentRuntime:
             wt.component.Record,
             {r["label"]: [f["label"] for f in r["fields"]] for r in self._records.values()},
             {e["label"]: [c[0] for c in e["cases"]] for e in self._enums.values()},
+            to_resource=self._to_resource, from_resource=self._from_resource,
         )
         self._codec_cache = Codec(self._records, self._enums, adapter)
         return self._codec_cache

@@ -51,6 +51,12 @@ def _literal(value: object) -> str:
     return f"_json.loads({text!r})"
 
 
+def _resource_class(label: str) -> str:
+    """componentize-py finds the implementation of an exported resource by its class name
+    in the app module (the PascalCase label)."""
+    return py_class_name(label)
+
+
 def render_app(plan: WitPlan, *, externs_module: str, dist: str = "", dist_version: str = "",
                preimport: Sequence[str] = (), dist_metadata: Mapping[str, Mapping[str, str]] | None = None) -> str:
     """The guest module ``app.py`` (same plan and module name, same bytes)."""
@@ -137,8 +143,25 @@ def render_app(plan: WitPlan, *, externs_module: str, dist: str = "", dist_versi
     rec_classes = ", ".join(f"{r.label!r}: _wit_types.{py_class_name(r.label)}" for r in plan.records)
     enum_classes = ", ".join(f"{e.label!r}: _wit_types.{py_class_name(e.label)}"
                              for e in plan.enums if e.value_kind == "string")
+    res_classes = ", ".join(f"{r.name!r}: {_resource_class(r.label)}" for r in plan.resources)
+    for res in plan.resources:
+        out += [
+            "",
+            "",
+            f"class {_resource_class(res.label)}(_wit_types.{py_class_name(res.label)}):",
+            f'    """The resource `{res.label}`: a `{res.py or res.name}` object, kept as `.obj`."""',
+            "",
+            "    def __init__(self, obj):",
+            "        self.obj = obj",
+            "",
+            "    def python_type(self):",
+            "        return _values.python_type_name(type(self.obj))",
+        ]
+    if plan.resources:
+        out += ["", ""]
     out += [
-        f"_CODEC = _values.Codec(_RECORDS, _ENUMS, _values.BindingsAdapter({{{rec_classes}}}, {{{enum_classes}}}))",
+        f"_CODEC = _values.Codec(_RECORDS, _ENUMS, _values.BindingsAdapter({{{rec_classes}}}, {{{enum_classes}}}, "
+        f"{{{res_classes}}}))",
         "",
         "",
         "def _py_error(exc):",

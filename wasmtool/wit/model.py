@@ -11,12 +11,16 @@ Type mapping (typemap.md, WIT column): ``int`` -> ``s64``, ``float`` -> ``f64``,
 -> ``list<u8>``, ``list``/``set`` -> ``list<T>``, ``map<K, V>`` -> ``list<tuple<K, V>>``,
 ``option`` -> ``option<T>`` (nested options collapse), fixed tuples -> ``tuple<..>``,
 records -> ``record``, string enums -> ``enum`` (cases from the member names; the value
-crosses as the case), int enums -> ``s64``. Handles (opaque objects), callables and ``any``
-have no WIT form here: functions that touch them are skipped with
-``SkipTargetUnrepresentable``, as are records that are recursive. Every function returns
+crosses as the case), int enums -> ``s64``, handles (opaque Python objects) -> a
+``resource`` (typemap.md: plain classes and protocols): returned as ``own<r>`` anywhere in
+a result, taken as ``borrow<r>`` only as a whole parameter (a handle inside a container
+parameter would move the caller's resource into the component). Callables and ``any`` have
+no WIT form: functions that touch them are skipped with ``SkipTargetUnrepresentable``, as
+are records that are recursive. Every function returns
 ``result<T, py-error>`` (``result<_, py-error>`` without a value).
 
-Records and enums live in a package interface ``types`` (exported by the world);
+Records, enums and resources live in a package interface ``types`` (exported by the world);
+each resource has one method, ``python-type``, naming the wrapped object's class;
 ``py-error`` comes from the shipped package ``mochi:python@0.1.0`` (``wit/mochi-python``).
 """
 
@@ -42,6 +46,7 @@ __all__ = [
     "WitParam",
     "WitPlan",
     "WitRecord",
+    "WitResource",
     "plan_surface",
 ]
 
@@ -154,6 +159,20 @@ class WitEnum:
 
 
 @dataclass(frozen=True)
+class WitResource:
+    label: str
+    name: str          # the Mochi handle type name
+    py: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "name": self.name, "py": self.py}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> WitResource:
+        return cls(d["label"], d["name"], d.get("py", ""))
+
+
+@dataclass(frozen=True)
 class WitPlan:
     """Everything about one component's WIT, by label. JSON round-trips (``to_dict``)."""
 
@@ -165,6 +184,7 @@ class WitPlan:
     records: tuple[WitRecord, ...] = ()
     enums: tuple[WitEnum, ...] = ()
     skips: tuple[SkipReport, ...] = field(default=())
+    resources: tuple[WitResource, ...] = ()
 
     @property
     def package_id(self) -> str:
@@ -177,8 +197,8 @@ class WitPlan:
 
     @property
     def has_types(self) -> bool:
-        """Whether the package has a ``types`` interface (records or string enums)."""
-        return bool(self.records or any(e.value_kind == "string" for e in self.enums))
+        """Whether the package has a ``types`` interface (records, string enums or resources)."""
+        return bool(self.records or self.resources or any(e.value_kind == "string" for e in self.enums))
 
     def functions(self) -> Iterator[tuple[WitInterface, WitFunction]]:
         for iface in self.interfaces:
@@ -195,6 +215,9 @@ class WitPlan:
 
     def enum(self, name: str) -> WitEnum:
         return next(e for e in self.enums if e.name == name)
+
+    def resource(self, name: str) -> WitResource:
+        return next(r for r in self.resources if r.name == name)
 
     def codec_tables(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """``(records, enums)`` keyed by Mochi type name, as :class:`wasmtool.wit.values.Codec` takes them."""
@@ -213,6 +236,7 @@ class WitPlan:
             "interfaces": [i.to_dict() for i in self.interfaces],
             "records": [r.to_dict() for r in self.records],
             "enums": [e.to_dict() for e in self.enums],
+            "resources": [r.to_dict() for r in self.resources],
             "skips": [{"path": s.path, "reason": s.reason.token, "detail": s.detail, "hint": s.hint}
                       for s in self.skips],
         }
@@ -226,6 +250,7 @@ class WitPlan:
             tuple(WitEnum.from_dict(e) for e in d["enums"]),
             tuple(SkipReport(s["path"], SkipReason.from_token(s["reason"]), s["detail"], s["hint"])
                   for s in d["skips"]),
+            tuple(WitResource.from_dict(r) for r in d.get("resources", ())),
         )
 
 
@@ -254,32 +279,46 @@ class _Planner:
         self.surface = surface
         self.records: dict[str, Record] = {r.name: r for r in surface.records if r.origin != "tuple"}
         self.enums: dict[str, EnumDecl] = {e.name: e for e in surface.enums}
-        self.handles = {h.name for h in surface.handles}
+        self.handles = {h.name: h for h in surface.handles}
         self._record_ok: dict[str, str | None] = {}   # name -> None (fine) or why not
         self.used_records: set[str] = set()
         self.used_enums: set[str] = set()
+        self.used_handles: set[str] = set()
 
-    def check(self, t: TypeRef, stack: tuple[str, ...] = ()) -> None:
-        """Raise :class:`_Unrepresentable` if ``t`` has no WIT form; note records/enums used."""
+    def check_param(self, t: TypeRef) -> None:
+        """A parameter: a handle only as the whole parameter (``borrow<r>``)."""
+        if t.kind == "handle":
+            self._handle(t)
+            return
+        self.check(t, owned=False)
+
+    def _handle(self, t: TypeRef) -> None:
+        if t.name not in self.handles:
+            raise _Unrepresentable(f"handle {t.name or t.py} is not declared in the surface")
+        self.used_handles.add(t.name)
+
+    def check(self, t: TypeRef, stack: tuple[str, ...] = (), *, owned: bool = True) -> None:
+        """Raise :class:`_Unrepresentable` if ``t`` has no WIT form; note records/enums/handles used.
+        ``owned``: a handle may appear (as ``own<r>``), i.e. ``t`` is (part of) a result."""
         kind = t.kind
         if kind in ("int", "float", "bool", "str", "bytes"):
             return
         if kind in ("list", "set", "option"):
             if len(t.args) != 1:
                 raise _Unrepresentable(f"{kind} without one type argument")
-            self.check(t.args[0], stack)
+            self.check(t.args[0], stack, owned=owned)
             return
         if kind == "map":
             if len(t.args) != 2:
                 raise _Unrepresentable("map without key and value types")
-            self.check(t.args[0], stack)
-            self.check(t.args[1], stack)
+            self.check(t.args[0], stack, owned=owned)
+            self.check(t.args[1], stack, owned=owned)
             return
         if kind == "tuple":
             if not t.args:
                 raise _Unrepresentable("empty tuple")
             for a in t.args:
-                self.check(a, stack)
+                self.check(a, stack, owned=owned)
             return
         if kind == "enum":
             decl = self.enums.get(t.name)
@@ -296,11 +335,15 @@ class _Planner:
             if rec is None:
                 raise _Unrepresentable(f"record {t.name} is not declared in the surface")
             for f in rec.fields:
-                self.check(f.type, (*stack, t.name))
+                self.check(f.type, (*stack, t.name), owned=owned)
             self.used_records.add(t.name)
             return
         if kind == "handle":
-            raise _Unrepresentable(f"handle {t.name or t.py} (opaque objects do not cross WIT here)")
+            if not owned:
+                raise _Unrepresentable(f"handle {t.name or t.py} inside a parameter (only a whole parameter "
+                                       "can borrow a resource)")
+            self._handle(t)
+            return
         if kind == "callable":
             raise _Unrepresentable("callables cannot cross the component boundary")
         raise _Unrepresentable(f"{kind} has no WIT type")
@@ -332,7 +375,7 @@ def plan_surface(surface: MappedSurface) -> WitPlan:
                 result = None         # ``UNIT``: no value
             for p, t in zip(fn.params, params, strict=True):
                 try:
-                    planner.check(t)
+                    planner.check_param(t)
                 except _Unrepresentable as exc:
                     raise _Unrepresentable(f"parameter {p.name}: {exc.detail}") from None
             if result is not None:
@@ -351,17 +394,24 @@ def plan_surface(surface: MappedSurface) -> WitPlan:
     # for functions that were later skipped; recompute from the kept set)
     planner.used_records.clear()
     planner.used_enums.clear()
+    planner.used_handles.clear()
     for _fn, params, result in kept:
-        for t in (*params, *((result,) if result else ())):
-            planner.check(t)
+        for t in params:
+            planner.check_param(t)
+        if result is not None:
+            planner.check(result)
 
     type_labels = LabelAllocator()
     records: list[WitRecord] = []
     enums: list[WitEnum] = []
-    # records and enums share the ``types`` interface's namespace; allocate in name order
+    resources: list[WitResource] = []
+    # records, enums and resources share the ``types`` interface's namespace; allocate in name order
     for kind, name in sorted([("record", n) for n in planner.used_records]
-                             + [("enum", n) for n in planner.used_enums], key=lambda x: (x[1], x[0])):
-        if kind == "record":
+                             + [("enum", n) for n in planner.used_enums]
+                             + [("resource", n) for n in planner.used_handles], key=lambda x: (x[1], x[0])):
+        if kind == "resource":
+            resources.append(WitResource(type_labels.allocate(kebab(name)), name, planner.handles[name].py))
+        elif kind == "record":
             rec = planner.records[name]
             label = type_labels.allocate(kebab(name))
             field_labels = LabelAllocator()
@@ -416,4 +466,5 @@ def plan_surface(surface: MappedSurface) -> WitPlan:
         records=tuple(sorted(records, key=lambda r: r.label)),
         enums=tuple(sorted(enums, key=lambda e: e.label)),
         skips=tuple(sorted(skips)),
+        resources=tuple(sorted(resources, key=lambda r: r.label)),
     )

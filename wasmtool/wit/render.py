@@ -41,6 +41,7 @@ __all__ = [
     "RenderedWit",
     "render_package",
     "render_wit",
+    "wit_param_type",
     "wit_type",
     "write_wit_dir",
 ]
@@ -116,7 +117,16 @@ def wit_type(t: TypeRef, plan: WitPlan, aliases: Mapping[str, str] | None = None
     if kind == "enum":
         e = plan.enum(t.name)
         return escape(names.get(e.label, e.label)) if e.value_kind == "string" else "s64"
+    if kind == "handle":
+        label = plan.resource(t.name).label
+        return escape(names.get(label, label))
     raise ValueError(f"type {kind} was not planned for WIT")
+
+
+def wit_param_type(t: TypeRef, plan: WitPlan, aliases: Mapping[str, str] | None = None) -> str:
+    """A parameter's WIT type: a whole-parameter handle is borrowed (``borrow<r>``)."""
+    text = wit_type(t, plan, aliases)
+    return f"borrow<{text}>" if t.kind == "handle" else text
 
 
 def _named_types(t: TypeRef, plan: WitPlan, out: set[str]) -> None:
@@ -124,6 +134,8 @@ def _named_types(t: TypeRef, plan: WitPlan, out: set[str]) -> None:
         out.add(plan.record(t.name).label)
     elif t.kind == "enum" and plan.enum(t.name).value_kind == "string":
         out.add(plan.enum(t.name).label)
+    elif t.kind == "handle":
+        out.add(plan.resource(t.name).label)
     for a in t.args:
         _named_types(a, plan, out)
 
@@ -139,7 +151,7 @@ def _doc_lines(doc: str, indent: str) -> list[str]:
 
 
 def _function(fn: WitFunction, plan: WitPlan, aliases: Mapping[str, str]) -> list[str]:
-    params = ", ".join(f"{escape(p.label)}: {wit_type(p.type, plan, aliases)}" for p in fn.params)
+    params = ", ".join(f"{escape(p.label)}: {wit_param_type(p.type, plan, aliases)}" for p in fn.params)
     ok = wit_type(fn.result, plan, aliases) if fn.result is not None else "_"
     lines = _doc_lines(fn.doc, "  ")
     lines.append(f"  {escape(fn.label)}: func({params}) -> result<{ok}, py-error>;")
@@ -163,6 +175,11 @@ def render_wit(plan: WitPlan, *, dist: str = "", dist_version: str = "") -> str:
                 continue
             cases = "".join(f"    {escape(c)},\n" for c, _ in en.cases)
             body.append((f"  /// `{en.py}`\n" if en.py else "") + f"  enum {escape(en.label)} {{\n{cases}  }}")
+        for res in plan.resources:
+            body.append((f"  /// `{res.py}` (an opaque Python object)\n" if res.py else "")
+                        + f"  resource {escape(res.label)} {{\n"
+                        "    /// `module.QualName` of the wrapped object's class.\n"
+                        "    python-type: func() -> string;\n  }")
         out.append("\n\n".join(body))
         out.append("}")
         out.append("")

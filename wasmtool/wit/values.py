@@ -12,6 +12,7 @@ The wrapper's convention (the Mochi side; ``wasmtool.typemap.surface``) ::
     record                     dict by Python field name (objects with attributes accepted;
                                a not-required field that is None is left out)
     enum                       the member's value (Enum members accepted)
+    handle                     the Python object itself (guest); the host's handle (host)
 
 The WIT side is given by an adapter, because componentize-py bindings (guest) and
 wasmtime-py (host) represent records and enums differently: see :class:`BindingsAdapter`
@@ -24,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 __all__ = [
@@ -66,15 +67,27 @@ class WitAdapter(Protocol):
     def record_values(self, label: str, obj: Any) -> list[Any]: ...
     def make_enum(self, label: str, index: int) -> Any: ...
     def enum_index(self, label: str, obj: Any) -> int: ...
+    def to_resource(self, name: str, value: Any, path: str) -> Any: ...
+    def from_resource(self, name: str, value: Any) -> Any: ...
 
 
 class BindingsAdapter:
     """componentize-py 0.25 bindings: records are dataclasses (fields in WIT order), enums
-    are ``enum.Enum`` classes whose values are the case indexes."""
+    are ``enum.Enum`` classes whose values are the case indexes, and a resource is an
+    instance of the glue's class for it (Mochi handle name -> class), wrapping the Python
+    object as ``.obj``."""
 
-    def __init__(self, records: Mapping[str, Any], enums: Mapping[str, Any]) -> None:
+    def __init__(self, records: Mapping[str, Any], enums: Mapping[str, Any],
+                 resources: Mapping[str, Any] | None = None) -> None:
         self.records = dict(records)
         self.enums = dict(enums)
+        self.resources = dict(resources or {})
+
+    def to_resource(self, name: str, value: Any, path: str) -> Any:
+        return self.resources[name](value)
+
+    def from_resource(self, name: str, value: Any) -> Any:
+        return value.obj
 
     def make_record(self, label: str, values: list[Any]) -> Any:
         return self.records[label](*values)
@@ -91,13 +104,27 @@ class BindingsAdapter:
 
 class WasmtimeAdapter:
     """wasmtime-py 50: records are objects with one attribute per WIT field label (kebab
-    case, set with ``setattr``), enums are the case label as ``str``."""
+    case, set with ``setattr``), enums are the case label as ``str``, resources are
+    ``ResourceAny``; ``to_resource(name, value, path)`` / ``from_resource(name, resource)``
+    map them to and from the runner's handles."""
 
     def __init__(self, record_class: Any, records: Mapping[str, list[str]],
-                 enums: Mapping[str, list[str]]) -> None:
+                 enums: Mapping[str, list[str]],
+                 to_resource: Callable[[str, Any, str], Any] | None = None,
+                 from_resource: Callable[[str, Any], Any] | None = None) -> None:
         self.record_class = record_class
         self.records = dict(records)    # record label -> field labels in order
         self.enums = dict(enums)        # enum label -> case labels in order
+        self._to_resource = to_resource
+        self._from_resource = from_resource
+
+    def to_resource(self, name: str, value: Any, path: str) -> Any:
+        if self._to_resource is None:
+            raise WitValueMismatch(f"handle {name} cannot cross here", path)
+        return self._to_resource(name, value, path)
+
+    def from_resource(self, name: str, value: Any) -> Any:
+        return value if self._from_resource is None else self._from_resource(name, value)
 
     def make_record(self, label: str, values: list[Any]) -> Any:
         rec = self.record_class()
@@ -216,6 +243,10 @@ class Codec:
                     return self.adapter.make_enum(decl["label"], i)
             allowed = ", ".join(repr(v) for _, v in decl["cases"])
             raise WitValueMismatch(f"{raw!r} is not one of {allowed}", path)
+        if kind == "handle":
+            if value is None:
+                raise WitValueMismatch(f"expected a {t.get('name')} handle, got None", path)
+            return self.adapter.to_resource(t["name"], value, path)
         raise WitValueMismatch(f"type {kind} cannot cross WIT", path)
 
     # -- WIT -> wrapper ------------------------------------------------------------------
@@ -251,6 +282,8 @@ class Codec:
             if decl["value_kind"] != "string":
                 return value
             return decl["cases"][self.adapter.enum_index(decl["label"], value)][1]
+        if kind == "handle":
+            return self.adapter.from_resource(t["name"], value)
         raise WitValueMismatch(f"type {kind} cannot cross WIT", path)
 
     @staticmethod
