@@ -7,7 +7,10 @@
    ``wasmtool_wit_values.py``;
 3. hashes every input (WIT, guest, the externs folder, the wheels' SHA-256, the
    componentize-py version): componentize-py builds are NOT reproducible (recipes.md §6),
-   so the cache is keyed by this input hash, never by the output;
+   so the cache is keyed by this input hash, never by the output. The guest's pre-imports
+   and embedded metadata (:func:`guest_additions`) derive from the wheels and the externs
+   folder; the hash covers those and :func:`additions_key` instead, so they are computed
+   on a miss only;
 4. on a miss, unpacks the (pure or ``wasi_0_0_0_wasm32``) wheels into a ``deps`` folder and
    runs ``componentize-py -d wit -w <world> componentize -p src -p <externs> -p deps app``
    with ``VIRTUAL_ENV`` removed (hermetic: nothing from the host venv leaks in) and
@@ -242,17 +245,47 @@ def is_stdlib_module(name: str) -> bool:
 _METADATA_FILES = ("METADATA", "entry_points.txt", "top_level.txt", "WHEEL")
 
 
-def wheel_metadata(wheels: Sequence[Path]) -> dict[str, dict[str, str]]:
-    """Distribution name (as in the wheel file name) -> its embedded dist-info text files."""
-    out: dict[str, dict[str, str]] = {}
+def additions_key() -> str:
+    """What, besides the wheels and the externs folder (hashed anyway), decides the guest's
+    pre-imports and embedded metadata: the closure's code, the metadata file set and this
+    interpreter's standard library. Hashed instead of the additions themselves, so that a
+    cache hit needs no source scan (seconds per component)."""
+    from wasmtool.wit import preimport
+
+    h = hashlib.sha256(Path(preimport.__file__).read_bytes())
+    h.update(repr((_METADATA_FILES, sys.version_info[:3], sorted(sys.stdlib_module_names))).encode())
+    return h.hexdigest()
+
+
+def guest_additions(externs_dir: Path, wheels: Sequence[Path]) -> tuple[tuple[str, ...], dict[str, dict[str, str]]]:
+    """The guest's pre-imports (the static import closure of the staged wrapper over the
+    wheels' sources, :mod:`wasmtool.wit.preimport`) and its embedded metadata (distribution
+    name as in the wheel file name -> dist-info text files), from one pass over each wheel."""
+    from wasmtool.wit.preimport import ModuleSource, import_closure, module_of_member
+
+    sources: list[ModuleSource] = []
+    roots: list[str] = [VALUES_MODULE]
+    for path in _externs_files(externs_dir):
+        found = module_of_member(path.relative_to(externs_dir).as_posix())
+        if found is not None:
+            sources.append(ModuleSource(found[0], found[1], path.read_text(encoding="utf-8", errors="replace")))
+            roots.append(found[0])
+    sources.append(ModuleSource(VALUES_MODULE, False, values_module_source()))
+    metadata: dict[str, dict[str, str]] = {}
     for wheel in sorted(wheels, key=lambda w: w.name):
         with zipfile.ZipFile(wheel) as zf:
             for member in sorted(zf.namelist()):
                 folder, _, name = member.rpartition("/")
                 if folder.endswith(".dist-info") and "/" not in folder and name in _METADATA_FILES:
-                    dist = wheel.name.split("-")[0]
-                    out.setdefault(dist, {})[name] = zf.read(member).decode("utf-8", errors="replace")
-    return out
+                    text = zf.read(member).decode("utf-8", errors="replace")
+                    metadata.setdefault(wheel.name.split("-")[0], {})[name] = text
+                    continue
+                found = module_of_member(member)
+                if found is not None:
+                    text = zf.read(member).decode("utf-8", errors="replace")
+                    sources.append(ModuleSource(found[0], found[1], text))
+    closure = import_closure(sources, roots, is_stdlib_module=is_stdlib_module, stdlib_source=stdlib_source)
+    return closure, metadata
 
 
 def stdlib_source(name: str) -> ModuleSource | None:
@@ -270,29 +303,6 @@ def stdlib_source(name: str) -> ModuleSource | None:
     except OSError:
         return None
     return ModuleSource(name, spec.submodule_search_locations is not None, text)
-
-
-def guest_preimports(externs_dir: Path, wheels: Sequence[Path]) -> tuple[str, ...]:
-    """The static import closure of the staged wrapper over the wheels' sources
-    (:mod:`wasmtool.wit.preimport`)."""
-    from wasmtool.wit.preimport import ModuleSource, import_closure, module_of_member
-
-    sources: list[ModuleSource] = []
-    roots: list[str] = [VALUES_MODULE]
-    for path in _externs_files(externs_dir):
-        found = module_of_member(path.relative_to(externs_dir).as_posix())
-        if found is not None:
-            sources.append(ModuleSource(found[0], found[1], path.read_text(encoding="utf-8", errors="replace")))
-            roots.append(found[0])
-    sources.append(ModuleSource(VALUES_MODULE, False, values_module_source()))
-    for wheel in sorted(wheels, key=lambda w: w.name):
-        with zipfile.ZipFile(wheel) as zf:
-            for member in sorted(zf.namelist()):
-                found = module_of_member(member)
-                if found is not None:
-                    text = zf.read(member).decode("utf-8", errors="replace")
-                    sources.append(ModuleSource(found[0], found[1], text))
-    return import_closure(sources, roots, is_stdlib_module=is_stdlib_module, stdlib_source=stdlib_source)
 
 
 def _unpack_wheels(wheels: Sequence[Path], deps: Path) -> None:
@@ -414,13 +424,13 @@ def build_component(
     if not plan.interfaces:
         raise WitError(f"{surface.dist}: no function can be exported on wasi-p2",
                        hint=f"{len(plan.skips)} functions were skipped (SkipTargetUnrepresentable)")
-    preimport = guest_preimports(externs_dir, wheels)
-    app = render_app(plan, externs_module=module, dist=surface.dist, dist_version=surface.version,
-                     preimport=preimport, dist_metadata=wheel_metadata(wheels))
+    # the hash covers the glue without its additions, plus what the additions derive from
+    skeleton = render_app(plan, externs_module=module, dist=surface.dist, dist_version=surface.version)
     values = values_module_source()
     tool_version = componentize_py_version()
-    digest = input_hash(wit_files=rendered.files, app=app, values=values, externs_dir=externs_dir,
-                        wheels=wheels, tool_version=tool_version, world=plan.world)
+    digest = input_hash(wit_files=rendered.files, app=f"{skeleton}\n# additions {additions_key()}\n",
+                        values=values, externs_dir=externs_dir, wheels=wheels, tool_version=tool_version,
+                        world=plan.world)
     root = Path(cache_dir) / "components"
     final = root / digest
     if (final / "component.wasm").is_file() and (final / "build.json").is_file():
@@ -434,6 +444,9 @@ def build_component(
         wit_dir = write_wit_dir(rendered, work / "wit")
         validate_wit(wit_dir)
         src = work / "src"
+        preimport, metadata = guest_additions(externs_dir, wheels)
+        app = render_app(plan, externs_module=module, dist=surface.dist, dist_version=surface.version,
+                         preimport=preimport, dist_metadata=metadata)
         atomic_write_text(src / f"{APP_MODULE}.py", app)
         atomic_write_text(src / f"{VALUES_MODULE}.py", values)
         deps = work / "deps"

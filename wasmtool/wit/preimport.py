@@ -78,6 +78,9 @@ def _imports(module: ModuleSource) -> set[str]:
     except (SyntaxError, ValueError):
         return set()
     found: set[str] = set()
+    # Import statements sit in statement bodies only; expressions are walked (for the import
+    # calls) only when the text names one of them: most of a module is expressions.
+    calls = any(f"{name}(" in module.text for name in _IMPORT_CALLS)
     todo: list[ast.AST] = [tree]
     while todo:
         node = todo.pop()
@@ -98,7 +101,11 @@ def _imports(module: ModuleSource) -> set[str]:
                     and isinstance(node.args[0].value, str) and node.args[0].value
                     and not node.args[0].value.startswith(".")):
                 found.add(node.args[0].value)
-        todo.extend(ast.iter_child_nodes(node))
+        if calls:
+            todo.extend(ast.iter_child_nodes(node))
+        else:
+            todo.extend(child for child in ast.iter_child_nodes(node)
+                        if isinstance(child, ast.stmt | ast.excepthandler | ast.match_case))
     return found
 
 
