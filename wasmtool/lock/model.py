@@ -62,6 +62,13 @@ class LockedPackage:
         return (self.target, self.name)
 
     @property
+    def dependency_names(self) -> tuple[str, ...]:
+        """The canonical names of ``dependencies`` (entries are ``name==version``), sorted."""
+        from packaging.utils import canonicalize_name
+
+        return tuple(sorted({str(canonicalize_name(d.partition("==")[0])) for d in self.dependencies}))
+
+    @property
     def label(self) -> str:
         """``name:alias`` as used in drift lines (formats.md §2)."""
         return f"{self.name}:{self.alias}" if self.alias else self.name

@@ -137,8 +137,8 @@ def _package_wheels(ctx: Context, entries: list[LockedPackage]) -> list[BundleWh
     wheels: list[BundleWheel] = []
     for p in sorted(entries, key=lambda e: e.name):
         art = verified_artefact(ctx, p)
-        depends = tuple(sorted({str(canonicalize_name(d.split("==")[0])) for d in p.dependencies}))
-        wheels.append(BundleWheel(art.path, p.name, p.version, p.wheel_sha256, depends, tuple(p.import_names)))
+        wheels.append(BundleWheel(art.path, p.name, p.version, p.wheel_sha256, p.dependency_names,
+                                  tuple(p.import_names)))
     return wheels
 
 

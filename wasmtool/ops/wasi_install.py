@@ -80,8 +80,7 @@ def dependency_closure(entries: Sequence[LockedPackage], root: str) -> list[Lock
         if name in seen or name not in by_name:
             continue
         seen.add(name)
-        todo.extend(str(canonicalize_name(d.split("==")[0].split(";")[0].strip()))
-                    for d in by_name[name].dependencies)
+        todo.extend(by_name[name].dependency_names)
     return sorted((by_name[n] for n in seen), key=lambda e: e.name)
 
 

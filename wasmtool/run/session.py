@@ -806,25 +806,21 @@ def open_session(
                                 or not timeout > 0):
         raise SessionConfigError(f"timeout must be a positive number of seconds, not {timeout!r}",
                                  field="timeout")
+    resolved_mode: RuntimeMode
     if profile.kind in ("wasi", "pyodide"):
         if mode is not None or python is not None:
             raise SessionConfigError(
                 f"--runtime / python apply to native targets; {profile.name} runs "
                 f"{'under wasmtime' if profile.kind == 'wasi' else 'in Pyodide under Node'}",
                 field="runtime-mode" if mode is not None else "python")
-        return Session(
-            root, target=profile.name, mode="component" if profile.kind == "wasi" else "pyodide",
-            workspace=workspace_path(root, profile.name), venv=root / settings.venv, python=None,
-            async_mode=_normalise_async(settings.async_mode),
-            timeout=float(timeout) if timeout is not None else None,
-            int_mode=settings.int_mode, strict_returns=settings.strict_return_types)
-    if profile.kind != "native":
+        resolved_mode = "component" if profile.kind == "wasi" else "pyodide"
+    elif profile.kind == "native":
+        resolved_mode = normalise_mode(mode if mode is not None else settings.runtime_mode)
+        if python is not None and resolved_mode != "subprocess":
+            raise SessionConfigError("an interpreter can only be chosen in subprocess mode", field="python",
+                                     hint="add --runtime subprocess (or runtime-mode = \"subprocess\")")
+    else:
         raise UnsupportedTargetError(profile.name, profile.kind)
-    resolved_mode = normalise_mode(mode if mode is not None else settings.runtime_mode)
-    resolved_async = _normalise_async(async_mode if async_mode is not None else settings.async_mode)
-    if python is not None and resolved_mode != "subprocess":
-        raise SessionConfigError("an interpreter can only be chosen in subprocess mode", field="python",
-                                 hint="add --runtime subprocess (or runtime-mode = \"subprocess\")")
     return Session(
         root,
         target=profile.name,
@@ -832,7 +828,7 @@ def open_session(
         workspace=workspace_path(root, profile.name),
         venv=root / settings.venv,
         python=python,
-        async_mode=resolved_async,
+        async_mode=_normalise_async(async_mode if async_mode is not None else settings.async_mode),
         timeout=float(timeout) if timeout is not None else None,
         int_mode=settings.int_mode,
         strict_returns=settings.strict_return_types,
