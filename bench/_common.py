@@ -8,7 +8,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,29 @@ def run(argv: list[str], **kw: Any) -> None:
         raise SystemExit(f"{argv[0]} failed: {proc.stderr[-2000:]}")
 
 
-def write_results(name: str, data: dict[str, Any], bars: dict[str, float], ylabel: str) -> Path:
+def per_call(fn: Callable[[], object], n: int) -> float:
+    """Seconds per call of ``fn``, over ``n`` calls in a row."""
+    t0 = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - t0) / n
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One bar chart of a results plot."""
+
+    bars: dict[str, float]
+    ylabel: str
+    title: str
+    log: bool = False
+
+
+def write_results(name: str, data: dict[str, Any], bars: dict[str, float], ylabel: str, *,
+                  panels: Sequence[Panel] = (), title: str = "", ours: tuple[str, ...] = ()) -> Path:
+    """Write ``bench/results/<name>.json`` and its plot ``<name>.png``: one chart of ``bars``,
+    or, given ``panels``, one chart per panel side by side, bars whose label starts with
+    one of ``ours`` in blue and the peers in orange."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
@@ -52,14 +75,28 @@ def write_results(name: str, data: dict[str, Any], bars: dict[str, float], ylabe
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-
+    except ImportError:
+        return path
+    if not panels:
         fig, ax = plt.subplots(figsize=(5, 3))
         ax.bar(list(bars), list(bars.values()), color=["#4c72b0", "#dd8452", "#55a868", "#c44e52"][: len(bars)])
         ax.set_ylabel(ylabel)
         ax.set_title(name)
-        fig.tight_layout()
-        fig.savefig(RESULTS / f"{name}.png", dpi=100)
-        plt.close(fig)
-    except ImportError:
-        pass
+    else:
+        fig, axes = plt.subplots(1, len(panels), figsize=(13, 3.8))
+        for ax, panel in zip(axes, panels, strict=True):
+            colors = ["#4c72b0" if k.startswith(ours) else "#dd8452" for k in panel.bars]
+            rects = ax.bar(list(panel.bars), list(panel.bars.values()), color=colors)
+            ax.bar_label(rects, fmt="%.3g", fontsize=7)
+            if panel.log:
+                ax.set_yscale("log")
+            ax.set_ylabel(panel.ylabel)
+            ax.set_title(panel.title, fontsize=10)
+            ax.tick_params(axis="x", labelrotation=30, labelsize=7)
+            for label in ax.get_xticklabels():
+                label.set_horizontalalignment("right")
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(RESULTS / f"{name}.png", dpi=100)
+    plt.close(fig)
     return path

@@ -41,7 +41,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from _common import RESULTS, ROOT, machine, summary, write_results
+from _common import ROOT, Panel, machine, summary, write_results
 
 JS = ROOT / "bench" / "pyodide_js"
 CACHE = ROOT / "build" / "bench-cache"
@@ -106,32 +106,6 @@ def run_timed(argv: list[str], env: dict[str, str]) -> float:
 def locked_versions(lock: Path) -> dict[str, str]:
     data = tomllib.loads(lock.read_text())
     return {p["name"]: p["version"] for p in data["python-package"] if p["target"] == "pyodide-314"}
-
-
-def plot(path: Path, lock_bars: dict[str, float], load_bars: dict[str, float], call_bars: dict[str, float]) -> None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    panels = [(lock_bars, "median seconds", "(a) resolve: lock vs micropip"),
-              (load_bars, "median seconds", "(b) cold load of the packages"),
-              (call_bars, "median microseconds per call", "(c) one call to tomli.loads")]
-    for ax, (bars, ylabel, title) in zip(axes, panels, strict=True):
-        colors = ["#4c72b0" if k.startswith(("wasmtool", "bundle", "wrapper")) else "#dd8452" for k in bars]
-        ax.bar(list(bars), list(bars.values()), color=colors)
-        ax.set_ylabel(ylabel)
-        ax.set_title(title, fontsize=10)
-        ax.tick_params(axis="x", labelrotation=30, labelsize=7)
-        for label in ax.get_xticklabels():
-            label.set_horizontalalignment("right")
-    fig.suptitle("pyodide-314 (blue: wasmtool, orange: peers)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def main() -> int:
@@ -284,8 +258,12 @@ def main() -> int:
                  "wrapper via callFunction (JS)": per["js_wrapper"]["median_s"] * 1e6,
                  "callFunction, no wrapper (JS)": per["js_call_direct"]["median_s"] * 1e6,
                  "runPython (JS)": per["js_runpython"]["median_s"] * 1e6}
-    path = write_results("pyodide", data, lock_bars, "median seconds")
-    plot(RESULTS / "pyodide.png", lock_bars, load_bars, call_bars)
+    path = write_results(
+        "pyodide", data, lock_bars, "median seconds",
+        panels=[Panel(lock_bars, "median seconds", "(a) resolve: lock vs micropip"),
+                Panel(load_bars, "median seconds", "(b) cold load of the packages"),
+                Panel(call_bars, "median microseconds per call", "(c) one call to tomli.loads")],
+        title="pyodide-314 (blue: wasmtool, orange: peers)", ours=("wasmtool", "bundle", "wrapper"))
     print(f"(a) lock {w['median_s']:.2f}s (empty cache {c['median_s']:.2f}s) vs micropip {mp_until['median_s']:.2f}s "
           f"from process start ({mp_load_install['median_s']:.2f}s load+install, {mp_install['median_s']:.2f}s "
           f"install): {ratio_a:.1f}x\n"

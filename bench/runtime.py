@@ -22,7 +22,7 @@ import time
 from concurrent.futures import wait
 from pathlib import Path
 
-from _common import ROOT, machine, summary, write_results
+from _common import ROOT, machine, per_call, summary, write_results
 
 DOC = 'title = "x"\n[owner]\nname = "mochi"\nn = [1, 2, 3]\n'
 MODULE = textwrap.dedent('''
@@ -36,13 +36,6 @@ MODULE = textwrap.dedent('''
         time.sleep(0.01)
         return x
 ''')
-
-
-def per_call(fn, n: int) -> float:  # type: ignore[no-untyped-def]
-    t0 = time.perf_counter()
-    for _ in range(n):
-        fn()
-    return (time.perf_counter() - t0) / n
 
 
 def main() -> int:

@@ -29,12 +29,13 @@ no parsing in the guest) is recorded as the cheapest export. Runner and raw samp
 interleaved so that machine noise hits both alike.
 
 Committed figures (2 cores; bench/results/wasi.json): every target is met. (a)
-tomli_loads_json: runner 184 us vs raw 157 us per call, 1.17x (target 1.5x); the cheapest
-export, tomli_scale, 1.24x; (c) 7.0 ms from construction to the first result with the
-``.cwasm`` (raw wasmtime-py 6.4 ms) vs 5.8 s compiling; (b) 13.4 s cold build, 11.1 s of it
-componentize-py. An earlier run put tomli_scale at 1.58x: the runner asked wasmtime-py for
-the function's result type and rebuilt the ok/err class sets on every call (about 25 us);
-they are now computed once per function.
+tomli_loads_json: runner 171 us vs raw 152 us per call, 1.12x (target 1.5x); the cheapest
+export, tomli_scale, 1.27x; (c) 7.0 ms from construction to the first result with the
+``.cwasm`` (raw wasmtime-py 6.3 ms) vs 7.9 s compiling; (b) 15.7 s cold build, 12.9 s of it
+componentize-py (the rest is mostly the guest's import closure, computed on a miss only).
+An earlier run put tomli_scale at 1.58x: the runner asked wasmtime-py for the function's
+result type and rebuilt the ok/err class sets on every call (about 25 us); they are now
+computed once per function.
 
     .venv/bin/python bench/wasi.py [--calls N] [--samples N] [--warm-runs N] [--compile-runs N]
 """
@@ -47,12 +48,11 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from _common import RESULTS, ROOT, machine, summary, write_results
+from _common import ROOT, Panel, machine, per_call, summary, write_results
 
 TOMLI_WHEEL = "tomli-2.5.0-py3-none-any.whl"
 DOC = "a = 1"
@@ -109,42 +109,6 @@ class RawComponent:
 
     def __call__(self, *args: Any) -> Any:
         return self.func(self.store, *args)
-
-
-def per_call(fn: Callable[[], object], n: int) -> float:
-    t0 = time.perf_counter()
-    for _ in range(n):
-        fn()
-    return (time.perf_counter() - t0) / n
-
-
-def plot(path: Path, call_bars: dict[str, float], build_s: float, warm_bars: dict[str, float]) -> None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    panels = [(call_bars, "median microseconds per call", "(a) one call", False),
-              ({"build_component\n(empty cache)": build_s}, "seconds", "(b) cold build", False),
-              (warm_bars, "median milliseconds (log)", "(c) construct -> first result", True)]
-    for ax, (bars, ylabel, title, log) in zip(axes, panels, strict=True):
-        colors = ["#4c72b0" if k.startswith(("runner", "build")) else "#dd8452" for k in bars]
-        rects = ax.bar(list(bars), list(bars.values()), color=colors)
-        ax.bar_label(rects, fmt="%.3g", fontsize=7)
-        if log:
-            ax.set_yscale("log")
-        ax.set_ylabel(ylabel)
-        ax.set_title(title, fontsize=10)
-        ax.tick_params(axis="x", labelrotation=30, labelsize=7)
-        for label in ax.get_xticklabels():
-            label.set_horizontalalignment("right")
-    fig.suptitle("wasi-p2: tomli component under wasmtime-py (blue: wasmtool runner, orange: peers)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def main() -> int:
@@ -299,8 +263,13 @@ def main() -> int:
     warm_bars = {"runner, .cwasm (deserialize)": w_s["median_s"] * 1e3,
                  "raw wasmtime-py, .cwasm": rw_s["median_s"] * 1e3,
                  "runner, use_cwasm=False (compile)": c_s["median_s"] * 1e3}
-    path = write_results("wasi", data, call_bars, "median microseconds per call")
-    plot(RESULTS / "wasi.png", call_bars, summary(builds)["median_s"], warm_bars)
+    path = write_results(
+        "wasi", data, call_bars, "median microseconds per call",
+        panels=[Panel(call_bars, "median microseconds per call", "(a) one call"),
+                Panel({"build_component\n(empty cache)": summary(builds)["median_s"]}, "seconds", "(b) cold build"),
+                Panel(warm_bars, "median milliseconds (log)", "(c) construct -> first result", log=True)],
+        title="wasi-p2: tomli component under wasmtime-py (blue: wasmtool runner, orange: peers)",
+        ours=("runner", "build"))
     head = calls_out[HEADLINE]
     print(f"(a) {HEADLINE}: runner {head['runner_call']['median_s'] * 1e6:.1f}us vs raw "
           f"{head['raw_call']['median_s'] * 1e6:.1f}us per call: {ratio_a:.3f}x (target <= {TARGET_RATIO}); "
