@@ -28,8 +28,10 @@ if [ ! -x /usr/bin/chromium ]; then
     echo "setup-node: installing Debian chromium" >&2
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    echo "setup-node: /usr/bin/chromium missing and not root: browser tests will be skipped" >&2
+  fi
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "setup-node: /usr/bin/chromium is missing (install Debian's chromium package as root); the browser tests need it" >&2
+    exit 1
   fi
 fi
 echo "setup-node: pyodide $(node -p 'require("./node_modules/pyodide/package.json").version'), chromium: $([ -x /usr/bin/chromium ] && echo yes || echo no)" >&2

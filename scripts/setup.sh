@@ -21,16 +21,34 @@ if [ -x .venv/bin/python ]; then
   have=$(.venv/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo none)
   if [ "$have" != "$want" ]; then echo "setup: recreating .venv ($have -> $want)"; rm -rf .venv; fi
 fi
+# quiet on success; on failure the tool's own output and a line naming the step
+run_quiet() {
+  local what=$1; shift
+  local log; log=$(mktemp)
+  if ! "$@" >"$log" 2>&1; then
+    cat "$log" >&2; rm -f "$log"
+    echo "setup: $what failed (exit status above)" >&2
+    exit 1
+  fi
+  rm -f "$log"
+}
+
 if [ ! -x .venv/bin/python ]; then
-  "$PY" -m venv .venv
-  .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
+  run_quiet "creating .venv" "$PY" -m venv .venv
+  run_quiet "upgrading pip" .venv/bin/python -m pip install -q --upgrade pip
 fi
 stamp=.venv/.wasmtool-setup-stamp
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/python -m pip install -q -e '.[dev,wasi]' 2>&1 | grep -v -e "is ignored" -e "^ *$" || true
-  .venv/bin/python -c "import wasmtool, uv, wasmtime, componentize_py" 
-  touch "$stamp"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ scripts/check_env.py -nt "$stamp" ]; then
+  rm -f "$stamp"
+  run_quiet "pip install -e '.[dev,wasi]'" .venv/bin/python -m pip install -q -e '.[dev,wasi]'
 fi
+# every requirement and every module the tests import, checked on every run (names what is missing)
+if ! .venv/bin/python scripts/check_env.py; then
+  rm -f "$stamp"
+  echo "setup: the Python environment is incomplete (see above); re-run scripts/setup.sh after fixing it" >&2
+  exit 1
+fi
+touch "$stamp"
 
 if [ -f scripts/setup-node.sh ]; then bash scripts/setup-node.sh; fi
 

@@ -79,6 +79,19 @@ class InterpreterNotFoundError(ConfigError):
     code = "WT003"
 
 
+class CommandNotFoundError(ConfigError):
+    """``wasmtool exec``: the command is not on the project environment's ``PATH``
+    (exit 127), or it is there but cannot be executed (exit 126)."""
+
+    code = "WT004"
+    exit_code = 127
+
+    def __init__(self, message: str, *, command: str, exit_code: int = 127, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.command = command
+        self.exit_code = exit_code
+
+
 class ExternalToolError(WasmtoolError):
     """A helper program (uv, node, componentize-py, ...) failed or is missing."""
 

@@ -35,6 +35,7 @@ class SkipReason(enum.IntEnum):
     SkipPyodideUnavailable = 19
     SkipWasiUnavailable = 20
     SkipTargetUnrepresentable = 21
+    SkipStatelessFfi = 22        # cannot cross the released Mochi's stateless, JSON-only Python FFI
 
     @property
     def token(self) -> str:

@@ -21,6 +21,13 @@ Types are ``TypeRef.to_dict()`` dicts. :func:`arg` and :func:`ret` compile a typ
 (at wrapper import) into a converter; a wrong value raises :class:`BoundaryTypeError`
 naming the function, the parameter and the path inside the value.
 
+Under the released Mochi's FFI (one ``python3`` per call, the ``MOCHI_ARGS`` environment
+variable set, stdout and stderr read together as one JSON value) the wrapper must print
+nothing but the result: :func:`load_module` and every exported function (:func:`export`)
+then capture what the package writes or warns, at the Python and the file-descriptor level,
+and a failing call reports one line (``wasmtool: <extern> failed: <Type>: <message>``)
+before its traceback, with the captured output and warnings as notes.
+
 Async functions get sync shims through :func:`run_async`: a fresh loop per call
 (``asyncio.run``, the default) or one persistent loop in a background thread
 (:func:`configure`), with an optional timeout (``asyncio.wait_for``: the task is
@@ -34,9 +41,17 @@ import asyncio
 import contextlib
 import dataclasses
 import enum
+import functools
 import importlib
+import io
+import os
+import sys
+import tempfile
 import threading
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+import traceback
+import warnings
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
+from types import TracebackType
 from typing import Any
 
 __all__ = [
@@ -45,6 +60,8 @@ __all__ = [
     "WrapperTimeoutError",
     "arg",
     "configure",
+    "export",
+    "ffi_mode",
     "lazy_module",
     "load",
     "load_module",
@@ -115,9 +132,117 @@ def configure(*, int_mode: str | None = None, async_mode: str | None = None,
 # -- loading the wrapped package -----------------------------------------------------------------
 
 
+# -- the released Mochi's FFI: nothing but the result on stdout/stderr ---------------------------
+
+#: Set by Mochi 0.10 for every Python call (the JSON argument array); ``WASMTOOL_QUIET_CALLS=1``
+#: asks for the same behaviour elsewhere.
+FFI_ENV = "MOCHI_ARGS"
+
+
+def ffi_mode() -> bool:
+    """Whether this process runs one call for Mochi's stateless Python FFI."""
+    return FFI_ENV in os.environ or os.environ.get("WASMTOOL_QUIET_CALLS") == "1"
+
+
+#: What the package printed or warned while the wrapper was imported (kept for a failing call).
+_import_noise: list[str] = []
+
+
+@contextlib.contextmanager
+def _captured(into: list[str]) -> Iterator[None]:
+    """Run the body with stdout/stderr (Python objects and file descriptors 1 and 2) and
+    warnings captured; append what was seen to ``into``."""
+    text = io.StringIO()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    saved: list[tuple[int, int]] = []
+    with tempfile.TemporaryFile() as raw:
+        try:
+            for fd in (1, 2):
+                with contextlib.suppress(OSError):
+                    saved.append((fd, os.dup(fd)))
+                    os.dup2(raw.fileno(), fd)
+            with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(text), \
+                    contextlib.redirect_stderr(text):
+                yield
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            for fd, copy in saved:
+                os.dup2(copy, fd)
+                os.close(copy)
+            raw.seek(0)
+            written = text.getvalue() + raw.read().decode("utf-8", "replace")
+            into.extend(f"warning: {w.category.__name__}: {w.message} ({w.filename}:{w.lineno})"
+                        for w in caught)
+            if written.strip():
+                into.append("output: " + written.strip())
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
+
+
+def _ffi_excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    """A failure under Mochi's FFI: one line naming the error first, then the traceback."""
+    where = getattr(exc, "_wasmtool_extern", "")
+    head = f"wasmtool: {where} failed: " if where else "wasmtool: "
+    sys.stderr.write(head + _one_line(exc) + "\n")
+    traceback.print_exception(kind, exc, tb, file=sys.stderr)
+    sys.stderr.flush()
+
+
+def _note(exc: BaseException, noise: Iterable[str]) -> None:
+    for line in noise:
+        exc.add_note(line)
+
+
+if ffi_mode():
+    sys.excepthook = _ffi_excepthook
+
+
+def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def call(*args: Any) -> Any:
+        noise: list[str] = []
+        try:
+            with _captured(noise):
+                return fn(*args)
+        except BaseException as exc:
+            exc._wasmtool_extern = fn.__name__  # type: ignore[attr-defined]
+            _note(exc, [*_import_noise, *noise])
+            raise
+    return call
+
+
+def export(namespace: dict[str, Any]) -> None:
+    """Called last by every generated wrapper: under Mochi's FFI, each function in
+    ``__all__`` is replaced by one that captures the package's output and warnings (still a
+    plain function, as the FFI requires); elsewhere nothing changes."""
+    if not ffi_mode():
+        return
+    for name in namespace.get("__all__", ()):
+        fn = namespace.get(name)
+        if callable(fn):
+            namespace[name] = _guarded(fn)
+
+
 def load_module(name: str) -> Any:
-    """Import ``name`` (typed ``Any``: the wrapper never depends on the package's stubs)."""
-    return importlib.import_module(name)
+    """Import ``name`` (typed ``Any``: the wrapper never depends on the package's stubs).
+    Under Mochi's FFI, what the import prints or warns is captured, not written."""
+    if not ffi_mode():
+        return importlib.import_module(name)
+    noise: list[str] = []
+    try:
+        with _captured(noise):
+            return importlib.import_module(name)
+    except BaseException as exc:
+        _note(exc, noise)
+        raise
+    finally:
+        _import_noise.extend(noise)
 
 
 class _LazyModule:

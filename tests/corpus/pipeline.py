@@ -18,6 +18,7 @@ from wasmtool.ops.bind import public_import_names
 from wasmtool.resolve.wheelinfo import read_wheel_info
 from wasmtool.skips import count_by_reason
 from wasmtool.stubs.discover import StubgenPolicy, StubSet, discover, module_stubs
+from wasmtool.synth.dialect import ffi_split
 from wasmtool.synth.workspace import surface_files
 from wasmtool.typemap.lower import map_module
 from wasmtool.typemap.surface import MappedSurface
@@ -83,7 +84,13 @@ def artefact_finder() -> Callable[[str], Path | None]:
 class CorpusResult:
     stubs: StubSet
     surface: MappedSurface
-    files: dict[str, str]
+    files: dict[str, str]                  # the alias folder in the default dialect (0.10)
+    mep71_files: dict[str, str]            # the same folder in the mep-71 dialect
+
+    def shim(self, dialect: str) -> tuple[str, str]:
+        """(file name, text) of the shim in ``dialect``."""
+        files = self.files if dialect == "0.10" else self.mep71_files
+        return next((n, t) for n, t in files.items() if n.endswith("_shim.mochi"))
 
     def golden(self) -> dict[str, object]:
         s = self.surface
@@ -97,6 +104,14 @@ class CorpusResult:
             "stub_sha256": self.stubs.sha256,
             "files_sha256": {name: hashlib.sha256(text.encode()).hexdigest()
                              for name, text in sorted(self.files.items()) if name != "surface.json"},
+            # the released Mochi's stateless FFI (dialect 0.10) vs mep-71
+            "dialects": {
+                "0.10": {"externs": len(ffi_split(s)[0]), "stateless_ffi_skips": len(ffi_split(s)[1]),
+                         "shim_sha256": hashlib.sha256(self.shim("0.10")[1].encode()).hexdigest()},
+                "mep-71": {"externs": len(s.functions),
+                           "shim_sha256": hashlib.sha256(self.shim("mep-71")[1].encode()).hexdigest(),
+                           "skipped_sha256": hashlib.sha256(self.mep71_files["SKIPPED.txt"].encode()).hexdigest()},
+            },
         }
 
 
@@ -116,7 +131,7 @@ def run_package(dist: str, *, timeout: float = 60.0, target: str = "native") -> 
     extra = tuple(sorted({*surface.skips, *stubs.skips, *skips}))
     surface = MappedSurface(surface.dist, surface.version, surface.alias, surface.import_names, surface.tier,
                             surface.functions, surface.records, surface.enums, surface.handles, extra)
-    return CorpusResult(stubs, surface, surface_files(surface))
+    return CorpusResult(stubs, surface, surface_files(surface, "0.10"), surface_files(surface, "mep-71"))
 
 
 def golden_text(result: CorpusResult) -> str:

@@ -120,7 +120,8 @@ def test_generated_wrappers_call_real_packages(tmp_path: Path, cache_dir: Path, 
     assert bindings["yaml"]["stub-provenance"] == "stubs-package"
     assert bindings["msgpack"]["stub-provenance"] == "stubgen"  # compiled, untyped: sandboxed stubgen
     shim = (workspace / "python_wrap" / "yaml" / "yaml_shim.mochi").read_text()
-    assert "extern python fun yaml_safe_load(stream_: string): any" in shim
+    assert 'import python "python_wrap.yaml.yaml_externs" as yaml' in shim    # the released Mochi's dialect
+    assert "extern fun yaml.yaml_safe_load(stream_: string): any" in shim
 
     python = project / ".mochi" / "venv" / "bin" / "python"
     run = subprocess.run([str(python), "-c", DRIVER, str(workspace)], capture_output=True, text=True, timeout=120)
@@ -163,7 +164,8 @@ def test_generated_wrappers_call_real_packages(tmp_path: Path, cache_dir: Path, 
     outputs = {}
     for mode in ("inprocess", "subprocess"):
         proc = run_cli(["-C", str(project), "run", "--runtime", mode, str(calls)], cache=cache_dir,
-                       index_url=index_server.url, check=True)
+                       index_url=index_server.url)
+        assert proc.returncode == 1 and "2 of 6 line(s) failed (line(s) 4, 5)" in proc.stderr, proc.stderr
         outputs[mode] = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
     assert outputs["inprocess"] == outputs["subprocess"]
     results = outputs["inprocess"]
@@ -182,6 +184,14 @@ def test_generated_wrappers_call_real_packages(tmp_path: Path, cache_dir: Path, 
     assert all(s["reason"].startswith("Skip") for s in data["skips"])
     proc = run_cli(["-C", str(project), "surface", "tomli"], cache=cache_dir, index_url=index_server.url, check=True)
     assert "tomli_loads" in proc.stdout and "skips by reason" in proc.stdout
+    proc = run_cli(["-C", str(project), "surface", "attrs", "--json"], cache=cache_dir, index_url=index_server.url,
+                   check=True)
+    data = json.loads(proc.stdout)
+    assert data["mochi-dialect"] == "0.10"
+    ffi = data["mochi-dialects"]["0.10"]
+    assert "attrs_asdict" not in ffi["externs"]          # takes a live object: not through the 0.10 FFI
+    assert any(s["reason"] == "SkipStatelessFfi" and s["detail"].startswith("attrs_asdict:") for s in ffi["skips"])
+    assert "attrs_asdict" in data["mochi-dialects"]["mep-71"]["externs"]
 
     # bind recorded provenance and hashes in mochi.lock; `lock --check` recomputes them
     lock = tomllib.loads((project / "mochi.lock").read_text())
@@ -198,3 +208,10 @@ def test_generated_wrappers_call_real_packages(tmp_path: Path, cache_dir: Path, 
     assert proc.returncode != 0 and "WT410" in proc.stderr
     assert "tomli" in proc.stderr and "wrapper-sha256" in proc.stderr and "shim-sha256" in proc.stderr
     assert (project / "mochi.lock").read_bytes() == lock_bytes
+    # the shim dialect is part of the bindings: switching it changes the shim and --check says so
+    manifest.write_text(manifest.read_text().replace("[python]\n", '[python]\nmochi-dialect = "mep-71"\n', 1))
+    proc = run_cli(["-C", str(project), "lock", "--check"], cache=cache_dir, index_url=index_server.url)
+    assert proc.returncode != 0 and "shim-sha256" in proc.stderr
+    run_cli(["-C", str(project), "bind"], cache=cache_dir, index_url=index_server.url, check=True)
+    shim = (workspace / "python_wrap" / "yaml" / "yaml_shim.mochi").read_text()
+    assert "extern python fun yaml_safe_load(stream_: string): any" in shim and "import python" not in shim

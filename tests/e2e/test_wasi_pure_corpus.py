@@ -65,8 +65,9 @@ def test_pure_corpus_components_answer_like_native(tmp_path: Path, cache_dir: Pa
         world = (project / ".mochi" / "wasi-p2" / alias / "wit" / "world.wit").read_text()
         assert "export " in world
 
-    _, native_out, _ = cli("run", "--target=native", str(calls))
-    _, wasi_out, _ = cli("run", "--target=wasi-p2", str(calls))
+    code, native_out, _ = cli("run", "--target=native", str(calls), check=False)
+    assert code == 1                                      # some calls raise: every line answered, exit 1
+    _, wasi_out, _ = cli("run", "--target=wasi-p2", str(calls), check=False)
     native = normalised(native_out)
     assert native[0]["result"] == "0.28.1" and native[8]["error"]["type"] == "rich.color.ColorParseError"  # type: ignore[index]
     assert normalised(wasi_out) == native

@@ -37,6 +37,13 @@ def test_manifest_parses() -> None:
     assert names["pydantic"].version == "<3,>=2.9"
 
 
+@pytest.mark.parametrize("mode", ["auto", "embedded", "inprocess", "subprocess"])
+def test_runtime_mode_default_is_auto(mode: str) -> None:
+    assert parse_manifest(MANIFEST, file="mochi.toml").python.runtime_mode == "auto"
+    text = MANIFEST.replace('python-version = "3.12"', f'python-version = "3.12"\nruntime-mode = "{mode}"')
+    assert parse_manifest(text, file="mochi.toml").python.runtime_mode == mode
+
+
 @pytest.mark.parametrize(("text", "path"), [
     ("[python]\nruntime-mode = 'threads'\n", "python.runtime-mode"),
     ("[python]\nrequires-python = 3\n", "python.requires-python"),

@@ -1,4 +1,5 @@
-"""Synthesis: shim grammar (ours and Mochi's oracles agree), wrapper conversions and calls.
+"""Synthesis: shims in both Mochi dialects (our grammar of the emitted subset and the
+declared-types check), wrapper conversions and calls.
 
 A synthetic package exercises every boundary kind through a GENERATED wrapper: keyword-only
 parameters passed by keyword, ``_full`` defaults, bytes, fixed tuples, records, enums,
@@ -22,10 +23,9 @@ from wasmtool.mochi_syntax import spell_inner_digits
 from wasmtool.stubs.pyi import parse_stub
 from wasmtool.synth.errors import ShimSyntaxError
 from wasmtool.synth.grammar import check_shim
-from wasmtool.synth.workspace import render_workspace
+from wasmtool.synth.workspace import render_workspace, surface_files
 from wasmtool.typemap.lower import map_module
-
-TOOLS = Path(__file__).resolve().parents[2].parent / "shared" / "tools"
+from wasmtool.typemap.surface import MappedSurface
 
 FAKE = '''
 import asyncio, enum
@@ -114,17 +114,37 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             del sys.modules[name]
 
 
-def oracle(tool: str, text: str) -> str:
-    path = TOOLS / tool
-    assert path.is_file(), f"the Mochi oracle {path} is missing"
-    return subprocess.run([str(path)], input=text, capture_output=True, text=True, timeout=60).stdout.strip()
+def fake_surface() -> MappedSurface:
+    stub = parse_stub(FAKE, module="fakepkg", file="fakepkg/__init__.py", python_version=(3, 12))
+    return map_module([stub], dist="fakepkg", version="1.0", alias="fk", import_names=["fakepkg"], tier="py.typed")
 
 
-def test_shim_is_accepted_by_our_grammar_and_both_oracles(workspace: Path) -> None:
+def test_010_shim_declares_what_the_stateless_ffi_carries(workspace: Path) -> None:
+    """The default dialect: the released Mochi's `import python` + `extern fun alias.name`,
+    only functions whose values are JSON; the rest are skipped with SkipStatelessFfi."""
     shim = (workspace / "python_wrap" / "fk" / "fakepkg_shim.mochi").read_text()
-    check_shim(shim)
-    assert oracle("mochi-parse", shim) == "ACCEPT"
-    assert oracle("mochi-check", shim.replace("extern python fun", "extern fun")) == "OK"
+    check_shim(shim, dialect="0.10")
+    assert 'import python "python_wrap.fk.fakepkg_externs" as fk' in shim.splitlines()[2]
+    assert "extern fun fk.fk_match(type_: string, set_: int): string" in shim
+    assert "extern fun fk.fk_checksum(data: list<int>): list<int>" in shim
+    assert "extern fun fk.fk_scale(p: Point, factor: int): Point" in shim          # records cross as objects
+    assert "extern fun fk.fk_speed(m: Mode): Mode" in shim and "type Mode = string" in shim
+    assert "extern fun fk.fk_slow_sync(seconds: float): string" in shim
+    assert "extern python" not in shim
+    for gone in ("fk_Counter_add", "fk_Counter_new", "fk_apply", "type Counter"):   # handles, callables
+        assert gone not in shim
+    skipped = {ln.split("\t")[2].split(":")[0]: ln.split("\t")[1]
+               for ln in (workspace / "python_wrap" / "fk" / "SKIPPED.txt").read_text().splitlines()[1:]}
+    assert skipped["fk_Counter_add"] == skipped["fk_apply"] == "SkipStatelessFfi"
+    assert "fk_match" not in skipped
+
+
+def test_mep71_shim_is_todays_output_and_declares_everything(workspace: Path) -> None:
+    files = surface_files(fake_surface(), "mep-71")
+    shim = files["fakepkg_shim.mochi"]
+    check_shim(shim, dialect="mep-71")
+    assert "SkipStatelessFfi" not in files["SKIPPED.txt"]
+    assert "import python" not in shim
     assert "extern python fun fk_match(type_: string, set_: int): string" in shim
     assert "extern python fun fk_sha256_hex(text: string): string" not in shim  # digits then `_`
     assert "fk_sha_two_five_six_hex(text: string): string" in shim
@@ -199,27 +219,67 @@ def test_wrapper_passes_mypy_strict(workspace: Path) -> None:
     assert proc.returncode == 0, proc.stdout
 
 
-REJECTED = [
-    "extern python type Foo",
-    "extern python var x: int",
-    "extern python fun f(int, string): int",
-    "extern python fun f(x: bytes): int",
-    "extern python fun f(x: tuple<int, int>): int",
-    "extern python fun f(x: int | string)",
-    "extern python fun f(x: int): async int",
-    "extern python fun f(type: int)",
-    "extern python fun f(x: int = 1)",
-    "extern python fun b64_x(x: int)",
-    "extern python fun f(x: Later)\ntype Later = any",
-    "type A = any\ntype A = any",
-    "extern python fun f(x: int,)",
+# Forms the released Mochi rejects (parser or checker); each cites the Mochi syntax reference.
+MOCHI_REJECTS = [
+    ("extern python type Foo", "no `extern python type` form in any release"),
+    ("extern python var x: int", "no `extern python var` form in any release"),
+    ("extern python fun f(x: bytes): int", "`bytes` is not a Mochi type: checker error T025"),
+    ("extern python fun f(x: int | string)", "no anonymous unions in type positions"),
+    ("extern python fun f(x: int): async int", "`async T` is not a type"),
+    ("extern python fun f(type: int)", "`type` is a keyword, not a parameter name"),
+    ("extern python fun f(x: int = 1)", "extern parameters take no default values"),
+    ("extern python fun f(x: Later)\ntype Later = any", "an alias used before its declaration: T025"),
+    ("extern python fun f(x: int,)", "no trailing comma in a parameter list"),
+]
+
+# Forms Mochi accepts that our emitter refuses on purpose (stricter than the language).
+WE_REFUSE = [
+    ("extern python fun f(int, string): int", "Mochi reads two untyped parameters NAMED int and string"),
+    ("extern python fun f(x: tuple<int, int>): int", "Mochi silently reads any `Name<..>` as any"),
+    ("type A = any\ntype A = any", "we never declare a name twice"),
+    ("extern python fun b64_x(x: int)", "we spell digit runs followed by a letter or `_` out"),
 ]
 
 
-@pytest.mark.parametrize("text", REJECTED)
-def test_grammar_rejects_forms_mochi_rejects(text: str) -> None:
+def in_dialect(text: str, dialect: str) -> str:
+    """The same declaration in the 0.10 dialect (import + `extern fun a.name`)."""
+    if dialect == "mep-71":
+        return text + "\n"
+    return 'import python "m.mod" as a\n' + text.replace("extern python fun ", "extern fun a.") + "\n"
+
+
+@pytest.mark.parametrize("dialect", ["0.10", "mep-71"])
+@pytest.mark.parametrize(("text", "why"), MOCHI_REJECTS, ids=[w for _, w in MOCHI_REJECTS])
+def test_grammar_rejects_forms_the_released_mochi_rejects(text: str, why: str, dialect: str) -> None:
     with pytest.raises(ShimSyntaxError):
-        check_shim(text + "\n")
+        check_shim(in_dialect(text, dialect), dialect=dialect)
+
+
+@pytest.mark.parametrize("dialect", ["0.10", "mep-71"])
+@pytest.mark.parametrize(("text", "why"), WE_REFUSE, ids=[w for _, w in WE_REFUSE])
+def test_grammar_refuses_forms_our_emitter_never_writes(text: str, why: str, dialect: str) -> None:
+    with pytest.raises(ShimSyntaxError):
+        check_shim(in_dialect(text, dialect), dialect=dialect)
+
+
+@pytest.mark.parametrize(("text", "dialect"), [
+    ('import python "m.mod" as a\nextern python fun f(x: int)\n', "0.10"),   # mep-71 form in 0.10
+    ("extern fun a.f(x: int)\n", "0.10"),                                     # no import line
+    ('import python "m.mod" as a\nextern fun b.f(x: int)\n', "0.10"),         # another alias
+    ('import python "m.mod" as a\nimport python "m.two" as b\n', "0.10"),     # two imports
+    ('import python "m-x" as a\n', "0.10"),                                    # not a module path
+    ('import python "m.mod" as type\n', "0.10"),                               # keyword alias
+    ('import python "m.mod" as a\nextern fun a.f(x: int)\n', "mep-71"),       # 0.10 form in mep-71
+])
+def test_each_dialect_allows_only_its_own_extern_form(text: str, dialect: str) -> None:
+    with pytest.raises(ShimSyntaxError):
+        check_shim(text, dialect=dialect)
+
+
+def test_both_dialects_accept_their_reference_forms() -> None:
+    check_shim('import python "python_wrap.t.tomli_externs" as t\ntype R { a: int, b: string? }\n'
+               "extern fun t.t_loads(s: string): map<string, any>\nextern fun t.t_r(r: R)\n", dialect="0.10")
+    check_shim("type H = any\nextern python fun t_get(url: string, cb: fun(string): bool): H\n", dialect="mep-71")
 
 
 IDENT = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,12}", fullmatch=True)
@@ -227,13 +287,13 @@ IDENT = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,12}", fullmatch=True)
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(IDENT, min_size=1, max_size=4, unique=True))
-def test_spelled_names_are_accepted_by_the_oracle_and_the_grammar(names: list[str]) -> None:
+def test_spelled_names_are_accepted_by_the_grammar_in_both_dialects(names: list[str]) -> None:
     from wasmtool.typemap.lower import mochi_ident
 
     idents = list(dict.fromkeys(mochi_ident(n) for n in names))
-    text = "\n".join(f"extern python fun f_{i}({p}: int): int" for i, p in enumerate(idents)) + "\n"
-    check_shim(text)
-    assert oracle("mochi-parse", text) == "ACCEPT"
+    text = "\n".join(f"extern python fun f_{i}({p}: int): int" for i, p in enumerate(idents))
+    for dialect in ("0.10", "mep-71"):
+        check_shim(in_dialect(text, dialect), dialect=dialect)
     assert all(spell_inner_digits(i) == i for i in idents)
 
 
@@ -274,8 +334,9 @@ def test_pydantic_models_are_records_validated_by_pydantic(tmp_path: Path) -> No
     ws.write(tmp_path / "ws")
     shim = ws.files["python_wrap/um/usermodels_shim.mochi"].decode()
     assert "type User {" in shim and "email: string?" in shim and "tags: list<string>?" in shim
-    assert oracle("mochi-parse", shim) == "ACCEPT"
-    assert oracle("mochi-check", shim.replace("extern python fun", "extern fun")) == "OK"
+    assert "extern fun um.um_birthday(user: User): User" in shim          # records cross the 0.10 FFI
+    check_shim(shim, dialect="0.10")
+    check_shim(surface_files(surface, "mep-71")["usermodels_shim.mochi"], dialect="mep-71")
     code = textwrap.dedent(f"""
         import json, sys
         sys.path[:0] = [{str(tmp_path / 'site')!r}, {str(tmp_path / 'ws')!r}]
@@ -308,13 +369,16 @@ def test_type_names_shared_by_two_shims_are_alias_prefixed() -> None:
         stub = parse_stub(src, module=f"{alias}pkg", file=f"{alias}pkg/__init__.pyi", python_version=(3, 12))
         surfaces.append(map_module([stub], dist=f"{alias}pkg", version="1", alias=alias,
                                    import_names=[f"{alias}pkg"], tier="py.typed"))
-    ws = render_workspace(surfaces)
+    ws = render_workspace(surfaces, dialect="mep-71")
     shims = [ws.files[f"python_wrap/{a}/{a}pkg_shim.mochi"].decode() for a in ("hx", "rq")]
     assert "type hx_Response = any" in shims[0] and "extern python fun hx_get(url: string): hx_Response" in shims[0]
     assert "type rq_Response = any" in shims[1]
     both = shims[0] + shims[1]
-    check_shim(both)
-    assert oracle("mochi-parse", both) == "ACCEPT"
-    assert oracle("mochi-check", both.replace("extern python fun", "extern fun")) == "OK"
-    alone = render_workspace(surfaces[:1]).files["python_wrap/hx/hxpkg_shim.mochi"].decode()
+    check_shim(both, dialect="mep-71")
+    alone = render_workspace(surfaces[:1], dialect="mep-71").files["python_wrap/hx/hxpkg_shim.mochi"].decode()
     assert "type Response = any" in alone   # no clash, no prefix
+    # 0.10: handles do not cross, so neither shim declares Response; each imports its own module
+    for alias in ("hx", "rq"):
+        shim = render_workspace(surfaces).files[f"python_wrap/{alias}/{alias}pkg_shim.mochi"].decode()
+        check_shim(shim, dialect="0.10")
+        assert "Response" not in shim.split("// SKIPPED")[0].split("\n", 2)[2]

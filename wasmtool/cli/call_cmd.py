@@ -8,16 +8,25 @@ encoding.
 * ``wasmtool call ALIAS.FUNC --args JSON [--kwargs JSON]`` prints the result on stdout. A
   Python exception in the callee exits 1 with ``WT724 <extern>: <PythonType>: <message>``
   on stderr (``--traceback`` adds the Python traceback); usage errors (bad JSON, unknown
-  function, bad option) exit 2.
+  function -- with the ``SKIPPED.txt`` reason when it was skipped --, bad option) exit 2.
 * ``wasmtool run CALLS_FILE`` (``-`` = stdin) reads JSON lines
   ``{"call": "alias.func", "args": [...], "kwargs": {...}, "id": ...}`` (``args``,
-  ``kwargs``, ``id`` optional; blank lines and ``#`` comments skipped), checks every line
-  and name first (exit 2 naming the line), then runs the calls in order in ONE session
-  (handles returned by a call can be passed to later ones) and prints one line per call:
-  ``{"line": n, "call": ..., "ok": true, "result": ...}`` or ``{"line": n, "call": ...,
-  "ok": false, "error": {"code", "type", "message"}}``. The output holds no pids or
-  timings, so two runs (``--runtime inprocess`` / ``subprocess``) can be diffed for parity.
-  Exit 0 once every call ran; ``--fail-on-error`` exits 1 if any call raised.
+  ``kwargs``, ``id`` optional; blank lines and ``#`` comments skipped) and runs them in
+  order in ONE session (handles returned by a call can be passed to later ones), printing
+  one line per call: ``{"line": n, "call": ..., "ok": true, "result": ...}`` or
+  ``{"line": n, "call": ..., "ok": false, "error": {"code", "type", "message", ...}}``.
+  A line that is not a call (bad JSON ``WT710``, ``"call": null``) or names no bound
+  function (``WT706``, plus ``"suggestions"`` and, for an item ``wasmtool bind`` skipped,
+  ``"skipped": {"path", "reason", "detail", "hint"}`` from ``SKIPPED.txt``) fails that line
+  only; the lines after it still run. Exit 0 when every line succeeded, else 1 (``WT707``
+  on stderr); ``--fail-fast`` stops after the first failing line. The output holds no pids
+  or timings, so two runs (``--runtime inprocess`` / ``subprocess``) can be diffed for
+  parity. Exit 2 (click's usage message) is only for bad options or an unreadable file.
+
+``--runtime`` is ``auto`` (the default ``[python].runtime-mode``: in-process when the
+project venv's interpreter matches the one running wasmtool, else a worker),
+``inprocess`` (= ``embedded``) or ``subprocess``; ``-v`` prints the runtime used and why on
+stderr (``runtime: subprocess (project venv is CPython 3.13, wasmtool runs on 3.12)``).
 
 The commands take the ``Options`` object of :mod:`wasmtool.cli.main` through
 ``click.pass_obj`` (only ``.project`` is used), so this module does not import the CLI group.
@@ -36,7 +45,8 @@ if TYPE_CHECKING:
 
 __all__ = ["call_command", "run_command"]
 
-_RUNTIMES = ("inprocess", "embedded", "subprocess")
+_RUNTIMES = ("auto", "inprocess", "embedded", "subprocess")
+_LABELS = {"embedded": "inprocess"}    # what -v calls a session mode
 
 
 class OptionsLike(Protocol):
@@ -46,18 +56,22 @@ class OptionsLike(Protocol):
 
 
 def _session_options(fn: Any) -> Any:
-    """The options ``call`` and ``run`` share (target, runtime, interpreter, async, timeout)."""
+    """The options ``call`` and ``run`` share (target, runtime, interpreter, async, timeout, verbose)."""
     options = [
         click.option("--target", default=None,
                      help="Target profile (default: [python].target): native, wasi-p2 (wasmtime), pyodide-* (Node)."),
         click.option("--runtime", "runtime", type=click.Choice(_RUNTIMES), default=None,
-                     help="Native targets: inprocess (= embedded) or subprocess (default: [python].runtime-mode)."),
+                     help="Native targets: auto (in-process if the project venv's Python matches this one, "
+                          "else subprocess), inprocess (= embedded) or subprocess (default: [python].runtime-mode, "
+                          "itself auto by default)."),
         click.option("--python", "python", default=None,
-                     help="Worker interpreter for --runtime subprocess (default: the project venv's)."),
+                     help="Worker interpreter for --runtime subprocess/auto (default: the project venv's)."),
         click.option("--async-mode", "async_mode", type=click.Choice(("per-call", "persistent")), default=None,
                      help="Event loop of async wrappers (default: [python].async-mode)."),
         click.option("--timeout", type=click.FloatRange(min=0.0, min_open=True), default=None,
                      help="Seconds an async wrapper call may take (its task is then cancelled)."),
+        click.option("-v", "--verbose", "verbose", is_flag=True,
+                     help="Print the runtime used, and why, on stderr."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -65,7 +79,7 @@ def _session_options(fn: Any) -> Any:
 
 
 def _open(opts: OptionsLike, target: str | None, runtime: str | None, python: str | None,
-          async_mode: str | None, timeout: float | None) -> Session:
+          async_mode: str | None, timeout: float | None, verbose: bool = False) -> Session:
     from wasmtool.project.manifest import load_manifest
     from wasmtool.run.session import open_session
 
@@ -73,6 +87,8 @@ def _open(opts: OptionsLike, target: str | None, runtime: str | None, python: st
         target = load_manifest(opts.project / "mochi.toml").python.target
     session = open_session(opts.project, target=target, mode=runtime, python=python, async_mode=async_mode,
                            timeout=timeout)
+    if verbose:
+        click.echo(f"runtime: {_LABELS.get(session.mode, session.mode)} ({session.mode_reason})", err=True)
     if session.shadowed_modules:
         click.echo(f"warning: embedded mode: {', '.join(session.shadowed_modules)} already imported by wasmtool; "
                    "the project venv's copies are shadowed (use --runtime subprocess)", err=True)
@@ -109,14 +125,14 @@ def _dump(value: Any) -> str:
 @click.pass_obj
 def call_command(opts: OptionsLike, name: str, args_json: str, kwargs_json: str, target: str | None,
                  runtime: str | None, python: str | None, async_mode: str | None, timeout: float | None,
-                 show_traceback: bool) -> None:
+                 verbose: bool, show_traceback: bool) -> None:
     """Call one bound wrapper function (ALIAS.FUNC or its extern name) and print the JSON result."""
     from wasmtool.run.errors import RemotePythonError
     from wasmtool.run.session import to_wire
 
     args = _json_arg(args_json, param="--args", want=list, what="array")
     kwargs = _json_arg(kwargs_json, param="--kwargs", want=dict, what="object")
-    with _open(opts, target, runtime, python, async_mode, timeout) as session:
+    with _open(opts, target, runtime, python, async_mode, timeout, verbose) as session:
         session.resolve(name)  # an unknown name is a usage error before anything starts
         try:
             result = session.call(name, args, kwargs)
@@ -127,74 +143,102 @@ def call_command(opts: OptionsLike, name: str, args_json: str, kwargs_json: str,
     click.echo(_dump(to_wire(result)))
 
 
-def _read_calls(stream: IO[str], session: Session) -> list[tuple[int, dict[str, Any]]]:
-    from wasmtool.run.session import from_wire
+def _parse_line(text: str) -> dict[str, Any]:
+    """One line of a calls file as ``{"call", "args", "kwargs"[, "id"]}`` (decoded), or CallLineError."""
+    from wasmtool.run.session import CallLineError, from_wire
 
-    calls: list[tuple[int, dict[str, Any]]] = []
-    source = getattr(stream, "name", "CALLS_FILE")
-    for number, line in enumerate(stream, 1):
-        text = line.strip()
-        if not text or text.startswith("#"):
-            continue
-        where = f"{source}:{number}"
-        try:
-            entry = json.loads(text)
-        except ValueError as exc:
-            raise click.UsageError(f"{where}: not valid JSON: {exc}") from None
-        if not isinstance(entry, dict) or not isinstance(entry.get("call"), str):
-            raise click.UsageError(f'{where}: expected an object {{"call": "alias.func", "args": [...]}}')
-        unknown = sorted(set(entry) - {"call", "args", "kwargs", "id"})
-        if unknown:
-            raise click.UsageError(f"{where}: unknown key(s) {', '.join(unknown)}")
-        args, kwargs = entry.get("args", []), entry.get("kwargs", {})
-        if not isinstance(args, list) or not isinstance(kwargs, dict):
-            raise click.UsageError(f"{where}: args must be a JSON array and kwargs a JSON object")
-        try:
-            session.resolve(entry["call"])
-            decoded_args, decoded_kwargs = from_wire(args), from_wire(kwargs)
-        except LookupError as exc:
-            raise click.UsageError(f"{where}: {exc}") from None
-        except ValueError as exc:
-            raise click.UsageError(f"{where}: {exc}") from None
-        calls.append((number, {**entry, "args": decoded_args, "kwargs": decoded_kwargs}))
-    return calls
+    try:
+        entry = json.loads(text)
+    except ValueError as exc:
+        raise CallLineError(f"not valid JSON: {exc}") from None
+    if not isinstance(entry, dict) or not isinstance(entry.get("call"), str):
+        raise CallLineError('expected an object {"call": "alias.func", "args": [...]}')
+    unknown = sorted(set(entry) - {"call", "args", "kwargs", "id"})
+    if unknown:
+        raise CallLineError(f"unknown key(s) {', '.join(unknown)}")
+    args, kwargs = entry.get("args", []), entry.get("kwargs", {})
+    if not isinstance(args, list) or not isinstance(kwargs, dict):
+        raise CallLineError("args must be a JSON array and kwargs a JSON object")
+    try:
+        return {**entry, "args": from_wire(args), "kwargs": from_wire(kwargs)}
+    except ValueError as exc:
+        raise CallLineError(str(exc)) from None
 
 
 def _error_record(exc: Exception) -> dict[str, Any]:
     from wasmtool.errors import WasmtoolError
     from wasmtool.run.errors import RemotePythonError
+    from wasmtool.run.session import UnknownFunctionError
 
     if isinstance(exc, RemotePythonError):
         return {"code": exc.code, "type": exc.python_type, "message": exc.python_message}
+    if isinstance(exc, UnknownFunctionError):
+        record: dict[str, Any] = {"code": exc.code, "type": type(exc).__name__, "message": exc.message,
+                                  "suggestions": list(exc.suggestions)}
+        if exc.skipped is not None:
+            record["skipped"] = exc.skipped.to_dict()
+        return record
     if isinstance(exc, WasmtoolError):
         return {"code": exc.code, "type": type(exc).__name__, "message": exc.message}
     return {"code": None, "type": type(exc).__name__, "message": str(exc)}
 
 
+def _run_line(session: Session, number: int, text: str) -> dict[str, Any]:
+    """The result record of one line: its call's result, or why the line failed."""
+    from wasmtool.errors import WasmtoolError
+    from wasmtool.run.session import to_wire
+
+    record: dict[str, Any] = {"line": number, "call": None}
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        raw = None
+    if isinstance(raw, dict):
+        if isinstance(raw.get("call"), str):
+            record["call"] = raw["call"]
+        if "id" in raw:
+            record["id"] = raw["id"]
+    try:
+        entry = _parse_line(text)
+        result = session.call(entry["call"], entry["args"], entry["kwargs"])
+        record.update(ok=True, result=to_wire(result))
+    except (WasmtoolError, ValueError, TypeError) as exc:
+        record.update(ok=False, error=_error_record(exc))
+    return record
+
+
 @click.command("run")
 @click.argument("calls_file", type=click.File("r", encoding="utf-8"), metavar="CALLS_FILE")
 @_session_options
-@click.option("--fail-on-error", is_flag=True, help="Exit 1 if any call raised.")
+@click.option("--fail-fast", is_flag=True, help="Stop after the first failing line.")
+@click.option("--fail-on-error", is_flag=True, hidden=True,
+              help="Accepted for old scripts: any failing line makes the exit status 1 anyway.")
 @click.pass_obj
 def run_command(opts: OptionsLike, calls_file: IO[str], target: str | None, runtime: str | None,
-                python: str | None, async_mode: str | None, timeout: float | None, fail_on_error: bool) -> None:
-    """Run the calls of a JSON-lines file in one session; print one JSON result line per call."""
-    from wasmtool.errors import WasmtoolError
-    from wasmtool.run.session import CallsFailedError, to_wire
+                python: str | None, async_mode: str | None, timeout: float | None, verbose: bool,
+                fail_fast: bool, fail_on_error: bool) -> None:
+    """Run the calls of a JSON-lines file in one session; print one JSON result line per call.
 
-    failed = 0
-    with _open(opts, target, runtime, python, async_mode, timeout) as session:
-        calls = _read_calls(calls_file, session)
-        for number, entry in calls:
-            record: dict[str, Any] = {"line": number, "call": entry["call"]}
-            if "id" in entry:
-                record["id"] = entry["id"]
-            try:
-                result = session.call(entry["call"], entry["args"], entry["kwargs"])
-                record.update(ok=True, result=to_wire(result))
-            except (WasmtoolError, ValueError, TypeError) as exc:
-                failed += 1
-                record.update(ok=False, error=_error_record(exc))
+    A line that fails (the call raised, names no bound function, is not valid JSON) gets an
+    error result and the next lines still run; the exit status is then 1."""
+    from wasmtool.run.session import CallsFailedError
+
+    failed: list[int] = []
+    ran = 0
+    with _open(opts, target, runtime, python, async_mode, timeout, verbose) as session:
+        for number, line in enumerate(calls_file, 1):
+            text = line.strip()
+            if not text or text.startswith("#"):
+                continue
+            ran += 1
+            record = _run_line(session, number, text)
             click.echo(_dump(record))
-    if failed and fail_on_error:
-        raise CallsFailedError(f"{failed} of {len(calls)} call(s) raised")
+            if not record["ok"]:
+                failed.append(number)
+                if fail_fast:
+                    break
+    if failed:
+        lines = ", ".join(map(str, failed))
+        stopped = f"; stopped at line {failed[0]} (--fail-fast)" if fail_fast else ""
+        raise CallsFailedError(f"{len(failed)} of {ran} line(s) failed (line(s) {lines}){stopped}",
+                               file=getattr(calls_file, "name", None))

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from wasmtool.cli.call_cmd import call_command, run_command
+from wasmtool.cli.exec_cmd import exec_command
 from wasmtool.errors import WasmtoolError
 
 EXIT_USAGE = 2
@@ -146,37 +147,53 @@ def bind(opts: Options, packages: tuple[str, ...], target: str | None, refresh: 
 @click.option("--json", "as_json", is_flag=True, help="Print the mapped surface as JSON.")
 @pass_options
 def surface(opts: Options, package: str, target: str | None, as_json: bool) -> None:
-    """Print the mapped surface of a locked package and what was skipped, with reasons."""
+    """Print the mapped surface of a locked package and what was skipped, with reasons,
+    and which functions a Mochi program can call in each shim dialect."""
     from wasmtool.ops.bind import bind as bind_op
+    from wasmtool.ops.bind import project_dialect
     from wasmtool.skips import count_by_reason
+    from wasmtool.synth.dialect import ffi_split
     from wasmtool.synth.shim import mochi_type
 
     with opts.context() as ctx:
         outcome = bind_op(ctx, target=target or ctx.project.manifest.python.target, names=(package,), write=False)
+        dialect = project_dialect(ctx)
     b = outcome.bound[0]
     s = b.surface
+    ffi_functions, ffi_skips = ffi_split(s)
     if as_json:
         data = s.to_dict()
         data["stub-source"] = b.stubs.source
         data["stub-sha256"] = b.stubs.sha256
+        data["mochi-dialect"] = dialect
+        data["mochi-dialects"] = {
+            "0.10": {"externs": [f.extern_name for f in ffi_functions],
+                     "skips": [{"path": r.path, "reason": r.reason.token, "detail": r.detail, "hint": r.hint}
+                               for r in ffi_skips]},
+            "mep-71": {"externs": sorted(f.extern_name for f in s.functions), "skips": []},
+        }
         click.echo(json.dumps(data, indent=1, sort_keys=True))
         return
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
-    console.print(f"[bold]{s.dist} {s.version}[/bold] as [bold]{s.alias}[/bold], stubs: {s.tier} ({b.stubs.source})")
-    table = Table("extern", "signature", "calls", title=f"{len(s.functions)} externs")
+    console.print(f"[bold]{s.dist} {s.version}[/bold] as [bold]{s.alias}[/bold], stubs: {s.tier} ({b.stubs.source}), "
+                  f"Mochi dialect {dialect}")
+    in_ffi = {f.extern_name for f in ffi_functions}
+    table = Table("extern", "signature", "calls", "Mochi 0.10",
+                  title=f"{len(s.functions)} externs ({len(in_ffi)} callable from Mochi 0.10)")
     for fn in s.functions:
         params = ", ".join(f"{p.mochi_name}: {mochi_type(p.type)}" for p in fn.params)
         ret = f": {mochi_type(fn.returns)}" if fn.returns is not None else ""
-        table.add_row(fn.extern_name, f"({params}){ret}", fn.target)
+        table.add_row(fn.extern_name, f"({params}){ret}", fn.target, "yes" if fn.extern_name in in_ffi else "no")
     console.print(table)
-    skips = Table("item", "reason", "detail", title=f"{len(s.skips)} skipped")
-    for r in s.skips:
+    shown = (*s.skips, *ffi_skips) if dialect == "0.10" else s.skips
+    skips = Table("item", "reason", "detail", title=f"{len(shown)} skipped")
+    for r in shown:
         skips.add_row(r.path, r.reason.token, r.detail)
     console.print(skips)
-    console.print("skips by reason: " + ", ".join(f"{k}={v}" for k, v in count_by_reason(s.skips).items()))
+    console.print("skips by reason: " + ", ".join(f"{k}={v}" for k, v in count_by_reason(shown).items()))
 
 
 @cli.group()
@@ -256,6 +273,7 @@ def cache_clean(opts: Options) -> None:
 
 cli.add_command(call_command)
 cli.add_command(run_command)
+cli.add_command(exec_command)
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "wasmtool") -> int:

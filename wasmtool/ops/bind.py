@@ -39,6 +39,7 @@ from wasmtool.lock.model import LockedPackage, MochiLock
 from wasmtool.ops.context import Context
 from wasmtool.skips import SkipReason, SkipReport
 from wasmtool.stubs.discover import StubgenPolicy, StubSet, discover, index_stub_finder, module_stubs, stub_sha256
+from wasmtool.synth.dialect import MochiDialect
 from wasmtool.synth.workspace import Workspace, render_workspace, surface_files
 from wasmtool.targets.profile import TargetProfile, load_profile
 from wasmtool.typemap.lower import map_module
@@ -81,6 +82,11 @@ def _read_lock(ctx: Context) -> MochiLock:
     if lock is None:
         raise LockMissingError("no mochi.lock: run `wasmtool lock` first", file=str(ctx.lock_path))
     return lock
+
+
+def project_dialect(ctx: Context) -> MochiDialect:
+    dialect = ctx.project.manifest.python.mochi_dialect
+    return "mep-71" if dialect == "mep-71" else "0.10"
 
 
 def public_import_names(names: Sequence[str]) -> tuple[str, ...]:
@@ -222,6 +228,7 @@ def _settings_key(ctx: Context, profile: TargetProfile, alias: str, stubs: StubS
         "python": python_version, "allow_partial": py.allow_partial, "allow_any": list(py.allow_any),
         "monomorphise": [list(m) for m in py.monomorphise],
         "dist": stubs.dist, "version": stubs.version, "imports": list(stubs.import_names),
+        "dialect": py.mochi_dialect,
     }, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -264,7 +271,7 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
     if extra != surface.skips:
         surface = MappedSurface(surface.dist, surface.version, surface.alias, surface.import_names, surface.tier,
                                 surface.functions, surface.records, surface.enums, surface.handles, extra)
-    files = surface_files(surface)
+    files = surface_files(surface, project_dialect(ctx))
     from wasmtool.fsutil import atomic_write_text
 
     cache_file.parent.mkdir(parents=True, exist_ok=True)
@@ -284,7 +291,7 @@ def bind(ctx: Context, *, target: str = "native", names: Sequence[str] = (), wri
     python_version = (inputs.python_version if inputs is not None else "") or profile.python_version or "3.12"
     bound = tuple(surface_for(ctx, profile, p, python_version, refresh=refresh)
                   for p in bound_packages(ctx, lock, profile.name, names) if p.wheel_sha256)
-    ws = render_workspace((b.surface for b in bound), {b.surface.alias: b.files for b in bound})
+    ws = render_workspace((b.surface for b in bound), {b.surface.alias: b.files for b in bound}, project_dialect(ctx))
     directory = workspace_dir(ctx, profile.name)
     changed: list[Path] = []
     if write:
@@ -309,9 +316,10 @@ def bind(ctx: Context, *, target: str = "native", names: Sequence[str] = (), wri
     return BindOutcome(profile.name, directory, bound, ws, tuple(changed))
 
 
-def binding_fields(bound: Sequence[BoundPackage], ws: Workspace | None = None) -> dict[str, dict[str, Any]]:
+def binding_fields(bound: Sequence[BoundPackage], ws: Workspace | None = None,
+                   dialect: MochiDialect = "0.10") -> dict[str, dict[str, Any]]:
     """The lock fields of each bound package (formats.md §2), by distribution name."""
-    ws = ws or render_workspace((b.surface for b in bound), {b.surface.alias: b.files for b in bound})
+    ws = ws or render_workspace((b.surface for b in bound), {b.surface.alias: b.files for b in bound}, dialect)
     return {b.package.name: {
         "alias": b.surface.alias, "stub_provenance": b.stubs.provenance, "stub_sha256": b.stubs.sha256,
         "wrapper_sha256": ws.wrapper_sha256[b.surface.alias], "shim_sha256": ws.shim_sha256[b.surface.alias],

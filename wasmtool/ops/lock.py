@@ -164,14 +164,14 @@ def run_lock(ctx: Context, targets: Sequence[str] = (), *, upgrade: bool = False
 
 def check_bindings(ctx: Context, lock: MochiLock, targets: Sequence[str]) -> list[str]:
     """Recompute stub provenance and hashes, wrapper and shim hashes of bound entries."""
-    from wasmtool.ops.bind import binding_fields, bound_for_check
+    from wasmtool.ops.bind import binding_fields, bound_for_check, project_dialect
 
     lines: list[str] = []
     for target in targets:
         recorded = {p.name: p for p in lock.for_target(target) if p.stub_sha256}
         if not recorded:
             continue
-        now = binding_fields(bound_for_check(ctx, lock, target, sorted(recorded)))
+        now = binding_fields(bound_for_check(ctx, lock, target, sorted(recorded)), dialect=project_dialect(ctx))
         for name, entry in sorted(recorded.items()):
             fresh = now.get(name, {})
             for f in BINDING_FIELDS:

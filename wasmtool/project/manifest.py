@@ -13,6 +13,7 @@ from packaging.markers import InvalidMarker, Marker
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
+from wasmtool.mochi_syntax import MOCHI_KEYWORDS
 from wasmtool.project.errors import ImportSpecError, ManifestError, ManifestMissingError, ManifestSyntaxError
 from wasmtool.project.spec import expand_version_set
 
@@ -31,7 +32,7 @@ class PythonSettings:
     implementation: str = "cpython"
     target: str = "native"
     targets: tuple[str, ...] = ()
-    runtime_mode: str = "embedded"
+    runtime_mode: str = "auto"   # "auto" | "embedded" (= "inprocess") | "subprocess"
     async_mode: str = "per-call"
     index_url: str | None = None
     indexes: tuple[IndexSetting, ...] = ()
@@ -44,6 +45,7 @@ class PythonSettings:
     pyodide_packages: str = "distribution"   # wasmtool addition: "distribution" | "index-first"
     strict_return_types: bool = True
     int_mode: str = "bigint"
+    mochi_dialect: str = "0.10"   # shim dialect: "0.10" (released Mochi) | "mep-71"
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class DependencySpec:
     optional: bool = False
     groups: tuple[str, ...] = ()
     import_names: tuple[str, ...] = ()
+    alias: str = ""          # the Mochi alias of the binding (python_wrap.<alias>); default from the name
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ _PY_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "allow-any": (list, "allow_any"),
     "typeshed": (bool, "typeshed"), "strict-return-types": (bool, "strict_return_types"),
     "int-mode": (str, "int_mode"), "pyodide-packages": (str, "pyodide_packages"), "runtime": (dict, ""),
+    "mochi-dialect": (str, "mochi_dialect"),
     # accepted and validated by later phases; kept so that manifests using them parse
     "stubgen": (dict, "stubgen"), "typeshed-revision": (str, ""), "monomorphise": (list, "monomorphise"),
     "free-threaded": (bool, ""), "allow-untested-freethread": (bool, ""), "freethread-deny-list": (list, ""),
@@ -87,7 +91,8 @@ _PY_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "sidecar-glob": (str, ""), "publish": (dict, ""), "capabilities": (dict, ""),
 }
 _DEP_KEYS = {"version": str, "extras": list, "markers": str, "index": str, "git": str, "rev": str, "tag": str,
-             "branch": str, "path": str, "editable": bool, "optional": bool, "groups": list, "import-names": list}
+             "branch": str, "path": str, "editable": bool, "optional": bool, "groups": list, "import-names": list,
+             "alias": str}
 _TOP_KEYS = {"name", "version", "description", "python", "python-dependencies", "package", "capabilities",
              "dependencies", "authors", "license"}
 
@@ -150,9 +155,9 @@ def _parse_python(raw: Any, problems: list[str]) -> PythonSettings:
             values.setdefault("async_mode", loop)
     if values.get("async_mode") == "percall":
         values["async_mode"] = "per-call"
-    checks = {"implementation": ("cpython",), "runtime_mode": ("embedded", "subprocess"),
+    checks = {"implementation": ("cpython",), "runtime_mode": ("auto", "embedded", "inprocess", "subprocess"),
               "async_mode": ("per-call", "persistent"), "int_mode": ("bigint", "int64-only"),
-              "pyodide_packages": ("distribution", "index-first")}
+              "pyodide_packages": ("distribution", "index-first"), "mochi_dialect": ("0.10", "mep-71")}
     for attr, allowed in checks.items():
         if attr in values and values[attr] not in allowed:
             problems.append(f"python.{attr.replace('_', '-')}: expected one of {', '.join(allowed)}, "
@@ -257,6 +262,9 @@ def _parse_deps(raw: Any, problems: list[str]) -> tuple[DependencySpec, ...]:
             problems.append(f"{path}.version: not allowed with git or path")
         if vals.get("editable") and "path" not in vals:
             problems.append(f"{path}.editable: only valid with path")
+        alias = vals.get("alias", "")
+        if alias and (not re.fullmatch(r"[^\W\d]\w*", alias) or alias in MOCHI_KEYWORDS):
+            problems.append(f"{path}.alias: {alias!r} is not a Mochi identifier (letters, digits, _; not a keyword)")
         out[name] = DependencySpec(
             name=name, raw_name=raw_name, version=version,
             extras=tuple(sorted(str(canonicalize_name(e)) for e in vals.get("extras", []))),
@@ -264,5 +272,6 @@ def _parse_deps(raw: Any, problems: list[str]) -> tuple[DependencySpec, ...]:
             rev=vals.get("rev") or vals.get("tag") or vals.get("branch") or "", path=vals.get("path", ""),
             editable=vals.get("editable", False), optional=vals.get("optional", False),
             groups=tuple(vals.get("groups", [])), import_names=tuple(vals.get("import-names", [])),
+            alias=vals.get("alias", ""),
         )
     return tuple(out[k] for k in sorted(out))

@@ -57,7 +57,7 @@ def build_project(manifest: Manifest, imports: list[ImportLine], root: Path) -> 
         reqs[dep.name] = Requirement(
             name=dep.name, specifier=dep.version, extras=dep.extras, markers=dep.markers,
             source="git" if dep.git else "path" if dep.path else "index" if dep.index else "registry",
-            url=url, sources=("mochi.toml",),
+            url=url, sources=("mochi.toml",), alias=dep.alias,
         )
     aliases: dict[str, str] = {}
     for imp in imports:

@@ -3,6 +3,10 @@
 ``scan_imports`` is pure (text in, positions out); ``scan_sources`` walks a project.
 Comments (``//``, ``#``, ``/* */``) and other string literals are skipped. An import
 without ``as`` gets the alias derived from the package name (``-``/``.`` -> ``_``).
+
+A path under ``python_wrap.`` (``import python "python_wrap.tomli.tomli_externs" as tomli``,
+the form the released Mochi runs) names a generated binding module, not a package: it adds
+no requirement and is not reported here (see :func:`is_binding_import`).
 """
 
 from __future__ import annotations
@@ -59,10 +63,21 @@ def _mask(text: str) -> str:
     return "".join(out)
 
 
+#: The package of the generated bindings in a workspace (``python_wrap.<alias>.<pkg>_externs``).
+BINDINGS_PACKAGE = "python_wrap"
+
+
+def is_binding_import(path: str) -> bool:
+    """Whether an ``import python`` string names a generated binding module (0.10 dialect)."""
+    return path == BINDINGS_PACKAGE or path.startswith(BINDINGS_PACKAGE + ".")
+
+
 def scan_imports(text: str, *, file: str) -> list[ImportLine]:
     found: list[ImportLine] = []
     masked = _mask(text)
     for m in _IMPORT.finditer(masked):
+        if is_binding_import(m.group(1)):
+            continue
         line = masked.count("\n", 0, m.start()) + 1
         col = m.start() - (masked.rfind("\n", 0, m.start()) + 1) + 1
         spec_col = m.start(1) - (masked.rfind("\n", 0, m.start(1)) + 1)

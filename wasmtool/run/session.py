@@ -3,13 +3,19 @@
 A :class:`Session` reads the project's ``mochi.toml`` and its generated workspace
 (``.mochi/python_workspace/``: ``_mochi_wrap.py``, ``python_wrap/<alias>/<pkg>_externs.py``
 and ``surface.json``), resolves names, and calls through the runtime the project asks for
-(formats.md §1.2 ``runtime-mode``):
+(formats.md §1.2 ``runtime-mode``, docs/runtime-modes.md):
 
+* ``auto`` (the default): ``embedded`` when the project venv's interpreter matches this one
+  (implementation, ``major.minor``, free-threading, ABI flags, cache tag: asked from the
+  venv's interpreter, see :mod:`wasmtool.run.runtime_choice`), else ``subprocess``. It also
+  falls back to ``subprocess`` when embedding would shadow venv packages with wasmtool's
+  own already imported copies, or another workspace is already embedded in this process.
+  :attr:`Session.mode_reason` says why (``wasmtool call -v`` prints it).
 * ``embedded`` (alias ``inprocess``): :class:`~wasmtool.run.inprocess.InProcessRuntime` in
   this process. The project venv's ``site-packages`` (with its ``.pth`` files) and the
   workspace are put in front of ``sys.path`` for the session's lifetime, so this
   interpreter must have the venv's ``major.minor`` (and the same free-threading ABI);
-  otherwise :class:`InterpreterMismatchError` says to use subprocess mode. Values pass
+  otherwise :class:`InterpreterMismatchError` says to use subprocess (or auto) mode. Values pass
   through the wire encoding (``roundtrip=True``), so both modes return the same values.
 * ``subprocess``: one :class:`~wasmtool.run.subprocess_runtime.SubprocessRuntime` worker
   per alias, started on that alias's first call with the project venv's interpreter (or
@@ -43,22 +49,25 @@ every target. Profiles of any other kind raise :class:`UnsupportedTargetError`.
 In embedded mode, ``_mochi_wrap`` settings are process-wide: they are restored when the
 session closes, and only one workspace can be embedded in a process at a time (:class:`EmbeddedWorkspaceConflictError`).
 
-Errors (WT701-WT708, all :class:`~wasmtool.errors.RuntimeBridgeError`)::
+Errors (WT701-WT710, all :class:`~wasmtool.errors.RuntimeBridgeError`)::
 
     UnsupportedTargetError          WT701  no runtime for the target's kind (names the target and its kind)
     SessionConfigError              WT702  bad runtime mode / async mode / timeout / python option (exit 2)
     WorkspaceMissingError           WT703  no generated workspace, or no bound alias in it
     ProjectVenvError                WT704  the project venv (interpreter, site-packages) is missing
     InterpreterMismatchError        WT705  embedded mode with a venv of another Python version / ABI
-    UnknownFunctionError            WT706  a name resolves to no bound function (also LookupError, exit 2)
-    CallsFailedError                WT707  ``wasmtool run --fail-on-error``: some calls raised
+    UnknownFunctionError            WT706  a name resolves to no bound function (also LookupError, exit 2);
+                                           says why when the item was skipped (SKIPPED.txt)
+    CallsFailedError                WT707  ``wasmtool run``: some lines failed
     EmbeddedWorkspaceConflictError  WT708  another workspace is already embedded in this process
     ComponentMissingError           WT709  a WebAssembly target's component / bundle is not installed
+    CallLineError                   WT710  a line of a ``wasmtool run`` calls file is not a call
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import importlib
 import json
@@ -93,6 +102,7 @@ __all__ = [
     "AsyncMode",
     "BoundAlias",
     "BoundFunction",
+    "CallLineError",
     "CallsFailedError",
     "EmbeddedWorkspaceConflictError",
     "InterpreterMismatchError",
@@ -100,12 +110,15 @@ __all__ = [
     "RuntimeMode",
     "Session",
     "SessionConfigError",
+    "SkippedItem",
     "UnknownFunctionError",
     "UnsupportedTargetError",
     "WorkspaceMissingError",
+    "find_skipped",
     "from_wire",
     "normalise_mode",
     "open_session",
+    "read_skipped",
     "to_wire",
     "venv_python",
     "workspace_path",
@@ -114,8 +127,9 @@ __all__ = [
 RuntimeMode = Literal["embedded", "subprocess", "component", "pyodide"]
 AsyncMode = Literal["per-call", "persistent"]
 
-#: Accepted spellings of the runtime mode, and what they mean.
-RUNTIME_MODES: Mapping[str, RuntimeMode] = {
+#: Accepted spellings of the runtime mode, and what they mean (``auto`` picks one of the others).
+RUNTIME_MODES: Mapping[str, RuntimeMode | Literal["auto"]] = {
+    "auto": "auto",
     "embedded": "embedded",
     "inprocess": "embedded",
     "in-process": "embedded",
@@ -190,7 +204,7 @@ class InterpreterMismatchError(RuntimeBridgeError):
         super().__init__(
             message,
             file=str(venv),
-            hint='use subprocess mode: `--runtime subprocess`, or runtime-mode = "subprocess" in [python]',
+            hint='use `--runtime auto` / `--runtime subprocess`, or runtime-mode = "auto" in [python]',
         )
         self.venv = venv
 
@@ -201,17 +215,27 @@ class UnknownFunctionError(RuntimeBridgeError, LookupError):
     code = "WT706"
     exit_code = 2
 
-    def __init__(self, name: str, message: str, *, suggestions: Sequence[str] = ()) -> None:
-        hint = f"did you mean {', '.join(suggestions)}?" if suggestions else None
-        super().__init__(message, hint=hint)
+    def __init__(self, name: str, message: str, *, suggestions: Sequence[str] = (),
+                 skipped: SkippedItem | None = None) -> None:
+        hints = [f"{skipped.path}: {skipped.hint}"] if skipped is not None and skipped.hint else []
+        if suggestions:
+            hints.append(f"did you mean {', '.join(suggestions)}?")
+        super().__init__(message, hint="; ".join(hints) or None)
         self.name = name
         self.suggestions = tuple(suggestions)
+        self.skipped = skipped
 
 
 class CallsFailedError(RuntimeBridgeError):
-    """Some calls of a batch (``wasmtool run --fail-on-error``) raised."""
+    """Some lines of a batch (``wasmtool run``) failed."""
 
     code = "WT707"
+
+
+class CallLineError(RuntimeBridgeError, ValueError):
+    """A line of a ``wasmtool run`` calls file is not a call (bad JSON, shape, keys, values)."""
+
+    code = "WT710"
 
 
 class EmbeddedWorkspaceConflictError(RuntimeBridgeError):
@@ -262,6 +286,8 @@ class BoundAlias:
     version: str
     module: str
     functions: tuple[BoundFunction, ...]
+    import_names: tuple[str, ...] = ()
+    directory: Path | None = None          # python_wrap/<alias>/ (SKIPPED.txt, surface.json)
 
     def function(self, name: str) -> BoundFunction | None:
         """The function whose extern name is ``name``, if any."""
@@ -317,11 +343,64 @@ def load_aliases(workspace: Path) -> dict[str, BoundAlias]:
              for f in data.get("functions", ())),
             key=lambda f: f.name))
         aliases[alias] = BoundAlias(alias, str(data.get("dist", "")), str(data.get("version", "")), module,
-                                    functions)
+                                    functions, tuple(str(n) for n in data.get("import_names", ())), alias_dir)
     if not aliases:
         raise WorkspaceMissingError("no package is bound in the workspace", file=str(wrap_dir),
                                     hint="add `import python \"<pkg>\" as <alias>` lines, then `wasmtool install`")
     return aliases
+
+
+@dataclass(frozen=True)
+class SkippedItem:
+    """One line of an alias's ``SKIPPED.txt``: ``path<TAB>reason<TAB>detail[<TAB>hint]``."""
+
+    path: str
+    reason: str
+    detail: str = ""
+    hint: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "reason": self.reason, "detail": self.detail, "hint": self.hint}
+
+
+def read_skipped(alias_dir: Path) -> tuple[SkippedItem, ...]:
+    """The items ``wasmtool bind`` skipped for one alias (empty when ``SKIPPED.txt`` is missing)."""
+    try:
+        text = (alias_dir / "SKIPPED.txt").read_text(encoding="utf-8")
+    except OSError:
+        return ()
+    items = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = line.split("\t")
+        if len(cells) >= 2:
+            items.append(SkippedItem(cells[0], cells[1], *(cells[2:4])))
+    return tuple(items)
+
+
+def _skip_keys(item: SkippedItem, alias: BoundAlias) -> set[str]:
+    """The names a caller could have used for a skipped item (``alias.rest``, extern spelling)."""
+    rest = next((item.path[len(imp) + 1:] for imp in sorted(alias.import_names, key=len, reverse=True)
+                 if item.path.startswith(imp + ".")), item.path.partition(".")[2])
+    rests = {rest}
+    if rest.endswith(".__init__"):
+        owner = rest.removesuffix(".__init__")
+        rests |= {f"{owner}_new", f"{owner}_new_full", f"{owner}.new"}
+    keys = {item.path}
+    for r in rests:
+        keys |= {f"{alias.alias}.{r}", f"{alias.alias}_{r.replace('.', '_')}"}
+    return keys
+
+
+def find_skipped(alias: BoundAlias, name: str) -> SkippedItem | None:
+    """The ``SKIPPED.txt`` entry of ``alias`` that ``name`` refers to, if any."""
+    if alias.directory is None:
+        return None
+    for item in read_skipped(alias.directory):
+        if name in _skip_keys(item, alias):
+            return item
+    return None
 
 
 # -- embedded mode: sys.path, modules, settings ------------------------------------------------------
@@ -455,8 +534,8 @@ def _shadowed_modules(sitedir: Path) -> tuple[str, ...]:
 # -- the session ---------------------------------------------------------------------------------------
 
 
-def normalise_mode(mode: str) -> RuntimeMode:
-    """``embedded`` / ``inprocess`` / ``in-process`` -> ``embedded``; ``subprocess``."""
+def normalise_mode(mode: str) -> RuntimeMode | Literal["auto"]:
+    """``embedded`` / ``inprocess`` / ``in-process`` -> ``embedded``; ``subprocess``; ``auto``."""
     try:
         return RUNTIME_MODES[mode]
     except KeyError:
@@ -494,10 +573,16 @@ class Session:
         timeout: float | None,
         int_mode: str = "bigint",
         strict_returns: bool = True,
+        mode_reason: str = "",
+        auto: bool = False,
     ) -> None:
         self.root = root
         self.target = target
         self.mode: RuntimeMode = mode
+        #: Why this runtime: the ``auto`` decision, or where an explicit mode came from.
+        self.mode_reason = mode_reason
+        #: Whether ``mode`` was picked by ``runtime-mode = "auto"``.
+        self.auto = auto
         self.workspace = workspace
         self.venv = venv
         self.python = python
@@ -522,7 +607,12 @@ class Session:
         self._bundle: Path | None = None
         self.site_packages: Path | None = None
         self.shadowed_modules: tuple[str, ...] = ()
-        if mode == "embedded":
+        if mode == "embedded" and auto:
+            fallback = self._try_embedded()
+            if fallback is not None:
+                self.mode, self.mode_reason = "subprocess", fallback
+                self._open_subprocess()
+        elif mode == "embedded":
             self._open_embedded()
         elif mode == "subprocess":
             self._open_subprocess()
@@ -548,9 +638,24 @@ class Session:
             if exported is None:
                 self._not_exported[name] = why
                 continue
-            kept[name] = BoundAlias(alias.alias, alias.dist, alias.version, alias.module,
-                                    tuple(f for f in alias.functions if f.name in exported))
+            kept[name] = dataclasses.replace(alias, functions=tuple(f for f in alias.functions if f.name in exported))
         self.aliases = kept
+
+    def _try_embedded(self) -> str | None:
+        """``auto`` chose embedded: open it, or return why subprocess mode is used instead."""
+        try:
+            sitedir = embedded_site_packages(self.venv)
+        except InterpreterMismatchError as exc:
+            return exc.message
+        shadowed = _shadowed_modules(sitedir)
+        if shadowed:
+            return (f"wasmtool has already imported its own {', '.join(shadowed)}, which would shadow "
+                    "the project venv's")
+        try:
+            self._open_embedded()
+        except EmbeddedWorkspaceConflictError as exc:
+            return f"{exc.message} (one embedded workspace per process)"
+        return None
 
     def _open_embedded(self) -> None:
         sitedir = embedded_site_packages(self.venv)
@@ -684,8 +789,18 @@ class Session:
                 suggestions=difflib.get_close_matches(alias_name, list(self.aliases), n=3))
         pool = ([f"{f.alias}.{f.name.removeprefix(f.alias + '_')}" for f in self._by_extern.values()] if dot
                 else list(self._by_extern))
-        return UnknownFunctionError(name, f"{name}: no such bound function",
-                                    suggestions=difflib.get_close_matches(name, pool, n=3))
+        suggestions = difflib.get_close_matches(name, pool, n=3)
+        owner = self.aliases.get(alias_name) if dot else next(
+            (a for a in sorted(self.aliases.values(), key=lambda a: -len(a.alias)) if name.startswith(a.alias + "_")),
+            None)
+        skipped = find_skipped(owner, name) if owner is not None else None
+        if owner is not None and skipped is not None:
+            detail = f" ({skipped.detail})" if skipped.detail else ""
+            return UnknownFunctionError(
+                name, f"{name}: not bound: `wasmtool bind` skipped {skipped.path} "
+                f"(python_wrap/{owner.alias}/SKIPPED.txt): {skipped.reason}{detail}",
+                suggestions=suggestions, skipped=skipped)
+        return UnknownFunctionError(name, f"{name}: no such bound function", suggestions=suggestions)
 
     # -- calling -------------------------------------------------------------------------------------
 
@@ -792,8 +907,8 @@ def open_session(
     """Open a session on the bound project at ``root`` (see the module docstring).
 
     ``mode`` defaults to ``[python].runtime-mode`` and ``async_mode`` to ``[python].async-mode``;
-    ``python`` replaces the project venv's interpreter (subprocess mode only); ``timeout``
-    (seconds) bounds every async wrapper call.
+    ``python`` replaces the project venv's interpreter (subprocess or auto mode: auto then
+    means subprocess); ``timeout`` (seconds) bounds every async wrapper call.
     """
     from wasmtool.project.manifest import load_manifest
     from wasmtool.targets.profile import load_profile
@@ -807,15 +922,31 @@ def open_session(
         raise SessionConfigError(f"timeout must be a positive number of seconds, not {timeout!r}",
                                  field="timeout")
     resolved_mode: RuntimeMode
+    auto = False
     if profile.kind in ("wasi", "pyodide"):
-        if mode is not None or python is not None:
+        if (mode is not None and mode != "auto") or python is not None:
             raise SessionConfigError(
                 f"--runtime / python apply to native targets; {profile.name} runs "
                 f"{'under wasmtime' if profile.kind == 'wasi' else 'in Pyodide under Node'}",
                 field="runtime-mode" if mode is not None else "python")
         resolved_mode = "component" if profile.kind == "wasi" else "pyodide"
+        reason = (f"{profile.name} runs its component under wasmtime" if profile.kind == "wasi"
+                  else f"{profile.name} runs its bundle in Pyodide under Node")
     elif profile.kind == "native":
-        resolved_mode = normalise_mode(mode if mode is not None else settings.runtime_mode)
+        requested = normalise_mode(mode if mode is not None else settings.runtime_mode)
+        source = (f"runtime mode {mode!r} requested" if mode is not None
+                  else f'runtime-mode = "{settings.runtime_mode}" in mochi.toml')
+        if requested == "auto":
+            auto = True
+            if python is not None:
+                resolved_mode, reason = "subprocess", f"worker interpreter {python} given"
+            else:
+                from wasmtool.run.runtime_choice import choose_runtime, running_interpreter, venv_interpreter
+
+                choice = choose_runtime(running_interpreter(), venv_interpreter(root / settings.venv))
+                resolved_mode, reason = choice.mode, choice.reason
+        else:
+            resolved_mode, reason = requested, source
         if python is not None and resolved_mode != "subprocess":
             raise SessionConfigError("an interpreter can only be chosen in subprocess mode", field="python",
                                      hint="add --runtime subprocess (or runtime-mode = \"subprocess\")")
@@ -832,4 +963,6 @@ def open_session(
         timeout=float(timeout) if timeout is not None else None,
         int_mode=settings.int_mode,
         strict_returns=settings.strict_return_types,
+        mode_reason=reason,
+        auto=auto,
     )

@@ -1,10 +1,10 @@
-"""The grammar of the emitted shim subset (``grammar/shim.lark``) and its checker.
+"""The grammar of the emitted shim subset (``grammar/shim.lark``) and its checks.
 
 Users get the same check wasmtool's tests run: :func:`check_shim` parses a shim with
-Lark (LALR) and then applies the rules a context-free grammar cannot state — Mochi
-keywords are not names (mochi-grammar.md §1), every referenced type is declared (the
-checker's T025), no name is declared twice. The oracles in the test suite (Mochi's own
-parser and checker) must agree with it on every emitted shim.
+Lark (LALR) and then applies the rules a context-free grammar cannot state: the extern form
+of the dialect, Mochi keywords are not names, and (:func:`check_declared_types`) every
+referenced type is declared before use, as Mochi's checker requires (its error T025), with no
+name declared twice. No Mochi binary is involved: these checks are the project's own.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from lark.exceptions import LarkError, UnexpectedInput
 from wasmtool.mochi_syntax import MOCHI_KEYWORDS
 from wasmtool.synth.errors import ShimSyntaxError
 
-__all__ = ["check_shim", "shim_parser"]
+__all__ = ["check_declared_types", "check_shim", "shim_parser"]
 
 _BUILTIN_NAMES = frozenset({"int", "float", "bool", "string", "any"})
 
@@ -33,29 +33,50 @@ def _names(tree: Tree[Token], rule: str) -> list[Token]:
     return [t for sub in tree.find_data(rule) for t in sub.children if isinstance(t, Token) and t.type == "NAME"]
 
 
-def check_shim(text: str, *, file: str = "<shim>") -> Tree[Token]:
-    """Parse ``text``; raise :class:`ShimSyntaxError` (with line:column) if it is outside the subset."""
-    try:
-        tree = shim_parser().parse(text)
-    except UnexpectedInput as exc:
-        raise ShimSyntaxError(f"line {exc.line}, column {exc.column}: {exc.__class__.__name__}: "
-                              f"{str(exc).splitlines()[0]}", file=file) from None
-    except LarkError as exc:  # pragma: no cover - lark's other failures carry no position
-        raise ShimSyntaxError(str(exc), file=file) from None
+def _fail(tok: Token, message: str, file: str) -> ShimSyntaxError:
+    return ShimSyntaxError(f"line {tok.line}, column {tok.column}: {message}", file=file)
+
+
+def _check_dialect(tree: Tree[Token], dialect: str, file: str) -> None:
+    """The extern form and the ``import python`` header a dialect allows."""
+    imports = list(tree.find_data("import_decl"))
+    mep71 = list(tree.find_data("extern_decl"))
+    ffi = list(tree.find_data("extern_010"))
+    if dialect == "mep-71":
+        for node in imports + ffi:
+            first = node.children[0]
+            assert isinstance(first, Token)
+            raise _fail(first, "the mep-71 dialect has no `import python` line and no `extern fun a.b`", file)
+        return
+    if dialect != "0.10":
+        raise ShimSyntaxError(f"unknown Mochi dialect {dialect!r}", file=file)
+    for node in mep71:
+        name = node.children[0]
+        assert isinstance(name, Token)
+        raise _fail(name, "`extern python fun` is not Mochi 0.10 syntax (use `extern fun alias.name`)", file)
+    if len(imports) != 1:
+        raise ShimSyntaxError(f"a 0.10 shim has exactly one `import python` line, found {len(imports)}", file=file)
+    alias = imports[0].children[1]
+    assert isinstance(alias, Token)
+    for node in ffi:
+        qual = node.children[0]
+        assert isinstance(qual, Token)
+        if str(qual) != str(alias):
+            raise _fail(qual, f"extern fun {qual}.… does not use the imported alias {alias}", file)
+
+
+def check_declared_types(tree: Tree[Token], *, file: str = "<shim>") -> None:
+    """Every type the shim names is a built-in or declared in it, aliases before their first
+    use (what Mochi's checker reports as T025); no name is declared twice."""
     declared: dict[str, int] = {}
-    for rule in ("handle_decl", "alias_decl", "record_decl", "extern_decl"):
+    for rule in ("handle_decl", "alias_decl", "record_decl", "extern_decl", "extern_010"):
         for node in tree.find_data(rule):
-            name = node.children[0]
-            assert isinstance(name, Token)
-            if str(name) in declared:
-                raise ShimSyntaxError(f"line {name.line}: {name} is declared twice (first on line "
-                                      f"{declared[str(name)]})", file=file)
-            declared[str(name)] = name.line or 0
-    for rule in ("handle_decl", "alias_decl", "record_decl", "extern_decl", "field", "param"):
-        for tok in _names(tree, rule):
-            if str(tok) in MOCHI_KEYWORDS:
-                raise ShimSyntaxError(f"line {tok.line}, column {tok.column}: {tok} is a Mochi keyword",
-                                      file=file)
+            parts = [t for t in node.children[:2 if rule == "extern_010" else 1] if isinstance(t, Token)]
+            name = parts[-1]
+            key = ".".join(str(t) for t in parts)
+            if key in declared:
+                raise _fail(name, f"{key} is declared twice (first on line {declared[key]})", file)
+            declared[key] = name.line or 0
     records = {str(n.children[0]) for n in tree.find_data("record_decl")}
     aliases: dict[str, Token] = {}
     for rule in ("handle_decl", "alias_decl"):
@@ -71,9 +92,27 @@ def check_shim(text: str, *, file: str = "<shim>") -> Tree[Token]:
             continue  # records may be referred to before their declaration
         decl = aliases.get(ref_name)
         if decl is None:
-            raise ShimSyntaxError(f"line {ref.line}, column {ref.column}: unknown type {ref} (T025)", file=file)
+            raise _fail(ref, f"unknown type {ref} (T025)", file)
         if (decl.line or 0) >= (ref.line or 0):
             # Mochi's checker reports T025 for a type alias used before its declaration
-            raise ShimSyntaxError(f"line {ref.line}, column {ref.column}: type alias {ref} is used before its "
-                                  f"declaration on line {decl.line} (T025)", file=file)
+            raise _fail(ref, f"type alias {ref} is used before its declaration on line {decl.line} (T025)", file)
+
+
+def check_shim(text: str, *, dialect: str = "0.10", file: str = "<shim>") -> Tree[Token]:
+    """Parse ``text`` as a shim of ``dialect``; raise :class:`ShimSyntaxError` (with
+    line:column) if it is outside the emitted subset or names an undeclared type."""
+    try:
+        tree = shim_parser().parse(text)
+    except UnexpectedInput as exc:
+        raise ShimSyntaxError(f"line {exc.line}, column {exc.column}: {exc.__class__.__name__}: "
+                              f"{str(exc).splitlines()[0]}", file=file) from None
+    except LarkError as exc:  # pragma: no cover - lark's other failures carry no position
+        raise ShimSyntaxError(str(exc), file=file) from None
+    _check_dialect(tree, dialect, file)
+    for rule in ("import_decl", "handle_decl", "alias_decl", "record_decl", "extern_decl", "extern_010", "field",
+                 "param"):
+        for tok in _names(tree, rule):
+            if str(tok) in MOCHI_KEYWORDS:
+                raise _fail(tok, f"{tok} is a Mochi keyword", file)
+    check_declared_types(tree, file=file)
     return tree

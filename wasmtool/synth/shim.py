@@ -1,9 +1,13 @@
-"""Render the Mochi shim ``<pkg>_shim.mochi`` from a mapped surface (mochi-grammar.md §3-§7).
+"""Render the Mochi shim ``<pkg>_shim.mochi`` from a mapped surface, in one of two dialects
+(:mod:`wasmtool.synth.dialect`; docs/calling-python-from-mochi.md).
 
-Only forms verified against the real Mochi parser are emitted:
+Only forms verified against a real Mochi parser are emitted:
 
-* ``extern python fun <name>(<p>: <T>, ...)[: <R>]`` — every parameter named and typed,
-  no defaults, no ``async``, ``: R`` omitted for functions returning nothing;
+* 0.10: ``import python "<wrapper module>" as <alias>`` then ``extern fun <alias>.<name>(...)``
+  for the functions that cross the stateless FFI (and only the types they reach);
+* mep-71: ``extern python fun <name>(<p>: <T>, ...)[: <R>]``;
+* in both, every parameter named and typed, no defaults, no ``async``, ``: R`` omitted for
+  functions returning nothing;
 * ``type Name = any`` for handles, ``type Name { f: T, ... }`` for records and fixed
   tuples (fields ``t0``, ``t1``...), ``type Name = string|int`` for enums (a comment lists
   the values), ``type Name = fun(A): R`` for an optional callable (``fun(A): R?`` would
@@ -19,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from wasmtool.mochi_syntax import spell_inner_digits
+from wasmtool.synth.dialect import DEFAULT_DIALECT, DIALECTS, MochiDialect, ffi_split, referenced_types
 from wasmtool.synth.errors import SurfaceRenderError
 from wasmtool.typemap.surface import Function, MappedSurface, TypeRef
 
@@ -96,38 +101,37 @@ def _comment(text: str) -> str:
     return line if len(line) <= 100 else line[:97] + "..."
 
 
-def _signature(fn: Function, dist: str) -> str:
+def _params(fn: Function, dist: str) -> str:
     params = ", ".join(f"{p.mochi_name}: {mochi_type(p.type, dist=dist)}" for p in fn.params)
     ret = "" if fn.returns is None or _is_unit(fn.returns) else f": {mochi_type(fn.returns, dist=dist)}"
-    return f"extern python fun {fn.extern_name}({params}){ret}"
+    return f"({params}){ret}"
 
 
-def render_shim(surface: MappedSurface) -> str:
-    """The shim text: header, type declarations, externs, skip summary."""
+def _type_decls(surface: MappedSurface, wanted: set[str] | None) -> tuple[list[str], dict[str, str]]:
+    """Declaration lines (in the order Mochi's checker needs) and the declared names; with
+    ``wanted``, only those names (and no callable aliases unless wanted)."""
     dist = surface.dist
     names: dict[str, str] = {}
 
-    def claim(name: str, what: str) -> None:
+    def claim(name: str, what: str) -> bool:
         if name in names:
             raise SurfaceRenderError(f"type name {name!r} is declared twice ({names[name]} and {what})",
                                      package=dist)
         names[name] = what
+        return wanted is None or name in wanted
 
-    out = [
-        f"// wasmtool shim: {surface.dist} {surface.version} ({surface.tier}) -- generated, do not edit",
-        f"// alias {surface.alias}; {len(surface.functions)} externs, {len(surface.skips)} skipped",
-    ]
     decls: list[tuple[str, list[str]]] = []
     for h in surface.handles:
-        claim(h.name, f"handle {h.py}")
-        decls.append((h.name, [f"type {h.name} = any  // {h.py}"]))
+        if claim(h.name, f"handle {h.py}"):
+            decls.append((h.name, [f"type {h.name} = any  // {h.py}"]))
     for e in surface.enums:
-        claim(e.name, f"enum {e.py}")
-        scalar = "string" if e.value_kind == "string" else "int"
-        values = ", ".join(repr(v) if isinstance(v, int) else '"' + str(v) + '"' for _, v in e.members)
-        decls.append((e.name, [f"type {e.name} = {scalar}  // {e.py}: {_comment(values)}"]))
+        if claim(e.name, f"enum {e.py}"):
+            scalar = "string" if e.value_kind == "string" else "int"
+            values = ", ".join(repr(v) if isinstance(v, int) else '"' + str(v) + '"' for _, v in e.members)
+            decls.append((e.name, [f"type {e.name} = {scalar}  // {e.py}: {_comment(values)}"]))
     for r in surface.records:
-        claim(r.name, f"record {r.py or r.origin}")
+        if not claim(r.name, f"record {r.py or r.origin}"):
+            continue
         if not r.fields:
             raise SurfaceRenderError(f"record {r.name} has no fields (Mochi needs at least one)", package=dist)
         origin = f"  // {r.py} ({r.origin})" if r.py else ""
@@ -141,23 +145,60 @@ def render_shim(surface: MappedSurface) -> str:
         body.append("}")
         decls.append((r.name, body))
     for alias_name, fn_type in sorted(_callable_aliases(surface).items()):
-        claim(alias_name, "callable alias")
-        decls.append((alias_name, [f"type {alias_name} = {mochi_type(fn_type, dist=dist)}"]))
+        if claim(alias_name, "callable alias"):
+            decls.append((alias_name, [f"type {alias_name} = {mochi_type(fn_type, dist=dist)}"]))
+
     # Mochi's checker resolves a reference to a type ALIAS only after the alias (records may
     # refer to later records): scalar aliases and handles first, callable aliases, records.
     def rank(name: str) -> int:
         what = names[name]
         return 1 if what == "callable alias" else 2 if what.startswith("record") else 0
 
+    out: list[str] = []
     for _rank, _name, lines in sorted((rank(n), n, ls) for n, ls in decls):
         out.extend(lines)
-    for fn in sorted(surface.functions, key=lambda f: f.extern_name):
+    return out, names
+
+
+def render_shim(surface: MappedSurface, dialect: MochiDialect = DEFAULT_DIALECT, *, module: str = "") -> str:
+    """The shim text in ``dialect``: header, type declarations, externs, skip summary.
+
+    ``module`` is the dotted wrapper module (``python_wrap.<alias>.<pkg>_externs``) that the
+    0.10 dialect imports."""
+    dist = surface.dist
+    if dialect == "0.10":
+        if not module:
+            raise SurfaceRenderError("the 0.10 dialect needs the wrapper module path", package=dist)
+        functions, ffi_skips = ffi_split(surface)
+        decl_lines, names = _type_decls(surface, referenced_types(functions, surface.records))
+        n_skips = len(surface.skips) + len(ffi_skips)
+        out = [
+            f"// wasmtool shim (Mochi 0.10): {surface.dist} {surface.version} ({surface.tier})"
+            " -- generated, do not edit",
+            f"// alias {surface.alias}; {len(functions)} externs, {n_skips} skipped",
+            f'import python "{module}" as {surface.alias}',
+            *decl_lines,
+        ]
+    elif dialect == "mep-71":
+        functions = tuple(sorted(surface.functions, key=lambda f: f.extern_name))
+        decl_lines, names = _type_decls(surface, None)
+        n_skips = len(surface.skips)
+        out = [
+            f"// wasmtool shim: {surface.dist} {surface.version} ({surface.tier}) -- generated, do not edit",
+            f"// alias {surface.alias}; {len(functions)} externs, {n_skips} skipped",
+            *decl_lines,
+        ]
+    else:
+        raise SurfaceRenderError(f"unknown Mochi dialect {dialect!r} (expected one of {', '.join(DIALECTS)})",
+                                 package=dist)
+    for fn in functions:
         if fn.extern_name in names:
             raise SurfaceRenderError(f"extern {fn.extern_name!r} clashes with a type of the same name", package=dist)
         doc = _comment(fn.doc)
         if doc:
             out.append(f"// {doc}")
-        out.append(_signature(fn, dist))
-    if surface.skips:
-        out.append(f"// SKIPPED {len(surface.skips)} items, see SKIPPED.txt")
+        head = f"extern fun {surface.alias}." if dialect == "0.10" else "extern python fun "
+        out.append(f"{head}{fn.extern_name}{_params(fn, dist)}")
+    if n_skips:
+        out.append(f"// SKIPPED {n_skips} items, see SKIPPED.txt")
     return "\n".join(out) + "\n"

@@ -276,6 +276,7 @@ def render_externs(surface: MappedSurface) -> str:
     out.append("")
     out += r.conv_lines
     out += bodies
+    out += ["", "", "_wt_w.export(globals())"]
     return "\n".join(out).rstrip("\n") + "\n"
 
 

@@ -1,0 +1,50 @@
+"""The process environment a project's programs run in (``wasmtool exec``).
+
+The released Mochi (0.10) calls Python by running the first ``python3`` on ``PATH`` with
+the parent's environment, and imports ``python_wrap.<alias>.<pkg>_externs`` there. So a
+Mochi program reaches a project's bindings when the project venv's ``bin`` comes first on
+``PATH`` and the bindings workspace is on ``PYTHONPATH``. :func:`project_environment`
+computes that environment; it is pure (no file system, no ``os.environ``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+__all__ = ["project_environment", "venv_bin"]
+
+
+def venv_bin(venv: Path, *, windows: bool | None = None) -> Path:
+    """The scripts folder of virtual environment ``venv``: ``bin`` (``Scripts`` on Windows)."""
+    if windows is None:
+        windows = os.name == "nt"
+    return venv / ("Scripts" if windows else "bin")
+
+
+def _prepend(entry: str, existing: str | None, *, keep_empty: bool) -> str:
+    """``entry`` first, then ``existing``'s entries without ``entry`` (no duplicate when
+    environments nest). ``keep_empty`` keeps empty entries (on ``PATH`` they mean ".")."""
+    rest = existing.split(os.pathsep) if existing else []
+    kept = [p for p in rest if p != entry and (keep_empty or p)]
+    return os.pathsep.join([entry, *kept])
+
+
+def project_environment(base_env: Mapping[str, str], venv: Path, workspace: Path) -> dict[str, str]:
+    """``base_env`` with the project's venv and bindings workspace made visible.
+
+    * ``PATH``: ``<venv>/bin`` first, then the base ``PATH`` (``os.defpath`` when unset,
+      as ``execvp`` would use); an existing ``<venv>/bin`` entry is moved, not repeated.
+    * ``VIRTUAL_ENV``: ``venv``.
+    * ``PYTHONPATH``: ``workspace`` first, then the base entries (no empty ones, no repeat).
+    * ``PYTHONHOME``: removed (it would point the venv's interpreter at another stdlib).
+
+    Every other variable is kept as is. ``base_env`` is not modified.
+    """
+    env = dict(base_env)
+    env.pop("PYTHONHOME", None)
+    env["PATH"] = _prepend(str(venv_bin(venv)), base_env.get("PATH", os.defpath), keep_empty=True)
+    env["VIRTUAL_ENV"] = str(venv)
+    env["PYTHONPATH"] = _prepend(str(workspace), base_env.get("PYTHONPATH"), keep_empty=False)
+    return env
