@@ -442,6 +442,9 @@ class _Compiler:
         py = decl.get("py", "")
         fields = [(f["name"], bool(f.get("required", True)), f["type"]) for f in decl["fields"]]
         optional = {f for f, req, _ in fields if not req}
+        # a field whose Python name is a Mochi keyword is spelled `type_` in the shim: a map from
+        # Mochi may use either spelling (results keep the Python name)
+        renames = {f["mochi_name"]: f["name"] for f in decl["fields"] if f.get("mochi_name", f["name"]) != f["name"]}
         # fields are compiled on first use: records may refer to themselves
         compiled: list[tuple[str, bool, Conv]] = []
         cls_box: list[Any] = []
@@ -466,6 +469,8 @@ class _Compiler:
                     if py and origin != "typeddict" and isinstance(v, cls()):
                         return v
                     raise fail(f"expected a {name} record (a map of its fields), got {_type_name(v)}", p)
+                if renames:
+                    v = {renames.get(k, k) if renames.get(k, k) not in v else k: x for k, x in v.items()}
                 unknown = sorted(str(k) for k in v if k not in {f for f, _, _ in tab})
                 if unknown:
                     raise fail(f"unknown field(s) of {name}: {', '.join(unknown)}", p)

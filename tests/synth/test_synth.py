@@ -88,6 +88,14 @@ async def slow(seconds: float) -> str:
 def match(type: str, set: int) -> str:
     return f"{type}:{set}"
 
+@dataclass(frozen=True)
+class Tagged:
+    type: str
+    n: int
+
+def retag(t: Tagged) -> Tagged:
+    return Tagged(t.type + "!", t.n)
+
 def sha256_hex(text: str) -> str:
     import hashlib
     return hashlib.sha256(text.encode()).hexdigest()[:8]
@@ -167,6 +175,9 @@ def test_wrapper_calls_convert_every_kind(workspace: Path) -> None:
     assert w.fk_apply(lambda v: v * 10, 4) == 40                              # callable bridged
     assert w.fk_maybe(None) is None and w.fk_maybe(1) == 2
     assert w.fk_match("a", 1) == "a:1"                                        # Mochi keywords keep Python names
+    # a record field named like a Mochi keyword is `type_` in the shim: both spellings are accepted
+    assert w.fk_retag({"type_": "a", "n": 1}) == {"type": "a!", "n": 1}
+    assert w.fk_retag({"type": "a", "n": 1}) == {"type": "a!", "n": 1}
     assert w.fk_LIMIT() == 7
     c = w.fk_Counter_new_full(5)
     assert w.fk_Counter_add(c, 2) == 7 and w.fk_Counter_doubled(c) == 14
