@@ -1,8 +1,11 @@
-"""Deterministic TOML rendering for the files wasmtool writes.
+"""Deterministic TOML rendering for the files wasmtool writes (``mochi.lock``, ``pylock.toml``).
 
-Hand-written on purpose (a small subset: tables, arrays of tables, inline tables, strings,
-ints, bools, datetimes, string arrays) so output is byte-stable across tomlkit versions
-and needs no round-trip document state; reading always goes through ``tomllib``.
+Kept hand-written rather than switched to tomli-w: the lock's layout (which arrays are
+``[[tables]]``, which stay inline, where long arrays break) is part of its documented,
+byte-stable format, and tomli-w chooses its own. The subset is small (tables, arrays of
+tables, inline tables, strings, 64-bit ints, bools, datetimes, arrays) and every value it
+renders is proven to read back unchanged through ``tomllib`` by a hypothesis round-trip test
+(tests/lock/test_toml_render.py). Reading always goes through ``tomllib``.
 """
 
 from __future__ import annotations
@@ -13,31 +16,48 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 
-def _scalar(value: Any) -> str:
+_INT64 = (-(2**63), 2**63 - 1)
+_BARE_KEY = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def _string(value: str) -> str:
+    """A TOML basic string. JSON's escaping covers ``"``, ``\\`` and U+0000-U+001F with
+    escapes TOML shares; TOML also forbids a raw U+007F, and a lone surrogate is no
+    Unicode scalar value at all."""
+    if any("\ud800" <= c <= "\udfff" for c in value):
+        raise ValueError(f"cannot write a lone surrogate to TOML: {value!r}")
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _scalar(value: Any, *, in_inline: bool = False) -> str:
+    """A value on the right of ``=``; inside an inline table nothing may span lines."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
+        if not _INT64[0] <= value <= _INT64[1]:
+            raise ValueError(f"TOML integers are 64-bit: {value} is out of range")
         return str(value)
     if isinstance(value, str):
-        # JSON string escaping is a valid TOML basic string for the characters we emit.
-        return json.dumps(value, ensure_ascii=False)
+        return _string(value)
     if isinstance(value, _dt.datetime):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, Mapping):
-        return "{ " + ", ".join(f"{_key(k)} = {_scalar(v)}" for k, v in value.items()) + " }"
+        items = [f"{_key(k)} = {_scalar(v, in_inline=True)}" for k, v in value.items() if v is not None]
+        return "{ " + ", ".join(items) + " }" if items else "{}"
     if isinstance(value, Sequence):
-        items = [_scalar(v) for v in value]
+        items = [_scalar(v, in_inline=in_inline) for v in value]
         one_line = "[" + ", ".join(items) + "]"
-        if len(one_line) <= 100:
+        if len(one_line) <= 100 or in_inline:
             return one_line
         return "[\n" + "".join(f"    {i},\n" for i in items) + "]"
     raise TypeError(f"cannot render {type(value).__name__} as TOML")
 
 
 def _key(key: str) -> str:
-    if key and all(c.isalnum() or c in "-_" for c in key):
+    """A bare key when TOML allows one (ASCII letters, digits, ``-``, ``_``), else quoted."""
+    if key and all(c in _BARE_KEY for c in key):
         return key
-    return json.dumps(key)
+    return _string(key)
 
 
 def _is_table_array(value: Any) -> bool:
