@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -25,6 +26,10 @@ MODULES = ("wasmtool", "wasmtool_runtime", "uv", "wasmtime", "componentize_py", 
 
 #: Programs the requirements install next to the interpreter.
 EXECUTABLES = ("wasm-tools", "componentize-py", "ruff", "wasmtool")
+
+#: The tests' second CPython (tests/conftest.py OTHER_PYTHON): Debian's python3.11, with venv.
+OTHER_PYTHON = Path("/usr/bin/python3.11")
+OTHER_VERSION = (3, 11)
 
 
 def requirements() -> list[Requirement]:
@@ -50,7 +55,29 @@ def problems() -> list[str]:
             out.append(f"{module}: does not import ({type(exc).__name__}: {exc})")
     bindir = Path(sys.executable).parent
     out.extend(f"{name}: no executable {bindir / name}" for name in EXECUTABLES if not (bindir / name).is_file())
+    out.extend(other_python_problems())
     return out
+
+
+def other_python_problems() -> list[str]:
+    """The second interpreter runs, is 3.11, has venv, and is not the one of .venv."""
+    what = f"{OTHER_PYTHON} (Debian packages python3.11 and python3.11-venv; scripts/setup.sh installs them as root)"
+    if not OTHER_PYTHON.is_file():
+        return [f"{what}: not installed"]
+    probe = "import sys, venv; print(sys.version_info[0], sys.version_info[1])"
+    try:
+        proc = subprocess.run([str(OTHER_PYTHON), "-c", probe], capture_output=True, text=True, timeout=60,
+                              stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return [f"{what}: does not run ({exc})"]
+    if proc.returncode != 0:
+        return [f"{what}: does not run ({proc.stderr.strip()[-300:]})"]
+    found = tuple(int(x) for x in proc.stdout.split())
+    if found != OTHER_VERSION:
+        return [f"{what}: is CPython {'.'.join(map(str, found))}, not 3.11"]
+    if sys.version_info[:2] == OTHER_VERSION:
+        return [f"{what}: .venv runs on 3.11 too; recreate it on CPython 3.12 (WASMTOOL_SETUP_PYTHON)"]
+    return []
 
 
 def main() -> int:

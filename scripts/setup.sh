@@ -33,6 +33,27 @@ run_quiet() {
   rm -f "$log"
 }
 
+# the tests' second CPython (a project venv on another interpreter than wasmtool's):
+# Debian's python3.11 with its venv module (tests/conftest.py OTHER_PYTHON; check_env.py checks it)
+OTHER_PY=/usr/bin/python3.11
+other_python_ok() {
+  [ -x "$OTHER_PY" ] || return 1
+  if command -v dpkg-query >/dev/null 2>&1; then
+    dpkg-query -W -f='${Status}' python3.11-venv 2>/dev/null | grep -q "ok installed" || return 1
+  fi
+}
+if ! other_python_ok && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "setup: installing Debian python3.11 and python3.11-venv (the tests' second interpreter)" >&2
+  run_quiet "apt-get update" apt-get update -qq
+  run_quiet "apt-get install python3.11 python3.11-venv" \
+    env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.11 python3.11-venv
+fi
+if ! other_python_ok; then
+  echo "setup: $OTHER_PY (Debian packages python3.11 and python3.11-venv) is missing; install them as root" \
+       "(re-run this script as root does); the tests that run a project on a second CPython need it" >&2
+  exit 1
+fi
+
 if [ ! -x .venv/bin/python ]; then
   run_quiet "creating .venv" "$PY" -m venv .venv
   run_quiet "upgrading pip" .venv/bin/python -m pip install -q --upgrade pip

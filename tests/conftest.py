@@ -1,4 +1,7 @@
-"""Shared fixtures: the hermetic index on 127.0.0.1, sample projects, CLI runners."""
+"""Shared fixtures: the hermetic index on 127.0.0.1, sample projects, CLI runners.
+
+The skip policy (tests/skip_policy.py) is loaded here for every run: a skip whose reason is
+not on its list fails, and the summary prints the list with its counts."""
 
 from __future__ import annotations
 
@@ -10,12 +13,20 @@ from pathlib import Path
 
 import pytest
 
+from tests.skip_policy import missing
 from tests.support.index_server import IndexServer, ServedFile, load_files
+
+pytest_plugins = ["tests.skip_policy"]
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 SHARED = ROOT.parent / "shared"
 ARTEFACTS = ROOT / "tests" / "data" / "artefacts"
+#: The second CPython of the tests that run a project venv on another interpreter than the one
+#: wasmtool runs on: Debian's python3.11 (packages python3.11, python3.11-venv), which
+#: scripts/setup.sh installs (as root) and scripts/check_env.py checks.
+OTHER_PYTHON = Path("/usr/bin/python3.11")
+OTHER_VERSION = "3.11"
 
 # Tests that need real wheels (Pyodide bundles, WASI components) read them from here:
 # the pinned artefacts scripts/fetch_artefacts.py downloads and verifies.
@@ -41,10 +52,23 @@ def cache_dir(tmp_path: Path) -> Path:
     return tmp_path / "cache"
 
 
+def other_python() -> str:
+    """:data:`OTHER_PYTHON`, checked: it must exist and be another major.minor than this one."""
+    here = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    if here == OTHER_VERSION:
+        missing(f"a CPython other than {here} for wasmtool's .venv: the tests' second interpreter is "
+                f"{OTHER_PYTHON}", "recreate .venv on CPython 3.12 (bash scripts/setup.sh picks it)")
+    if not OTHER_PYTHON.is_file():
+        missing(f"{OTHER_PYTHON}, the tests' second interpreter (Debian packages python3.11 and python3.11-venv)",
+                "run `bash scripts/setup.sh` as root, which installs them")
+    return str(OTHER_PYTHON)
+
+
 def write_project(root: Path, deps: dict[str, str], *, python_version: str = "3.12",
-                  sources: dict[str, str] | None = None, extra_python: str = "") -> Path:
+                  sources: dict[str, str] | None = None, extra_python: str = "",
+                  requires_python: str = ">=3.12") -> Path:
     root.mkdir(parents=True, exist_ok=True)
-    lines = ['name = "sample"', "", "[python]", 'requires-python = ">=3.12"',
+    lines = ['name = "sample"', "", "[python]", f'requires-python = "{requires_python}"',
              f'python-version = "{python_version}"']
     if extra_python:
         lines.append(extra_python)
@@ -73,10 +97,11 @@ def cli_env(cache: Path, index_url: str) -> dict[str, str]:
 
 
 def run_cli(args: list[str], *, cache: Path, index_url: str, check: bool = False,
-            timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """Run the real console script in a subprocess (the way users run it)."""
+            timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real console script in a subprocess (the way users run it); ``env`` adds variables."""
     proc = subprocess.run([str(VENV_BIN / "wasmtool"), *args], capture_output=True, text=True,
-                          env=cli_env(cache, index_url), timeout=timeout, stdin=subprocess.DEVNULL)
+                          env={**cli_env(cache, index_url), **(env or {})}, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
     if check and proc.returncode != 0:
         raise AssertionError(f"wasmtool {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
     return proc

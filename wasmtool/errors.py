@@ -4,22 +4,65 @@ Every error carries a stable ``code`` (``WTnnn``) that scripts and tests can rel
 human message, and optionally the file / package / field at fault and a hint. Domain
 errors also subclass the closest stdlib class so callers may catch either.
 
-Code ranges (each subpackage defines its concrete errors in its own ``errors.py``
-module, subclassing the domain base below and using a code from its range)::
+This module defines the root, one base per domain, the configuration and usage errors,
+the helper-program errors, and the two errors shared by subpackages that may not import
+each other. Every other concrete error lives in the ``errors.py`` of the subpackage that
+owns its code range, subclassing the domain base below::
 
     WasmtoolError (WT000)
-    ├── ConfigError            WT0xx   settings, interpreter discovery, CLI usage
-    ├── ProjectError           WT05x   mochi.toml, .mochi import lines, import specs   (ValueError)
-    ├── IndexError_            WT1xx   simple-API client, HTTP, index documents
-    ├── ResolveError           WT2xx   resolution (uv, resolvelib, target tags)
-    ├── CacheError             WT3xx   artefact cache, hash verification
-    ├── LockError              WT4xx   mochi.lock / pylock.toml read, write, check     (ValueError)
-    ├── InstallError           WT45x   environment creation and wheel installation
-    ├── StubError              WT5xx   stub discovery, .pyi parsing
-    ├── SynthError             WT6xx   typemap, wrapper/shim/WIT generation
-    ├── RuntimeBridgeError     WT7xx   calling into a target (in-process, worker, Pyodide, wasmtime)
-    ├── TargetError            WT8xx   target profiles, bundles, components
-    └── PublishError           WT9xx   build, attest, publish, audit
+    ├── ConfigError            WT001   settings, interpreter discovery, CLI usage           (ValueError, exit 2)
+    │   ├── UsageError         WT002   the command line asks for something impossible   (exit 2)
+    │   ├── InterpreterNotFoundError WT003
+    │   └── CommandNotFoundError WT004 ``wasmtool exec``: no such command               (exit 127 / 126)
+    ├── ExternalToolError      WT010   a helper program (uv, node, componentize-py, ...) failed or is missing;
+    │   │                              the three below are raised by the runner, wasmtool.tools
+    │   ├── ToolNotFoundError  WT011   it could not be started (missing, not executable)
+    │   ├── ToolFailedError    WT012   it exited non-zero (status, tail of its stderr)
+    │   └── ToolTimeoutError   WT013   it outlived its timeout and was killed             (TimeoutError)
+    ├── ProjectError           WT050   mochi.toml, .mochi import lines, import specs    (ValueError)
+    ├── IndexError_            WT100   simple-API client, HTTP, index documents
+    ├── ResolveError           WT200   resolution (uv, resolvelib, target tags)
+    ├── CacheError             WT300   artefacts: the cache, hash verification, wheel contents
+    │   ├── HashMismatchError  WT301   bytes do not hash to what the index or the lock says
+    │   └── WheelMetadataError WT350   a wheel's name / contents are unreadable          (ValueError)
+    ├── LockError              WT400   mochi.lock / pylock.toml read, write, check      (ValueError)
+    ├── InstallError           WT450   environment creation and wheel installation
+    ├── StubError              WT500   stub discovery, .pyi parsing
+    ├── SynthError             WT600   typemap, wrapper/shim/WIT generation, binding
+    ├── RuntimeBridgeError     WT700   calling into a target (in-process, worker, Pyodide, wasmtime)
+    ├── TargetError            WT800   target profiles, installs, bundles, components
+    └── PublishError           WT900   build, attest, publish, audit
+
+Code ranges, by the module that defines the concrete errors (``tests/test_errors.py``
+checks that every code is unique, inside its module's range, and defined in an
+``errors.py``)::
+
+    wasmtool.errors             WT000-WT049   the classes above; plus the domain bases and the
+                                              shared HashMismatchError / WheelMetadataError, each
+                                              in its base's range
+    wasmtool.project.errors     WT050-WT099
+    wasmtool.index.errors       WT100-WT199
+    wasmtool.resolve.errors     WT200-WT299
+    wasmtool.cache.errors       WT300-WT399
+    wasmtool.lock.errors        WT400-WT449
+    (install)                   WT450-WT499
+    wasmtool.stubs.errors       WT500-WT599
+    wasmtool.typemap.errors     WT600-WT619
+    wasmtool.synth.errors       WT620-WT699
+    wasmtool.run.errors         WT700-WT799
+    wasmtool.targets.errors     WT800-WT819
+    wasmtool.ops.errors         WT820-WT839
+    wasmtool.bundle.errors      WT840-WT869
+    wasmtool.wit.errors         WT870-WT899
+    (publish)                   WT900-WT999
+
+Each class names its own ``code``; no two classes share one (a second name for a class is
+an alias, ``WorkerExited = WorkerExitedError``, not a subclass).
+
+A few exceptions are internal control flow and never leave the module that raises them
+(``cache._locks.LockTimeout``, ``typemap.table._Skip``, ``wit.model._Unrepresentable``,
+``run.inprocess._Timeout``, ``wit.values.WitValueMismatch``): each is translated into one
+of the errors above where it is caught.
 
 Foreign exceptions (httpx, subprocess, tomllib, wasmtime, Node) are translated where they
 are raised and chained with ``raise ... from exc``.
@@ -27,7 +70,7 @@ are raised and chained with ``raise ... from exc``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 
 class WasmtoolError(Exception):
@@ -71,8 +114,28 @@ class ConfigError(WasmtoolError, ValueError):
 
 
 class UsageError(ConfigError):
+    """The command line asks for something wasmtool cannot do (exit 2).
+
+    ``usage`` is the command's usage banner (``Usage: wasmtool run [OPTIONS] CALLS_FILE`` and
+    the ``--help`` line) when the error is about an argument of the command just parsed; the
+    CLI prints it before the error, as click does for its own option errors.
+    """
+
     code = "WT002"
     exit_code = 2
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        package: str | None = None,
+        field: str | None = None,
+        hint: str | None = None,
+        usage: str | None = None,
+    ) -> None:
+        super().__init__(message, file=file, package=package, field=field, hint=hint)
+        self.usage = usage
 
 
 class InterpreterNotFoundError(ConfigError):
@@ -93,9 +156,66 @@ class CommandNotFoundError(ConfigError):
 
 
 class ExternalToolError(WasmtoolError):
-    """A helper program (uv, node, componentize-py, ...) failed or is missing."""
+    """A helper program (uv, node, componentize-py, ...) failed or is missing.
+
+    :func:`wasmtool.tools.run_tool` raises the three subclasses below; callers translate
+    them into their domain's error where that error says more (``UvFailedError``,
+    ``ComponentBuildError``, ...), chained with ``from``.
+    """
 
     code = "WT010"
+
+
+class ToolNotFoundError(ExternalToolError):
+    """``program`` (``argv[0]`` of ``tool``) could not be started: it does not exist, is not
+    executable, or the operating system refused to start it; ``reason`` is the OS's message."""
+
+    code = "WT011"
+
+    def __init__(self, message: str, *, tool: str, argv: Sequence[str], reason: str,
+                 hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.tool = tool
+        self.argv = tuple(argv)
+        self.program = self.argv[0] if self.argv else ""
+        self.reason = reason
+
+
+class ToolFailedError(ExternalToolError):
+    """``tool`` exited with a non-zero ``returncode`` (negative: killed by signal
+    ``-returncode``); ``stderr_tail`` holds the last lines of what it printed on stderr."""
+
+    code = "WT012"
+
+    def __init__(self, message: str, *, tool: str, argv: Sequence[str], returncode: int, stdout: str,
+                 stderr: str, stderr_tail: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.tool = tool
+        self.argv = tuple(argv)
+        self.program = self.argv[0] if self.argv else ""
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        self.stderr_tail = stderr_tail
+
+
+class ToolTimeoutError(ExternalToolError, TimeoutError):
+    """``tool`` (process ``pid``) did not finish within ``timeout`` seconds and was killed with
+    its process group; ``stdout``/``stderr`` hold what it printed until then."""
+
+    code = "WT013"
+
+    def __init__(self, message: str, *, tool: str, argv: Sequence[str], timeout: float, pid: int,
+                 stdout: str, stderr: str, stderr_tail: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.tool = tool
+        self.argv = tuple(argv)
+        self.program = self.argv[0] if self.argv else ""
+        self.timeout = timeout
+        self.pid = pid
+        self.stdout = stdout
+        self.stderr = stderr
+        self.stderr_tail = stderr_tail
 
 
 class ProjectError(WasmtoolError, ValueError):
@@ -122,23 +242,37 @@ class HashMismatchError(CacheError):
     def __init__(
         self,
         *,
-        package: str,
+        package: str | None,
         filename: str,
         algorithm: str,
         expected: str,
         actual: str,
         file: str | None = None,
+        hint: str = "the artefact was changed after it was published or locked; nothing was stored",
     ) -> None:
         super().__init__(
             f"{filename}: {algorithm} mismatch: expected {expected}, got {actual}",
             package=package,
             file=file,
-            hint="the artefact was changed after it was published or locked; nothing was stored",
+            hint=hint,
         )
         self.filename = filename
         self.algorithm = algorithm
         self.expected = expected
         self.actual = actual
+
+
+class WheelMetadataError(CacheError, ValueError):
+    """A wheel's file name or contents (``.dist-info``, METADATA, RECORD, import names) are
+    unreadable or inconsistent.
+
+    Defined here, not in a subpackage, because both :mod:`wasmtool.resolve` (reading a
+    locked wheel's summary) and :mod:`wasmtool.bundle` (building a Pyodide bundle) raise
+    it and neither may import the other; ``wasmtool.resolve.errors.WheelMetadataError``
+    and ``wasmtool.bundle.errors.WheelMetadataError`` are this class.
+    """
+
+    code = "WT350"
 
 
 class LockError(WasmtoolError, ValueError):

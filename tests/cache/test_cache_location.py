@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.skip_policy import POSIX_ONLY
 from wasmtool.cache import default_cache_dir
 
 CASES: list[tuple[dict[str, str], Path]] = [
@@ -26,7 +27,7 @@ CASES: list[tuple[dict[str, str], Path]] = [
 ]
 
 
-@pytest.mark.skipif(__import__("sys").platform == "win32", reason="POSIX paths")
+@POSIX_ONLY  # POSIX paths
 @pytest.mark.parametrize(("env", "expected"), CASES)
 def test_precedence(env: dict[str, str], expected: Path) -> None:
     assert default_cache_dir(env) == expected

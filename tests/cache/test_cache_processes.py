@@ -6,12 +6,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.skip_policy import POSIX_ONLY
 from wasmtool.cache import ArtifactCache, hash_file
 
 from .conftest import (
@@ -23,7 +23,7 @@ from .conftest import (
     wait_for,
 )
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and flock semantics")
+pytestmark = POSIX_ONLY  # SIGKILL and flock semantics
 
 
 def _jobs(path: Path, jobs: list[dict[str, str]]) -> Path:

@@ -3,7 +3,9 @@ no runtime setting (``auto``) -> ``call`` and ``run`` answer through a worker on
 interpreter; an explicit in-process mode keeps its WT705 error. ``run`` gives every line a
 result, in order, and exits 1 when any failed (``--fail-fast`` stops at the first).
 
-Real lock / install / bind of tomli through the CLI and the hermetic index."""
+Real lock / install / bind of tomli through the CLI and the hermetic index. The other CPython
+is Debian's python3.11 (tests/conftest.py OTHER_PYTHON, installed by scripts/setup.sh); without
+it the test fails."""
 
 from __future__ import annotations
 
@@ -13,38 +15,24 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli, write_project
+from tests.conftest import OTHER_VERSION, other_python, run_cli, write_project
 from tests.support.index_server import IndexServer
-from wasmtool.errors import InterpreterNotFoundError
-from wasmtool.install.interpreter import find_interpreter
 
 pytestmark = pytest.mark.slow
 
 HERE = f"{sys.version_info[0]}.{sys.version_info[1]}"
 
 
-def _other_version() -> str:
-    """A CPython ``X.Y`` (>= 3.12, as the project requires) other than the one running wasmtool."""
-    for version in ("3.13", "3.12", "3.14"):
-        if version == HERE:
-            continue
-        try:
-            find_interpreter(version)
-        except InterpreterNotFoundError:
-            continue
-        return version
-    pytest.skip(f"no CPython >= 3.12 other than {HERE} on this machine")
-
-
 def test_call_and_run_on_another_python(tmp_path: Path, cache_dir: Path, index_server: IndexServer) -> None:
-    other = _other_version()
+    python, other = other_python(), OTHER_VERSION
     project = write_project(tmp_path / "proj", {"tomli": "*"}, python_version=other,
-                            extra_python='allow-any = ["tomli.loads"]')
+                            requires_python=f">={other}", extra_python='allow-any = ["tomli.loads"]')
     manifest = (project / "mochi.toml").read_text()
     assert "runtime-mode" not in manifest
 
     def cli(*args: str) -> tuple[int, str, str]:
-        proc = run_cli(["-C", str(project), *args], cache=cache_dir, index_url=index_server.url)
+        proc = run_cli(["-C", str(project), *args], cache=cache_dir, index_url=index_server.url,
+                       env={f"WASMTOOL_PYTHON_{other.replace('.', '_')}": python})
         return proc.returncode, proc.stdout, proc.stderr
 
     assert cli("lock")[0] == 0
@@ -52,6 +40,7 @@ def test_call_and_run_on_another_python(tmp_path: Path, cache_dir: Path, index_s
     assert code == 0, err
     cfg = (project / ".mochi" / "venv" / "pyvenv.cfg").read_text()
     assert f"version_info = {other}." in cfg                       # the venv really is the other Python
+    assert f"home = {Path(python).parent}" in cfg, cfg
 
     # call: no runtime setting -> auto -> a worker on the venv's interpreter
     code, out, err = cli("call", "tomli.loads", "--args", json.dumps(['a = 1\n[t]\nb = "x"\n']))

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli, write_project
+from tests.skip_policy import LINUX_ONLY
 from tests.support.index_server import IndexServer, ServedFile
 
 pytestmark = pytest.mark.slow
@@ -86,7 +87,7 @@ def test_signal_passes_through(installed: Installed) -> None:
     assert code == -15, err
 
 
-@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc/<pid>/status (Linux)")
+@LINUX_ONLY  # reads /proc/<pid>/status
 def test_sigpipe_is_not_left_ignored(installed: Installed) -> None:
     # Python ignores SIGPIPE (and SIGXFSZ), and ignored signals survive exec: a non-Python
     # command (`cat` here, `mochi` in real use) must get the default dispositions

@@ -150,12 +150,21 @@ def test_install_refuses_wheel_differing_from_lock(
     # a fresh cache and an index that now serves other bytes for a locked wheel
     other_cache = tmp_path / "other-cache"
     wheel = "attrs-26.1.0-py3-none-any.whl"
-    index_server.behaviour.tamper[wheel] = index_server.by_name[wheel].path.read_bytes() + b"x"
+    tampered = index_server.by_name[wheel].path.read_bytes() + b"x"
+    index_server.behaviour.tamper[wheel] = tampered
     proc = run_cli(["-C", str(example_project), "install"], cache=other_cache, index_url=index_server.url)
     assert proc.returncode != 0
     assert "WT301" in proc.stderr and "attrs" in proc.stderr
     assert not (example_project / ".mochi" / "venv").exists()
-    assert not any((other_cache / "wheels").rglob("attrs-*")) if (other_cache / "wheels").exists() else True
+    # the other bytes were downloaded, and refused: no copy of them anywhere in the cache
+    # (not under wheels/, not left in tmp/), nor any attrs file, and what is there verifies
+    assert index_server.downloads(wheel) >= 1
+    stored = [p for p in other_cache.rglob("*") if p.is_file()]
+    assert [p for p in stored if p.read_bytes() == tampered] == []
+    assert [p for p in stored if p.name.startswith("attrs-")] == []
+    from wasmtool.cache import ArtifactCache
+
+    assert ArtifactCache(other_cache).verify_all() == []
 
 
 def test_killed_install_leaves_no_partial_file(

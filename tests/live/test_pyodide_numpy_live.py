@@ -9,7 +9,8 @@ downloaded wheel's sha256 against the lock (Pyodide does not in Node) and runs
 ``numpy.arange(3).sum()``.
 
 Deselected by default; `bash scripts/test.sh -m live`. Without network access to the index
-or the CDN it fails with the reason (every step has a timeout), it does not hang.
+or the CDN, or without node and node_modules/pyodide, it fails with the reason (every step
+has a timeout), it does not hang or skip.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import VENV_BIN
+from tests.skip_policy import missing
 from wasmtool.bundle.errors import PyodideNotInstalledError
 from wasmtool.run.pyodide import pyodide_dir
 
@@ -84,10 +86,13 @@ def test_numpy_locks_from_the_distribution_lock_and_runs_from_the_cdn(tmp_path: 
     try:
         dist = pyodide_dir()
     except PyodideNotInstalledError as exc:
-        pytest.skip(str(exc))
+        problem = str(exc)
+        dist = None
+    if dist is None:
+        missing(problem)  # outside the except: no chained traceback
     node = shutil.which("node")
     if node is None:
-        pytest.skip("node is not on PATH")
+        missing("node is not on PATH (Node.js 20 or newer)")
     version = json.loads((dist / "package.json").read_text())["version"]
     expected = json.loads((dist / "pyodide-lock.json").read_text())["packages"]["numpy"]
     cdn = f"https://cdn.jsdelivr.net/pyodide/v{version}/full/"

@@ -1,8 +1,9 @@
 """Fixtures of the Pyodide bundle tests: the pinned wheels, the Node distribution, bundles.
 
 Real wheels come from ``$WASMTOOL_TEST_WHEELS`` (files listed in wheelmaker.REQUIRED_FILES).
-Without them, or without ``node_modules/pyodide`` (scripts/setup-node.sh), tests that need
-them are skipped with the reason, except under ``CI``, where that is a failure.
+Without them, without ``node_modules/pyodide`` (scripts/setup-node.sh) or without ``node`` on
+``PATH``, the tests that need them fail, naming what is missing (tests/skip_policy.py: a
+missing tool is never a reason to skip).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -22,6 +24,7 @@ from tests.pyodide.wheelmaker import (
     make_wheel,
     real_wheels,
 )
+from tests.skip_policy import SETUP_HINT, missing
 from wasmtool.bundle.errors import PyodideNotInstalledError
 from wasmtool.bundle.pyodide import BundleWheel, build_bundle
 from wasmtool.run.pyodide import PyodideNodeRuntime, dist_lock_path
@@ -57,21 +60,21 @@ def micropip_loaded():
 '''
 
 
-def skip_or_fail(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)")
-    pytest.skip(reason)
+def skip_or_fail(reason: str) -> NoReturn:
+    """Fail: ``reason`` says what is missing ("X is missing", "X is not on PATH"). The name is
+    kept for its callers (test_browser.py); nothing is skipped any more, with or without ``CI``."""
+    pytest.fail(f"{reason}; {SETUP_HINT}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
 def test_wheels() -> Path:
     folder = os.environ.get("WASMTOOL_TEST_WHEELS")
     if not folder:
-        skip_or_fail("WASMTOOL_TEST_WHEELS is not set (the folder of the pinned Pyodide wheels)")
+        missing("WASMTOOL_TEST_WHEELS is not set (the folder of the pinned Pyodide wheels)")
     path = Path(str(folder))
-    missing = [f for f in REQUIRED_FILES if not (path / f).is_file()]
-    if missing:
-        skip_or_fail(f"missing in WASMTOOL_TEST_WHEELS={path}: {', '.join(missing)}")
+    absent = [f for f in REQUIRED_FILES if not (path / f).is_file()]
+    if absent:
+        missing(f"{', '.join(absent)} in WASMTOOL_TEST_WHEELS={path} (scripts/fetch_artefacts.py)")
     return path
 
 
@@ -80,16 +83,16 @@ def dist_lock() -> Path:
     try:
         return dist_lock_path()
     except PyodideNotInstalledError as exc:
-        skip_or_fail(str(exc))
-        raise  # unreachable
+        problem = str(exc)
+    missing(problem)  # outside the except: no chained traceback
 
 
 @pytest.fixture(scope="session")
 def node(dist_lock: Path) -> str:
     found = shutil.which("node")
     if found is None:
-        skip_or_fail("node is not on PATH")
-    return str(found)
+        missing("node is not on PATH (Node.js 20 or newer)")
+    return found
 
 
 def pydantic_wheels(wheels_dir: Path, made: Path) -> list[BundleWheel]:

@@ -34,6 +34,7 @@ from wasmtool.bundle.pyodide import (
     validate_lock,
     wheel_import_names,
 )
+from wasmtool.run.pyodide import PyodideNodeRuntime
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -215,9 +216,55 @@ def test_lock_validates_with_pyodide_lock(pydantic_bundle: Path, dist_lock: Path
     bare.check_wheel_filenames()
 
 
-def test_tampered_lock_entry_is_caught_by_the_manifest_reader(pydantic_bundle: Path, tmp_path: Path) -> None:
+def test_unreadable_manifest_is_a_typed_error(pydantic_bundle: Path, tmp_path: Path) -> None:
     copy = tmp_path / "b"
     shutil.copytree(pydantic_bundle, copy)
     (copy / "bundle.json").write_text("{not json")
-    with pytest.raises(BundleManifestError, match=r"bundle\.json"):
+    with pytest.raises(BundleManifestError, match=r"bundle\.json: cannot read") as info:
         read_manifest(copy)
+    assert info.value.code == "WT851"
+
+
+def _tamper_lock_entry(bundle: Path, package: str, *, repin_lock: bool) -> str:
+    """Point ``package``'s entry in ``pyodide-lock.json`` at other bytes (another bundled
+    wheel's sha256); with ``repin_lock``, also pin the changed lock's sha256 in bundle.json (so
+    only the entry itself can give it away). Returns the lock's new sha256."""
+    lock_path = bundle / "pyodide-lock.json"
+    lock = json.loads(lock_path.read_text())
+    other = next(p for p in read_manifest(bundle).packages if p.name != package)
+    assert lock["packages"][package]["sha256"] != other.sha256
+    lock["packages"][package]["sha256"] = other.sha256
+    lock_path.write_text(json.dumps(lock, indent=1, sort_keys=True))
+    if repin_lock:
+        manifest = json.loads((bundle / "bundle.json").read_text())
+        manifest["lock"]["sha256"] = sha256_file(lock_path)
+        (bundle / "bundle.json").write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    return sha256_file(lock_path)
+
+
+def test_tampered_lock_entry_is_caught_by_the_bundle_loader(pydantic_bundle: Path, tmp_path: Path,
+                                                            node: str) -> None:
+    """An app entry of ``pyodide-lock.json`` changed after the build is refused by the loader
+    that reads bundle.json (runtime/pyodide/loader.mjs), before Pyodide sees the lock: by the
+    lock's sha256 that bundle.json pins, and, with that re-pinned too, by the check that every
+    app entry agrees with bundle.json."""
+    victim = "pydantic-core"
+    pinned = read_manifest(pydantic_bundle).lock_sha256
+    copy = tmp_path / "entry-only"
+    shutil.copytree(pydantic_bundle, copy)
+    changed = _tamper_lock_entry(copy, victim, repin_lock=False)
+    with pytest.raises(WheelHashMismatchError) as hashed, \
+            PyodideNodeRuntime(copy, node=node):      # starts it (and stops it, should it load)
+        pass
+    assert (hashed.value.filename, hashed.value.expected, hashed.value.actual) == ("pyodide-lock.json", pinned, changed)
+
+    repinned = tmp_path / "entry-and-pin"
+    shutil.copytree(pydantic_bundle, repinned)
+    _tamper_lock_entry(repinned, victim, repin_lock=True)
+    assert read_manifest(repinned).lock_sha256 == sha256_file(repinned / "pyodide-lock.json")
+    with pytest.raises(BundleManifestError) as info, \
+            PyodideNodeRuntime(repinned, node=node):      # starts it (and stops it, should it load)
+        pass
+    err = info.value
+    assert (err.code, err.file, err.package) == ("WT851", "pyodide-lock.json", victim)
+    assert f"entry for {victim} disagrees with bundle.json" in str(err)

@@ -25,8 +25,8 @@ from packaging.utils import canonicalize_name
 
 from tests.support.index_server import IndexServer
 from wasmtool.index.client import IndexClient
+from wasmtool.resolve.errors import NoTargetWheelError
 from wasmtool.resolve.wasm import resolve
-from wasmtool.resolve.wasm_errors import NoTargetWheelError
 from wasmtool.targets.profile import load_profile
 
 PYTHON = Path(sys.executable)

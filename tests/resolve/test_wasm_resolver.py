@@ -25,12 +25,12 @@ from wasmtool.lock.model import LockedPackage, MochiLock, TargetInputs
 from wasmtool.lock.pylock import to_pylock_dict
 from wasmtool.ops.context import Context
 from wasmtool.ops.wasm import lock_wasm, parse_preferences
-from wasmtool.resolve.wasm import DistributionLock, ResolvedWheel, load_distribution_lock, resolve
-from wasmtool.resolve.wasm_errors import (
+from wasmtool.resolve.errors import (
     DistributionLockMismatchError,
     NoTargetWheelError,
     ResolutionConflictError,
 )
+from wasmtool.resolve.wasm import DistributionLock, ResolvedWheel, load_distribution_lock, resolve
 from wasmtool.targets.profile import TargetProfile, load_profile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -256,7 +256,7 @@ def test_requires_python_is_checked_for_the_target(server: IndexServer) -> None:
 
 
 def test_bad_requirement_is_typed(server: IndexServer) -> None:
-    from wasmtool.resolve.wasm_errors import BadRequirementError
+    from wasmtool.resolve.errors import BadRequirementError
 
     with pytest.raises(BadRequirementError):
         run(server, ["not a requirement!!"])

@@ -3,13 +3,14 @@ how the interpreters are described, and what a session does with it."""
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import OTHER_VERSION, other_python
+from tests.skip_policy import POSIX_ONLY
 from wasmtool.run.runtime_choice import (
     InterpreterInfo,
     RuntimeChoice,
@@ -81,7 +82,7 @@ def test_an_interpreter_that_cannot_answer(tmp_path: Path) -> None:
     assert probe_interpreter(broken) is None
 
 
-@pytest.mark.skipif(os.name == "nt", reason="POSIX venv layout")
+@POSIX_ONLY  # POSIX venv layout
 def test_venv_described_from_its_files_when_its_python_does_not_run(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     assert venv_interpreter(venv) is None                       # no interpreter at all
@@ -100,20 +101,6 @@ def test_venv_described_from_its_files_when_its_python_does_not_run(tmp_path: Pa
 # -- sessions ------------------------------------------------------------------------------------------
 
 
-def _other_python() -> str | None:
-    """A CPython of another major.minor than this one (pyenv's, as on the CI machine)."""
-    here = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    for version in ("3.13", "3.11", "3.12"):
-        if version == here:
-            continue
-        for folder in sorted(root.glob(f"{version}.*"), reverse=True):
-            exe = folder / "bin" / f"python{version}"
-            if exe.exists():
-                return str(exe)
-    return None
-
-
 @pytest.fixture(autouse=True)
 def _no_leftover_wrappers() -> Iterator[None]:
     before = list(sys.path)
@@ -125,10 +112,8 @@ def _no_leftover_wrappers() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def other_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    python = _other_python()
-    if python is None:
-        pytest.skip("no CPython of another major.minor than this one under pyenv")
-    venv = make_venv(tmp_path_factory.mktemp("other") / "venv", python)
+    """A venv of Debian's python3.11 (tests/conftest.py OTHER_PYTHON; the test fails without it)."""
+    venv = make_venv(tmp_path_factory.mktemp("other") / "venv", other_python())
     install_package(venv)
     return venv
 
@@ -139,7 +124,8 @@ def test_auto_uses_a_worker_for_another_python_and_embedded_stays_an_error(tmp_p
     with open_session(root) as session:
         assert session.mode == "subprocess" and session.auto
         reason = session.mode_reason
-        assert reason.startswith("project venv is CPython 3.1") and f"wasmtool runs on {sys.version_info[0]}" in reason
+        here = f"{sys.version_info[0]}.{sys.version_info[1]}"
+        assert reason == f"project venv is CPython {OTHER_VERSION}, wasmtool runs on {here}", reason
         assert session.call("wts.add", [1]) == 3
         assert session.python == str(other_venv / "bin" / "python")
     with open_session(root, mode="auto") as session:

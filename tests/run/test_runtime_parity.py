@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-import sys
 from typing import Any
 
 import pytest
 
+from tests.skip_policy import POSIX_ONLY
 from wasmtool.run import (
     CallTimeoutError,
     Handle,
@@ -23,7 +23,7 @@ from .conftest import SubprocessFactory
 
 pytestmark = [
     pytest.mark.timeout(120),
-    pytest.mark.skipif(sys.platform == "win32", reason="POSIX pipes and signals"),
+    POSIX_ONLY,  # POSIX pipes and signals
 ]
 
 CALLS: list[tuple[str, list[Any], dict[str, Any], float | None]] = [

@@ -27,10 +27,11 @@ from typing import Any
 
 import pytest
 
+from tests.skip_policy import POSIX_ONLY
 from wasmtool.cli.call_cmd import call_command, run_command
 from wasmtool.cli.main import cli, main
 from wasmtool.run import Handle, RemotePythonError
-from wasmtool.run.errors import RemoteError, WorkerStartError
+from wasmtool.run.errors import RemoteError, RuntimeClosedError, WorkerStartError
 from wasmtool.run.session import (
     EmbeddedWorkspaceConflictError,
     InterpreterMismatchError,
@@ -50,7 +51,7 @@ from .conftest import assert_reaped
 
 pytestmark = [
     pytest.mark.timeout(180),
-    pytest.mark.skipif(sys.platform == "win32", reason="POSIX venv layout and process checks"),
+    POSIX_ONLY,  # POSIX venv layout and process checks
 ]
 
 PKG = "wtsesspkg"
@@ -128,6 +129,24 @@ async def afail(key: str) -> int:
 async def tag(i: int) -> str:
     await asyncio.sleep(0.001)
     return f"{i}:{id(asyncio.get_running_loop())}:{threading.get_ident()}"
+
+
+_meetings: dict[int, threading.Barrier] = {}
+_meetings_lock = threading.Lock()
+_ameetings: dict[int, asyncio.Barrier] = {}
+
+
+def rendezvous(parties: int, timeout: float) -> int:
+    """Returns (its arrival index) only once ``parties`` calls are inside at the same time."""
+    with _meetings_lock:
+        barrier = _meetings.setdefault(parties, threading.Barrier(parties))
+    return barrier.wait(timeout)
+
+
+async def arendezvous(parties: int, timeout: float) -> int:
+    """The same on the running loop (persistent mode: one loop serves every call)."""
+    barrier = _ameetings.setdefault(parties, asyncio.Barrier(parties))
+    return await asyncio.wait_for(barrier.wait(), timeout)
 '''
 
 #: name, args, kwargs. The session timeout is 1 s: ``slow(30)`` must time out.
@@ -442,8 +461,6 @@ def test_no_worker_is_left_after_close(project: Path) -> None:
     assert not staging.exists()
     for pid in pids:
         assert_reaped(pid)
-    from wasmtool.run.errors import RuntimeClosedError
-
     with pytest.raises(RuntimeClosedError):
         session.call("wts.add", [1])
 
@@ -454,7 +471,8 @@ def test_close_while_a_call_is_in_flight(project: Path) -> None:
     session.call("wts.add", [1])      # the worker is up and serving
     pids = session.worker_pids
     session.close()
-    with pytest.raises(Exception):    # noqa: B017 - closed under the call: RuntimeClosedError / cancelled
+    # the call fails with the close, not with the 30 s wait (a TimeoutError here is the hang)
+    with pytest.raises(RuntimeClosedError, match="wts_slow_sync: the runtime was closed while the call was in flight"):
         future.result(timeout=30)
     for pid in pids:
         assert_reaped(pid)
@@ -558,7 +576,7 @@ def _wire(value: Any) -> Any:
     return to_wire(value)
 
 
-# -- free-threaded CPython ---------------------------------------------------------------------------
+# -- calls from many threads ---------------------------------------------------------------------------
 
 DIRECT = textwrap.dedent('''
     import json, sys, threading
@@ -578,25 +596,40 @@ DIRECT = textwrap.dedent('''
 
     with ThreadPoolExecutor(threads) as pool:
         tags = [tag for batch in pool.map(work, range(threads)) for tag in batch]
-    gil = sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled") else True
-    print(json.dumps({"tags": tags, "gil": gil}))
+    print(json.dumps(tags))
 ''')
 
-PROBE = ("import json, sys, sysconfig; "
-         "print(json.dumps([sys.version, bool(sysconfig.get_config_var('Py_GIL_DISABLED'))]))")
+#: Threads racing to create the persistent loop, with the race forced open: creating a loop
+#: takes 0.2 s here, so every thread checks for the loop before the first one has stored it.
+RACE = textwrap.dedent('''
+    import asyncio, json, sys, threading, time
+    from concurrent.futures import ThreadPoolExecutor
 
+    workspace, threads = sys.argv[1], int(sys.argv[2])
+    sys.path.insert(0, workspace)
+    import _mochi_wrap
+    _mochi_wrap.configure(async_mode="persistent", timeout=30)
+    from python_wrap.wts import wtsesspkg_externs as w
 
-def _find_free_threaded() -> str | None:
-    import uv
+    created = []
+    real_new_event_loop = asyncio.new_event_loop
 
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"}
-    try:
-        proc = subprocess.run([uv.find_uv_bin(), "python", "find", "3.14t"], capture_output=True, text=True,
-                              timeout=60, env=env, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    path = proc.stdout.strip()
-    return path if proc.returncode == 0 and path else None
+    def slow_new_event_loop():
+        created.append(threading.get_ident())
+        time.sleep(0.2)
+        return real_new_event_loop()
+
+    asyncio.new_event_loop = slow_new_event_loop
+    barrier = threading.Barrier(threads)
+
+    def work(t):
+        barrier.wait()
+        return w.wts_tag_sync(t)
+
+    with ThreadPoolExecutor(threads) as pool:
+        tags = list(pool.map(work, range(threads)))
+    print(json.dumps({"tags": tags, "loops_created": len(created)}))
+''')
 
 
 def _check_tags(tags: list[str], threads: int, per_thread: int) -> None:
@@ -606,20 +639,18 @@ def _check_tags(tags: list[str], threads: int, per_thread: int) -> None:
     assert len({tag.split(":")[2] for tag in tags}) == 1                  # ... in one thread
 
 
-def _run_concurrent(tmp_path: Path, python: str, *, threads: int = 8, per_thread: int = 25) -> bool:
-    """Calls of an async wrapper in persistent-loop mode from ``threads`` threads at once, with
-    interpreter ``python``: directly in a subprocess of it, then through a session whose worker
-    is that interpreter (the worker's thread pool runs the calls). Returns whether the GIL was on."""
-    venv = make_venv(tmp_path / "venv", python)
-    install_package(venv)
-    root = make_project(tmp_path / "proj", venv=venv)
-    proc = subprocess.run([str(venv / "bin" / "python"), "-c", DIRECT, str(root / ".mochi" / "python_workspace"),
-                           str(threads), str(per_thread)], capture_output=True, text=True, timeout=150)
+def test_concurrent_async_calls_persistent_loop(project: Path, project_venv: Path) -> None:
+    """Calls of an async wrapper in persistent-loop mode from 8 threads at once: directly in a
+    subprocess of the project venv's interpreter, then through a session's worker (the
+    worker's thread pool runs the calls)."""
+    threads, per_thread = 8, 25
+    python, workspace = str(project_venv / "bin" / "python"), str(project / ".mochi" / "python_workspace")
+    proc = subprocess.run([python, "-c", DIRECT, workspace, str(threads), str(per_thread)],
+                          capture_output=True, text=True, timeout=150)
     assert proc.returncode == 0, proc.stderr
-    direct = json.loads(proc.stdout)
-    _check_tags(direct["tags"], threads, per_thread)
+    _check_tags(json.loads(proc.stdout), threads, per_thread)
     barrier = threading.Barrier(threads)
-    with open_session(root, mode="subprocess", async_mode="persistent", timeout=30) as session:
+    with open_session(project, mode="subprocess", async_mode="persistent", timeout=30) as session:
         def work(t: int) -> list[str]:
             barrier.wait()
             return [session.call("wts.tag", [t * 1000 + i]) for i in range(per_thread)]
@@ -627,37 +658,45 @@ def _run_concurrent(tmp_path: Path, python: str, *, threads: int = 8, per_thread
         with ThreadPoolExecutor(threads) as pool:
             tags = [tag for batch in pool.map(work, range(threads)) for tag in batch]
     _check_tags(tags, threads, per_thread)
-    return bool(direct["gil"])
 
 
-def test_concurrent_async_calls_persistent_loop(tmp_path: Path) -> None:
-    """The same check as the free-threaded one, on this interpreter: always runs."""
-    _run_concurrent(tmp_path, sys.executable)
+def test_persistent_loop_is_created_once_when_threads_race(project: Path, project_venv: Path) -> None:
+    """The guard in ``_mochi_wrap._PersistentLoop.get`` ("free-threaded builds too").
 
-
-def test_concurrent_async_calls_free_threaded(tmp_path: Path) -> None:
-    python = _find_free_threaded()
-    if python is None:
-        pytest.skip("no free-threaded CPython 3.14t found by `uv python find 3.14t` (not downloaded in tests)")
-    version, gil_disabled = json.loads(subprocess.run([python, "-c", PROBE], capture_output=True, text=True,
-                                                      timeout=60, check=True).stdout)
-    assert gil_disabled, f"{python} ({version}) is not a free-threaded build"
-    assert _run_concurrent(tmp_path, python, threads=16, per_thread=25) is False   # the GIL stayed off
+    A free-threaded CPython (no GIL) is where threads would really race to create the loop;
+    none can be installed on these machines (Debian 12 packages none, and uv downloads
+    nothing here), so the race is forced open instead: creating the loop is slowed down, 16
+    threads call an async wrapper at once, and all of them find no loop yet. Exactly one
+    loop must be created, and every call must be served by it.
+    """
+    threads = 16
+    python, workspace = str(project_venv / "bin" / "python"), str(project / ".mochi" / "python_workspace")
+    proc = subprocess.run([python, "-c", RACE, workspace, str(threads)], capture_output=True, text=True, timeout=150)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert sorted(int(tag.split(":")[0]) for tag in out["tags"]) == list(range(threads))
+    assert out["loops_created"] == 1, f"{out['loops_created']} persistent loops created by {threads} racing threads"
+    assert len({tag.split(":")[1] for tag in out["tags"]}) == 1           # one loop served every call
+    assert len({tag.split(":")[2] for tag in out["tags"]}) == 1           # ... in one thread
 
 
 def test_worker_threads_really_run_concurrently(project: Path) -> None:
-    """Sanity for the test above: calls from many threads overlap in the worker (pipelined)."""
+    """Calls from 4 threads are inside the worker at the same time (pipelined, served by the
+    worker's thread pool): each call returns only once all 4 are in, so a worker that served
+    them one at a time would break the barrier (after 20 s) instead of answering."""
+    parties = 4
     with open_session(project, mode="subprocess", async_mode="persistent") as session:
-        barrier = threading.Barrier(4)
-        results: list[str] = []
+        for name in ("wts.rendezvous", "wts.arendezvous"):      # a sync function; an async one on the loop
+            start = threading.Barrier(parties)
 
-        def work() -> None:
-            barrier.wait()
-            results.append(session.call("wts.slow", [0.2]))
+            def work(name: str, start: threading.Barrier) -> Any:
+                start.wait()
+                try:
+                    return session.call(name, [parties, 20.0])
+                except RemotePythonError as exc:
+                    return f"{exc.python_type}: {exc.python_message}"
 
-        threads = [threading.Thread(target=work) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
-        assert results == ["done"] * 4
+            with ThreadPoolExecutor(parties) as pool:
+                arrivals = list(pool.map(work, [name] * parties, [start] * parties))
+            assert sorted(arrivals, key=str) == list(range(parties)), (name, arrivals)
+        assert len(session.worker_pids) == 1          # one worker served them all

@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 
+from tests.skip_policy import POSIX_ONLY
+
 from .conftest import RawWorker
 
 pytestmark = [
     pytest.mark.timeout(60),
-    pytest.mark.skipif(sys.platform == "win32", reason="POSIX pipes and signals"),
+    POSIX_ONLY,  # POSIX pipes and signals
 ]
 
 RawFactory = Callable[..., RawWorker]

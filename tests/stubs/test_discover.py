@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.skip_policy import missing
 from tests.stubs.conftest import WheelMaker, artefact, build_wheel
 from tests.support.index_server import IndexServer
 from wasmtool.cache.store import ArtifactCache
@@ -238,7 +239,7 @@ def test_versions_table() -> None:
 def test_bundled_typeshed_is_the_pinned_package() -> None:
     root = bundled_typeshed_root()
     if root is None:
-        pytest.skip("typeshed_client is not installed")
+        missing("typeshed_client (a wasmtool requirement) or its bundled typeshed")
     hit = TypeshedDir(root).lookup("typing-extensions", "typing_extensions", (3, 12))
     assert hit is not None and "typing_extensions.pyi" in hit.files
     assert TypeshedDir(root).lookup("toml", "toml", (3, 12)) is None  # stdlib only
@@ -246,7 +247,7 @@ def test_bundled_typeshed_is_the_pinned_package() -> None:
 
 def test_typing_extensions_from_bundled_typeshed() -> None:
     if bundled_typeshed_root() is None:
-        pytest.skip("typeshed_client is not installed")
+        missing("typeshed_client (a wasmtool requirement) or its bundled typeshed")
     s = discover(artefact("typing_extensions-*.whl"), dist="typing-extensions", version="4.16.0", stubgen=OFF)
     assert s.provenance == "typeshed"
     assert s.source.startswith("typeshed_client ")

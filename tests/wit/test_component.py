@@ -147,17 +147,35 @@ def test_method_names(runtime: WasiComponentRuntime) -> None:
         runtime.call("tomli_on_key", [])                                      # skipped on wasi-p2
 
 
-def test_argument_errors_do_not_touch_the_instance(runtime: WasiComponentRuntime) -> None:
-    before = runtime.instantiations
-    for args, kwargs in [([1], None), (["a", "b", "c"], None), ([DOC], {"nope": 1}), ([], None)]:
-        with pytest.raises(WitValueError):
-            runtime.call("tomli_has_key" if len(args) != 1 or kwargs else "tomli_keys", args, kwargs)
-    with pytest.raises(WitValueError, match="not one of"):
-        runtime.call("tomli_count_kinds", [["table", "pony"]])
-    with pytest.raises(WitValueError, match="s64"):
-        runtime.call("tomli_get_int_full", [DOC, "x"], {"default": 2**63})
-    assert runtime.call("tomli_keys", ["a = 1"]) == ["a"]
-    assert runtime.instantiations == before or before == 0
+#: Calls whose arguments cannot be passed: method, args, kwargs, what the error says.
+BAD_ARGUMENTS: list[tuple[str, list[Any], dict[str, Any] | None, str]] = [
+    ("tomli_keys", [1], None, "expected str"),
+    ("tomli_has_key", ["a", "b", "c"], None, "takes 2 arguments, 3 given"),
+    ("tomli_has_key", [DOC], {"nope": 1}, "missing argument"),
+    ("tomli_has_key", [], None, "missing argument"),
+    ("tomli_count_kinds", [["table", "pony"]], None, "not one of"),
+    ("tomli_get_int_full", [DOC, "x"], {"default": 2**63}, "s64"),
+]
+
+
+def test_argument_errors_do_not_touch_the_instance(tomli_component: BuiltComponent) -> None:
+    """Arguments are checked before the component is entered: refused calls neither create an
+    instance (a fresh runtime has none after them) nor replace the one there is."""
+    def refuse_all(rt: WasiComponentRuntime) -> None:
+        for method, args, kwargs, says in BAD_ARGUMENTS:
+            with pytest.raises(WitValueError, match=says):
+                rt.call(method, args, kwargs)
+
+    with WasiComponentRuntime(tomli_component) as fresh:
+        refuse_all(fresh)
+        assert (fresh.instantiations, fresh._instance) == (0, None)
+        assert fresh.call("tomli_keys", ["a = 1"]) == ["a"]
+        assert fresh.instantiations == 1
+        instance = fresh._instance
+        refuse_all(fresh)
+        assert fresh._instance is instance
+        assert fresh.call("tomli_keys", ["b = 1\nc = 2"]) == ["b", "c"]
+        assert fresh.instantiations == 1 and fresh._instance is instance
 
 
 def test_trap_reinstantiates(runtime: WasiComponentRuntime) -> None:

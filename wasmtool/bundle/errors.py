@@ -5,9 +5,9 @@
     TargetError (WT800)
     └── BundleError                 WT840
         ├── WheelNotFoundError      WT841  a wheel given to the bundle (or listed in bundle.json) is missing
-        ├── WheelHashMismatchError  WT842  a wheel does not hash to its pinned sha256 (build or load time)
+        ├── WheelHashMismatchError  WT842  a wheel does not hash to its pinned sha256 (build or load time;
+        │                                  also :class:`~wasmtool.errors.HashMismatchError`)
         ├── DistributionLockError   WT843  the Pyodide distribution's pyodide-lock.json is unusable
-        ├── WheelMetadataError      WT844  wheel file name / contents unreadable or inconsistent
         ├── WheelTagError           WT845  a wheel is not for this Pyodide ABI (e.g. manylinux)
         ├── MissingDependencyError  WT846  a package depends on something that is not bundled
         ├── DuplicatePackageError   WT847  two wheels for one distribution name
@@ -25,13 +25,42 @@
         ├── RuntimeProtocolError    WT859  the Node process died or spoke something else than the protocol
         └── RuntimeTimeoutError     WT860  (also TimeoutError) a request exceeded its timeout
 
+A wheel whose file name or contents are unreadable or inconsistent raises
+:class:`wasmtool.errors.WheelMetadataError` (WT350; WT844 is retired), which
+:mod:`wasmtool.resolve` raises too; it is importable from here as ``WheelMetadataError``.
+
 The JavaScript side (``runtime/pyodide/loader.mjs``) reports the same codes, so an error
 raised in Node is mapped back to the class with that code by :func:`error_for_code`.
 """
 
 from __future__ import annotations
 
-from wasmtool.errors import ExternalToolError, TargetError
+from wasmtool.errors import ExternalToolError, HashMismatchError, TargetError, WheelMetadataError
+
+__all__ = [
+    "BundleError",
+    "BundleManifestError",
+    "BundleOutputError",
+    "CallTargetError",
+    "DependencyCycleError",
+    "DistributionLockError",
+    "DuplicatePackageError",
+    "EntryModuleError",
+    "MicropipLoadedError",
+    "MissingDependencyError",
+    "NodeNotFoundError",
+    "PackageLoadError",
+    "PyodideCallError",
+    "PyodideNotInstalledError",
+    "ResultEncodingError",
+    "RuntimeProtocolError",
+    "RuntimeTimeoutError",
+    "WheelHashMismatchError",
+    "WheelMetadataError",
+    "WheelNotFoundError",
+    "WheelTagError",
+    "error_for_code",
+]
 
 
 class BundleError(TargetError):
@@ -42,29 +71,22 @@ class WheelNotFoundError(BundleError, FileNotFoundError):
     code = "WT841"
 
 
-class WheelHashMismatchError(BundleError):
-    """The bytes of ``filename`` hash to ``actual``, but ``expected`` was pinned."""
+class WheelHashMismatchError(BundleError, HashMismatchError):
+    """The bytes of ``filename`` hash to ``actual``, but ``expected`` was pinned (``algorithm``
+    is ``"sha256"``); one ``except HashMismatchError`` catches it with the cache's."""
 
     code = "WT842"
 
     def __init__(self, *, filename: str, expected: str, actual: str, package: str | None = None,
                  file: str | None = None) -> None:
         super().__init__(
-            f"{filename}: sha256 mismatch: expected {expected}, got {actual}",
-            file=file, package=package,
+            package=package, filename=filename, algorithm="sha256", expected=expected, actual=actual, file=file,
             hint="the wheel was changed after the bundle was built; rebuild the bundle from verified wheels",
         )
-        self.filename = filename
-        self.expected = expected
-        self.actual = actual
 
 
 class DistributionLockError(BundleError, ValueError):
     code = "WT843"
-
-
-class WheelMetadataError(BundleError, ValueError):
-    code = "WT844"
 
 
 class WheelTagError(BundleError, ValueError):
@@ -142,7 +164,7 @@ class RuntimeTimeoutError(BundleError, TimeoutError):
 _BY_CODE: dict[str, type[BundleError]] = {
     cls.code: cls
     for cls in (
-        BundleError, WheelNotFoundError, DistributionLockError, WheelMetadataError, WheelTagError,
+        BundleError, WheelNotFoundError, DistributionLockError, WheelTagError,
         MissingDependencyError, DuplicatePackageError, DependencyCycleError, EntryModuleError,
         BundleOutputError, BundleManifestError, NodeNotFoundError, PyodideNotInstalledError,
         PackageLoadError, MicropipLoadedError, CallTargetError, ResultEncodingError,

@@ -1,11 +1,14 @@
 """Errors of the artefact cache (WT302-WT349).
 
 ``WT301`` :class:`~wasmtool.errors.HashMismatchError` (bytes that do not hash to what they
-should) lives in :mod:`wasmtool.errors`; everything else the cache raises is defined here::
+should) and ``WT350`` :class:`~wasmtool.errors.WheelMetadataError` (a wheel's contents are
+unreadable) live in :mod:`wasmtool.errors`, because the bundle and resolve layers raise them
+too; everything else the cache raises is defined here::
 
     CacheError                       WT300  (wasmtool.errors)
     ├── HashMismatchError            WT301  (wasmtool.errors) downloaded or cached bytes hash wrong
     │   └── CachedSizeMismatchError  WT303  a cached file has the wrong length (truncated, grown)
+    ├── WheelMetadataError           WT350  (wasmtool.errors) a wheel's name / contents are unreadable
     └── ArtifactError                WT302  base of the errors below: names package, filename, path
         ├── DownloadError            WT304  the source could not be opened or read (HTTP, OS)
         ├── CacheRefError            WT305  a ``by-sha256/<sha256>.json`` ref is unreadable or inconsistent

@@ -7,8 +7,9 @@ encoding.
 
 * ``wasmtool call ALIAS.FUNC --args JSON [--kwargs JSON]`` prints the result on stdout. A
   Python exception in the callee exits 1 with ``WT724 <extern>: <PythonType>: <message>``
-  on stderr (``--traceback`` adds the Python traceback); usage errors (bad JSON, unknown
-  function -- with the ``SKIPPED.txt`` reason when it was skipped --, bad option) exit 2.
+  on stderr (``--traceback`` adds the Python traceback); usage errors (bad JSON ``WT002``,
+  unknown function ``WT706`` -- with the ``SKIPPED.txt`` reason when it was skipped --, bad
+  option) exit 2.
 * ``wasmtool run CALLS_FILE`` (``-`` = stdin) reads JSON lines
   ``{"call": "alias.func", "args": [...], "kwargs": {...}, "id": ...}`` (``args``,
   ``kwargs``, ``id`` optional; blank lines and ``#`` comments skipped) and runs them in
@@ -21,7 +22,8 @@ encoding.
   only; the lines after it still run. Exit 0 when every line succeeded, else 1 (``WT707``
   on stderr); ``--fail-fast`` stops after the first failing line. The output holds no pids
   or timings, so two runs (``--runtime inprocess`` / ``subprocess``) can be diffed for
-  parity. Exit 2 (click's usage message) is only for bad options or an unreadable file.
+  parity. Exit 2 with the usage banner is only for bad options (click's message) or an
+  unreadable calls file (``WT002``).
 
 ``--runtime`` is ``auto`` (the default ``[python].runtime-mode``: in-process when the
 project venv's interpreter matches the one running wasmtool, else a worker),
@@ -41,6 +43,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 import click
 
 if TYPE_CHECKING:
+    from wasmtool.errors import UsageError
     from wasmtool.run.session import Session
 
 __all__ = ["call_command", "run_command"]
@@ -95,19 +98,42 @@ def _open(opts: OptionsLike, target: str | None, runtime: str | None, python: st
     return session
 
 
+def _usage_error(message: str, *, field: str, file: str | None = None) -> UsageError:
+    """A coded usage error (WT002, exit 2) about an argument of the running command, carrying
+    the command's usage banner, which :func:`wasmtool.cli.main.main` prints as click would."""
+    from wasmtool.errors import UsageError
+
+    ctx = click.get_current_context(silent=True)
+    usage = None
+    if ctx is not None:   # the banner of click.UsageError.show
+        usage = ctx.get_usage() + "\n"
+        if ctx.command.get_help_option(ctx) is not None:
+            usage += f"Try '{ctx.command_path} {max(ctx.command.get_help_option_names(ctx), key=len)}' for help.\n"
+    return UsageError(message, field=field, file=file, usage=usage)
+
+
 def _json_arg(text: str, *, param: str, want: type, what: str) -> Any:
     from wasmtool.run.session import from_wire
 
     try:
         value = json.loads(text)
     except ValueError as exc:
-        raise click.BadParameter(f"not valid JSON: {exc}", param_hint=param) from None
+        raise _usage_error(f"not valid JSON: {exc}", field=param) from None
     if not isinstance(value, want):
-        raise click.BadParameter(f"expected a JSON {what}, got {type(value).__name__}", param_hint=param)
+        raise _usage_error(f"expected a JSON {what}, got {type(value).__name__}", field=param)
     try:
         return from_wire(value)
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=param) from None
+        raise _usage_error(str(exc), field=param) from None
+
+
+def _open_calls_file(path: str) -> IO[str]:
+    """The calls file (``-``: stdin); an unreadable one is a usage error naming the file."""
+    try:
+        return click.open_file(path, "r", encoding="utf-8")
+    except OSError as exc:
+        raise _usage_error(f"cannot read the calls file: {exc.strerror or exc}", field="CALLS_FILE",
+                           file=path) from exc
 
 
 def _dump(value: Any) -> str:
@@ -117,7 +143,7 @@ def _dump(value: Any) -> str:
 @click.command("call")
 @click.argument("name", metavar="ALIAS.FUNC")
 @click.option("--args", "args_json", default="[]", show_default=True, metavar="JSON",
-              help="Positional arguments: a JSON array (formats.md §7 encoding).")
+              help="Positional arguments: a JSON array (encoding: docs/value-encoding.md).")
 @click.option("--kwargs", "kwargs_json", default="{}", show_default=True, metavar="JSON",
               help="Keyword arguments by Python parameter name: a JSON object.")
 @_session_options
@@ -208,13 +234,13 @@ def _run_line(session: Session, number: int, text: str) -> dict[str, Any]:
 
 
 @click.command("run")
-@click.argument("calls_file", type=click.File("r", encoding="utf-8"), metavar="CALLS_FILE")
+@click.argument("calls_path", metavar="CALLS_FILE")
 @_session_options
 @click.option("--fail-fast", is_flag=True, help="Stop after the first failing line.")
 @click.option("--fail-on-error", is_flag=True, hidden=True,
               help="Accepted for old scripts: any failing line makes the exit status 1 anyway.")
 @click.pass_obj
-def run_command(opts: OptionsLike, calls_file: IO[str], target: str | None, runtime: str | None,
+def run_command(opts: OptionsLike, calls_path: str, target: str | None, runtime: str | None,
                 python: str | None, async_mode: str | None, timeout: float | None, verbose: bool,
                 fail_fast: bool, fail_on_error: bool) -> None:
     """Run the calls of a JSON-lines file in one session; print one JSON result line per call.
@@ -225,7 +251,8 @@ def run_command(opts: OptionsLike, calls_file: IO[str], target: str | None, runt
 
     failed: list[int] = []
     ran = 0
-    with _open(opts, target, runtime, python, async_mode, timeout, verbose) as session:
+    calls_file = _open_calls_file(calls_path)
+    with calls_file, _open(opts, target, runtime, python, async_mode, timeout, verbose) as session:
         for number, line in enumerate(calls_file, 1):
             text = line.strip()
             if not text or text.startswith("#"):

@@ -13,7 +13,7 @@ import click
 
 from wasmtool.cli.call_cmd import call_command, run_command
 from wasmtool.cli.exec_cmd import exec_command
-from wasmtool.errors import WasmtoolError
+from wasmtool.errors import UsageError, WasmtoolError
 
 EXIT_USAGE = 2
 
@@ -281,6 +281,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "wasmtool") -> int:
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name=prog, standalone_mode=False)
     except WasmtoolError as exc:
+        if isinstance(exc, UsageError) and exc.usage:
+            _echo_err(exc.usage)   # the banner click prints for its own usage errors
         _echo_err(f"error: {exc}")
         return exc.exit_code
     except click.exceptions.Abort:

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import ast
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from wasmtool.errors import ExternalToolError
 from wasmtool.index.errors import InvalidIndexURLError, NoDefaultIndexError
+from wasmtool.tools import run_tool
 
 __all__ = ["IndexUrls", "builtin_default_index", "parse_pip_config_list", "pip_config_values",
            "resolve_index_urls"]
@@ -110,11 +111,8 @@ def pip_config_values() -> dict[str, str]:
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_") or k == "PIP_CONFIG_FILE"}
     try:
-        out = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True,
-                             timeout=30, stdin=subprocess.DEVNULL, env=env, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return {}
-    if out.returncode != 0:
+        out = run_tool("pip", [sys.executable, "-m", "pip", "config", "list"], timeout=30, env=env)
+    except ExternalToolError:   # no pip, a failing pip, or one that hangs
         return {}
     return parse_pip_config_list(out.stdout)
 

@@ -10,20 +10,36 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-from wasmtool.errors import InterpreterNotFoundError
+from wasmtool.errors import ExternalToolError, InterpreterNotFoundError
+from wasmtool.tools import run_tool
+
+_VERSION_PROBE = "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')"
 
 
 def _version_of(python: str) -> str | None:
+    """``X.Y`` of interpreter ``python``; ``None`` when it cannot be run, fails or hangs."""
     try:
-        out = subprocess.run([python, "-c", "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')"],
-                             capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired):
+        out = run_tool("python", [python, "-c", _VERSION_PROBE], timeout=30)
+    except ExternalToolError:
         return None
-    return out.stdout.strip() if out.returncode == 0 else None
+    return out.stdout.strip()
+
+
+def _uv_python_find(version: str) -> str | None:
+    """What ``uv python find`` answers (through the uv runner); ``None`` when uv is missing,
+    finds nothing (it exits non-zero) or hangs."""
+    from wasmtool.resolve.errors import UvFailedError, UvNotFoundError, UvTimeoutError
+    from wasmtool.resolve.uv import find_uv, run_uv
+
+    try:
+        out = run_uv([find_uv(), "python", "find", "--no-config", version], timeout=30,
+                     what=f"looking for CPython {version}")
+    except (UvNotFoundError, UvFailedError, UvTimeoutError):
+        return None
+    return out.stdout.strip() or None
 
 
 def candidates(version: str) -> list[str]:
@@ -33,15 +49,9 @@ def candidates(version: str) -> list[str]:
         found.append(os.environ[env_key])
     if f"{sys.version_info[0]}.{sys.version_info[1]}" == version and sys.implementation.name == "cpython":
         found.append(sys.executable)
-    try:
-        from wasmtool.resolve.uv import find_uv, uv_environment
-
-        out = subprocess.run([find_uv(), "python", "find", "--no-config", version], capture_output=True,
-                             text=True, timeout=30, env=uv_environment(), stdin=subprocess.DEVNULL)
-        if out.returncode == 0 and out.stdout.strip():
-            found.append(out.stdout.strip())
-    except (OSError, subprocess.TimeoutExpired, Exception):
-        pass
+    from_uv = _uv_python_find(version)
+    if from_uv:
+        found.append(from_uv)
     pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
     versions = pyenv_root / "versions"
     if versions.is_dir():

@@ -32,7 +32,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from wasmtool.errors import UsageError, WasmtoolError
+from wasmtool.errors import UsageError
 from wasmtool.lock.errors import LockMissingError
 from wasmtool.lock.io import read_lock
 from wasmtool.lock.model import LockedPackage, MochiLock
@@ -40,6 +40,7 @@ from wasmtool.ops.context import Context
 from wasmtool.skips import SkipReason, SkipReport
 from wasmtool.stubs.discover import StubgenPolicy, StubSet, discover, index_stub_finder, module_stubs, stub_sha256
 from wasmtool.synth.dialect import MochiDialect
+from wasmtool.synth.errors import NotBoundError as NotBoundError  # re-exported: defined here before
 from wasmtool.synth.workspace import Workspace, render_workspace, surface_files
 from wasmtool.targets.profile import TargetProfile, load_profile
 from wasmtool.typemap.lower import map_module
@@ -48,10 +49,6 @@ from wasmtool.typemap.surface import MappedSurface
 __all__ = ["BindOutcome", "BoundPackage", "bind", "bound_packages", "surface_for", "workspace_dir"]
 
 _SURFACE_FORMAT = 1
-
-
-class NotBoundError(WasmtoolError, LookupError):
-    code = "WT623"
 
 
 @dataclass(frozen=True)

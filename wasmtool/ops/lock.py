@@ -12,18 +12,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from wasmtool.errors import TargetError, UsageError
+from wasmtool.errors import UsageError
 from wasmtool.lock.check import diff_locks
 from wasmtool.lock.errors import LockDriftError, LockMissingError
 from wasmtool.lock.io import read_lock, render_lock, render_pylock_for, write_text_files
 from wasmtool.lock.model import LockedPackage, MochiLock, TargetInputs
 from wasmtool.lock.pylock import pylock_filename
 from wasmtool.ops.context import Context
+from wasmtool.targets.errors import TargetNotLockableError as TargetNotLockableError  # re-exported: defined here before
 from wasmtool.targets.profile import TargetProfile, load_profile
-
-
-class TargetNotLockableError(TargetError):
-    code = "WT805"
 
 
 @dataclass(frozen=True)

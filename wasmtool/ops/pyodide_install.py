@@ -29,9 +29,10 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
-from wasmtool.errors import TargetError
 from wasmtool.lock.model import LockedPackage
 from wasmtool.ops.context import Context
+from wasmtool.ops.errors import DistributionPackageError as DistributionPackageError  # re-exported: defined here before
+from wasmtool.ops.errors import SmokeTestError as SmokeTestError  # re-exported: defined here before
 from wasmtool.targets.profile import load_profile
 
 if TYPE_CHECKING:
@@ -41,14 +42,6 @@ __all__ = ["BINDINGS_DIST", "PyodideInstallOutcome", "bindings_wheel", "install_
 
 BINDINGS_DIST = "mochi-bindings"
 _EPOCH = (1980, 1, 1, 0, 0, 0)
-
-
-class DistributionPackageError(TargetError):
-    code = "WT820"
-
-
-class SmokeTestError(TargetError):
-    code = "WT821"
 
 
 @dataclass(frozen=True)

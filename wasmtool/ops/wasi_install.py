@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wasmtool.errors import TargetError
 from wasmtool.ops.context import Context
+from wasmtool.ops.errors import WasiInstallError as WasiInstallError  # re-exported: defined here before
 from wasmtool.targets.profile import load_profile
 from wasmtool.wit.errors import ComponentBuildError
 
@@ -34,10 +34,6 @@ if TYPE_CHECKING:
     from wasmtool.wit.build import BuiltComponent
 
 __all__ = ["WasiInstallOutcome", "install_wasi"]
-
-
-class WasiInstallError(TargetError):
-    code = "WT830"
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from resolvelib.structs import RequirementInformation
 from wasmtool.index.errors import ProjectNotFoundError
 from wasmtool.index.models import IndexFile, parse_filename
 from wasmtool.index.selection import select_files
-from wasmtool.resolve.wasm_errors import BadRequirementError
+from wasmtool.resolve.errors import BadRequirementError
 from wasmtool.targets.tags import rank_wheel
 
 if TYPE_CHECKING:

@@ -3,15 +3,16 @@
 Modelled on pypa/build's uv backend: find the binary with ``uv.find_uv_bin()``, then
 ``$UV``, then PATH; always pass ``--python-version``/``--python-platform`` from the target
 profile (the host is never the target); build argv in a pure function; run every call
-through one runner with a scrubbed environment (no ``PYTHONPATH``, no interpreter
-downloads, no user/project uv config) and a timeout.
+through one runner (:func:`run_uv`, over :func:`wasmtool.tools.run_tool`) with a scrubbed
+environment (no ``PYTHONPATH``, no interpreter downloads, no user/project uv config) and a
+timeout, translating the runner's errors into ``UvNotFoundError`` / ``UvFailedError`` /
+``UvTimeoutError``.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -19,7 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wasmtool.errors import ToolFailedError, ToolNotFoundError, ToolTimeoutError
 from wasmtool.resolve.errors import UvFailedError, UvNotFoundError, UvTimeoutError
+from wasmtool.tools import CompletedProcess, ToolJob, start_job
 
 DEFAULT_TIMEOUT = 300.0
 
@@ -94,18 +97,27 @@ def uv_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def run_uv(argv: list[str], *, timeout: float = DEFAULT_TIMEOUT, what: str,
-           cwd: str | None = None) -> subprocess.CompletedProcess[str]:
+def _start_uv(argv: list[str], *, cwd: str | Path | None = None) -> ToolJob:
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                              env=uv_environment(), cwd=cwd, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired as exc:
+        return start_job("uv", argv, env=uv_environment(), cwd=cwd)
+    except ToolNotFoundError as exc:
+        raise UvNotFoundError(f"cannot run uv: {exc.reason}") from exc
+
+
+def _wait_uv(job: ToolJob, *, timeout: float, what: str) -> CompletedProcess[str]:
+    try:
+        return job.wait(timeout=timeout)
+    except ToolTimeoutError as exc:
         raise UvTimeoutError(f"uv did not finish {what} within {timeout:.0f} s") from exc
-    except OSError as exc:
-        raise UvNotFoundError(f"cannot run uv: {exc}") from exc
-    if proc.returncode != 0:
-        raise UvFailedError(f"uv failed while {what} (exit {proc.returncode})", stderr=proc.stderr, argv=argv)
-    return proc
+    except ToolFailedError as exc:
+        raise UvFailedError(f"uv failed while {what} (exit {exc.returncode})", stderr=exc.stderr,
+                            argv=list(job.argv)) from exc
+
+
+def run_uv(argv: list[str], *, timeout: float = DEFAULT_TIMEOUT, what: str,
+           cwd: str | None = None) -> CompletedProcess[str]:
+    """Run uv to completion (``what`` says what for, in errors); uv's own failures are typed."""
+    return _wait_uv(_start_uv(argv, cwd=cwd), timeout=timeout, what=what)
 
 
 class CompileJob:
@@ -130,24 +142,14 @@ class CompileJob:
         self._what = f"resolving for {req.python_platform} / Python {req.python_version}"
         self._timeout = timeout
         try:
-            self._proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                          env=uv_environment(), cwd=tmp, stdin=subprocess.DEVNULL)
-        except OSError as exc:
+            self._job = _start_uv(self.argv, cwd=tmp)
+        except UvNotFoundError:
             self._tmp.cleanup()
-            raise UvNotFoundError(f"cannot run uv: {exc}") from exc
+            raise
 
     def wait(self) -> dict[str, Any]:
         try:
-            _, stderr = self._proc.communicate(timeout=self._timeout)
-        except subprocess.TimeoutExpired as exc:
-            self._proc.kill()
-            self._proc.communicate()
-            self._tmp.cleanup()
-            raise UvTimeoutError(f"uv did not finish {self._what} within {self._timeout:.0f} s") from exc
-        try:
-            if self._proc.returncode != 0:
-                raise UvFailedError(f"uv failed while {self._what} (exit {self._proc.returncode})",
-                                    stderr=stderr, argv=self.argv)
+            _wait_uv(self._job, timeout=self._timeout, what=self._what)
             return tomllib.loads(self._out.read_text(encoding="utf-8"))
         finally:
             self._tmp.cleanup()

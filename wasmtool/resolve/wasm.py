@@ -12,7 +12,7 @@ resolvelib does the backtracking (:class:`wasmtool.resolve.provider.WasmProvider
 profile gives the tag priority and the marker environment. A package listed by the
 distribution lock is exactly that entry (origin ``pyodide-lock``, never looked up on the
 index). For ``pyodide_*`` profiles without a PEP 783 ``pyemscripten_*`` tag the index can
-only contribute pure wheels. Failures are typed (:mod:`wasmtool.resolve.wasm_errors`).
+only contribute pure wheels. Failures are typed (:mod:`wasmtool.resolve.errors`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,13 @@ from packaging.utils import canonicalize_name
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 from resolvelib.structs import RequirementInformation
 
+from wasmtool.resolve.errors import (
+    DistributionLockMismatchError,
+    NoTargetWheelError,
+    ResolutionConflictError,
+    ResolutionTooDeepError,
+    WasmResolveError,
+)
 from wasmtool.resolve.provider import (
     PYTHON,
     Candidate,
@@ -36,13 +43,6 @@ from wasmtool.resolve.provider import (
     WasmProvider,
     marker_of,
     parse_requirement,
-)
-from wasmtool.resolve.wasm_errors import (
-    DistributionLockMismatchError,
-    NoTargetWheelError,
-    ResolutionConflictError,
-    ResolutionTooDeepError,
-    WasmResolveError,
 )
 from wasmtool.resolve.wheelinfo import platform_tag
 from wasmtool.targets.profile import TargetProfile

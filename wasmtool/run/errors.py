@@ -1,8 +1,22 @@
-"""Errors of calling into a runtime: in-process and subprocess worker (WT720-WT769).
+"""Errors of sessions (WT701-WT719) and of calling into a runtime: in-process and
+subprocess worker (WT720-WT769).
 
 ::
 
     RuntimeBridgeError               WT700  (wasmtool.errors)
+    ├── UnsupportedTargetError       WT701  no session runtime for the target's kind (names target and kind)
+    ├── SessionConfigError           WT702  bad runtime mode / async mode / timeout / python option
+    │                                       (also ValueError, exit 2)
+    ├── WorkspaceMissingError        WT703  no generated workspace, or no bound alias in it
+    ├── ProjectVenvError             WT704  the project venv (interpreter, site-packages) is missing
+    ├── InterpreterMismatchError     WT705  embedded mode with a venv of another Python version / ABI
+    ├── UnknownFunctionError         WT706  a name resolves to no bound function (also LookupError, exit 2);
+    │                                       says why when the item was skipped (SKIPPED.txt)
+    ├── CallsFailedError             WT707  ``wasmtool run``: some lines failed
+    ├── EmbeddedWorkspaceConflictError WT708  another workspace is already embedded in this process
+    ├── ComponentMissingError        WT709  a WebAssembly target's component / bundle is not installed
+    ├── CallLineError                WT710  a line of a ``wasmtool run`` calls file is not a call
+    │                                       (also ValueError)
     ├── ProtocolError                WT720  the peer broke formats.md §7 (kind: parse, oversize,
     │                                       truncated, invalid, version)
     ├── WorkerStartError             WT721  the worker could not be started or its module not imported
@@ -24,8 +38,9 @@ Every error names the ``method`` it is about when there is one.
 
 from __future__ import annotations
 
-import signal as _signal
-from typing import Any
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from wasmtool_runtime.jsonrpc import (
     CALL_CANCELLED,
@@ -37,26 +52,135 @@ from wasmtool_runtime.jsonrpc import (
 )
 
 from wasmtool.errors import RuntimeBridgeError
+from wasmtool.tools import describe_status
+
+if TYPE_CHECKING:
+    from wasmtool.run.session import SkippedItem
 
 __all__ = [
     "AsyncReentryError",
     "CallCancelledError",
+    "CallLineError",
     "CallTimeout",
     "CallTimeoutError",
+    "CallsFailedError",
+    "ComponentMissingError",
+    "EmbeddedWorkspaceConflictError",
+    "InterpreterMismatchError",
     "InvalidParamsError",
     "MethodNotFoundError",
+    "ProjectVenvError",
     "ProtocolError",
     "RemoteError",
     "RemotePythonError",
     "ReturnTypeMismatchError",
     "RuntimeClosedError",
+    "SessionConfigError",
+    "UnknownFunctionError",
+    "UnsupportedTargetError",
     "ValueCodecError",
     "WorkerExited",
     "WorkerExitedError",
     "WorkerStartError",
+    "WorkspaceMissingError",
     "describe_status",
     "error_from_response",
 ]
+
+
+# -- sessions (wasmtool.run.session, wasmtool.run.wasm_session) -----------------------------------
+
+
+class UnsupportedTargetError(RuntimeBridgeError):
+    """The target's kind has no session runtime in this wasmtool."""
+
+    code = "WT701"
+
+    def __init__(self, target: str, kind: str) -> None:
+        super().__init__(
+            f"target {target!r} ({kind}) cannot be called through a session",
+            field="target",
+            hint="sessions run native, wasi and pyodide profiles",
+        )
+        self.target = target
+        self.kind = kind
+
+
+class SessionConfigError(RuntimeBridgeError, ValueError):
+    """An option of the session is invalid (runtime mode, async mode, timeout, python)."""
+
+    code = "WT702"
+    exit_code = 2
+
+
+class WorkspaceMissingError(RuntimeBridgeError):
+    """The project has no generated workspace, or nothing is bound in it."""
+
+    code = "WT703"
+
+
+class ProjectVenvError(RuntimeBridgeError):
+    """The project's environment (``[python].venv``) is missing or unusable."""
+
+    code = "WT704"
+
+
+class InterpreterMismatchError(RuntimeBridgeError):
+    """Embedded mode needs this interpreter's ``major.minor`` and ABI in the project venv."""
+
+    code = "WT705"
+
+    def __init__(self, message: str, *, venv: Path) -> None:
+        super().__init__(
+            message,
+            file=str(venv),
+            hint='use `--runtime auto` / `--runtime subprocess`, or runtime-mode = "auto" in [python]',
+        )
+        self.venv = venv
+
+
+class UnknownFunctionError(RuntimeBridgeError, LookupError):
+    """A name resolves to no bound wrapper function."""
+
+    code = "WT706"
+    exit_code = 2
+
+    def __init__(self, name: str, message: str, *, suggestions: Sequence[str] = (),
+                 skipped: SkippedItem | None = None) -> None:
+        hints = [f"{skipped.path}: {skipped.hint}"] if skipped is not None and skipped.hint else []
+        if suggestions:
+            hints.append(f"did you mean {', '.join(suggestions)}?")
+        super().__init__(message, hint="; ".join(hints) or None)
+        self.name = name
+        self.suggestions = tuple(suggestions)
+        self.skipped = skipped
+
+
+class CallsFailedError(RuntimeBridgeError):
+    """Some lines of a batch (``wasmtool run``) failed."""
+
+    code = "WT707"
+
+
+class CallLineError(RuntimeBridgeError, ValueError):
+    """A line of a ``wasmtool run`` calls file is not a call (bad JSON, shape, keys, values)."""
+
+    code = "WT710"
+
+
+class EmbeddedWorkspaceConflictError(RuntimeBridgeError):
+    """Another workspace is embedded in this process (``python_wrap`` can be imported once)."""
+
+    code = "WT708"
+
+
+class ComponentMissingError(RuntimeBridgeError):
+    """The component or bundle of a WebAssembly target has not been installed."""
+
+    code = "WT709"
+
+
+# -- runtimes ---------------------------------------------------------------------------------------
 
 
 class ProtocolError(RuntimeBridgeError):
@@ -89,19 +213,6 @@ class WorkerStartError(RuntimeBridgeError):
             message + (f"\n  worker stderr:\n{_indent(stderr_tail)}" if stderr_tail else ""), hint=hint
         )
         self.stderr_tail = stderr_tail
-
-
-def describe_status(returncode: int | None) -> str:
-    """``exited with status 3`` / ``was killed by signal SIGKILL (9)`` / ``is still running``."""
-    if returncode is None:
-        return "is still running"
-    if returncode < 0:
-        try:
-            name = _signal.Signals(-returncode).name
-        except ValueError:
-            name = "signal"
-        return f"was killed by signal {name} ({-returncode})"
-    return f"exited with status {returncode}"
 
 
 class WorkerExitedError(RuntimeBridgeError):

@@ -13,12 +13,10 @@ be interrupted) and the next call starts a fresh one.
 from __future__ import annotations
 
 import collections
-import contextlib
 import json
 import os
 import queue
 import shutil
-import subprocess
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,6 +32,8 @@ from wasmtool.bundle.errors import (
     RuntimeTimeoutError,
     error_for_code,
 )
+from wasmtool.errors import ToolNotFoundError
+from wasmtool.tools import Process, start_tool, wait_process
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 SERVER_SCRIPT = REPO_ROOT / "runtime" / "pyodide" / "server.mjs"
@@ -114,7 +114,7 @@ class PyodideNodeRuntime:
         self._node = node
         self._root = repo_root
         self._start_timeout = start_timeout
-        self._proc: subprocess.Popen[str] | None = None
+        self._proc: Process[str] | None = None
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._stderr: collections.deque[str] = collections.deque(maxlen=200)
         self._lock = threading.Lock()
@@ -147,11 +147,10 @@ class PyodideNodeRuntime:
         self._lines = queue.Queue()
         self._stderr.clear()
         try:
-            proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, text=True, encoding="utf-8", bufsize=1,
-                                    cwd=self.bundle_dir if self.bundle_dir.is_dir() else None)
-        except OSError as exc:
-            raise NodeNotFoundError(f"cannot start {node}: {exc}") from exc
+            proc = start_tool("node", argv, text=True, line_buffered=True,
+                              cwd=self.bundle_dir if self.bundle_dir.is_dir() else None)
+        except ToolNotFoundError as exc:
+            raise NodeNotFoundError(f"cannot start {node}: {exc.reason}") from exc
         self._proc = proc
         if proc.stdout is None or proc.stderr is None:  # pragma: no cover - PIPE given above
             raise RuntimeProtocolError("no pipes to the Node process")
@@ -186,8 +185,7 @@ class PyodideNodeRuntime:
             return
         if proc.poll() is None:
             proc.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=10)
+        wait_process(proc, 10)
         for stream in (proc.stdin, proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
@@ -200,9 +198,10 @@ class PyodideNodeRuntime:
                 try:
                     proc.stdin.write(json.dumps({"id": None, "op": "shutdown"}) + "\n")
                     proc.stdin.flush()
-                    proc.wait(timeout=5)
-                except (OSError, subprocess.TimeoutExpired):
+                except OSError:
                     pass
+                else:
+                    wait_process(proc, 5)
             self._kill()
 
     # -- protocol --------------------------------------------------------------------

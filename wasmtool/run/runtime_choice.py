@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+from wasmtool.errors import ExternalToolError
+from wasmtool.tools import run_tool
 
 __all__ = [
     "InterpreterInfo",
@@ -110,10 +112,9 @@ def running_interpreter() -> InterpreterInfo:
 def probe_interpreter(python: str | Path, *, timeout: float = 30.0) -> InterpreterInfo | None:
     """Ask interpreter ``python`` (isolated, no site) what it is; ``None`` if it cannot answer."""
     try:
-        proc = subprocess.run([str(python), "-I", "-S", "-c", _PROBE], capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
-        data = json.loads(proc.stdout) if proc.returncode == 0 else None
-    except (OSError, subprocess.TimeoutExpired, ValueError):
+        proc = run_tool("python", [str(python), "-I", "-S", "-c", _PROBE], timeout=timeout)
+        data = json.loads(proc.stdout)
+    except (ExternalToolError, ValueError):   # cannot be run, fails, hangs, or answers nonsense
         return None
     if not isinstance(data, dict):
         return None

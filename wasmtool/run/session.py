@@ -49,7 +49,8 @@ every target. Profiles of any other kind raise :class:`UnsupportedTargetError`.
 In embedded mode, ``_mochi_wrap`` settings are process-wide: they are restored when the
 session closes, and only one workspace can be embedded in a process at a time (:class:`EmbeddedWorkspaceConflictError`).
 
-Errors (WT701-WT710, all :class:`~wasmtool.errors.RuntimeBridgeError`)::
+Errors (WT701-WT710, all :class:`~wasmtool.errors.RuntimeBridgeError`; defined in
+:mod:`wasmtool.run.errors` and importable from here)::
 
     UnsupportedTargetError          WT701  no runtime for the target's kind (names the target and its kind)
     SessionConfigError              WT702  bad runtime mode / async mode / timeout / python option (exit 2)
@@ -88,8 +89,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
 
-from wasmtool.errors import RuntimeBridgeError
-from wasmtool.run.errors import WorkerStartError
+from wasmtool.run.errors import (
+    CallLineError,
+    CallsFailedError,
+    EmbeddedWorkspaceConflictError,
+    InterpreterMismatchError,
+    ProjectVenvError,
+    SessionConfigError,
+    UnknownFunctionError,
+    UnsupportedTargetError,
+    WorkerStartError,
+    WorkspaceMissingError,
+)
 from wasmtool.run.inprocess import InProcessRuntime
 from wasmtool.run.protocol import Runtime
 from wasmtool.run.subprocess_runtime import SubprocessRuntime
@@ -156,92 +167,6 @@ _WORKER_BOOT = (
     " os._exit(3)\n"
     "w.run(sys.argv[1:])\n"
 )
-
-
-# -- errors ----------------------------------------------------------------------------------------
-
-
-class UnsupportedTargetError(RuntimeBridgeError):
-    """The target's kind has no session runtime in this wasmtool."""
-
-    code = "WT701"
-
-    def __init__(self, target: str, kind: str) -> None:
-        super().__init__(
-            f"target {target!r} ({kind}) cannot be called through a session",
-            field="target",
-            hint="sessions run native, wasi and pyodide profiles",
-        )
-        self.target = target
-        self.kind = kind
-
-
-class SessionConfigError(RuntimeBridgeError, ValueError):
-    """An option of the session is invalid (runtime mode, async mode, timeout, python)."""
-
-    code = "WT702"
-    exit_code = 2
-
-
-class WorkspaceMissingError(RuntimeBridgeError):
-    """The project has no generated workspace, or nothing is bound in it."""
-
-    code = "WT703"
-
-
-class ProjectVenvError(RuntimeBridgeError):
-    """The project's environment (``[python].venv``) is missing or unusable."""
-
-    code = "WT704"
-
-
-class InterpreterMismatchError(RuntimeBridgeError):
-    """Embedded mode needs this interpreter's ``major.minor`` and ABI in the project venv."""
-
-    code = "WT705"
-
-    def __init__(self, message: str, *, venv: Path) -> None:
-        super().__init__(
-            message,
-            file=str(venv),
-            hint='use `--runtime auto` / `--runtime subprocess`, or runtime-mode = "auto" in [python]',
-        )
-        self.venv = venv
-
-
-class UnknownFunctionError(RuntimeBridgeError, LookupError):
-    """A name resolves to no bound wrapper function."""
-
-    code = "WT706"
-    exit_code = 2
-
-    def __init__(self, name: str, message: str, *, suggestions: Sequence[str] = (),
-                 skipped: SkippedItem | None = None) -> None:
-        hints = [f"{skipped.path}: {skipped.hint}"] if skipped is not None and skipped.hint else []
-        if suggestions:
-            hints.append(f"did you mean {', '.join(suggestions)}?")
-        super().__init__(message, hint="; ".join(hints) or None)
-        self.name = name
-        self.suggestions = tuple(suggestions)
-        self.skipped = skipped
-
-
-class CallsFailedError(RuntimeBridgeError):
-    """Some lines of a batch (``wasmtool run``) failed."""
-
-    code = "WT707"
-
-
-class CallLineError(RuntimeBridgeError, ValueError):
-    """A line of a ``wasmtool run`` calls file is not a call (bad JSON, shape, keys, values)."""
-
-    code = "WT710"
-
-
-class EmbeddedWorkspaceConflictError(RuntimeBridgeError):
-    """Another workspace is embedded in this process (``python_wrap`` can be imported once)."""
-
-    code = "WT708"
 
 
 # -- wire values -----------------------------------------------------------------------------------

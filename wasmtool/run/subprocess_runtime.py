@@ -33,7 +33,6 @@ import functools
 import heapq
 import itertools
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -66,6 +65,7 @@ from wasmtool_runtime.jsonrpc import (
 )
 from wasmtool_runtime.worker import EXIT_IMPORT_FAILED
 
+from wasmtool.errors import ToolNotFoundError
 from wasmtool.run.errors import (
     CallTimeoutError,
     ProtocolError,
@@ -76,6 +76,7 @@ from wasmtool.run.errors import (
     describe_status,
     error_from_response,
 )
+from wasmtool.tools import Process, start_tool, stop_process
 
 __all__ = ["CLIENT_GRACE", "DEFAULT_SHUTDOWN_GRACE", "SubprocessRuntime", "runtime_dir", "worker_command"]
 
@@ -201,7 +202,7 @@ class _Deadlines:
 class _Worker:
     """One worker process, its pending calls and its reader / stderr threads."""
 
-    def __init__(self, config: _Config, proc: subprocess.Popen[bytes]) -> None:
+    def __init__(self, config: _Config, proc: Process[bytes]) -> None:
         assert proc.stdin is not None
         assert proc.stdout is not None
         assert proc.stderr is not None
@@ -231,17 +232,10 @@ class _Worker:
     @classmethod
     def start(cls, config: _Config) -> _Worker:
         try:
-            proc = subprocess.Popen(
-                config.argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=dict(config.env) if config.env is not None else None,
-                cwd=config.cwd,
-            )
-        except OSError as exc:
+            proc = start_tool("worker", config.argv, env=config.env, cwd=config.cwd)
+        except ToolNotFoundError as exc:
             raise WorkerStartError(
-                f"cannot start the worker for {config.module_name!r} with {config.argv[0]!r}: {exc}",
+                f"cannot start the worker for {config.module_name!r} with {config.argv[0]!r}: {exc.reason}",
                 hint="check the interpreter path of the target environment",
             ) from exc
         return cls(config, proc)
@@ -404,17 +398,7 @@ class _Worker:
 
     def reap(self, grace: float) -> int:
         """Wait for the process (``grace`` s), then terminate, then kill; always ``wait()``."""
-        try:
-            return self.proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            pass
-        self.proc.terminate()
-        try:
-            return self.proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            pass
-        self.proc.kill()
-        return self.proc.wait()
+        return stop_process(self.proc, grace=grace)
 
     def shutdown(self) -> None:
         """``wasmtool.shutdown``, close stdin, reap; joins the reader thread."""

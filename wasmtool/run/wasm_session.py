@@ -20,8 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from wasmtool.errors import RuntimeBridgeError
-from wasmtool.run.errors import RemotePythonError, RuntimeClosedError
+from wasmtool.run.errors import ComponentMissingError, RemotePythonError, RuntimeClosedError
 
 if TYPE_CHECKING:
     from wasmtool.run.pyodide import PyodideNodeRuntime
@@ -32,12 +31,6 @@ __all__ = ["ComponentMissingError", "PyodideAliasRuntime", "component_runtime", 
 
 #: What a call into Pyodide may take when the session sets no timeout (seconds).
 DEFAULT_PYODIDE_CALL_TIMEOUT = 120.0
-
-
-class ComponentMissingError(RuntimeBridgeError):
-    """The component or bundle of a WebAssembly target has not been installed."""
-
-    code = "WT709"
 
 
 def component_runtime(root: Path, target: str, alias: str) -> WasiComponentRuntime:

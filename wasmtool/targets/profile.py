@@ -14,16 +14,8 @@ from typing import Any
 
 from packaging.tags import Tag, compatible_tags, cpython_tags
 
-from wasmtool.errors import TargetError
-
-
-class ProfileError(TargetError):
-    code = "WT801"
-
-
-class UnknownProfileError(ProfileError):
-    code = "WT802"
-
+from wasmtool.targets.errors import ProfileError as ProfileError  # re-exported: defined here before
+from wasmtool.targets.errors import UnknownProfileError as UnknownProfileError  # re-exported: defined here before
 
 _REQUIRED = ("name", "kind", "python-version", "resolver", "platforms")
 _KNOWN = set(_REQUIRED) | {"aliases", "implementation", "uv-python-platform", "sys-platform", "platform-system",

@@ -30,7 +30,6 @@ import json
 import logging
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,7 +41,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wasmtool.errors import ToolNotFoundError, ToolTimeoutError
 from wasmtool.fsutil import atomic_write_text
+from wasmtool.tools import run_tool
 
 if TYPE_CHECKING:
     from wasmtool.wit.preimport import ModuleSource
@@ -144,10 +145,9 @@ def cwasm_path_for(component: Path, key: str, input_hash: str) -> Path:
 @lru_cache(maxsize=4)
 def _version_of(exe: str) -> str:
     try:
-        proc = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60,
-                              env=tool_env(), stdin=subprocess.DEVNULL, check=False)
-    except OSError as exc:
-        raise ToolMissingError("componentize-py", hint=str(exc)) from exc
+        proc = run_tool("componentize-py", [exe, "--version"], timeout=60, env=tool_env(), check=False)
+    except ToolNotFoundError as exc:
+        raise ToolMissingError("componentize-py", hint=exc.reason) from exc
     text = (proc.stdout or proc.stderr).strip()
     if proc.returncode != 0 or not text:
         raise ToolMissingError("componentize-py", hint=f"`{exe} --version` failed: {text[-200:]}")
@@ -342,12 +342,11 @@ def _componentize(*, wit_dir: Path, world: str, app_module: str, paths: Sequence
     start = time.monotonic()
     _STATS.componentize_runs += 1
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=tool_env(),
-                              stdin=subprocess.DEVNULL, cwd=cwd, check=False)
-    except subprocess.TimeoutExpired as exc:
+        proc = run_tool("componentize-py", cmd, timeout=timeout, env=tool_env(), cwd=cwd, check=False)
+    except ToolTimeoutError as exc:
         raise ComponentBuildError(f"componentize-py did not finish within {timeout:g} s") from exc
-    except OSError as exc:
-        raise ToolMissingError("componentize-py", hint=str(exc)) from exc
+    except ToolNotFoundError as exc:
+        raise ToolMissingError("componentize-py", hint=exc.reason) from exc
     seconds = time.monotonic() - start
     _STATS.last_build_seconds = seconds
     _STATS.build_seconds.append(seconds)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from functools import lru_cache
 from pathlib import Path
+
+from wasmtool.errors import ToolFailedError, ToolNotFoundError, ToolTimeoutError
+from wasmtool.tools import run_tool
 
 from .errors import InvalidWitError, ToolMissingError, WitError, strip_ansi
 
@@ -61,14 +63,12 @@ def validate_wit(directory: Path, *, timeout: float = 60) -> str:
     """
     exe = find_wasm_tools()
     try:
-        proc = subprocess.run([str(exe), "component", "wit", str(directory)], capture_output=True,
-                              text=True, timeout=timeout, env=tool_env(), stdin=subprocess.DEVNULL,
-                              check=False)
-    except OSError as exc:
-        raise ToolMissingError("wasm-tools", hint=str(exc)) from exc
-    except subprocess.TimeoutExpired as exc:
+        proc = run_tool("wasm-tools", [exe, "component", "wit", directory], timeout=timeout, env=tool_env())
+    except ToolNotFoundError as exc:
+        raise ToolMissingError("wasm-tools", hint=exc.reason) from exc
+    except ToolTimeoutError as exc:
         raise WitError(f"wasm-tools component wit {directory}: no answer within {timeout:g} s") from exc
-    if proc.returncode != 0:
-        raise InvalidWitError.from_tool_output(strip_ansi(proc.stderr or proc.stdout),
-                                               fallback_file=str(directory))
+    except ToolFailedError as exc:
+        raise InvalidWitError.from_tool_output(strip_ansi(exc.stderr or exc.stdout),
+                                               fallback_file=str(directory)) from exc
     return proc.stdout

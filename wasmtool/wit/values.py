@@ -45,7 +45,14 @@ _S64_MIN, _S64_MAX = -(2**63), 2**63 - 1
 
 
 class WitValueMismatch(ValueError):
-    """A value does not fit its type; ``path`` says where (``arg 0.items[2].name``)."""
+    """A value does not fit its type; ``path`` says where (``arg 0.items[2].name``).
+
+    Internal, not a :class:`~wasmtool.errors.WasmtoolError`: this module is stdlib-only
+    because it is copied into every component, so it cannot import the hierarchy. It never
+    reaches a user as itself: the host (:mod:`wasmtool.run.wasi`) translates it into
+    :class:`~wasmtool.wit.errors.WitValueError` (WT876), and in the guest it becomes the
+    ``err(py-error)`` of the call, whose ``kind`` is ``wasmtool_wit_values.WitValueMismatch``.
+    """
 
     def __init__(self, message: str, path: str = "") -> None:
         super().__init__(f"{path}: {message}" if path else message)
