@@ -7,7 +7,7 @@ wheels come from the recorded artefacts (the same files the hermetic index serve
 from __future__ import annotations
 
 import hashlib
-import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,12 +16,12 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from wasmtool.ops.bind import public_import_names
 from wasmtool.resolve.wheelinfo import read_wheel_info
-from wasmtool.skips import count_by_reason
+from wasmtool.skips import SkipReport, count_by_reason
 from wasmtool.stubs.discover import StubgenPolicy, StubSet, discover, module_stubs
 from wasmtool.synth.dialect import ffi_split
 from wasmtool.synth.workspace import surface_files
 from wasmtool.typemap.lower import map_module
-from wasmtool.typemap.surface import MappedSurface
+from wasmtool.typemap.surface import Function, MappedSurface
 
 ARTEFACTS = Path(__file__).resolve().parent.parent / "data" / "artefacts"
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -56,18 +56,37 @@ def wheel_import_names(wheel: Path) -> tuple[str, ...]:
     return tuple(n for n in read_wheel_info(wheel).import_names if n.isidentifier())
 
 
+#: The environment the corpus maps for (native profile: CPython 3.12 on x86-64 Linux); requirement
+#: markers are evaluated against it, with no extra selected.
+MARKER_ENV: dict[str, str] = {
+    "python_version": "3.12", "python_full_version": "3.12.0", "implementation_name": "cpython",
+    "platform_python_implementation": "CPython", "sys_platform": "linux", "platform_system": "Linux",
+    "os_name": "posix", "platform_machine": "x86_64", "extra": "",
+}
+
+
 def dependency_wheels(wheel: Path) -> list[Path]:
-    """Wheels of the declared dependencies (markers ignored) found among the artefacts, for
-    stubgen's imports of compiled packages (scipy needs numpy)."""
+    """Wheels of the dependency closure (requirements whose markers hold for :data:`MARKER_ENV`,
+    followed transitively) found among the artefacts, for stubgen's imports of the package:
+    scipy needs numpy; scikit-learn needs joblib, which needs cloudpickle. Breadth-first, in
+    declaration order, so the list is deterministic; each distribution once."""
     wheels = _wheels()
     out: list[Path] = []
-    for req in read_wheel_info(wheel).metadata.requires_dist or ():
-        if req.marker is not None and "extra" in str(req.marker):
-            continue
-        files = wheels.get(str(canonicalize_name(req.name)), [])
-        if files:
+    seen = {str(canonicalize_name(parse_wheel_filename(wheel.name)[0]))}
+    queue = [wheel]
+    while queue:
+        current = queue.pop(0)
+        for req in read_wheel_info(current).metadata.requires_dist or ():
+            if req.marker is not None and not req.marker.evaluate(MARKER_ENV):
+                continue
+            name = str(canonicalize_name(req.name))
+            files = wheels.get(name, [])
+            if name in seen or not files:
+                continue
+            seen.add(name)
             compiled = [p for p in files if "cp312" in p.name or "abi3" in p.name]
             out.append((compiled or files)[0])
+            queue.append(out[-1])
     return out
 
 
@@ -92,38 +111,30 @@ class CorpusResult:
         files = self.files if dialect == "0.10" else self.mep71_files
         return next((n, t) for n, t in files.items() if n.endswith("_shim.mochi"))
 
-    def golden(self) -> dict[str, object]:
-        s = self.surface
-        return {
-            "dist": s.dist, "version": s.version, "alias": s.alias, "import_names": list(s.import_names),
-            "tier": s.tier, "per_import": dict(self.stubs.per_import),
-            "functions": len(s.functions), "records": len(s.records), "enums": len(s.enums),
-            "handles": len(s.handles), "classes": len({f.owner for f in s.functions if f.owner}),
-            "skips": len(s.skips), "skips_by_reason": count_by_reason(s.skips),
-            # byte-level determinism across runs and machines: any change to the emitted files shows here
-            "stub_sha256": self.stubs.sha256,
-            "files_sha256": {name: hashlib.sha256(text.encode()).hexdigest()
-                             for name, text in sorted(self.files.items()) if name != "surface.json"},
-            # the released Mochi's stateless FFI (dialect 0.10) vs mep-71
-            "dialects": {
-                "0.10": {"externs": len(ffi_split(s)[0]), "stateless_ffi_skips": len(ffi_split(s)[1]),
-                         "shim_sha256": hashlib.sha256(self.shim("0.10")[1].encode()).hexdigest()},
-                "mep-71": {"externs": len(s.functions),
-                           "shim_sha256": hashlib.sha256(self.shim("mep-71")[1].encode()).hexdigest(),
-                           "skipped_sha256": hashlib.sha256(self.mep71_files["SKIPPED.txt"].encode()).hexdigest()},
-            },
-        }
+    def golden(self) -> str:
+        """The reviewable golden text: see :func:`golden_text`."""
+        return golden_text(self)
 
 
-def run_package(dist: str, *, timeout: float = 60.0, target: str = "native") -> CorpusResult:
+#: stubgen's time limit in the corpus: scikit-learn's inspect-mode run (400 modules, each
+#: failing import restarting mypy's import worker) takes about a minute on a loaded 2-core
+#: machine, so the product's 60 s default would make the goldens depend on the load
+STUBGEN_TIMEOUT = 300.0
+
+
+def run_package(dist: str, *, timeout: float = STUBGEN_TIMEOUT, target: str = "native",
+                stubs: StubSet | None = None) -> CorpusResult:
+    """The pipeline for ``dist``; ``stubs`` reuses an earlier discovery (the stub set does not
+    depend on the target)."""
     wheel = native_wheel(dist)
     version = str(parse_wheel_filename(wheel.name)[1])
     names = wheel_import_names(wheel)
     scan = tuple(n for n in names if "__mypyc" not in n)
-    stubs = discover(wheel, dist=dist, version=version, import_names=scan, find_sibling_stubs=artefact_finder(),
-                     typeshed=True, stubgen=StubgenPolicy(timeout=timeout), python_version="3.12",
-                     dependency_wheels=dependency_wheels(wheel))
-    skips: list = []
+    if stubs is None:
+        stubs = discover(wheel, dist=dist, version=version, import_names=scan, find_sibling_stubs=artefact_finder(),
+                         typeshed=True, stubgen=StubgenPolicy(timeout=timeout), python_version="3.12",
+                         dependency_wheels=dependency_wheels(wheel))
+    skips: list[SkipReport] = []
     modules = module_stubs(stubs, python_version=(3, 12), platform="linux", skips=skips)
     surface = map_module(modules, dist=dist, version=version, alias=CORPUS[dist],
                          import_names=public_import_names(scan), target=target,
@@ -134,5 +145,181 @@ def run_package(dist: str, *, timeout: float = 60.0, target: str = "native") -> 
     return CorpusResult(stubs, surface, surface_files(surface, "0.10"), surface_files(surface, "mep-71"))
 
 
+_RESULTS: dict[str, CorpusResult] = {}
+
+
+def corpus_result(dist: str) -> CorpusResult:
+    """:func:`run_package` for the native target, once per package per test session (the
+    golden, minimums, mypy and import tests share it; the WIT test reuses its stubs)."""
+    if dist not in _RESULTS:
+        _RESULTS[dist] = run_package(dist)
+    return _RESULTS[dist]
+
+
+def bound_paths(surface: MappedSurface) -> set[str]:
+    """The Python paths the surface binds: each extern's target ``module:qualname`` as the
+    dotted path a user writes (a constructor's target is its class)."""
+    return {f.target.replace(":", ".") for f in surface.functions}
+
+
+def skips_about(surface: MappedSurface, path: str) -> list[str]:
+    """The SKIPPED.txt lines of ``path``, of its parameters and members, and of its owners."""
+    return [s.tsv_line() for s in surface.skips
+            if s.path == path or s.path.startswith(path + ".") or path.startswith(s.path + ".")]
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _one_line(block: list[str]) -> str:
+    """A record declaration spread over lines as one line: ``type X { a: int, b: string }  // py``."""
+    head, _, comment = block[0].partition("//")
+    fields = [ln.strip().rstrip(",") for ln in block[1:-1]]
+    line = f"{head.strip()} {', '.join(fields)} }}"
+    return f"{line}  // {comment.strip()}" if comment.strip() else line
+
+
+def shim_declarations(shim: str) -> tuple[list[str], list[str]]:
+    """(type declarations, extern declarations) of a shim, one line each, sorted; comment-only
+    lines (the doc lines above an extern) are left out, the SHA-256 block covers them."""
+    types: list[str] = []
+    externs: list[str] = []
+    lines = shim.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("type ") and line.split("//")[0].rstrip().endswith("{"):
+            j = i
+            while lines[j] != "}":
+                j += 1
+            types.append(_one_line(lines[i:j + 1]))
+            i = j + 1
+            continue
+        if line.startswith("type "):
+            types.append(line)
+        elif line.startswith("extern "):
+            externs.append(line)
+        i += 1
+    return sorted(types), sorted(externs)
+
+
+_EXTERN_NAME = re.compile(r"^extern (?:python )?fun (?:\w+\.)?(\w+)\(")
+
+
+def _with_target(line: str, by_name: dict[str, Function]) -> str:
+    """An extern line with what it calls: ``...  // -> module:qualname (kind)``."""
+    m = _EXTERN_NAME.match(line)
+    f = by_name.get(m.group(1)) if m else None
+    return f"{line}  // -> {f.target} ({f.kind})" if f is not None else line
+
+
+#: Skip reasons for names that are never bound by design: listed per parent, names only.
+_NAME_ONLY_REASONS = ("SkipPrivateName", "SkipDunder")
+_DETAIL_LIMIT = 300
+
+
+def _cells(line: str) -> list[str]:
+    """``[path, reason, detail]`` of a SKIPPED.txt line: the fourth cell (the hint) follows from
+    the reason and detail, and a detail over 300 characters (overload lists) is cut there; the
+    SHA-256 of SKIPPED.txt covers both."""
+    cells = [*line.split("\t"), "", ""][:3]
+    if len(cells[2]) > _DETAIL_LIMIT:
+        cells[2] = cells[2][:_DETAIL_LIMIT] + f" [... {len(cells[2]) - _DETAIL_LIMIT} more characters]"
+    return cells
+
+
+def skip_sections(mep71_skipped: str, ffi_skipped: str) -> tuple[list[str], list[str], list[str]]:
+    """(skips, private and dunder names, 0.10-only skips) of the two SKIPPED.txt files, sorted.
+
+    Private and dunder names (thousands in sqlalchemy, never bound by design) are one line per
+    parent and reason: ``parent<TAB>reason<TAB>name name ...``. The 0.10-only skips are the
+    dialect's SkipStatelessFfi lines: ``path<TAB>detail``."""
+    skips: list[str] = []
+    names: dict[tuple[str, str], list[str]] = {}
+    mep71 = mep71_skipped.splitlines()[1:]
+    for line in mep71:
+        path, reason, detail = _cells(line)
+        if reason in _NAME_ONLY_REASONS:
+            parent, _, name = path.rpartition(".")
+            names.setdefault((parent, reason), []).append(name)
+        else:
+            skips.append(f"{path}\t{reason}\t{detail}")
+    grouped = [f"{parent}\t{reason}\t{' '.join(sorted(ns))}" for (parent, reason), ns in sorted(names.items())]
+    only = sorted(set(ffi_skipped.splitlines()[1:]) - set(mep71))
+    ffi = [f"{c[0]}\t{c[2]}" if c[1] == "SkipStatelessFfi" else "\t".join(c) for c in map(_cells, only)]
+    return skips, grouped, ffi
+
+
 def golden_text(result: CorpusResult) -> str:
-    return json.dumps(result.golden(), indent=1, sort_keys=True) + "\n"
+    """The corpus golden of one package, as text a reviewer reads in ``git diff``.
+
+    Sections: the package and its stub tiers, counts, every type declaration and extern of the
+    mep-71 shim (one line each, with the Python target), the same for the released Mochi's
+    stateless FFI (dialect 0.10), the skips ``path<TAB>reason<TAB>detail`` (see
+    :func:`skip_sections`), and SHA-256 of every emitted file (byte-level determinism: what
+    the sections leave out, such as doc comments and hints, still shows as a changed hash).
+    Every list is sorted, so a change is a small diff.
+    """
+    r, s = result, result.surface
+    by_name = {f.extern_name: f for f in s.functions}
+    ffi, stateless = ffi_split(s)
+    out: list[str] = [
+        f"# wasmtool corpus golden: {s.dist} {s.version} (tests/corpus/test_corpus.py)",
+        "# written by WASMTOOL_UPDATE_GOLDEN=1, which then fails the run: review the diff, commit it, rerun",
+        "", "[package]",
+        f"dist\t{s.dist}", f"version\t{s.version}", f"alias\t{s.alias}",
+        f"import_names\t{' '.join(s.import_names)}",
+        f"tier\t{s.tier}",
+        *(f"per_import\t{name}\t{tier}" for name, tier in r.stubs.per_import),
+        f"stub_source\t{r.stubs.source}",
+        "", "[counts]",
+        f"functions\t{len(s.functions)}", f"records\t{len(s.records)}", f"enums\t{len(s.enums)}",
+        f"handles\t{len(s.handles)}", f"classes\t{len({f.owner for f in s.functions if f.owner})}",
+        f"skips\t{len(s.skips)}",
+        *(f"skips\t{reason}\t{n}" for reason, n in sorted(count_by_reason(s.skips).items())),
+        f"dialect 0.10\texterns\t{len(ffi)}", f"dialect 0.10\tstateless_ffi_skips\t{len(stateless)}",
+        f"dialect mep-71\texterns\t{len(s.functions)}",
+    ]
+    for dialect in ("mep-71", "0.10"):
+        types, externs = shim_declarations(r.shim(dialect)[1])
+        out += ["", f"[types {dialect}]", *types, "", f"[externs {dialect}]",
+                *(_with_target(line, by_name) for line in externs)]
+    skips, names, ffi_only = skip_sections(r.mep71_files["SKIPPED.txt"], r.files["SKIPPED.txt"])
+    out += ["", "[skips]", *skips, "", "[skips: private and dunder names]", *names,
+            "", "[skips 0.10 only: SkipStatelessFfi]", *ffi_only]
+    out += ["", "[sha256]", f"stubs\t{r.stubs.sha256}",
+            *(f"0.10/{name}\t{_sha(text)}" for name, text in sorted(r.files.items()) if name != "surface.json"),
+            *(f"mep-71/{name}\t{_sha(text)}" for name, text in sorted(r.mep71_files.items())
+              if name.endswith(("_shim.mochi", "SKIPPED.txt")))]
+    return "\n".join(out) + "\n"
+
+
+#: Stub-tier outcomes that are failures, not tiers: a golden recording one fails the gate.
+FAILED_TIERS = frozenset({"none"})
+#: Skip reasons that, on a whole import package, mean its stubs could not be made.
+STUB_FAILURE_REASONS = frozenset({"SkipImportTimeError", "SkipImportTimeNetwork", "SkipUntypedPackage"})
+
+
+def golden_tier_failures(text: str) -> list[str]:
+    """What a golden text records as a stub-tier failure: the package's or an import package's
+    tier is ``none``, or a whole import package was skipped at stub time (its import raised,
+    touched the network, or stubgen stopped part-way through it)."""
+    failures: list[str] = []
+    section = ""
+    imports: set[str] = set()
+    for line in text.splitlines():
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+            continue
+        cells = line.split("\t")
+        if section == "package":
+            if cells[0] == "import_names":
+                imports = set(cells[1].split())
+            elif cells[0] == "tier" and cells[1] in FAILED_TIERS:
+                failures.append(f"stub tier is {cells[1]!r}")
+            elif cells[0] == "per_import" and cells[2] in FAILED_TIERS:
+                failures.append(f"import package {cells[1]}: stub tier is {cells[2]!r}")
+        elif section == "skips" and len(cells) >= 2 and cells[0] in imports and cells[1] in STUB_FAILURE_REASONS:
+            failures.append(f"import package {cells[0]}: {cells[1]}: {' '.join(cells[2:])}")
+    return failures

@@ -1,16 +1,19 @@
 """The corpus gate (issue 4): the whole pipeline over the seed's 25 packages, golden files.
 
-Per package the golden file records the stub tier, mapped counts and skips by reason, and
-for both Mochi dialects the number of externs and the shim's SHA-256. A change is a reviewed
-diff: regenerate with ``WASMTOOL_UPDATE_GOLDEN=1 pytest tests/corpus`` and commit the JSON.
-Every emitted shim, in both dialects, goes through the project's grammar of the emitted
-subset and the declared-types check (no Mochi binary is involved); every wrapper compiles and
-passes ``mypy --strict``.
+Per package the golden file (``golden/<dist>.txt``) is text a reviewer reads in ``git diff``:
+the stub tiers, the mapped counts, every type declaration and extern of both Mochi dialects
+(one line each, with the Python target), every skip with its reason, and the SHA-256 of every
+emitted file. ``WASMTOOL_UPDATE_GOLDEN=1 pytest tests/corpus`` rewrites the goldens and then
+fails, so a regeneration never passes silently: review the diff, commit it, rerun without it.
+A golden that records a stub-tier failure (tier ``none``, an import package whose stubs could
+not be made) fails. Every emitted shim, in both dialects, goes through the project's grammar of
+the emitted subset and the declared-types check (no Mochi binary is involved); every wrapper
+compiles and passes ``mypy --strict``. The minimums are in test_corpus_minimums.py.
 """
 
 from __future__ import annotations
 
-import json
+import difflib
 import os
 import re
 import subprocess
@@ -19,32 +22,47 @@ from pathlib import Path
 
 import pytest
 
-from tests.corpus.pipeline import CORPUS, GOLDEN, CorpusResult, golden_text, run_package
+from tests.corpus.pipeline import (
+    CORPUS,
+    GOLDEN,
+    CorpusResult,
+    corpus_result,
+    golden_text,
+    golden_tier_failures,
+    run_package,
+)
 from wasmtool.synth.dialect import ffi_split
 from wasmtool.synth.grammar import check_shim
 
 pytestmark = pytest.mark.corpus
 
 UPDATE = os.environ.get("WASMTOOL_UPDATE_GOLDEN") == "1"
-_RESULTS: dict[str, CorpusResult] = {}
 
 
 def result(dist: str) -> CorpusResult:
-    if dist not in _RESULTS:
-        _RESULTS[dist] = run_package(dist)
-    return _RESULTS[dist]
+    return corpus_result(dist)
+
+
+def golden_diff(old: str, new: str, name: str, limit: int = 60) -> str:
+    lines = list(difflib.unified_diff(old.splitlines(), new.splitlines(), f"golden/{name}", "now", lineterm="", n=1))
+    more = f"\n... {len(lines) - limit} more diff lines" if len(lines) > limit else ""
+    return "\n".join(lines[:limit]) + more
 
 
 @pytest.mark.parametrize("dist", sorted(CORPUS))
 def test_corpus_package_matches_golden_and_passes_the_shim_checks(dist: str) -> None:
     r = result(dist)
-    golden = GOLDEN / f"{dist}.json"
+    golden = GOLDEN / f"{dist}.txt"
     text = golden_text(r)
     if UPDATE:
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(text)
+        pytest.fail(f"WASMTOOL_UPDATE_GOLDEN=1: wrote {golden.relative_to(GOLDEN.parent)}; the goldens were "
+                    "regenerated, not checked: review the diff, commit it and rerun without the variable")
     assert golden.is_file(), f"no golden file for {dist}: run with WASMTOOL_UPDATE_GOLDEN=1 and review it"
-    assert json.loads(text) == json.loads(golden.read_text()), f"{dist}: surface changed (review, then regenerate)"
+    old = golden.read_text()
+    if old != text:
+        pytest.fail(f"{dist}: the surface changed (review, then regenerate):\n{golden_diff(old, text, f'{dist}.txt')}")
 
     for dialect in ("0.10", "mep-71"):
         shim_name, shim = r.shim(dialect)
@@ -63,6 +81,17 @@ def test_corpus_package_matches_golden_and_passes_the_shim_checks(dist: str) -> 
     assert skipped[0].startswith(f"# wasmtool SKIPPED {r.surface.dist} {r.surface.version} tier=")
     assert len(skipped) - 1 == len(r.surface.skips) + len(ffi_split(r.surface)[1])   # 0.10: + SkipStatelessFfi
     assert len(r.mep71_files["SKIPPED.txt"].splitlines()) - 1 == len(r.surface.skips)
+
+
+@pytest.mark.parametrize("dist", sorted(CORPUS))
+def test_corpus_golden_records_no_stub_tier_failure(dist: str) -> None:
+    """A golden is not a place to keep a failure: stub tier ``none`` or an import package whose
+    stubs could not be made (scikit-learn's stubgen run used to die on an import) fails here,
+    whatever the golden says."""
+    golden = GOLDEN / f"{dist}.txt"
+    assert golden.is_file(), f"no golden file for {dist}"
+    failures = golden_tier_failures(golden.read_text())
+    assert not failures, f"{dist}: the golden records a stub-tier failure: " + "; ".join(failures)
 
 
 @pytest.mark.parametrize("dist", ["msgpack", "requests", "tomli", "toml"])

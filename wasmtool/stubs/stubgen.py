@@ -102,6 +102,23 @@ def last_line(exc):
     return lines[-1] if lines else type(exc).__name__
 
 
+def why_not_generated(mod, inspect):
+    """mypy --ignore-errors only names the module: the reason is its import's error, or in
+    inspect mode the introspection's (mypy cannot render some runtime annotations)."""
+    try:
+        importlib.import_module(mod)
+    except BaseException as exc:  # noqa: BLE001
+        return last_line(exc)
+    if inspect:
+        try:
+            from mypy.stubgenc import InspectionStubGenerator
+
+            InspectionStubGenerator(module_name=mod, known_modules=[], _all_=None).generate_module()
+        except BaseException as exc:  # noqa: BLE001
+            return "stubgen --inspect-mode: " + last_line(exc)
+    return "stub generation failed"
+
+
 def main():
     with open(sys.argv[1], encoding="utf-8") as fh:
         cfg = json.load(fh)
@@ -128,16 +145,19 @@ def main():
     if clean["packages"] or clean["modules"]:
         import mypy.stubgen
 
-        args = ["-o", cfg["out"]]
+        # --ignore-errors: one submodule that cannot be generated (inspect mode imports each
+        # module again, and mypy keeps a module whose import failed if its file exists) must
+        # not end the run for the modules after it; it is reported below instead
+        args = ["-o", cfg["out"], "--ignore-errors"]
         if cfg["inspect"]:
             args.append("--inspect-mode")
         for name in clean["packages"]:
             args += ["-p", name]
         for name in clean["modules"]:
             args += ["-m", name]
-        buf = io.StringIO()
+        buf, err = io.StringIO(), io.StringIO()
         try:
-            with contextlib.redirect_stdout(buf):
+            with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):
                 mypy.stubgen.main(args)
         except SystemExit as exc:
             if exc.code not in (None, 0):
@@ -148,6 +168,12 @@ def main():
             mod, sep, rest = line.partition(": Failed to import, skipping")
             if sep:
                 result["failed"].append([mod.strip(), rest.replace(" with error: ", "", 1).strip()])
+        for line in err.getvalue().splitlines():
+            head, sep, mod = line.partition("Stub generation failed for ")
+            if not sep or head.strip():
+                sys.stderr.write(line + "\\n")
+                continue
+            result["failed"].append([mod.strip(), why_not_generated(mod.strip(), cfg["inspect"])])
     result["done"] = True
     save()
 
@@ -332,6 +358,9 @@ def _skips_for(targets: Sequence[str], result: dict[str, Any], files: Sequence[t
         elif seen.get("error"):
             skips.append(SkipReport(target, SkipReason.SkipImportTimeError, str(seen["error"])))
         elif _produced(files, target):
+            if result.get("error"):  # stubgen stopped part-way: what it wrote is not the whole package
+                skips.append(SkipReport(target, SkipReason.SkipImportTimeError,
+                                        f"stubgen stopped part-way, its stubs are partial: {result['error']}"))
             continue
         elif timed_out:
             skips.append(SkipReport(target, SkipReason.SkipImportTimeError,

@@ -1,0 +1,340 @@
+"""Hand-written minimums of the corpus, from each package's own documentation (its quickstart,
+tutorial or README): the functions a user calls first, and how many functions must be bound.
+
+Python paths are the public paths a user writes (``requests.Session``, ``rich.console.Console``);
+a path is bound when an extern of the mapped surface calls it (``Function.target`` is
+``module:qualname``, so ``requests:Session.close`` is ``requests.Session.close``; a constructor's
+target is the class).
+
+``bind`` lists the documented first calls bound today. ``gaps`` lists the documented first calls
+the type table cannot bind today, with the reason SKIPPED.txt gives (or, where SKIPPED.txt says
+nothing, why the path is not on the surface): they are expected failures, strict, so each one is
+visible in every run and turns into a failure the day it is fixed (move it to ``bind`` then).
+The same holds for ``functions``: where the number a user needs is above today's, ``count_gap``
+says why, and the count test is a strict expected failure.
+
+Do not lower a minimum or move a path into ``gaps`` to make a run pass: that is a regression.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: Appended to every gap's reason: the issue that is meant to close it.
+RAISED_BY = "raised by the surface-coverage issue"
+
+
+@dataclass(frozen=True)
+class Minimum:
+    docs: str                                      # where the first calls come from
+    functions: int                                 # at least this many externs (mep-71 surface)
+    bind: tuple[str, ...] = ()                     # documented first calls, bound
+    gaps: dict[str, str] = field(default_factory=dict)  # documented first calls not bound: path -> why
+    count_gap: str = ""                            # set when ``functions`` is above today's count: why
+
+
+_ANY = "SkipUnsupportedTypingConstruct `Any` (maps to `any` only with allow-partial or allow-any)"
+_UNION = "SkipOpenUnion `{}` (non-optional union: v1 maps only `T | None`)"
+_ARGS = "SkipParamSpec `{}` (*args cannot be declared on an extern)"
+_OVERLOAD = "SkipOverloadAmbiguity ({})"
+_TYPEVAR = "SkipUnsupportedTypingConstruct `{0}` (TypeVar `{0}`: instantiate it with a monomorphise setting)"
+_NO_ANN = "SkipUnsupportedTypingConstruct `{}` (stubgen tier: parameter without an annotation)"
+_NO_RET = "SkipUnsupportedTypingConstruct `-> <missing>` (stubgen tier: missing return annotation)"
+_SUBMODULE = ("not on the surface, no SKIPPED.txt line: `{}` is a submodule and only the top-level import "
+              "package is mapped")
+_INSTANCE_ATTR = ("not on the surface, no SKIPPED.txt line: an instance attribute assigned in `__init__` "
+                  "(`self.{}`), not declared in the class body")
+_PRIVATE_PKG = "SkipForwardRef `{}` (re-exported from `_pytest`, which is treated as outside the distribution)"
+
+
+MINIMUMS: dict[str, Minimum] = {
+    "numpy": Minimum(
+        docs="numpy.org/doc/stable/user/absolute_beginners.html (array creation, basic operations)",
+        functions=500,
+        bind=("numpy.mean", "numpy.sum", "numpy.pi"),
+        gaps={
+            "numpy.array": _OVERLOAD.format("superset arm does not map: TypeVar `ArrayT`"),
+            "numpy.zeros": _OVERLOAD.format("superset arm does not map: `SupportsIndex`"),
+            "numpy.ones": _OVERLOAD.format("superset arm does not map: `SupportsIndex`"),
+            "numpy.arange": _OVERLOAD.format("2 superset arms map to different signatures"),
+            "numpy.linspace": _OVERLOAD.format("superset arm does not map: SkipOpenUnion `_ToFloat64`"),
+            "numpy.ndarray.reshape": _OVERLOAD.format("no arm's parameters are a superset of the others"),
+            "numpy.ndarray.shape": _TYPEVAR.format("_ShapeT_co"),
+        },
+    ),
+    "pandas": Minimum(
+        docs="pandas.pydata.org/docs/user_guide/10min.html",
+        functions=500,
+        bind=("pandas.DataFrame", "pandas.DataFrame.head", "pandas.DataFrame.describe", "pandas.DataFrame.to_csv"),
+        gaps={
+            "pandas.Series": "pandas.Series.__init__: " + _OVERLOAD.format("`__new__` arms; no single signature"),
+            "pandas.read_csv": "SkipForwardRef `read_csv` (listed in __all__ but not defined in the stubs)",
+            "pandas.concat": _OVERLOAD.format("superset arm does not map: `Iterable[None] | Mapping[...]`"),
+            "pandas.merge": _UNION.format("DataFrame | Series"),
+            "pandas.DataFrame.groupby": _OVERLOAD.format("6 superset arms map to different signatures"),
+        },
+    ),
+    "scipy": Minimum(
+        docs="docs.scipy.org/doc/scipy/tutorial/ (optimize, integrate, stats, linalg)",
+        functions=50,
+        count_gap="1 function today (`scipy.__version__`): the API lives in subpackages, which are not mapped",
+        gaps={
+            "scipy.optimize.minimize": _SUBMODULE.format("scipy.optimize"),
+            "scipy.integrate.quad": _SUBMODULE.format("scipy.integrate"),
+            "scipy.stats.norm": _SUBMODULE.format("scipy.stats"),
+            "scipy.linalg.solve": _SUBMODULE.format("scipy.linalg"),
+        },
+    ),
+    "scikit-learn": Minimum(
+        docs="scikit-learn.org/stable/getting_started.html",
+        functions=50,
+        count_gap="0 functions today: the estimators live in subpackages (not mapped), the stubgen tier's "
+                  "top-level functions have no annotations",
+        gaps={
+            "sklearn.linear_model.LinearRegression": _SUBMODULE.format("sklearn.linear_model"),
+            "sklearn.model_selection.train_test_split": _SUBMODULE.format("sklearn.model_selection"),
+            "sklearn.preprocessing.StandardScaler": _SUBMODULE.format("sklearn.preprocessing"),
+            "sklearn.pipeline.make_pipeline": _SUBMODULE.format("sklearn.pipeline"),
+            "sklearn.set_config": _NO_RET,
+            "sklearn.show_versions": _NO_RET,
+        },
+    ),
+    "requests": Minimum(
+        docs="requests.readthedocs.io/en/latest/user/quickstart/",
+        functions=40,
+        bind=("requests.Session", "requests.Session.close", "requests.Response.status_code", "requests.Response.text",
+              "requests.Response.raise_for_status"),
+        gaps={
+            "requests.get": _UNION.format("str | bytes"),
+            "requests.post": _UNION.format("str | bytes"),
+            "requests.Session.get": _UNION.format("str | bytes"),
+            "requests.Response.json": _ANY,
+        },
+    ),
+    "httpx": Minimum(
+        docs="www.python-httpx.org/quickstart/",
+        functions=80,
+        bind=("httpx.Client", "httpx.Client.close", "httpx.Response.text", "httpx.Response.raise_for_status",
+              "httpx.AsyncClient"),
+        gaps={
+            "httpx.get": _UNION.format("URL | str"),
+            "httpx.post": _UNION.format("URL | str"),
+            "httpx.Client.get": _UNION.format("URL | str"),
+            "httpx.Response.json": _ANY,
+            "httpx.Response.status_code": _INSTANCE_ATTR.format("status_code = status_code"),
+        },
+    ),
+    "urllib3": Minimum(
+        docs="urllib3.readthedocs.io/en/stable/user-guide.html",
+        functions=100,
+        bind=("urllib3.request", "urllib3.PoolManager", "urllib3.PoolManager.request", "urllib3.HTTPResponse.data",
+              "urllib3.Timeout", "urllib3.Retry"),
+        gaps={
+            "urllib3.BaseHTTPResponse.json": _ANY,
+            "urllib3.BaseHTTPResponse.status": _INSTANCE_ATTR.format("status = status"),
+        },
+    ),
+    "pillow": Minimum(
+        docs="pillow.readthedocs.io/en/stable/handbook/tutorial.html",
+        functions=20,
+        count_gap="0 functions today: `PIL/__init__` exports nothing, the API lives in `PIL.Image` (not mapped)",
+        gaps={
+            "PIL.Image.open": _SUBMODULE.format("PIL.Image"),
+            "PIL.Image.new": _SUBMODULE.format("PIL.Image"),
+            "PIL.Image.Image.save": _SUBMODULE.format("PIL.Image"),
+            "PIL.Image.Image.resize": _SUBMODULE.format("PIL.Image"),
+        },
+    ),
+    "pydantic": Minimum(
+        docs="docs.pydantic.dev/latest/concepts/models/",
+        functions=150,
+        gaps={
+            "pydantic.BaseModel": "SkipMetaclass `class BaseModel()` (metaclass `_model_construction.ModelMetaclass`)",
+            "pydantic.BaseModel.model_validate": "pydantic.BaseModel: SkipMetaclass (the whole class is skipped)",
+            "pydantic.BaseModel.model_dump": "pydantic.BaseModel: SkipMetaclass (the whole class is skipped)",
+            "pydantic.BaseModel.model_dump_json": "pydantic.BaseModel: SkipMetaclass (the whole class is skipped)",
+            "pydantic.Field": _OVERLOAD.format("no arm's parameters are a superset of the others"),
+            "pydantic.TypeAdapter": "pydantic.TypeAdapter.__init__: SkipUnsupportedTypingConstruct `TypeForm[T]` "
+                                    "(`TypeForm` is not in the type table)",
+        },
+    ),
+    "attrs": Minimum(
+        docs="www.attrs.org/en/stable/overview.html and examples.html",
+        functions=20,
+        bind=("attrs.validate",),
+        gaps={
+            "attrs.define": _OVERLOAD.format("superset arm does not map: TypeVar `_C`"),
+            "attrs.field": _OVERLOAD.format("superset arm does not map: `Any`"),
+            "attrs.asdict": _ANY.replace("`Any`", "`dict[str, Any]`"),
+            "attrs.evolve": _TYPEVAR.format("_T"),
+        },
+    ),
+    "click": Minimum(
+        docs="click.palletsprojects.com/en/stable/quickstart/",
+        functions=200,
+        bind=("click.echo", "click.secho", "click.prompt", "click.confirm", "click.Command", "click.Group"),
+        gaps={
+            "click.command": _OVERLOAD.format("superset arm does not map: `type[CmdType]`"),
+            "click.group": _OVERLOAD.format("superset arm does not map: `type[GrpType]`"),
+            "click.option": _ARGS.format("*param_decls: str"),
+            "click.argument": _ARGS.format("*param_decls: str"),
+            "click.style": _ANY,
+        },
+    ),
+    "typer": Minimum(
+        docs="typer.tiangolo.com/tutorial/first-steps/",
+        functions=80,
+        bind=("typer.Typer", "typer.echo", "typer.secho", "typer.confirm"),
+        gaps={
+            "typer.run": "SkipParamSpec `Callable[..., Any]`",
+            "typer.Typer.command": _TYPEVAR.format("CommandFunctionType"),
+            "typer.Option": _ARGS.format("*param_decls: str"),
+            "typer.Argument": _ANY,
+        },
+    ),
+    "rich": Minimum(
+        docs="rich.readthedocs.io/en/stable/introduction.html and console.html",
+        functions=100,
+        bind=("rich.console.Console", "rich.console.Console.rule", "rich.print_json", "rich.get_console"),
+        gaps={
+            "rich.print": _ARGS.format("*objects: Any"),
+            "rich.console.Console.print": _ARGS.format("*objects: Any"),
+            "rich.console.Console.log": _ARGS.format("*objects: Any"),
+            "rich.inspect": _ANY,
+        },
+    ),
+    "tqdm": Minimum(
+        docs="tqdm.github.io (README: Usage)",
+        functions=15,
+        bind=("tqdm.tqdm", "tqdm.tqdm.set_description", "tqdm.tqdm.close"),
+        gaps={
+            "tqdm.trange": _ARGS.format("*args"),
+            "tqdm.tqdm.update": _NO_RET,
+            "tqdm.tqdm.write": _NO_ANN.format("s"),
+        },
+    ),
+    "sqlalchemy": Minimum(
+        docs="docs.sqlalchemy.org/en/20/tutorial/ (engine, dbapi_transactions, metadata, data_select)",
+        functions=2000,
+        bind=("sqlalchemy.text", "sqlalchemy.MetaData", "sqlalchemy.Integer", "sqlalchemy.String",
+              "sqlalchemy.Engine.connect", "sqlalchemy.Connection.commit"),
+        gaps={
+            "sqlalchemy.create_engine": _OVERLOAD.format("superset arm does not map: SkipOpenUnion `Union[str, URL]`"),
+            "sqlalchemy.Connection.execute": _OVERLOAD.format("2 superset arms map to different signatures"),
+            "sqlalchemy.select": _OVERLOAD.format("no arm's parameters are a superset of the others"),
+            "sqlalchemy.Table": "sqlalchemy.Table.__init__: " + _OVERLOAD.format("no superset arm"),
+            "sqlalchemy.Column": "SkipDescriptor (descriptor class `Column`)",
+            "sqlalchemy.orm.Session": _SUBMODULE.format("sqlalchemy.orm"),
+        },
+    ),
+    "fastapi": Minimum(
+        docs="fastapi.tiangolo.com/tutorial/first-steps/",
+        functions=30,
+        bind=("fastapi.FastAPI", "fastapi.APIRouter", "fastapi.FastAPI.include_router"),
+        gaps={
+            "fastapi.FastAPI.get": _TYPEVAR.format("DecoratedCallable"),
+            "fastapi.FastAPI.post": _TYPEVAR.format("DecoratedCallable"),
+            "fastapi.Depends": _ANY,
+            "fastapi.Query": _ANY,
+        },
+    ),
+    "starlette": Minimum(
+        docs="www.starlette.io (README example: applications, responses, routing)",
+        functions=20,
+        count_gap="1 function today (`starlette.__version__`): the API lives in submodules, which are not mapped",
+        gaps={
+            "starlette.applications.Starlette": _SUBMODULE.format("starlette.applications"),
+            "starlette.responses.JSONResponse": _SUBMODULE.format("starlette.responses"),
+            "starlette.routing.Route": _SUBMODULE.format("starlette.routing"),
+        },
+    ),
+    "uvicorn": Minimum(
+        docs="www.uvicorn.org (Usage: uvicorn.run, Config and Server)",
+        functions=5,
+        bind=("uvicorn.Server", "uvicorn.Server.run"),
+        gaps={
+            "uvicorn.run": "SkipUnsupportedTypingConstruct `ASGIApplication | Callable[..., Any] | str` "
+                           "(`type[X]`: class objects cannot cross the boundary)",
+            "uvicorn.Config": "uvicorn.Config.__init__: SkipUnsupportedTypingConstruct "
+                              "`ASGIApplication | Callable[..., Any] | str`",
+        },
+    ),
+    "aiohttp": Minimum(
+        docs="docs.aiohttp.org/en/stable/client_quickstart.html and web_quickstart.html",
+        functions=200,
+        bind=("aiohttp.ClientSession", "aiohttp.ClientSession.close", "aiohttp.ClientResponse.status",
+              "aiohttp.ClientResponse.text", "aiohttp.ClientResponse.raise_for_status"),
+        gaps={
+            "aiohttp.ClientSession.get": "SkipForwardRef `StrOrURL` (`yarl.URL` is outside the distribution)",
+            "aiohttp.ClientSession.post": "SkipForwardRef `StrOrURL` (`yarl.URL` is outside the distribution)",
+            "aiohttp.ClientResponse.json": _ANY,
+            "aiohttp.web.Application": _SUBMODULE.format("aiohttp.web"),
+            "aiohttp.web.run_app": _SUBMODULE.format("aiohttp.web"),
+        },
+    ),
+    "pyyaml": Minimum(
+        docs="pyyaml.org/wiki/PyYAMLDocumentation",
+        functions=400,
+        gaps={
+            "yaml.safe_load": "SkipForwardRef `_ReadStream` (`_typeshed.SupportsRead` is outside the distribution)",
+            "yaml.load": "SkipForwardRef `_ReadStream` (`_typeshed.SupportsRead` is outside the distribution)",
+            "yaml.safe_dump": _OVERLOAD.format("superset arm does not map: TypeVar `_YAMLObject`"),
+            "yaml.dump": _OVERLOAD.format("superset arm does not map: TypeVar `_YAMLObject`"),
+        },
+    ),
+    "toml": Minimum(
+        docs="github.com/uiri/toml (README: API Reference)",
+        functions=10,
+        bind=("toml.TomlDecoder", "toml.TomlEncoder"),
+        gaps={
+            "toml.loads": _OVERLOAD.format("superset arm does not map: `type[_MutableMappingT]`"),
+            "toml.load": _OVERLOAD.format("superset arm does not map: SkipForwardRef `SupportsRead[str]`"),
+            "toml.dumps": _TYPEVAR.format("_MappingT"),
+            "toml.dump": _TYPEVAR.format("_MappingT"),
+        },
+    ),
+    "tomli": Minimum(
+        docs="github.com/hukkin/tomli (README: Usage)",
+        functions=2,
+        count_gap="0 functions today: its whole API is `loads` and `load`, both skipped",
+        gaps={
+            "tomli.loads": _ANY.replace("`Any`", "`dict[str, Any]`"),
+            "tomli.load": "SkipUnsupportedTypingConstruct `IO[bytes]` (`IO` is not in the type table)",
+        },
+    ),
+    "msgpack": Minimum(
+        docs="github.com/msgpack/msgpack-python (README: Basic usage, Streaming unpacking)",
+        functions=6,
+        count_gap="3 functions today: `packb`, `unpackb`, `pack`, `unpack`, `Packer.pack` and `Unpacker.feed` "
+                  "are skipped (stubgen tier, no annotations)",
+        bind=("msgpack.Packer", "msgpack.Unpacker"),
+        gaps={
+            "msgpack.packb": _NO_ANN.format("o"),
+            "msgpack.unpackb": "SkipForwardRef `_cython_3_3_0.cython_function_or_method` (outside the distribution)",
+            "msgpack.Packer.pack": _NO_ANN.format("obj"),
+            "msgpack.Unpacker.feed": _NO_ANN.format("next_bytes"),
+        },
+    ),
+    "orjson": Minimum(
+        docs="github.com/ijl/orjson (README: Serialize, Deserialize, Option)",
+        functions=10,
+        bind=("orjson.OPT_INDENT_2", "orjson.OPT_SORT_KEYS"),
+        gaps={
+            "orjson.dumps": _ANY,
+            "orjson.loads": "SkipUnsupportedTypingConstruct `bytes | bytearray | memoryview | str` "
+                            "(`memoryview` is not in the type table)",
+        },
+    ),
+    "pytest": Minimum(
+        docs="docs.pytest.org/en/stable/getting-started.html and how-to/fixtures.html",
+        functions=20,
+        count_gap="0 functions today: everything `pytest` exports is re-exported from `_pytest`",
+        gaps={
+            "pytest.fixture": _PRIVATE_PKG.format("_pytest.fixtures.fixture"),
+            "pytest.raises": _PRIVATE_PKG.format("_pytest.raises.raises"),
+            "pytest.approx": _PRIVATE_PKG.format("_pytest.approx.approx"),
+            "pytest.main": _PRIVATE_PKG.format("_pytest.config.main"),
+            "pytest.skip": _PRIVATE_PKG.format("_pytest.outcomes.skip"),
+        },
+    ),
+}
