@@ -41,6 +41,8 @@ def requirements() -> list[Requirement]:
 def problems() -> list[str]:
     out: list[str] = []
     for req in requirements():
+        if req.marker is not None and not req.marker.evaluate():
+            continue    # not for this interpreter (backports.zstd before 3.14)
         try:
             version = importlib.metadata.version(req.name)
         except importlib.metadata.PackageNotFoundError:

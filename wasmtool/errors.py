@@ -49,9 +49,10 @@ checks that every code is unique, inside its module's range, and defined in an
     wasmtool.stubs.errors       WT500-WT599
     wasmtool.typemap.errors     WT600-WT619
     wasmtool.synth.errors       WT620-WT699
-    wasmtool.run.errors         WT700-WT799
-    wasmtool.targets.errors     WT800-WT819
-    wasmtool.ops.errors         WT820-WT839
+    wasmtool.run.errors         WT700-WT719, WT770-WT799
+    wasmtool.calls.errors       WT720-WT769   calling into any runtime (shared by run and wit)
+    wasmtool.targets.errors     WT800-WT839   profiles, and the backends' installs (WT820-WT839;
+                                              importable from wasmtool.ops.errors too)
     wasmtool.bundle.errors      WT840-WT869
     wasmtool.wit.errors         WT870-WT899
     (publish)                   WT900-WT999

@@ -30,8 +30,9 @@ from wasmtool.resolve.errors import (
     NoTargetWheelError,
     ResolutionConflictError,
 )
-from wasmtool.resolve.wasm import DistributionLock, ResolvedWheel, load_distribution_lock, resolve
+from wasmtool.resolve.wasm import DistributionLock, ResolvedWheel, resolve
 from wasmtool.targets.profile import TargetProfile, load_profile
+from wasmtool.targets.pyodide import load_distribution_lock
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST_LOCK = ROOT / "node_modules" / "pyodide" / "pyodide-lock.json"

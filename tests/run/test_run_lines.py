@@ -14,7 +14,8 @@ import pytest
 
 from wasmtool.cli.call_cmd import call_command, run_command
 from wasmtool.cli.main import cli, main
-from wasmtool.run.session import find_skipped, load_aliases, open_session, read_skipped
+from wasmtool.ops.session import open_session
+from wasmtool.run.session import find_skipped, load_aliases, read_skipped
 from wasmtool.stubs.pyi import parse_stub
 from wasmtool.synth.workspace import render_workspace
 from wasmtool.typemap.lower import map_module

@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import OTHER_VERSION, other_python
 from tests.skip_policy import POSIX_ONLY
+from wasmtool.ops.session import open_session
 from wasmtool.run.runtime_choice import (
     InterpreterInfo,
     RuntimeChoice,
@@ -19,7 +20,7 @@ from wasmtool.run.runtime_choice import (
     running_interpreter,
     venv_interpreter,
 )
-from wasmtool.run.session import InterpreterMismatchError, open_session
+from wasmtool.run.session import InterpreterMismatchError
 
 from .test_session_dispatch import PKG, install_package, make_project, make_venv
 

@@ -30,6 +30,7 @@ import pytest
 from tests.skip_policy import POSIX_ONLY
 from wasmtool.cli.call_cmd import call_command, run_command
 from wasmtool.cli.main import cli, main
+from wasmtool.ops.session import open_session
 from wasmtool.run import Handle, RemotePythonError
 from wasmtool.run.errors import RemoteError, RuntimeClosedError, WorkerStartError
 from wasmtool.run.session import (
@@ -41,7 +42,6 @@ from wasmtool.run.session import (
     UnknownFunctionError,
     UnsupportedTargetError,
     WorkspaceMissingError,
-    open_session,
 )
 from wasmtool.stubs.pyi import parse_stub
 from wasmtool.synth.workspace import render_workspace

@@ -60,7 +60,7 @@ from wasmtool.bundle.errors import (
     WheelNotFoundError,
     WheelTagError,
 )
-from wasmtool.resolve.wheelinfo import import_names_from
+from wasmtool.wheelfiles import import_names_from
 
 BUNDLE_FORMAT = "wasmtool-pyodide-bundle"
 BUNDLE_FORMAT_VERSION = 1

@@ -83,8 +83,8 @@ def _session_options(fn: Any) -> Any:
 
 def _open(opts: OptionsLike, target: str | None, runtime: str | None, python: str | None,
           async_mode: str | None, timeout: float | None, verbose: bool = False) -> Session:
+    from wasmtool.ops.session import open_session
     from wasmtool.project.manifest import load_manifest
-    from wasmtool.run.session import open_session
 
     if target is None:
         target = load_manifest(opts.project / "mochi.toml").python.target

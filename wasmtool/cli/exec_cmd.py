@@ -33,21 +33,24 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import click
 
 from wasmtool.errors import CommandNotFoundError
+from wasmtool.targets.profile import DEFAULT_TARGET
+
+if TYPE_CHECKING:
+    from wasmtool.context import Context
 
 __all__ = ["CommandNotFoundError", "ExecPlan", "exec_command", "plan_exec"]
 
-INSTALL_HINT = "run `wasmtool install`"
 
 
 class OptionsLike(Protocol):
     """What the command needs from ``wasmtool.cli.main.Options``."""
 
-    def context(self) -> Any: ...
+    def context(self) -> Context: ...
 
 
 @dataclass(frozen=True)
@@ -59,28 +62,15 @@ class ExecPlan:
     env: dict[str, str]
 
 
-def plan_exec(ctx: Any, target: str, command: Sequence[str], base_env: Mapping[str, str] | None = None) -> ExecPlan:
-    """Check the target and the installed project, build the environment, find ``command[0]``."""
-    from wasmtool.errors import UsageError
-    from wasmtool.ops.bind import workspace_dir
-    from wasmtool.run.environment import project_environment, venv_bin
-    from wasmtool.run.session import ProjectVenvError, WorkspaceMissingError, venv_python
-    from wasmtool.targets.profile import load_profile
+def plan_exec(ctx: Context, target: str, command: Sequence[str],
+              base_env: Mapping[str, str] | None = None) -> ExecPlan:
+    """Check the target and the installed project, build the environment, find ``command[0]``
+    (the target's backend says whether it has an environment to run commands in)."""
+    from wasmtool.run.environment import venv_bin
+    from wasmtool.targets.backend import backend_named
 
-    profile = load_profile(target)
-    if profile.kind != "native":
-        raise UsageError(f"exec runs commands for native targets only, not {profile.name} ({profile.kind})",
-                         field="--target", hint="use `wasmtool call` / `wasmtool run` for other targets")
+    env = backend_named(target).exec_environment(ctx, os.environ if base_env is None else base_env)
     venv: Path = ctx.venv_path
-    python = venv_python(venv)
-    if not python.exists():
-        raise ProjectVenvError(f"the project venv has no Python interpreter: {python} is missing",
-                               file=str(venv), hint=INSTALL_HINT)
-    workspace = workspace_dir(ctx, profile.name)
-    if not workspace.is_dir():
-        raise WorkspaceMissingError(f"the bindings workspace is missing: {workspace}", file=str(workspace),
-                                    hint=INSTALL_HINT + " (without --no-bind)")
-    env = project_environment(os.environ if base_env is None else base_env, venv, workspace)
     name = command[0]
     program = shutil.which(name, path=env["PATH"])
     if program is None and os.path.dirname(name):  # a path, as a shell: not searched on PATH
@@ -115,7 +105,7 @@ def run_plan(plan: ExecPlan) -> NoReturn:
 
 
 @click.command("exec", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@click.option("--target", default="native", show_default=True,
+@click.option("--target", default=DEFAULT_TARGET, show_default=True,
               help="Target profile whose environment to use (only native targets today).")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- CMD [ARGS]...")
 @click.pass_obj

@@ -7,13 +7,18 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from wasmtool.cli.call_cmd import call_command, run_command
 from wasmtool.cli.exec_cmd import exec_command
 from wasmtool.errors import UsageError, WasmtoolError
+
+if TYPE_CHECKING:
+    from wasmtool.cache import ArtifactCache
+    from wasmtool.context import Context
+    from wasmtool.targets.base import BindResult
 
 EXIT_USAGE = 2
 
@@ -25,8 +30,8 @@ class Options:
         self.index_url = index_url
         self.progress = progress
 
-    def context(self) -> Any:
-        from wasmtool.ops.context import Context
+    def context(self) -> Context:
+        from wasmtool.context import Context
 
         return Context.open(self.project, cache_dir=self.cache_dir, progress=self.progress,
                             index_url=self.index_url)
@@ -84,41 +89,17 @@ def lock(opts: Options, targets: tuple[str, ...], check: bool, upgrade: bool, sm
 @pass_options
 def install(opts: Options, target: str | None, no_bind: bool, smoke: bool) -> None:
     """Install the locked packages for a target (verified against mochi.lock) and bind them."""
-    from wasmtool.ops.bind import bind as bind_op
-    from wasmtool.ops.install import install_native
-    from wasmtool.targets.profile import load_profile
+    from wasmtool.ops.install import install as install_op
 
     with opts.context() as ctx:
-        profile = load_profile(target or ctx.project.manifest.python.target)
-        if profile.kind == "pyodide":
-            from wasmtool.ops.pyodide_install import install_pyodide
-
-            po = install_pyodide(ctx, profile.name, smoke=smoke)
-            _echo_err(f"bundled {len(po.packages)} package(s) for {po.target} into {po.bundle}")
-            return
-        if profile.kind == "wasi":
-            from wasmtool.ops.wasi_install import install_wasi
-
-            wo = install_wasi(ctx, profile.name)
-            for c in wo.components:
-                state = "cached" if c.built.from_cache else "built"
-                _echo_err(f"component {c.alias}: {c.path} ({state})")
-            for sk in wo.skipped:
-                _echo_err(f"no component for {sk.alias} ({sk.dist}): none of its functions has a WIT form "
-                          f"({sk.skipped_functions} skipped; `wasmtool surface {sk.dist} --target={wo.target}`)")
-            return
-        if profile.kind != "native":
-            from wasmtool.errors import TargetError
-
-            raise TargetError(f"installing for {profile.name} is not available in this wasmtool yet",
-                              field="target")
-        outcome = install_native(ctx, profile.name)
-        _echo_err(f"installed {len(outcome.packages)} package(s) for {outcome.target} into {outcome.location}")
-        if not no_bind:
-            _report_bind(bind_op(ctx, target=profile.name))
+        outcome = install_op(ctx, target, smoke=smoke, bind=not no_bind)
+        for line in outcome.lines():
+            _echo_err(line)
+        if outcome.bindings is not None:
+            _report_bind(outcome.bindings)
 
 
-def _report_bind(outcome: Any) -> None:
+def _report_bind(outcome: BindResult) -> None:
     for b in outcome.bound:
         s = b.surface
         _echo_err(f"bound {s.alias}: {s.dist} {s.version} ({s.tier}) -> {len(s.functions)} externs, "
@@ -244,7 +225,7 @@ def cache() -> None:
     """Inspect or clean the artefact cache."""
 
 
-def _cache(opts: Options) -> Any:
+def _cache(opts: Options) -> ArtifactCache:
     from wasmtool.cache import ArtifactCache, default_cache_dir
 
     return ArtifactCache(opts.cache_dir or default_cache_dir())

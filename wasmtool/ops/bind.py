@@ -11,8 +11,11 @@ For each bound package of a target (the direct dependencies, or the ones named):
 3. the stubs are parsed for the target's Python version and mapped through the closed
    type table (``allow-partial``, ``allow-any``, ``monomorphise``);
 4. the workspace (wrapper, ``.pyi``, shim, SKIPPED.txt) is rendered and written atomically
-   under ``.mochi/python_workspace`` (per target other than native:
-   ``.mochi/python_workspace-<target>``).
+   where the target's backend puts it (:meth:`~wasmtool.targets.base.TargetBackend.workspace_dir`:
+   ``.mochi/python_workspace`` for native, ``.mochi/python_workspace-<target>`` otherwise).
+
+What differs between targets comes from the target's backend: the interpreter version and
+``sys.platform`` the stubs are read for, and whether callables cross the boundary.
 
 Surfaces are cached in ``<cache>/surfaces/<key>.json``, the key covering the stub files'
 SHA-256, the settings, the target and wasmtool's version: a warm ``surface`` maps nothing.
@@ -32,17 +35,18 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from wasmtool.context import Context, verified_artefact
 from wasmtool.errors import UsageError
 from wasmtool.lock.errors import LockMissingError
 from wasmtool.lock.io import read_lock
 from wasmtool.lock.model import LockedPackage, MochiLock
-from wasmtool.ops.context import Context
 from wasmtool.skips import SkipReason, SkipReport
 from wasmtool.stubs.discover import StubgenPolicy, StubSet, discover, index_stub_finder, module_stubs, stub_sha256
 from wasmtool.synth.dialect import MochiDialect
 from wasmtool.synth.errors import NotBoundError as NotBoundError  # re-exported: defined here before
 from wasmtool.synth.workspace import Workspace, render_workspace, surface_files
-from wasmtool.targets.profile import TargetProfile, load_profile
+from wasmtool.targets.backend import TargetBackend, backend_for, backend_named
+from wasmtool.targets.profile import DEFAULT_TARGET, TargetProfile
 from wasmtool.typemap.lower import map_module
 from wasmtool.typemap.surface import MappedSurface
 
@@ -70,8 +74,8 @@ class BindOutcome:
 
 
 def workspace_dir(ctx: Context, target: str) -> Path:
-    suffix = "" if target == "native" else f"-{target}"
-    return ctx.root / ".mochi" / f"python_workspace{suffix}"
+    """Where ``bind`` writes ``target``'s workspace (the target's backend says)."""
+    return backend_named(target).workspace_dir(ctx.root)
 
 
 def _read_lock(ctx: Context) -> MochiLock:
@@ -233,9 +237,9 @@ def _settings_key(ctx: Context, profile: TargetProfile, alias: str, stubs: StubS
 def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python_version: str, *,
                 refresh: bool = False) -> BoundPackage:
     """The mapped surface of one locked package for interpreter ``python_version`` (X.Y),
-    cached by stub hash and settings."""
-    from wasmtool.ops.install import verified_artefact
-
+    cached by stub hash and settings. The platform and whether callables cross come from the
+    profile's backend."""
+    backend = backend_for(profile)
     if not pkg.wheel_sha256:
         raise NotBoundError(f"{pkg.name} has no wheel in mochi.lock for {profile.name} (distribution package)",
                             package=pkg.name, file=str(ctx.lock_path))
@@ -256,11 +260,11 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
         except (ValueError, KeyError, TypeError):
             pass  # a damaged cache entry is recomputed
     major, minor = (int(x) for x in python_version.split(".")[:2])
-    platform = "emscripten" if profile.kind == "pyodide" else "wasi" if profile.kind == "wasi" else "linux"
     parse_skips: list[SkipReport] = []
-    modules = module_stubs(stubs, python_version=(major, minor), platform=platform, skips=parse_skips)
+    modules = module_stubs(stubs, python_version=(major, minor), platform=backend.sys_platform, skips=parse_skips)
     surface = map_module(modules, dist=pkg.name, version=pkg.version, alias=alias, import_names=import_names,
-                         tier=stubs.provenance, target="wasi-p2" if profile.kind == "wasi" else profile.kind,
+                         tier=stubs.provenance, target=profile.name,
+                         callables_cross=backend.callables_cross,
                          allow_partial=ctx.project.manifest.python.allow_partial,
                          allow_any=ctx.project.manifest.python.allow_any,
                          monomorphise=ctx.project.manifest.python.monomorphise)
@@ -276,20 +280,26 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
     return BoundPackage(pkg, alias, stubs, surface, files)
 
 
-def bind(ctx: Context, *, target: str = "native", names: Sequence[str] = (), write: bool = True,
+def _python_version(ctx: Context, lock: MochiLock, backend: TargetBackend) -> str:
+    """The interpreter the target was locked for, else the one the backend says it runs."""
+    inputs = lock.inputs_for(backend.name)
+    return (inputs.python_version if inputs is not None else "") or backend.python_version(ctx.project)
+
+
+def bind(ctx: Context, *, target: str = DEFAULT_TARGET, names: Sequence[str] = (), write: bool = True,
          refresh: bool = False) -> BindOutcome:
     """Bind the project's packages for ``target`` and (re)write its workspace."""
-    profile = load_profile(target)
+    backend = backend_named(target)
+    profile = backend.profile
     lock = _read_lock(ctx)
     if not lock.for_target(profile.name):
         raise UsageError(f"mochi.lock has no entries for target {profile.name}",
                          file=str(ctx.lock_path), hint=f"run `wasmtool lock --target={profile.name}`")
-    inputs = lock.inputs_for(profile.name)
-    python_version = (inputs.python_version if inputs is not None else "") or profile.python_version or "3.12"
+    python_version = _python_version(ctx, lock, backend)
     bound = tuple(surface_for(ctx, profile, p, python_version, refresh=refresh)
                   for p in bound_packages(ctx, lock, profile.name, names) if p.wheel_sha256)
     ws = render_workspace((b.surface for b in bound), {b.surface.alias: b.files for b in bound}, project_dialect(ctx))
-    directory = workspace_dir(ctx, profile.name)
+    directory = backend.workspace_dir(ctx.root)
     changed: list[Path] = []
     if write:
         changed = ws.write(directory, prune=not names)
@@ -326,9 +336,9 @@ def binding_fields(bound: Sequence[BoundPackage], ws: Workspace | None = None,
 
 def bound_for_check(ctx: Context, lock: MochiLock, target: str, names: Sequence[str]) -> list[BoundPackage]:
     """Recompute the surfaces of ``names`` (for ``lock --check``; nothing is written)."""
-    profile = load_profile(target)
-    inputs = lock.inputs_for(profile.name)
-    python_version = (inputs.python_version if inputs is not None else "") or profile.python_version or "3.12"
+    backend = backend_named(target)
+    profile = backend.profile
+    python_version = _python_version(ctx, lock, backend)
     entries = {p.name: p for p in lock.for_target(profile.name)}
     return [surface_for(ctx, profile, entries[n], python_version) for n in names if n in entries]
 
@@ -336,13 +346,13 @@ def bound_for_check(ctx: Context, lock: MochiLock, target: str, names: Sequence[
 def record_bindings(ctx: Context, target: str, bound: Sequence[BoundPackage], ws: Workspace) -> list[Path]:
     """Write the binding fields into mochi.lock (atomically, with the pylock files)."""
     from wasmtool.lock.io import write_text_files
-    from wasmtool.ops.lock import output_files, with_bindings
+    from wasmtool.lock.rules import lock_files, with_bindings
 
     lock = _read_lock(ctx)
     new = with_bindings(lock, target, binding_fields(bound, ws))
     if new == lock:
         return []
-    files = output_files(ctx, new)
+    files = lock_files(new, lock_path=ctx.lock_path, configured_target=ctx.project.manifest.python.target)
     changed = [p for p, text in files.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
     write_text_files(files)
     return changed

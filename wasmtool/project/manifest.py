@@ -16,6 +16,7 @@ from packaging.utils import canonicalize_name
 from wasmtool.mochi_syntax import MOCHI_KEYWORDS
 from wasmtool.project.errors import ImportSpecError, ManifestError, ManifestMissingError, ManifestSyntaxError
 from wasmtool.project.spec import expand_version_set
+from wasmtool.targets.profile import DEFAULT_TARGET
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class PythonSettings:
     requires_python: str = ">=3.12"
     python_version: str | None = None
     implementation: str = "cpython"
-    target: str = "native"
+    target: str = DEFAULT_TARGET
     targets: tuple[str, ...] = ()
     runtime_mode: str = "auto"   # "auto" | "embedded" (= "inprocess") | "subprocess"
     async_mode: str = "per-call"

@@ -4,21 +4,21 @@ the older ``pyodide_2025_0_wasm32`` line and WASI Preview 2 (``wasi_0_0_0_wasm32
 Public API::
 
     resolve(requirements, profile, client, *, dist_lock=None, preferences=None, ...) -> list[ResolvedWheel]
-    load_distribution_lock(path, *, pyodide_version=None, base_url=None) -> DistributionLock
-    find_distribution_lock(profile, roots) -> Path | None
     DistributionLock, DistPackage, ResolvedWheel
 
 resolvelib does the backtracking (:class:`wasmtool.resolve.provider.WasmProvider`); the
-profile gives the tag priority and the marker environment. A package listed by the
-distribution lock is exactly that entry (origin ``pyodide-lock``, never looked up on the
-index). For ``pyodide_*`` profiles without a PEP 783 ``pyemscripten_*`` tag the index can
-only contribute pure wheels. Failures are typed (:mod:`wasmtool.resolve.errors`).
+profile gives the tag priority, the marker environment and the wording of its errors
+(``[messages]``). A package listed by the distribution lock is exactly that entry (origin
+``pyodide-lock``, never looked up on the index); reading that lock is the Pyodide target's
+(:func:`wasmtool.targets.pyodide.load_distribution_lock`). For profiles whose index carries
+no platform builds (``index-pure-only``: ``pyodide_*`` without a PEP 783 ``pyemscripten_*``
+tag) the index can only contribute pure wheels. Failures are typed
+(:mod:`wasmtool.resolve.errors`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,17 +52,11 @@ if TYPE_CHECKING:
     from wasmtool.index.models import IndexFile
 
 __all__ = [
-    "PYODIDE_CDN",
     "DistPackage",
     "DistributionLock",
     "ResolvedWheel",
-    "find_distribution_lock",
-    "load_distribution_lock",
     "resolve",
 ]
-
-PYODIDE_CDN = "https://cdn.jsdelivr.net/pyodide/v{version}/full/"
-"""Where Pyodide loads distribution wheels from by default (``loadPyodide``'s ``cdnUrl``)."""
 
 MAX_ROUNDS = 2000
 
@@ -87,57 +81,6 @@ class DistributionLock:
 
     def url_of(self, entry: DistPackage) -> str:
         return self.base_url + entry.file_name
-
-
-def load_distribution_lock(path: Path, *, pyodide_version: str | None = None,
-                           base_url: str | None = None) -> DistributionLock:
-    """Read and validate ``pyodide-lock.json`` with the pyodide-lock models (via the bundle loader).
-
-    The Pyodide version (for the CDN URL) is ``pyodide_version``, else the ``version`` of the
-    ``package.json`` beside the lock (the npm package), else the lock's ``info.version``.
-    """
-    from wasmtool.bundle.pyodide import read_distribution_lock, validate_lock
-
-    raw = read_distribution_lock(path)
-    lock = validate_lock(raw, file=str(path))
-    version = pyodide_version or _npm_version(path.parent / "package.json") or lock.info.version or ""
-    if base_url is None:
-        if not version:
-            raise DistributionLockMismatchError("cannot tell which Pyodide version this lock belongs to",
-                                                file=str(path), hint="pass pyodide_version or base_url")
-        base_url = PYODIDE_CDN.format(version=version)
-    packages: dict[str, DistPackage] = {}
-    for key, spec in sorted(lock.packages.items()):
-        entry = DistPackage(name=spec.name, version=spec.version, file_name=spec.file_name, sha256=spec.sha256,
-                            depends=tuple(spec.depends), imports=tuple(spec.imports),
-                            package_type=str(spec.package_type))
-        packages[str(canonicalize_name(spec.name))] = entry
-        packages.setdefault(str(canonicalize_name(key)), entry)
-    return DistributionLock(path=str(path), abi_version=str(lock.info.abi_version or ""),
-                            python=lock.info.python, platform=lock.info.platform, pyodide_version=version,
-                            base_url=base_url if base_url.endswith("/") else base_url + "/", packages=packages)
-
-
-def _npm_version(package_json: Path) -> str | None:
-    try:
-        data = json.loads(package_json.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if isinstance(data, dict) and data.get("name") == "pyodide" and isinstance(data.get("version"), str):
-        return str(data["version"])
-    return None
-
-
-def find_distribution_lock(profile: TargetProfile, roots: Iterable[Path]) -> Path | None:
-    """The profile's ``[runtime].distribution-lock`` under the first of ``roots`` that has it."""
-    rel = profile.runtime.get("distribution-lock")
-    if not rel:
-        return None
-    for root in roots:
-        cand = root / str(rel)
-        if cand.is_file():
-            return cand
-    return None
 
 
 def check_distribution_lock(lock: DistributionLock, profile: TargetProfile, python_version: str) -> None:
@@ -180,8 +123,9 @@ class ResolvedWheel:
 
 
 def pure_only(profile: TargetProfile) -> bool:
-    """Old Pyodide lines (no PEP 783 ``pyemscripten_*`` tag): the index no longer takes their builds."""
-    return profile.kind == "pyodide" and not any(p.startswith("pyemscripten_") for p in profile.platform_tags)
+    """The index carries no builds for the profile's platforms (``index-pure-only``: old
+    Pyodide lines without a PEP 783 ``pyemscripten_*`` tag): only pure wheels apply."""
+    return profile.index_pure_only
 
 
 def resolve(
@@ -272,6 +216,9 @@ def _tag_or_empty(filename: str) -> str:
 
 # --------------------------------------------------------------------------- errors
 
+#: Why a compiled package has no wheel, unless the profile words it (``[messages]``).
+_NO_COMPILED_BUILD = "it is a compiled extension with no build for {platforms}"
+
 
 def accepted_tags_text(profile: TargetProfile, python_version: str, *, pure: bool, limit: int = 6) -> str:
     tags = [t for t in profile.supported_tags(python_version) if not pure or t.platform == "any"]
@@ -286,22 +233,16 @@ def _no_wheel(report: ProjectReport, profile: TargetProfile, pyver: str,
               dist_lock: DistributionLock | None, required_by: Sequence[str] = ()) -> NoTargetWheelError:
     pure = pure_only(profile)
     platforms = ", ".join(profile.platform_tags)
-    if report.compiled and profile.kind == "wasi":
-        why = "it is a compiled extension with no WASI build"
-        hint = "use a pure-Python alternative, or build the package for wasi_0_0_0_wasm32 (componentize-py)"
-    elif report.compiled and pure:
-        why = (f"it is a compiled extension; the index carries no {platforms} builds (only pure wheels and "
-               "the Pyodide distribution lock apply to this target)")
-        hint = "use the pyodide-314 target, or a package the Pyodide distribution ships"
-    elif report.compiled:
-        why = f"it is a compiled extension with no build for {platforms}"
-        hint = "ask upstream for a PEP 783 wheel, or use a package the Pyodide distribution ships"
+    hint: str | None = None
+    if report.compiled:
+        why = profile.messages.get("no-compiled-build", _NO_COMPILED_BUILD).format(platforms=platforms)
+        hint = profile.messages.get("no-compiled-build-hint")
     else:
         why = "no version offers a wheel the target accepts"
-        hint = None
-    if profile.kind == "pyodide":
-        why += (", and the Pyodide distribution lock does not list it" if dist_lock is not None
-                else " (no Pyodide distribution lock was given)")
+    distribution = profile.messages.get("distribution")
+    if distribution:
+        why += (f", and the {distribution} distribution lock does not list it" if dist_lock is not None
+                else f" (no {distribution} distribution lock was given)")
     tried = [f"{v} ({', '.join(sorted(report.files[v]))}: {report.reasons.get(v, 'no matching wheel')})"
              for v in report.versions]
     via = f" (required by {', '.join(required_by)})" if required_by else ""

@@ -12,6 +12,7 @@ from packaging.metadata import Metadata
 from packaging.utils import parse_wheel_filename
 
 from wasmtool.resolve.errors import WheelMetadataError
+from wasmtool.wheelfiles import import_names_from as import_names_from  # re-exported: defined here before
 
 
 @dataclass(frozen=True)
@@ -21,29 +22,6 @@ class WheelInfo:
     has_extension: bool
     has_py_typed: tuple[str, ...]          # import packages with a py.typed marker
     files: tuple[str, ...]
-
-
-def import_names_from(files: list[str], top_level: str | None) -> tuple[str, ...]:
-    """Import packages a wheel provides: ``top_level.txt`` when present, else the RECORD's
-    top-level directories with an ``__init__.py`` and top-level modules (``.py``/``.so``)."""
-    names: set[str] = set()
-    if top_level is not None:
-        names = {ln.strip().split("/")[0] for ln in top_level.splitlines() if ln.strip()}
-    else:
-        for f in files:
-            head = f.split("/", 1)[0]
-            if head.endswith((".dist-info", ".data")):
-                continue
-            if "/" in f:
-                names.add(head)
-            elif f.endswith(".py"):
-                names.add(f[:-3])
-            elif f.endswith((".so", ".pyd")):
-                names.add(f.split(".", 1)[0])
-    # Private helpers (``_cffi_backend``) are not names users bind, unless the
-    # distribution provides nothing else.
-    public = sorted(n for n in names if n and not n.startswith("_"))
-    return tuple(public) if public else tuple(sorted(n for n in names if n))
 
 
 def read_wheel_info(path: Path) -> WheelInfo:

@@ -5,15 +5,19 @@ the parent's environment, and imports ``python_wrap.<alias>.<pkg>_externs`` ther
 Mochi program reaches a project's bindings when the project venv's ``bin`` comes first on
 ``PATH`` and the bindings workspace is on ``PYTHONPATH``. :func:`project_environment`
 computes that environment; it is pure (no file system, no ``os.environ``).
+
+:func:`venv_python` and :func:`venv_version` say where a venv's interpreter is and which
+``major.minor`` its ``pyvenv.cfg`` names.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["project_environment", "venv_bin"]
+__all__ = ["project_environment", "venv_bin", "venv_python", "venv_version"]
 
 
 def venv_bin(venv: Path, *, windows: bool | None = None) -> Path:
@@ -21,6 +25,25 @@ def venv_bin(venv: Path, *, windows: bool | None = None) -> Path:
     if windows is None:
         windows = os.name == "nt"
     return venv / ("Scripts" if windows else "bin")
+
+
+def venv_python(venv: Path) -> Path:
+    """The interpreter of virtual environment ``venv`` (``bin/python`` or ``Scripts/python.exe``)."""
+    return venv / "Scripts" / "python.exe" if os.name == "nt" else venv / "bin" / "python"
+
+
+def venv_version(venv: Path) -> tuple[int, int] | None:
+    """``(major, minor)`` from the venv's ``pyvenv.cfg`` (``version_info``, else ``version``)."""
+    try:
+        lines = (venv / "pyvenv.cfg").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    values = {k.strip(): v.strip() for k, sep, v in (line.partition("=") for line in lines) if sep}
+    for key in ("version_info", "version"):
+        match = re.match(r"(\d+)\.(\d+)", values.get(key, ""))
+        if match:
+            return int(match.group(1)), int(match.group(2))
+    return None
 
 
 def _prepend(entry: str, existing: str | None, *, keep_empty: bool) -> str:

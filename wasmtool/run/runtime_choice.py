@@ -129,9 +129,9 @@ def probe_interpreter(python: str | Path, *, timeout: float = 30.0) -> Interpret
 
 def _from_files(venv: Path) -> InterpreterInfo | None:
     """What ``pyvenv.cfg`` and the ``lib/python*/site-packages`` folders say."""
-    from wasmtool.run.session import _venv_version
+    from wasmtool.run.environment import venv_version
 
-    version = _venv_version(venv)
+    version = venv_version(venv)
     implementation: str | None = None
     try:
         for line in (venv / "pyvenv.cfg").read_text(encoding="utf-8").splitlines():
@@ -160,7 +160,7 @@ def _from_files(venv: Path) -> InterpreterInfo | None:
 def venv_interpreter(venv: Path) -> InterpreterInfo | None:
     """The project venv's interpreter: asked directly, else read from its files; ``None``
     when the venv has no interpreter at all."""
-    from wasmtool.run.session import venv_python
+    from wasmtool.run.environment import venv_python
 
     python = venv_python(venv)
     if not python.exists():

@@ -19,7 +19,17 @@ from wasmtool.targets.errors import UnknownProfileError as UnknownProfileError  
 
 _REQUIRED = ("name", "kind", "python-version", "resolver", "platforms")
 _KNOWN = set(_REQUIRED) | {"aliases", "implementation", "uv-python-platform", "sys-platform", "platform-system",
-                           "platform-machine", "os-name", "read-only-platforms", "denied-capabilities", "runtime"}
+                           "platform-machine", "os-name", "read-only-platforms", "denied-capabilities", "runtime",
+                           "callables", "index-pure-only", "messages"}
+_MESSAGES = {"no-compiled-build", "no-compiled-build-hint", "distribution"}
+KINDS = ("native", "pyodide", "wasi")
+
+#: The profile used when none is named (``[python].target``'s default, ``wasmtool exec``).
+DEFAULT_TARGET = "native"
+#: The profile whose WebAssembly components :mod:`wasmtool.wit` plans (named in its skip reasons).
+COMPONENT_TARGET = "wasi-p2"
+#: Runtime modes that are not profiles but decide whether callables cross (a worker process).
+_NO_CALLABLE_MODES = frozenset({"subprocess"})
 
 
 def profiles_dir() -> Path:
@@ -49,6 +59,12 @@ class TargetProfile:
     os_name: str = "posix"
     runtime: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     file: str = ""
+    #: Python callables can cross the boundary (``callables = false``: a WIT world has no function values).
+    callables: bool = True
+    #: The index carries no builds for the platform tags: only pure wheels (and a distribution lock) apply.
+    index_pure_only: bool = False
+    #: Target-specific wording of resolution errors (``[messages]``; see targets/README.md).
+    messages: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     def marker_environment(self, python_version: str) -> dict[str, str]:
         major_minor = ".".join(python_version.split(".")[:2])
@@ -81,8 +97,11 @@ def _tags_for(platforms: tuple[str, ...], version: str) -> tuple[Tag, ...]:
 def parse_profile(data: dict[str, Any], *, file: str) -> TargetProfile:
     problems = [f"{k}: missing" for k in _REQUIRED if k not in data]
     problems += [f"{k}: unknown key" for k in data if k not in _KNOWN]
-    if data.get("kind") not in (None, "native", "pyodide", "wasi"):
+    if data.get("kind") not in (None, *KINDS):
         problems.append(f"kind: expected native, pyodide or wasi, got {data.get('kind')!r}")
+    problems += [f"messages.{k}: unknown key" for k in data.get("messages", {}) if k not in _MESSAGES]
+    problems += [f"{k}: expected true or false" for k in ("callables", "index-pure-only")
+                 if not isinstance(data.get(k, False), bool)]
     if data.get("resolver") not in (None, "uv", "resolvelib"):
         problems.append(f"resolver: expected uv or resolvelib, got {data.get('resolver')!r}")
     if problems:
@@ -97,7 +116,9 @@ def parse_profile(data: dict[str, Any], *, file: str) -> TargetProfile:
         denied_capabilities=tuple(data.get("denied-capabilities", ())),
         sys_platform=str(data.get("sys-platform", "linux")), platform_system=str(data.get("platform-system", "Linux")),
         platform_machine=str(data.get("platform-machine", "x86_64")), os_name=str(data.get("os-name", "posix")),
-        runtime=dict(data.get("runtime", {})), file=file,
+        runtime=dict(data.get("runtime", {})), file=file, callables=bool(data.get("callables", True)),
+        index_pure_only=bool(data.get("index-pure-only", False)),
+        messages={str(k): str(v) for k, v in data.get("messages", {}).items()},
     )
 
 
@@ -126,3 +147,14 @@ def load_profile(name: str, *, root: Path | None = None) -> TargetProfile:
         if name in prof.aliases:
             return prof
     raise UnknownProfileError(f"unknown target {name!r}; known: {', '.join(sorted(profiles))}", field="target")
+
+
+def callables_cross(target: str) -> bool:
+    """Whether Python callables can cross the boundary on ``target``: a profile name or alias
+    (its ``callables`` key), or the ``subprocess`` runtime mode (never: a worker process)."""
+    if target in _NO_CALLABLE_MODES:
+        return False
+    try:
+        return load_profile(target).callables
+    except UnknownProfileError:
+        return True

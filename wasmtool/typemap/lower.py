@@ -43,6 +43,7 @@ from wasmtool.stubs.model import (
     ParamDecl,
     TypeVarDecl,
 )
+from wasmtool.targets.profile import DEFAULT_TARGET
 from wasmtool.typemap.annotation import Name, Subscript, normalise, parse_annotation
 from wasmtool.typemap.surface import (
     EnumDecl,
@@ -437,6 +438,7 @@ class _Mapper:
     allow_partial: bool
     monomorphise: tuple[tuple[str, str], ...]
     allow_any: tuple[str, ...] = ()
+    callables_cross: bool | None = None
     units: list[_Unit] = field(default_factory=list)
     records: dict[str, Record] = field(default_factory=dict)
     enums: dict[str, EnumDecl] = field(default_factory=dict)
@@ -448,7 +450,7 @@ class _Mapper:
             type_params: tuple[tuple[str, str], ...] = ()) -> LowerContext:
         return LowerContext(path=path, module=module, resolver=self.res, tier=self.tier,
                             allow_partial=self.allow_partial, allow_any=self.allow_any, target=self.target,
-                            self_type=self_type,
+                            callables_cross=self.callables_cross, self_type=self_type,
                             in_protocol=in_protocol, type_params=type_params, monomorphise=self.monomorphise)
 
     def skip(self, path: str, reason: SkipReason, detail: str = "", hint: str = "") -> None:
@@ -950,12 +952,17 @@ def map_module(
     alias: str,
     import_names: Sequence[str],
     tier: str,
-    target: str = "native",
+    target: str = DEFAULT_TARGET,
     allow_partial: bool = False,
     monomorphise: Mapping[str, str] | Sequence[tuple[str, str] | str] = (),
     allow_any: Sequence[str] = (),
+    callables_cross: bool | None = None,
 ) -> MappedSurface:
-    """Map the public surface of ``import_names`` (all of ``dist``'s modules in ``stubs``)."""
+    """Map the public surface of ``import_names`` (all of ``dist``'s modules in ``stubs``).
+
+    ``target`` names the target in skip reasons; ``callables_cross`` is its profile's fact
+    (``None``: looked up by ``target``'s name, see :class:`~wasmtool.typemap.table.LowerContext`).
+    """
     mono = parse_monomorphise(monomorphise)
     imports = list(dict.fromkeys(import_names))
     primary = alias if alias in imports else (imports[0] if imports else "")
@@ -978,7 +985,7 @@ def map_module(
 
     res = PackageResolver(stubs, public_classes)
     res.assign_type_names()
-    mapper = _Mapper(res, alias, tier, target, allow_partial, mono, tuple(sorted(set(allow_any))))
+    mapper = _Mapper(res, alias, tier, target, allow_partial, mono, tuple(sorted(set(allow_any))), callables_cross)
 
     # 2. private / dunder names defined in surface modules but not exported
     for imp in sorted(imports):

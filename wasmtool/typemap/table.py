@@ -22,6 +22,7 @@ from typing import Literal, Protocol
 
 from wasmtool.mochi_syntax import spell_inner_digits
 from wasmtool.skips import SkipReason, SkipReport
+from wasmtool.targets.profile import DEFAULT_TARGET, callables_cross
 from wasmtool.typemap.annotation import (
     Const,
     Ellipsis_,
@@ -71,8 +72,6 @@ PARTIAL_TIERS = frozenset({"py.typed-partial", "stubgen"})
 #: nowhere else. Rendered as an omitted ``: R`` (Mochi) / no result (WIT).
 UNIT = TypeRef("tuple")
 
-#: Targets on which Python callables cannot cross the boundary (typemap.md §3, test 64).
-NO_CALLABLE_TARGETS = frozenset({"wasi-p2", "subprocess"})
 
 _SCALARS: dict[str, Literal["int", "float", "bool", "str", "bytes"]] = {
     "int": "int", "float": "float", "bool": "bool", "str": "str", "Text": "str",
@@ -167,7 +166,10 @@ class LowerContext:
     ``path`` names the item in skip reports. ``position`` is where the annotation sits
     (``object`` is accepted as ``any`` only for Protocol method parameters).
     ``monomorphise`` maps a TypeVar name (or ``<item path>.<TypeVar>``) to the annotation
-    text it is instantiated with.
+    text it is instantiated with. ``target`` names the target in skip reasons;
+    ``callables_cross`` says whether Python callables can cross the boundary there (a fact of
+    the target's profile, passed in by its backend; when ``None`` it is looked up by
+    ``target``'s name: :func:`wasmtool.targets.profile.callables_cross`).
     """
 
     path: str = ""
@@ -176,7 +178,8 @@ class LowerContext:
     tier: str = "py.typed"
     allow_partial: bool = False
     allow_any: tuple[str, ...] = ()   # item patterns (fnmatch) on which `Any` maps to `any`
-    target: str = "native"
+    target: str = DEFAULT_TARGET
+    callables_cross: bool | None = None
     self_type: TypeRef | None = None
     in_protocol: bool = False
     position: Literal["param", "return", "field", "other"] = "other"
@@ -282,8 +285,9 @@ def field_qualifiers(ann: str, ctx: LowerContext | None = None) -> frozenset[str
 
 
 def callable_targets_ok(target: str) -> bool:
-    """Whether Python callables can cross the boundary on ``target``."""
-    return target not in NO_CALLABLE_TARGETS
+    """Whether Python callables can cross the boundary on ``target`` (by its name: the
+    profile's ``callables`` key; the ``subprocess`` runtime mode: never)."""
+    return callables_cross(target)
 
 
 def option_of(t: TypeRef) -> TypeRef:
@@ -718,7 +722,7 @@ def _lower_callable(args: tuple[Node, ...], ctx: LowerContext, st: _State) -> Ty
     params = tuple(_lower(p, ctx, st) for p in params_node.items)
     ret_node = _strip_str(ret_node, ctx)
     ret = UNIT if _is_no_value(ret_node) else _lower(ret_node, ctx, st)
-    if not callable_targets_ok(ctx.target):
+    if not (ctx.callables_cross if ctx.callables_cross is not None else callable_targets_ok(ctx.target)):
         raise _Skip(SkipReason.SkipTargetUnrepresentable,
                     f"callables cannot cross the boundary on target {ctx.target}")
     return TypeRef("callable", (ret, *params))

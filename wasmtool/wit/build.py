@@ -9,8 +9,9 @@
    componentize-py version): componentize-py builds are NOT reproducible (recipes.md §6),
    so the cache is keyed by this input hash, never by the output. The guest's pre-imports
    and embedded metadata (:func:`guest_additions`) derive from the wheels and the externs
-   folder; the hash covers those and :func:`additions_key` instead, so they are computed
-   on a miss only;
+   folder and the guest's standard library, read from the pinned componentize-py
+   (:mod:`wasmtool.wit.guest_python`: CPython 3.14, whatever the host runs); the hash covers
+   those and :func:`additions_key` instead, so they are computed on a miss only;
 4. on a miss, unpacks the (pure or ``wasi_0_0_0_wasm32``) wheels into a ``deps`` folder and
    runs ``componentize-py -d wit -w <world> componentize -p src -p <externs> -p deps app``
    with ``VIRTUAL_ENV`` removed (hermetic: nothing from the host venv leaks in) and
@@ -25,12 +26,10 @@ Cache layout: ``<cache_dir>/components/<input-hash>/`` holding ``component.wasm`
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import logging
 import os
 import shutil
-import sys
 import tempfile
 import time
 import zipfile
@@ -39,19 +38,18 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from wasmtool.errors import ToolNotFoundError, ToolTimeoutError
 from wasmtool.fsutil import atomic_write_text
+from wasmtool.targets.stdlib import Stdlib
 from wasmtool.tools import run_tool
-
-if TYPE_CHECKING:
-    from wasmtool.wit.preimport import ModuleSource
 from wasmtool.typemap.surface import MappedSurface
 
 from .errors import ComponentBuildError, ToolMissingError, WitError, strip_ansi
 from .guest import APP_MODULE, VALUES_MODULE, render_app, values_module_source
-from .model import WitPlan
+from .guest_python import guest_stdlib
+from .model import TARGET, WitPlan
 from .render import render_package, write_wit_dir
 from .validate import find_tool, tool_env, validate_wit
 
@@ -228,40 +226,37 @@ def _check_wheel(wheel: Path) -> None:
         raise WitError(f"{wheel}: no such file")
 
 
-def is_stdlib_module(name: str) -> bool:
-    """``name`` is a standard-library module of this interpreter (the guest's CPython is a
-    newer minor version; a name it lacks is skipped by the glue at build time)."""
-    if name.split(".")[0] not in sys.stdlib_module_names:
-        return False
-    if "." not in name:
-        return True
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError, AttributeError):
-        return False
-
-
 #: The dist-info files embedded in a guest (small; RECORD and licences are left out).
 _METADATA_FILES = ("METADATA", "entry_points.txt", "top_level.txt", "WHEEL")
 
 
-def additions_key() -> str:
+def additions_key(stdlib: Stdlib) -> str:
     """What, besides the wheels and the externs folder (hashed anyway), decides the guest's
-    pre-imports and embedded metadata: the closure's code, the metadata file set and this
-    interpreter's standard library. Hashed instead of the additions themselves, so that a
-    cache hit needs no source scan (seconds per component)."""
-    from wasmtool.wit import preimport
+    pre-imports and embedded metadata: the closure's code, the metadata file set and the
+    guest's standard library (its version, module names and sources; never the host's).
+    Hashed instead of the additions themselves, so that a cache hit needs no source scan
+    (seconds per component)."""
+    import wasmtool.wit.preimport as preimport
 
     h = hashlib.sha256(Path(preimport.__file__).read_bytes())
-    h.update(repr((_METADATA_FILES, sys.version_info[:3], sorted(sys.stdlib_module_names))).encode())
+    h.update(repr((_METADATA_FILES, stdlib.key)).encode())
     return h.hexdigest()
 
 
-def guest_additions(externs_dir: Path, wheels: Sequence[Path]) -> tuple[tuple[str, ...], dict[str, dict[str, str]]]:
+def guest_additions(externs_dir: Path, wheels: Sequence[Path], stdlib: Stdlib | None = None,
+                    ) -> tuple[tuple[str, ...], dict[str, dict[str, str]]]:
     """The guest's pre-imports (the static import closure of the staged wrapper over the
-    wheels' sources, :mod:`wasmtool.wit.preimport`) and its embedded metadata (distribution
-    name as in the wheel file name -> dist-info text files), from one pass over each wheel."""
+    wheels' sources and the guest's standard library, :mod:`wasmtool.wit.preimport`) and its
+    embedded metadata (distribution name as in the wheel file name -> dist-info text files),
+    from one pass over each wheel. ``stdlib`` defaults to the pinned componentize-py's
+    (:func:`wasmtool.wit.guest_python.guest_stdlib`)."""
     from wasmtool.wit.preimport import ModuleSource, import_closure, module_of_member
+
+    guest = stdlib if stdlib is not None else guest_stdlib()
+
+    def stdlib_source(name: str) -> ModuleSource | None:
+        found = guest.source(name)
+        return ModuleSource(name, found[0], found[1]) if found is not None else None
 
     sources: list[ModuleSource] = []
     roots: list[str] = [VALUES_MODULE]
@@ -284,25 +279,8 @@ def guest_additions(externs_dir: Path, wheels: Sequence[Path]) -> tuple[tuple[st
                 if found is not None:
                     text = zf.read(member).decode("utf-8", errors="replace")
                     sources.append(ModuleSource(found[0], found[1], text))
-    closure = import_closure(sources, roots, is_stdlib_module=is_stdlib_module, stdlib_source=stdlib_source)
+    closure = import_closure(sources, roots, is_stdlib_module=guest.is_module, stdlib_source=stdlib_source)
     return closure, metadata
-
-
-def stdlib_source(name: str) -> ModuleSource | None:
-    """The source of standard-library module ``name`` in this interpreter, if it has one."""
-    from wasmtool.wit.preimport import ModuleSource
-
-    try:
-        spec = importlib.util.find_spec(name)
-    except (ImportError, ValueError, AttributeError):
-        return None
-    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
-        return None
-    try:
-        text = Path(spec.origin).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    return ModuleSource(name, spec.submodule_search_locations is not None, text)
 
 
 def _unpack_wheels(wheels: Sequence[Path], deps: Path) -> None:
@@ -406,28 +384,33 @@ def build_component(
     cache_dir: Path,
     externs_module: str | None = None,
     timeout: float = 900,
+    stdlib: Stdlib | None = None,
+    target: str = TARGET,
 ) -> BuiltComponent:
     """Build (or find in ``cache_dir``) the component exporting ``surface``'s functions.
 
     ``externs_dir`` holds the wrapper module (``<alias>_externs.py`` by default, else the
     only ``*_externs.py``; or name it with ``externs_module``); ``wheels`` are bundled.
     A second call with unchanged inputs runs nothing and returns ``from_cache=True``.
+    ``stdlib`` is the guest's standard library (default: the pinned componentize-py's,
+    :func:`wasmtool.wit.guest_python.guest_stdlib`); the pre-imports follow it.
     """
     externs_dir = Path(externs_dir).resolve()
     wheels = [Path(w).resolve() for w in wheels]
     for w in wheels:
         _check_wheel(w)
     module = _pick_externs_module(surface, externs_dir, externs_module)
-    rendered = render_package(surface)
+    rendered = render_package(surface, target=target)
     plan = rendered.plan
     if not plan.interfaces:
-        raise WitError(f"{surface.dist}: no function can be exported on wasi-p2",
+        raise WitError(f"{surface.dist}: no function can be exported on {target}",
                        hint=f"{len(plan.skips)} functions were skipped (SkipTargetUnrepresentable)")
     # the hash covers the glue without its additions, plus what the additions derive from
     skeleton = render_app(plan, externs_module=module, dist=surface.dist, dist_version=surface.version)
     values = values_module_source()
     tool_version = componentize_py_version()
-    digest = input_hash(wit_files=rendered.files, app=f"{skeleton}\n# additions {additions_key()}\n",
+    guest = stdlib if stdlib is not None else guest_stdlib()
+    digest = input_hash(wit_files=rendered.files, app=f"{skeleton}\n# additions {additions_key(guest)}\n",
                         values=values, externs_dir=externs_dir, wheels=wheels, tool_version=tool_version,
                         world=plan.world)
     root = Path(cache_dir) / "components"
@@ -443,7 +426,7 @@ def build_component(
         wit_dir = write_wit_dir(rendered, work / "wit")
         validate_wit(wit_dir)
         src = work / "src"
-        preimport, metadata = guest_additions(externs_dir, wheels)
+        preimport, metadata = guest_additions(externs_dir, wheels, guest)
         app = render_app(plan, externs_module=module, dist=surface.dist, dist_version=surface.version,
                          preimport=preimport, dist_metadata=metadata)
         atomic_write_text(src / f"{APP_MODULE}.py", app)

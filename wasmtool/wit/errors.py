@@ -8,7 +8,7 @@
         │                                       (file, line, column, the parser's message)
         ├── ComponentBuildError          WT872  componentize-py failed (tail of its output)
         ├── GuestPythonError             WT873  a WIT ``err(py-error)``: the Python function raised
-        │                                       (also :class:`~wasmtool.run.errors.RemotePythonError`)
+        │                                       (also :class:`~wasmtool.calls.errors.RemotePythonError`)
         ├── InstanceTrappedError         WT874  the instance trapped; the next call re-instantiates
         │                                       (also :class:`~wasmtool.errors.RuntimeBridgeError`)
         ├── ToolMissingError             WT875  wasm-tools / componentize-py / wasmtime not installed
@@ -17,7 +17,7 @@
         │                                       (also ``ValueError``)
         ├── WitMethodNotFoundError       WT877  no exported function has that name (also ``LookupError``)
         └── WitCallTimeoutError          WT878  the call outlived its timeout (epoch interruption;
-                                                also :class:`~wasmtool.run.errors.CallTimeoutError`)
+                                                also :class:`~wasmtool.calls.errors.CallTimeoutError`)
 
 Every call error names the ``method`` it is about.
 """
@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import re
 
+from wasmtool.calls.errors import CallTimeoutError, RemotePythonError
 from wasmtool.errors import ExternalToolError, RuntimeBridgeError, TargetError, WasmtoolError
-from wasmtool.run.errors import CallTimeoutError, RemotePythonError
 
 __all__ = [
     "ComponentBuildError",

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wasmtool.skips import SkipReason, SkipReport
+from wasmtool.targets.profile import COMPONENT_TARGET
 from wasmtool.typemap.surface import EnumDecl, Function, MappedSurface, Record, TypeRef
 
 from .names import LabelAllocator, kebab, semver
@@ -53,7 +54,8 @@ __all__ = [
 PY_ERROR_PACKAGE = "mochi:python"
 PY_ERROR_VERSION = "0.1.0"
 TYPES_INTERFACE = "types"
-TARGET = "wasi-p2"
+#: The profile named in the skip reasons of a plan, unless :func:`plan_surface` is told another.
+TARGET = COMPONENT_TARGET
 
 
 @dataclass(frozen=True)
@@ -358,11 +360,11 @@ def _strip_alias(extern: str, alias: str) -> str:
     return extern[len(prefix):] if alias and extern.startswith(prefix) and len(extern) > len(prefix) else extern
 
 
-def plan_surface(surface: MappedSurface) -> WitPlan:
+def plan_surface(surface: MappedSurface, *, target: str = TARGET) -> WitPlan:
     """Lower ``surface`` to a :class:`WitPlan` (pure, deterministic; see the module docstring).
 
-    The plan's ``skips`` are only the functions skipped on this target; the surface's own
-    skips stay on the surface.
+    The plan's ``skips`` are only the functions skipped on this target (``target`` names it in
+    their reasons); the surface's own skips stay on the surface.
     """
     planner = _Planner(surface)
     skips: list[SkipReport] = []
@@ -386,7 +388,7 @@ def plan_surface(surface: MappedSurface) -> WitPlan:
         except _Unrepresentable as exc:
             skips.append(SkipReport((fn.target or fn.extern_name).replace(":", "."),
                                     SkipReason.SkipTargetUnrepresentable,
-                                    f"{fn.extern_name}: {exc.detail}", f"not exported on {TARGET}"))
+                                    f"{fn.extern_name}: {exc.detail}", f"not exported on {target}"))
             continue
         kept.append((fn, params, result))
 

@@ -32,7 +32,7 @@ from wasmtool.fsutil import atomic_write_text
 from wasmtool.skips import SkipReport
 from wasmtool.typemap.surface import MappedSurface, TypeRef
 
-from .model import PY_ERROR_PACKAGE, PY_ERROR_VERSION, TYPES_INTERFACE, WitFunction, WitPlan, plan_surface
+from .model import PY_ERROR_PACKAGE, PY_ERROR_VERSION, TARGET, TYPES_INTERFACE, WitFunction, WitPlan, plan_surface
 from .names import LabelAllocator, escape, strong_key
 
 __all__ = [
@@ -214,9 +214,10 @@ def render_wit(plan: WitPlan, *, dist: str = "", dist_version: str = "") -> str:
     return "\n".join(out) + "\n"
 
 
-def render_package(surface: MappedSurface) -> RenderedWit:
-    """Plan ``surface`` for WIT and render its files (``world.wit`` and the py-error dep)."""
-    plan = plan_surface(surface)
+def render_package(surface: MappedSurface, *, target: str = TARGET) -> RenderedWit:
+    """Plan ``surface`` for WIT and render its files (``world.wit`` and the py-error dep);
+    ``target`` is the profile named in the plan's skip reasons."""
+    plan = plan_surface(surface, target=target)
     text = render_wit(plan, dist=surface.dist, dist_version=surface.version)
     return RenderedWit(plan, (("world.wit", text), (PY_ERROR_DEP_PATH, PY_ERROR_WIT)))
 

@@ -1,0 +1,93 @@
+"""The lock-file rules of ``wasmtool lock`` and ``wasmtool bind`` (pure: locks in, locks,
+texts and lines out; :mod:`wasmtool.ops.lock` does the resolving and the writing).
+
+* what a re-lock keeps: a target whose inputs did not change (:func:`up_to_date`), and the
+  binding fields of entries whose wheel did not change (:func:`carry_bindings`);
+* which bindings belong to a lock: the :data:`BINDING_FIELDS` of a target's bound entries
+  (:func:`bound_entries`, :func:`with_bindings`);
+* what changed: :func:`binding_drift` (recorded binding fields against fresh ones; the pins
+  themselves are :func:`wasmtool.lock.check.diff_locks`);
+* which files a lock is written as: :func:`lock_files` (``mochi.lock`` and one pylock per target).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from wasmtool.lock.io import render_lock, render_pylock_for
+from wasmtool.lock.model import LockedPackage, MochiLock, TargetInputs
+from wasmtool.lock.pylock import pylock_filename
+
+__all__ = ["BINDING_FIELDS", "binding_drift", "bound_entries", "carry_bindings", "lock_files", "primary_target",
+           "up_to_date", "with_bindings"]
+
+#: Fields `wasmtool bind` records per bound package (formats.md §2); `lock` keeps them while
+#: the wheel is the same, `lock --check` recomputes them.
+BINDING_FIELDS = ("alias", "stub_provenance", "stub_sha256", "wrapper_sha256", "shim_sha256", "skipped_count")
+
+
+def up_to_date(existing: MochiLock | None, inputs: TargetInputs) -> bool:
+    """The lock already answers these inputs (same requirement set, interpreter and index):
+    like ``uv lock``, keep it rather than re-resolve; ``--upgrade`` re-resolves."""
+    if existing is None:
+        return False
+    have = existing.inputs_for(inputs.target)
+    return have is not None and (
+        sorted(have.requirements), have.python_version, have.index_url
+    ) == (sorted(inputs.requirements), inputs.python_version, inputs.index_url)
+
+
+def carry_bindings(existing: MochiLock | None, packages: list[LockedPackage]) -> list[LockedPackage]:
+    """Keep the binding fields of entries whose wheel did not change (a re-lock does not bind)."""
+    if existing is None:
+        return packages
+    old = {(p.target, p.name, p.wheel_sha256): p for p in existing.packages if p.stub_sha256}
+    out: list[LockedPackage] = []
+    for p in packages:
+        prev = old.get((p.target, p.name, p.wheel_sha256))
+        if prev is not None:
+            p = replace(p, **{f: getattr(prev, f) for f in BINDING_FIELDS if f != "alias" or not p.alias})
+        out.append(p)
+    return out
+
+
+def with_bindings(lock: MochiLock, target: str, fields_by_name: Mapping[str, Mapping[str, Any]]) -> MochiLock:
+    """``lock`` with the binding fields of ``target``'s named entries set."""
+    packages = tuple(replace(p, **fields_by_name[p.name]) if p.target == target and p.name in fields_by_name else p
+                     for p in lock.packages)
+    return replace(lock, packages=packages)
+
+
+def bound_entries(lock: MochiLock, target: str) -> dict[str, LockedPackage]:
+    """``target``'s entries that carry binding fields (``wasmtool bind`` recorded them), by name."""
+    return {p.name: p for p in lock.for_target(target) if p.stub_sha256}
+
+
+def binding_drift(target: str, recorded: Mapping[str, LockedPackage],
+                  fresh: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """One line per binding field whose recorded value differs from the freshly computed one."""
+    lines: list[str] = []
+    for name, entry in sorted(recorded.items()):
+        now = fresh.get(name, {})
+        for f in BINDING_FIELDS:
+            if f in now and now[f] != getattr(entry, f):
+                lines.append(f"[{target}] changed {entry.label} {f.replace('_', '-')}: "
+                             f"{getattr(entry, f)} -> {now[f]} (re-run `wasmtool bind`)")
+    return lines
+
+
+def primary_target(configured: str, targets: Sequence[str]) -> str:
+    """The target whose pylock is ``pylock.toml``: the configured one when locked, else the first."""
+    return configured if configured in targets else (targets[0] if targets else configured)
+
+
+def lock_files(lock: MochiLock, *, lock_path: Path, configured_target: str) -> dict[Path, str]:
+    """The files ``lock`` is written as: ``mochi.lock`` and one pylock per target, beside it."""
+    primary = primary_target(configured_target, lock.targets)
+    files = {lock_path: render_lock(lock)}
+    for target in lock.targets:
+        files[lock_path.parent / pylock_filename(target, primary)] = render_pylock_for(lock, target)
+    return files

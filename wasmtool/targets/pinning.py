@@ -1,0 +1,123 @@
+"""Pinning wheels for any target (what every backend's lock and install share): fetch the
+chosen wheels through the verified cache (cross-checked with the index), turn them into lock
+entries (import names, dependencies under the target's markers), and read a target's entries
+back from the lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from wasmtool.context import Context
+from wasmtool.errors import HashMismatchError, TargetError
+from wasmtool.lock.errors import LockDriftError
+from wasmtool.lock.io import read_lock
+from wasmtool.lock.model import LockedPackage, MochiLock
+from wasmtool.resolve.errors import NoWheelError
+from wasmtool.resolve.wheelinfo import WheelSummary, platform_tag
+from wasmtool.targets.profile import TargetProfile
+
+if TYPE_CHECKING:  # imported lazily: httpx is not needed before uv has started
+    from wasmtool.cache import CachedArtifact
+    from wasmtool.index.client import IndexClient
+
+__all__ = ["ChosenWheel", "build_entries", "check_inputs_current", "cross_check", "fetch_all", "locked_for_target"]
+
+
+@dataclass(frozen=True)
+class ChosenWheel:
+    name: str
+    version: str
+    filename: str
+    url: str
+    sha256: str
+
+
+def cross_check(client: IndexClient, w: ChosenWheel) -> None:
+    """The index must list the file uv chose, with the same hash, and not yanked (uv read
+    the same pages; this guards against a resolver/index disagreement, and records why)."""
+    page = client.get_project(w.name)
+    f = page.file(w.filename)
+    if f is None:
+        raise NoWheelError(f"{w.filename} is not listed by the index any more", package=w.name, file=page.url)
+    if f.sha256 != w.sha256:
+        raise HashMismatchError(package=w.name, filename=w.filename, algorithm="sha256 (index vs resolver)",
+                                expected=f.sha256, actual=w.sha256, file=page.url)
+
+
+def fetch_all(ctx: Context, wheels: Sequence[ChosenWheel]) -> dict[str, CachedArtifact]:
+    from wasmtool.index.client import IndexClient
+
+    client = IndexClient(ctx.index)
+
+    def one(w: ChosenWheel) -> tuple[str, CachedArtifact]:
+        hit = ctx.cache.lookup(w.sha256)
+        if hit is not None:  # stored under this sha256, so it was checked when it was fetched
+            return w.name, hit
+        cross_check(client, w)
+        return w.name, ctx.cache.fetch(w.url, package=w.name, filename=w.filename,
+                                       expected_sha256=w.sha256, opener=ctx.http, progress=ctx.progress)
+
+    with client, ThreadPoolExecutor(max_workers=6) as pool:
+        return dict(pool.map(one, wheels))
+
+
+def build_entries(ctx: Context, profile: TargetProfile, python_version: str, chosen: Sequence[ChosenWheel],
+                  artefacts: dict[str, CachedArtifact], infos: dict[str, WheelSummary]) -> list[LockedPackage]:
+    versions = {w.name: w.version for w in chosen}
+    direct = {str(canonicalize_name(r.name)): r for r in ctx.project.requirements()}
+    env = profile.marker_environment(python_version)
+    packages: list[LockedPackage] = []
+    for w in chosen:
+        info = infos[w.name]
+        req = direct.get(w.name)
+        extras = set(req.extras) if req is not None else set()
+        # every extra some resolved package asks of this one is enabled too
+        deps: set[str] = set()
+        for raw in info.requires_dist:
+            dep = Requirement(str(raw))
+            dname = str(canonicalize_name(dep.name))
+            if dname not in versions:
+                continue
+            if dep.marker is None or any(dep.marker.evaluate({**env, "extra": e}) for e in (extras or {""})):
+                deps.add(f"{dname}=={versions[dname]}")
+        art = artefacts[w.name]
+        packages.append(LockedPackage(
+            name=w.name, version=w.version, target=profile.name, source="registry",
+            alias=(req.alias or "") if req is not None else "",
+            import_names=info.import_names,
+            specifier=str(req.specifier) if req is not None else "",
+            index_url=ctx.index.primary, origin="index",
+            wheel_filename=w.filename, wheel_url=w.url, platform_tag=platform_tag(w.filename),
+            wheel_blake3=art.blake3, wheel_sha256=art.sha256, index_sha256=w.sha256,
+            extras=tuple(sorted(extras)), dependencies=tuple(sorted(deps)),
+            requires_python=info.requires_python,
+            capabilities_declared=("cextension",) if info.has_extension else (),
+        ))
+    return packages
+
+
+def locked_for_target(ctx: Context, target: str) -> list[LockedPackage]:
+    """The lock's entries for ``target``; a typed error (naming the lock) when there are none."""
+    entries = list(read_lock(ctx.lock_path).for_target(target))
+    if not entries:
+        raise TargetError(f"mochi.lock has no entries for target {target}", file=str(ctx.lock_path),
+                          hint=f"run `wasmtool lock --target={target}`")
+    return entries
+
+
+def check_inputs_current(ctx: Context, lock: MochiLock, target: str) -> None:
+    """The lock's inputs for ``target`` still name the project's requirements."""
+    inputs = lock.inputs_for(target)
+    wanted = set(ctx.project.to_pep508())
+    have = set(inputs.requirements) if inputs else set()
+    if wanted != have:
+        lines = [f"[{target}] requirement added: {r}" for r in sorted(wanted - have)]
+        lines += [f"[{target}] requirement removed: {r}" for r in sorted(have - wanted)]
+        raise LockDriftError(lines, file=str(ctx.lock_path))
