@@ -6,4 +6,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "== ruff"; .venv/bin/ruff check wasmtool tests scripts bench runtime
 echo "== mypy --strict"; .venv/bin/python -m mypy
-echo "== pytest"; .venv/bin/python -m pytest -q "$@"
+# two workers (this machine has 2 cores); a file's tests stay on one worker, so module fixtures
+# are built once; the corpus pipeline shares its results across workers (tests/conftest.py)
+echo "== pytest"; .venv/bin/python -m pytest -q -n 2 --dist loadfile "$@"

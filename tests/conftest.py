@@ -6,8 +6,10 @@ not on its list fails, and the summary prints the list with its counts."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +33,30 @@ OTHER_VERSION = "3.11"
 # Tests that need real wheels (Pyodide bundles, WASI components) read them from here:
 # the pinned artefacts scripts/fetch_artefacts.py downloads and verifies.
 os.environ.setdefault("WASMTOOL_TEST_WHEELS", str(ARTEFACTS))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One folder per test session, shared by pytest-xdist's workers (they inherit the
+    environment of the process that starts them): the corpus pipeline keeps its results
+    there, so each package goes through stub discovery once per session."""
+    from tests.corpus.pipeline import SESSION_CACHE_ENV
+
+    if SESSION_CACHE_ENV not in os.environ:
+        folder = tempfile.mkdtemp(prefix="wasmtool-test-session-")
+        os.environ[SESSION_CACHE_ENV] = folder
+        config.stash[_SESSION_FOLDER] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(_SESSION_FOLDER, None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+        from tests.corpus.pipeline import SESSION_CACHE_ENV
+
+        os.environ.pop(SESSION_CACHE_ENV, None)
+
+
+_SESSION_FOLDER = pytest.StashKey[str]()
 
 
 @pytest.fixture(scope="session")

@@ -7,13 +7,17 @@ wheels come from the recorded artefacts (the same files the hermetic index serve
 from __future__ import annotations
 
 import hashlib
+import os
+import pickle
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from filelock import FileLock
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
+from wasmtool.fsutil import atomic_write_bytes
 from wasmtool.ops.bind import public_import_names
 from wasmtool.resolve.wheelinfo import read_wheel_info
 from wasmtool.skips import SkipReport, count_by_reason
@@ -148,12 +152,31 @@ def run_package(dist: str, *, timeout: float = STUBGEN_TIMEOUT, target: str = "n
 _RESULTS: dict[str, CorpusResult] = {}
 
 
+#: Set by tests/conftest.py to a folder shared by every process of one test session
+#: (pytest-xdist workers included): each package goes through stubgen once per session.
+SESSION_CACHE_ENV = "WASMTOOL_TEST_CORPUS_CACHE"
+
+
 def corpus_result(dist: str) -> CorpusResult:
     """:func:`run_package` for the native target, once per package per test session (the
-    golden, minimums, mypy and import tests share it; the WIT test reuses its stubs)."""
-    if dist not in _RESULTS:
+    golden, minimums, mypy, import and FFI tests share it; the WIT test reuses its stubs).
+    Across processes the result is pickled into the session folder under a file lock."""
+    if dist in _RESULTS:
+        return _RESULTS[dist]
+    folder = os.environ.get(SESSION_CACHE_ENV)
+    if not folder:
         _RESULTS[dist] = run_package(dist)
-    return _RESULTS[dist]
+        return _RESULTS[dist]
+    path = Path(folder) / f"{dist}.pickle"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path) + ".lock"):
+        if path.is_file():
+            result: CorpusResult = pickle.loads(path.read_bytes())
+        else:
+            result = run_package(dist)
+            atomic_write_bytes(path, pickle.dumps(result))
+    _RESULTS[dist] = result
+    return result
 
 
 def bound_paths(surface: MappedSurface) -> set[str]:

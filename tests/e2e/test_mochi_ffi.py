@@ -406,7 +406,7 @@ class CorpusVenv:
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> CorpusVenv:
     """One venv with the 25 corpus wheels (offline, as tests/corpus does) and a workspace
     with every package's 0.10 files."""
-    from tests.corpus.pipeline import ARTEFACTS, native_wheel, run_package
+    from tests.corpus.pipeline import ARTEFACTS, corpus_result, native_wheel
     from wasmtool.install.interpreter import find_interpreter
     from wasmtool.resolve.uv import find_uv
     from wasmtool.synth.workspace import surface_files, wrap_runtime_source
@@ -424,7 +424,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> CorpusVenv:
     (workspace / "_mochi_wrap.py").write_text(wrap_runtime_source())
     results = {}
     for dist in sorted(CORPUS):
-        results[dist] = r = run_package(dist)
+        results[dist] = r = corpus_result(dist)
         folder = workspace / "python_wrap" / r.surface.alias
         folder.mkdir()
         for name, text in surface_files(r.surface, "0.10").items():
