@@ -14,9 +14,11 @@ last line); the rest go to ``mypy.stubgen``. On timeout the whole process group 
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.metadata
 import json
 import os
+import platform
 import shutil
 import signal
 import subprocess
@@ -229,6 +231,31 @@ def unpack_wheel(wheel: Path, site: Path) -> None:
                 shutil.copyfileobj(src, out)
 
 
+def _fixed_layout() -> list[str]:
+    """A prefix that runs the child with address-space randomisation off, where util-linux's
+    ``setarch`` exists. Inspect-mode stubgen lists a class's members in ``__dict__`` order, and
+    packages that add methods in a loop over a set of objects (scipy.sparse over numpy ufuncs,
+    hashed by address) would otherwise give a different member order on every run."""
+    setarch = shutil.which("setarch")
+    if setarch is None or sys.platform != "linux":
+        return []
+    prefix = [setarch, platform.machine(), "-R"]
+    return prefix if _works(tuple(prefix)) else []
+
+
+@functools.cache
+def _works(prefix: tuple[str, ...]) -> bool:
+    """Whether ``prefix`` can start a program here (a sandbox may forbid changing the
+    personality): checked once per process."""
+    from wasmtool.errors import ExternalToolError
+    from wasmtool.tools import run_tool
+
+    try:
+        return run_tool("setarch", [*prefix, "true"], timeout=10, check=False).returncode == 0
+    except ExternalToolError:
+        return False
+
+
 def _scrubbed_env(python: str, *, home: Path, paths: Sequence[Path], netlog: Path) -> dict[str, str]:
     """A fresh environment: nothing inherited (no proxies, PIP_*, UV_*, tokens)."""
     return {
@@ -311,7 +338,7 @@ def run_stubgen(
         stderr_path = work / "stderr.txt"
         try:
             with (work / "stdout.txt").open("wb") as so, stderr_path.open("wb") as se:
-                proc = subprocess.Popen([python, str(driver), str(config)], cwd=work, env=env,
+                proc = subprocess.Popen([*_fixed_layout(), python, str(driver), str(config)], cwd=work, env=env,
                                         stdin=subprocess.DEVNULL, stdout=so, stderr=se, start_new_session=True)
                 try:
                     returncode = proc.wait(timeout=timeout)
