@@ -11,12 +11,15 @@ import textwrap
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
+from wasmtool.cli.call_cmd import call_command, run_command
+from wasmtool.cli.main import cli, main
 from wasmtool.run import InProcessRuntime, SubprocessRuntime
 from wasmtool.run.subprocess_runtime import worker_command
 
@@ -335,3 +338,31 @@ def no_orphan_workers() -> Iterator[None]:
     yield
     if sys.platform.startswith("linux") and Path("/proc/self/task").is_dir():
         assert _worker_children() == []
+
+
+@contextmanager
+def wrappers_forgotten(package: str) -> Iterator[None]:
+    """Around a test that opens embedded sessions: they must restore ``sys.path``; the
+    wrapper modules and ``package`` they imported are dropped afterwards."""
+    before = list(sys.path)
+    yield
+    assert sys.path == before, "a session left sys.path changed"
+    for name in [m for m in sys.modules if m.startswith(("python_wrap", "_mochi_wrap", package))]:
+        del sys.modules[name]
+
+
+@pytest.fixture
+def run_cli(capfd: pytest.CaptureFixture[str]) -> Iterator[Any]:
+    """``wasmtool.cli.main.main`` (the real error -> exit code mapping) with call/run registered."""
+    added = [c for c in (call_command, run_command) if c.name not in cli.commands]
+    for command in added:
+        cli.add_command(command)
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out, err = capfd.readouterr()
+        return code, out, err
+
+    yield invoke
+    for command in added:
+        cli.commands.pop(str(command.name), None)

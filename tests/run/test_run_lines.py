@@ -12,14 +12,13 @@ from typing import Any
 
 import pytest
 
-from wasmtool.cli.call_cmd import call_command, run_command
-from wasmtool.cli.main import cli, main
 from wasmtool.ops.session import open_session
 from wasmtool.run.session import find_skipped, load_aliases, read_skipped
 from wasmtool.stubs.pyi import parse_stub
 from wasmtool.synth.workspace import render_workspace
 from wasmtool.typemap.lower import map_module
 
+from .conftest import wrappers_forgotten
 from .test_session_dispatch import make_venv
 
 PKG = "wtrunpkg"
@@ -76,28 +75,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def _no_leftover_wrappers() -> Iterator[None]:
-    before = list(sys.path)
-    yield
-    assert sys.path == before, "a session left sys.path changed"
-    for name in [m for m in sys.modules if m.startswith(("python_wrap", "_mochi_wrap", PKG))]:
-        del sys.modules[name]
-
-
-@pytest.fixture
-def run_cli(capfd: pytest.CaptureFixture[str]) -> Iterator[Any]:
-    """``wasmtool.cli.main.main`` (the real error -> exit code mapping) with call/run registered."""
-    added = [c for c in (call_command, run_command) if c.name not in cli.commands]
-    for command in added:
-        cli.add_command(command)
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capfd.readouterr()
-        return code, out, err
-
-    yield invoke
-    for command in added:
-        cli.commands.pop(str(command.name), None)
+    with wrappers_forgotten(PKG):
+        yield
 
 
 def _write(path: Path, lines: list[Any]) -> Path:

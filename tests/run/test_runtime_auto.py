@@ -22,6 +22,7 @@ from wasmtool.run.runtime_choice import (
 )
 from wasmtool.run.session import InterpreterMismatchError
 
+from .conftest import wrappers_forgotten
 from .test_session_dispatch import PKG, install_package, make_project, make_venv
 
 CP312 = InterpreterInfo("cpython", (3, 12), False, "", "cpython-312")
@@ -104,11 +105,8 @@ def test_venv_described_from_its_files_when_its_python_does_not_run(tmp_path: Pa
 
 @pytest.fixture(autouse=True)
 def _no_leftover_wrappers() -> Iterator[None]:
-    before = list(sys.path)
-    yield
-    assert sys.path == before, "a session left sys.path changed"
-    for name in [m for m in sys.modules if m.startswith(("python_wrap", "_mochi_wrap", PKG))]:
-        del sys.modules[name]
+    with wrappers_forgotten(PKG):
+        yield
 
 
 @pytest.fixture(scope="module")

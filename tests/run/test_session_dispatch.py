@@ -28,8 +28,6 @@ from typing import Any
 import pytest
 
 from tests.skip_policy import POSIX_ONLY
-from wasmtool.cli.call_cmd import call_command, run_command
-from wasmtool.cli.main import cli, main
 from wasmtool.ops.session import open_session
 from wasmtool.run import Handle, RemotePythonError
 from wasmtool.run.errors import RemoteError, RuntimeClosedError, WorkerStartError
@@ -47,7 +45,7 @@ from wasmtool.stubs.pyi import parse_stub
 from wasmtool.synth.workspace import render_workspace
 from wasmtool.typemap.lower import map_module
 
-from .conftest import assert_reaped
+from .conftest import assert_reaped, wrappers_forgotten
 
 pytestmark = [
     pytest.mark.timeout(180),
@@ -267,12 +265,8 @@ def project(tmp_path: Path, project_venv: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def _no_leftover_wrappers() -> Iterator[None]:
-    """Embedded sessions restore sys.path; the imported wrapper modules are dropped between tests."""
-    before = list(sys.path)
-    yield
-    assert sys.path == before, "a session left sys.path changed"
-    for name in [m for m in sys.modules if m.startswith(("python_wrap", "_mochi_wrap", PKG))]:
-        del sys.modules[name]
+    with wrappers_forgotten(PKG):
+        yield
 
 
 # -- parity --------------------------------------------------------------------------------------------
@@ -479,23 +473,6 @@ def test_close_while_a_call_is_in_flight(project: Path) -> None:
 
 
 # -- the CLI ---------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def run_cli(capfd: pytest.CaptureFixture[str]) -> Iterator[Any]:
-    """``wasmtool.cli.main.main`` (the real error -> exit code mapping) with call/run registered."""
-    added = [c for c in (call_command, run_command) if c.name not in cli.commands]
-    for command in added:
-        cli.add_command(command)
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capfd.readouterr()
-        return code, out, err
-
-    yield invoke
-    for command in added:
-        cli.commands.pop(str(command.name), None)
 
 
 @pytest.mark.parametrize("runtime", ["inprocess", "subprocess"])
