@@ -17,6 +17,7 @@ import pytest
 
 from tests.skip_policy import missing
 from tests.support.index_server import IndexServer, ServedFile, load_files
+from tests.support.session_cache import SESSION_CACHE_ENV
 
 pytest_plugins = ["tests.skip_policy"]
 
@@ -39,8 +40,6 @@ def pytest_configure(config: pytest.Config) -> None:
     """One folder per test session, shared by pytest-xdist's workers (they inherit the
     environment of the process that starts them): the corpus pipeline keeps its results
     there, so each package goes through stub discovery once per session."""
-    from tests.corpus.pipeline import SESSION_CACHE_ENV
-
     if SESSION_CACHE_ENV not in os.environ:
         folder = tempfile.mkdtemp(prefix="wasmtool-test-session-")
         os.environ[SESSION_CACHE_ENV] = folder
@@ -51,8 +50,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     folder = config.stash.get(_SESSION_FOLDER, None)
     if folder:
         shutil.rmtree(folder, ignore_errors=True)
-        from tests.corpus.pipeline import SESSION_CACHE_ENV
-
         os.environ.pop(SESSION_CACHE_ENV, None)
 
 

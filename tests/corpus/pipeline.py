@@ -10,6 +10,7 @@ import hashlib
 import os
 import pickle
 import re
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 from filelock import FileLock
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
+from tests.support.session_cache import SESSION_CACHE_ENV
 from wasmtool.fsutil import atomic_write_bytes
 from wasmtool.ops.bind import public_import_names
 from wasmtool.resolve.wheelinfo import read_wheel_info
@@ -54,6 +56,22 @@ def native_wheel(dist: str) -> Path:
     files = _wheels()[str(canonicalize_name(dist))]
     compiled = [p for p in files if "cp312" in p.name or "abi3" in p.name]
     return (compiled or files)[0]
+
+
+def corpus_venv(venv: Path) -> Path:
+    """Create ``venv`` (CPython 3.12) holding the native wheel of every corpus package,
+    installed offline from the recorded artefacts; returns its interpreter."""
+    from wasmtool.install.interpreter import find_interpreter
+    from wasmtool.resolve.uv import find_uv
+
+    uv = find_uv()
+    subprocess.run([str(uv), "venv", "-q", "--python", str(find_interpreter("3.12")), str(venv)], check=True,
+                   timeout=300)
+    python = venv / "bin" / "python"
+    subprocess.run([str(uv), "pip", "install", "-q", "--python", str(python), "--offline", "--no-index",
+                    "--find-links", str(ARTEFACTS), *(str(native_wheel(d)) for d in sorted(CORPUS))],
+                   check=True, timeout=600, env={**os.environ, "UV_NO_CONFIG": "1"})
+    return python
 
 
 def wheel_import_names(wheel: Path) -> tuple[str, ...]:
@@ -152,9 +170,6 @@ def run_package(dist: str, *, timeout: float = STUBGEN_TIMEOUT, target: str = "n
 _RESULTS: dict[str, CorpusResult] = {}
 
 
-#: Set by tests/conftest.py to a folder shared by every process of one test session
-#: (pytest-xdist workers included): each package goes through stubgen once per session.
-SESSION_CACHE_ENV = "WASMTOOL_TEST_CORPUS_CACHE"
 
 
 def corpus_result(dist: str) -> CorpusResult:

@@ -124,19 +124,10 @@ def test_corpus_wrappers_pass_mypy_strict(tmp_path: Path) -> None:
 def test_corpus_wrappers_import_under_the_native_interpreter(tmp_path: Path) -> None:
     """Every generated wrapper imports (its package and every referenced class resolve) in a
     venv holding the 25 packages, installed offline from the recorded wheels."""
-    from tests.corpus.pipeline import ARTEFACTS, native_wheel
-    from wasmtool.install.interpreter import find_interpreter
-    from wasmtool.resolve.uv import find_uv
+    from tests.corpus.pipeline import corpus_venv
     from wasmtool.synth.workspace import wrap_runtime_source
 
-    venv = tmp_path / "venv"
-    uv = find_uv()
-    subprocess.run([str(uv), "venv", "-q", "--python", str(find_interpreter("3.12")), str(venv)], check=True,
-                   timeout=300)
-    wheels = [str(native_wheel(d)) for d in sorted(CORPUS)]
-    subprocess.run([str(uv), "pip", "install", "-q", "--python", str(venv / "bin" / "python"), "--offline",
-                    "--no-index", "--find-links", str(ARTEFACTS), *wheels], check=True, timeout=600,
-                   env={**os.environ, "UV_NO_CONFIG": "1"})
+    python = corpus_venv(tmp_path / "venv")
     (tmp_path / "_mochi_wrap.py").write_text(wrap_runtime_source())
     names = []
     for dist in sorted(CORPUS):
@@ -146,7 +137,7 @@ def test_corpus_wrappers_import_under_the_native_interpreter(tmp_path: Path) -> 
         names.append(name)
     code = ("import importlib, sys; sys.path.insert(0, sys.argv[1]); "
             "[importlib.import_module(n) for n in sys.argv[2:]]; print('ok', len(sys.argv) - 2)")
-    proc = subprocess.run([str(venv / "bin" / "python"), "-c", code, str(tmp_path), *names],
+    proc = subprocess.run([str(python), "-c", code, str(tmp_path), *names],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert proc.stdout.strip() == f"ok {len(CORPUS)}"

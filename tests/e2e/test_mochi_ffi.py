@@ -406,19 +406,12 @@ class CorpusVenv:
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> CorpusVenv:
     """One venv with the 25 corpus wheels (offline, as tests/corpus does) and a workspace
     with every package's 0.10 files."""
-    from tests.corpus.pipeline import ARTEFACTS, corpus_result, native_wheel
-    from wasmtool.install.interpreter import find_interpreter
-    from wasmtool.resolve.uv import find_uv
+    from tests.corpus.pipeline import corpus_result, corpus_venv
     from wasmtool.synth.workspace import surface_files, wrap_runtime_source
 
     base = tmp_path_factory.mktemp("corpus-ffi")
     venv, workspace = base / "venv", base / "workspace"
-    uv = find_uv()
-    subprocess.run([str(uv), "venv", "-q", "--python", str(find_interpreter("3.12")), str(venv)], check=True,
-                   timeout=300)
-    subprocess.run([str(uv), "pip", "install", "-q", "--python", str(venv / "bin" / "python"), "--offline",
-                    "--no-index", "--find-links", str(ARTEFACTS), *(str(native_wheel(d)) for d in sorted(CORPUS))],
-                   check=True, timeout=600, env={**os.environ, "UV_NO_CONFIG": "1"})
+    corpus_venv(venv)
     (workspace / "python_wrap").mkdir(parents=True)
     (workspace / "python_wrap" / "__init__.py").write_text("")
     (workspace / "_mochi_wrap.py").write_text(wrap_runtime_source())

@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["project_environment", "venv_bin", "venv_python", "venv_version"]
+__all__ = ["project_environment", "pyvenv_cfg", "venv_bin", "venv_python", "venv_version"]
 
 
 def venv_bin(venv: Path, *, windows: bool | None = None) -> Path:
@@ -32,13 +32,18 @@ def venv_python(venv: Path) -> Path:
     return venv / "Scripts" / "python.exe" if os.name == "nt" else venv / "bin" / "python"
 
 
-def venv_version(venv: Path) -> tuple[int, int] | None:
-    """``(major, minor)`` from the venv's ``pyvenv.cfg`` (``version_info``, else ``version``)."""
+def pyvenv_cfg(venv: Path) -> dict[str, str]:
+    """The ``key = value`` lines of the venv's ``pyvenv.cfg`` (empty when it cannot be read)."""
     try:
         lines = (venv / "pyvenv.cfg").read_text(encoding="utf-8").splitlines()
     except OSError:
-        return None
-    values = {k.strip(): v.strip() for k, sep, v in (line.partition("=") for line in lines) if sep}
+        return {}
+    return {k.strip(): v.strip() for k, sep, v in (line.partition("=") for line in lines) if sep}
+
+
+def venv_version(venv: Path) -> tuple[int, int] | None:
+    """``(major, minor)`` from the venv's ``pyvenv.cfg`` (``version_info``, else ``version``)."""
+    values = pyvenv_cfg(venv)
     for key in ("version_info", "version"):
         match = re.match(r"(\d+)\.(\d+)", values.get(key, ""))
         if match:

@@ -129,17 +129,10 @@ def probe_interpreter(python: str | Path, *, timeout: float = 30.0) -> Interpret
 
 def _from_files(venv: Path) -> InterpreterInfo | None:
     """What ``pyvenv.cfg`` and the ``lib/python*/site-packages`` folders say."""
-    from wasmtool.run.environment import venv_version
+    from wasmtool.run.environment import pyvenv_cfg, venv_version
 
     version = venv_version(venv)
-    implementation: str | None = None
-    try:
-        for line in (venv / "pyvenv.cfg").read_text(encoding="utf-8").splitlines():
-            key, sep, value = line.partition("=")
-            if sep and key.strip() == "implementation" and value.strip():
-                implementation = value.strip().lower()
-    except OSError:
-        pass
+    implementation = pyvenv_cfg(venv).get("implementation", "").lower() or None
     layouts = {p.parent.name.removeprefix("python") for p in venv.glob("lib/python*/site-packages")}
     if version is None and len(layouts) == 1:
         match = re.fullmatch(r"(\d+)\.(\d+)t?", next(iter(layouts)))

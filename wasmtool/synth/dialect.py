@@ -95,11 +95,6 @@ def ffi_split(surface: MappedSurface) -> tuple[tuple[Function, ...], tuple[SkipR
     return tuple(keep), tuple(sorted(skips))
 
 
-def _walk(t: TypeRef) -> Iterable[TypeRef]:
-    yield t
-    for a in t.args:
-        yield from _walk(a)
-
 
 def referenced_types(functions: Iterable[Function], records: Iterable[Record]) -> set[str]:
     """Names of the declared types (records, tuples, enums, handles) that ``functions`` reach,
@@ -112,7 +107,7 @@ def referenced_types(functions: Iterable[Function], records: Iterable[Record]) -
             todo.append(fn.returns)
     found: set[str] = set()
     while todo:
-        for sub in _walk(todo.pop()):
+        for sub in todo.pop().walk():
             if sub.kind in ("record", "tuple", "enum", "handle") and sub.name and sub.name not in found:
                 found.add(sub.name)
                 rec = by_name.get(sub.name)

@@ -20,8 +20,6 @@ Output is deterministic: declarations sorted by name, externs by name.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from wasmtool.mochi_syntax import spell_inner_digits
 from wasmtool.synth.dialect import DEFAULT_DIALECT, DIALECTS, MochiDialect, ffi_split, referenced_types
 from wasmtool.synth.errors import SurfaceRenderError
@@ -72,11 +70,6 @@ def mochi_type(t: TypeRef, *, dist: str = "") -> str:
     raise SurfaceRenderError(f"unknown boundary type kind {kind!r}", package=dist)
 
 
-def _walk(t: TypeRef) -> Iterable[TypeRef]:
-    yield t
-    for a in t.args:
-        yield from _walk(a)
-
 
 def _callable_aliases(surface: MappedSurface) -> dict[str, TypeRef]:
     """Optional callables need a named alias; collect them from every reachable type."""
@@ -89,7 +82,7 @@ def _callable_aliases(surface: MappedSurface) -> dict[str, TypeRef]:
     for rec in surface.records:
         types.extend(f.type for f in rec.fields)
     for t in types:
-        for sub in _walk(t):
+        for sub in t.walk():
             if sub.kind == "option" and sub.args[0].kind == "callable":
                 found[callable_alias_name(sub.args[0])] = sub.args[0]
     return found

@@ -899,11 +899,6 @@ def _dataclass_init(info: _ClassInfo) -> FuncDecl:
     return FuncDecl("__init__", tuple(params), "None", doc=info.decl.doc)
 
 
-def _walk_refs(t: TypeRef) -> Iterator[TypeRef]:
-    yield t
-    for a in t.args:
-        yield from _walk_refs(a)
-
 
 def _retype(t: TypeRef, handles: Mapping[str, TypeRef]) -> TypeRef:
     if t.kind == "record" and t.name in handles:
@@ -1067,7 +1062,7 @@ def map_module(
         for rec in mapper.records.values():
             refs.extend(fl.type for fl in rec.fields)
         for ref in refs:
-            for t in _walk_refs(ref):
+            for t in ref.walk():
                 info_ = by_py.get(t.py) if t.py else None
                 if info_ is not None and info_.key not in mapper.done_classes and info_ not in pending:
                     pending.append(info_)
@@ -1112,7 +1107,7 @@ def _finish(mapper: _Mapper, *, dist: str, version: str, alias: str, imports: tu
     refs = [p.type for f in functions for p in f.params] + [f.returns for f in functions if f.returns]
     refs += [fl.type for r in records.values() for fl in r.fields]
     for ref in refs:
-        for t in _walk_refs(ref):
+        for t in ref.walk():
             if t.kind == "tuple" and t.name and t.name not in records:
                 records[t.name] = Record(t.name, "", "tuple", tuple(
                     Field(f"t{i}", f"t{i}", a) for i, a in enumerate(t.args)))

@@ -33,6 +33,7 @@ callable    (R, A1, A2, ...)   fun(A1, A2): R               embedded only
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -53,6 +54,12 @@ class TypeRef:
     name: str = ""
     py: str = ""
     value_kind: Literal["", "string", "int"] = ""  # enums only
+
+    def walk(self) -> Iterator[TypeRef]:
+        """This type and every type nested in it, depth first."""
+        yield self
+        for a in self.args:
+            yield from a.walk()
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"kind": self.kind}
