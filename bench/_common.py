@@ -62,11 +62,37 @@ class Panel:
     log: bool = False
 
 
+@dataclass(frozen=True)
+class Curve:
+    """One line chart of a results plot: each of ``series`` (label -> y values) over ``x``."""
+
+    x: tuple[float, ...]
+    series: dict[str, tuple[float, ...]]
+    xlabel: str
+    ylabel: str
+    title: str
+
+
+def _draw_curve(ax: Any, curve: Curve, ours: tuple[str, ...]) -> None:
+    peers = ["#dd8452", "#55a868", "#c44e52", "#8172b3"]
+    for label, ys in curve.series.items():
+        color = "#4c72b0" if ours and label.startswith(ours) else peers.pop(0)
+        ax.plot(curve.x, ys, marker="o", label=label, color=color)
+        for x, y in zip(curve.x, ys, strict=True):
+            ax.annotate(f"{y:.3g}", (x, y), textcoords="offset points", xytext=(0, 5), ha="center", fontsize=7)
+    ax.set_xticks(curve.x)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel(curve.xlabel)
+    ax.set_ylabel(curve.ylabel)
+    ax.set_title(curve.title, fontsize=10)
+    ax.legend(fontsize=7)
+
+
 def write_results(name: str, data: dict[str, Any], bars: dict[str, float], ylabel: str, *,
-                  panels: Sequence[Panel] = (), title: str = "", ours: tuple[str, ...] = ()) -> Path:
+                  panels: Sequence[Panel | Curve] = (), title: str = "", ours: tuple[str, ...] = ()) -> Path:
     """Write ``bench/results/<name>.json`` and its plot ``<name>.png``: one chart of ``bars``,
-    or, given ``panels``, one chart per panel side by side, bars whose label starts with
-    one of ``ours`` in blue and the peers in orange."""
+    or, given ``panels``, one chart per panel side by side, bars (and curves) whose label
+    starts with one of ``ours`` in blue and the peers in orange."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
@@ -85,6 +111,9 @@ def write_results(name: str, data: dict[str, Any], bars: dict[str, float], ylabe
     else:
         fig, axes = plt.subplots(1, len(panels), figsize=(13, 3.8))
         for ax, panel in zip(axes, panels, strict=True):
+            if isinstance(panel, Curve):
+                _draw_curve(ax, panel, ours)
+                continue
             colors = ["#4c72b0" if k.startswith(ours) else "#dd8452" for k in panel.bars]
             rects = ax.bar(list(panel.bars), list(panel.bars.values()), color=colors)
             ax.bar_label(rects, fmt="%.3g", fontsize=7)

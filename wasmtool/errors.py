@@ -88,6 +88,7 @@ class WasmtoolError(Exception):
         package: str | None = None,
         field: str | None = None,
         hint: str | None = None,
+        details: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -95,6 +96,8 @@ class WasmtoolError(Exception):
         self.package = package
         self.field = field
         self.hint = hint
+        # the long form (a resolver's whole search, a tool's whole output): shown with -v only
+        self.details = details
 
     def where(self) -> str:
         """``file: package: field`` prefix naming what is at fault (may be empty)."""

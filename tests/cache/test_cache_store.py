@@ -317,6 +317,21 @@ def test_flipped_byte_detected_by_verify(cache: ArtifactCache, stored: CachedArt
     assert problems[0].path == stored.path
 
 
+def test_lookup_many_is_lookup_of_each(cache: ArtifactCache, stored: CachedArtifact, demo: Artefact) -> None:
+    absent = make_artefact("absent", 7)
+    given = demo.sha256.upper()      # keyed as given, looked up normalised
+    assert cache.lookup_many([given, absent.sha256]) == {given: stored}
+    assert cache.lookup_many([absent.sha256]) == {}
+    stored.path.write_bytes(stored.path.read_bytes()[: stored.size // 2])
+    with pytest.raises(CachedSizeMismatchError):  # a wrong file is never served
+        cache.lookup_many([demo.sha256])
+
+
+def test_lookup_many_of_an_empty_cache_creates_nothing(cache: ArtifactCache, demo: Artefact) -> None:
+    assert cache.lookup_many([demo.sha256]) == {}
+    assert not cache.root.exists()
+
+
 def test_truncated_file_detected_by_plain_lookup(
     cache: ArtifactCache, stored: CachedArtifact, demo: Artefact
 ) -> None:

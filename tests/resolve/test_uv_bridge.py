@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import sys
+
 import pytest
 
-from wasmtool.resolve.uv import CompileRequest, compile_argv, uv_environment
+from wasmtool.resolve.uv import CompileRequest, compile_argv, compile_interpreter, uv_environment
 from wasmtool.resolve.wheelinfo import import_names_from, platform_tag
 
 
@@ -58,3 +60,13 @@ def test_platform_tag() -> None:
     assert platform_tag("tomli-2.5.0-cp312-cp312-manylinux2014_x86_64.manylinux_2_17_x86_64.whl") == \
         "cp312-cp312-manylinux2014_x86_64.manylinux_2_17_x86_64"
     assert platform_tag("attrs-26.1.0-py3-none-any.whl") == "py3-none-any"
+
+
+def test_wheels_only_names_the_running_interpreter() -> None:
+    # uv would otherwise look for an interpreter of the target version (venvs, PATH, pyenv shims)
+    assert compile_interpreter(req()) == sys.executable
+    assert compile_interpreter(req(only_binary=False)) is None      # sdists are built: uv chooses
+    assert compile_interpreter(req(interpreter="/py")) == "/py"
+    argv = compile_argv("uv", req(interpreter="/py"), req_file="r", out_file="o", constraints_file=None)
+    assert argv[argv.index("--python") + 1] == "/py"
+    assert "--python" not in compile_argv("uv", req(), req_file="r", out_file="o", constraints_file=None)

@@ -20,8 +20,10 @@ import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import filelock
+if TYPE_CHECKING:  # imported where a per-artefact lock is taken: lookups only take the global one
+    import filelock
 
 __all__ = ["LockTimeout", "SharedExclusiveLock", "artefact_lock"]
 
@@ -37,6 +39,8 @@ class LockTimeout(Exception):
 @contextmanager
 def artefact_lock(path: Path, *, timeout: float) -> Iterator[filelock.FileLock]:
     """Hold the per-artefact lock at ``path``; ``timeout`` < 0 waits forever, 0 tries once."""
+    import filelock
+
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = filelock.FileLock(str(path), timeout=timeout)
     try:

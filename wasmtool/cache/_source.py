@@ -13,13 +13,14 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-from urllib.request import url2pathname
-
-import httpx
 
 from wasmtool.cache.errors import DownloadError
 from wasmtool.cache.hashing import CHUNK_SIZE
+
+if TYPE_CHECKING:  # httpx is imported when a URL is opened: a run served from the cache never needs it
+    import httpx
 
 __all__ = ["Opener", "Source", "file_url_to_path", "open_local", "open_url"]
 
@@ -28,8 +29,8 @@ __all__ = ["Opener", "Source", "file_url_to_path", "open_local", "open_url"]
 #: If the context manager yields an ``httpx.Response`` its (decoded) bytes and Content-Length are used.
 Opener = Callable[[str], AbstractContextManager[Iterable[bytes]]]
 
-# Foreign errors a source may raise, translated into DownloadError.
-_SOURCE_ERRORS: tuple[type[BaseException], ...] = (httpx.HTTPError, httpx.StreamError, OSError)
+# Foreign errors a source may raise, translated into DownloadError (a URL source adds httpx's).
+_FILE_ERRORS: tuple[type[BaseException], ...] = (OSError,)
 
 
 @dataclass(frozen=True)
@@ -43,15 +44,16 @@ def _content_length(headers: httpx.Headers) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def _guarded(chunks: Iterable[bytes], fail: Callable[[BaseException], DownloadError]) -> Iterator[bytes]:
-    """Iterate ``chunks`` translating the source's own errors; the consumer's errors pass through."""
+def _guarded(chunks: Iterable[bytes], fail: Callable[[BaseException], DownloadError],
+             errors: tuple[type[BaseException], ...]) -> Iterator[bytes]:
+    """Iterate ``chunks`` translating the source's own ``errors``; the consumer's errors pass through."""
     iterator = iter(chunks)
     while True:
         try:
             chunk = next(iterator)
         except StopIteration:
             return
-        except _SOURCE_ERRORS as exc:
+        except errors as exc:
             raise fail(exc) from exc
         if chunk:
             yield bytes(chunk)
@@ -62,6 +64,8 @@ def file_url_to_path(url: str) -> Path | None:
     parts = urlsplit(url)
     if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
         return None
+    from urllib.request import url2pathname  # urllib.request loads http.client and email
+
     return Path(url2pathname(parts.path))
 
 
@@ -81,7 +85,7 @@ def open_local(path: Path, *, package: str, filename: str) -> Iterator[Source]:
             total: int | None = os.fstat(fh.fileno()).st_size
         except OSError:
             total = None
-        yield Source(_guarded(iter(lambda: fh.read(CHUNK_SIZE), b""), fail), total)
+        yield Source(_guarded(iter(lambda: fh.read(CHUNK_SIZE), b""), fail, _FILE_ERRORS), total)
 
 
 @contextmanager
@@ -97,6 +101,9 @@ def open_url(url: str, opener: Opener | httpx.Client, *, package: str, filename:
         detail = str(exc) or type(exc).__name__
         return DownloadError(f"cannot download {url}: {detail}", package=package, filename=filename, path=url)
 
+    import httpx
+
+    errors: tuple[type[BaseException], ...] = (httpx.HTTPError, httpx.StreamError, OSError)
     with ExitStack() as stack:
         body: Iterable[bytes] | httpx.Response
         try:
@@ -112,9 +119,9 @@ def open_url(url: str, opener: Opener | httpx.Client, *, package: str, filename:
                 body = stack.enter_context(opener(url))
                 if isinstance(body, httpx.Response):
                     body.raise_for_status()
-        except _SOURCE_ERRORS as exc:
+        except errors as exc:
             raise fail(exc) from exc
         if isinstance(body, httpx.Response):
-            yield Source(_guarded(body.iter_bytes(), fail), _content_length(body.headers))
+            yield Source(_guarded(body.iter_bytes(), fail, errors), _content_length(body.headers))
         else:
-            yield Source(_guarded(body, fail), None)
+            yield Source(_guarded(body, fail, errors), None)

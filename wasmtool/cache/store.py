@@ -47,13 +47,11 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from wasmtool.cache._locks import LockTimeout, SharedExclusiveLock, artefact_lock
 from wasmtool.cache._progress import progress_reporter
@@ -71,6 +69,9 @@ from wasmtool.cache.errors import (
 )
 from wasmtool.cache.hashing import DualHasher, hash_file, is_hex_digest
 from wasmtool.errors import CacheError, HashMismatchError
+
+if TYPE_CHECKING:  # imported by _source when a URL is opened; lookups never need it
+    import httpx
 
 __all__ = ["ArtifactCache", "CacheInfo", "CacheProblem", "CachedArtifact"]
 
@@ -260,6 +261,21 @@ class ArtifactCache:
             return None
         with self._global(shared=True, package="", filename=""):
             return self._lookup_locked(sha, verify=verify)
+
+    def lookup_many(self, sha256s: Iterable[str], *, verify: bool = False) -> dict[str, CachedArtifact]:
+        """:meth:`lookup` of each of ``sha256s`` under one hold of the global lock: the cached
+        ones, keyed as given (absent ones are left out); a wrong file raises as in :meth:`lookup`."""
+        wanted = {given: self._check_digest(given, package="", filename="", what="sha256") for given in sha256s}
+        present = {given: sha for given, sha in wanted.items() if self.ref_path(sha).exists()}
+        if not present:
+            return {}
+        found: dict[str, CachedArtifact] = {}
+        with self._global(shared=True, package="", filename=""):
+            for given, sha in present.items():
+                hit = self._lookup_locked(sha, verify=verify)
+                if hit is not None:
+                    found[given] = hit
+        return found
 
     def fetch(
         self,

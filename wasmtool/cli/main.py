@@ -24,11 +24,16 @@ EXIT_USAGE = 2
 
 
 class Options:
-    def __init__(self, project: Path, cache_dir: Path | None, index_url: str | None, progress: bool | None) -> None:
+    """The group's options, and ``verbose`` (set by a command's ``-v``; :func:`main` reads it
+    to print an error's long form)."""
+
+    def __init__(self, project: Path = Path("."), cache_dir: Path | None = None, index_url: str | None = None,
+                 progress: bool | None = None) -> None:
         self.project = project
         self.cache_dir = cache_dir
         self.index_url = index_url
         self.progress = progress
+        self.verbose = False
 
     def context(self) -> Context:
         from wasmtool.context import Context
@@ -56,7 +61,19 @@ def _echo_err(text: str) -> None:
 def cli(ctx: click.Context, project: Path, cache_dir: Path | None, index_url: str | None,
         progress: bool | None) -> None:
     """wasmtool: use Python packages from Mochi, on native, Pyodide and WASI targets."""
-    ctx.obj = Options(project.resolve(), cache_dir, index_url, progress)
+    opts = ctx.ensure_object(Options)
+    opts.project, opts.cache_dir, opts.index_url, opts.progress = project.resolve(), cache_dir, index_url, progress
+
+
+def _set_verbose(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.ensure_object(Options).verbose = True
+    return value
+
+
+_verbose_option = click.option(
+    "-v", "--verbose", is_flag=True, expose_value=False, callback=_set_verbose,
+    help="On failure, also print the long form of the error (a resolver's whole search).")
 
 
 @cli.command()
@@ -65,34 +82,49 @@ def cli(ctx: click.Context, project: Path, cache_dir: Path | None, index_url: st
 @click.option("--upgrade", is_flag=True, help="Re-resolve even when the lock already matches the project.")
 @click.option("--smoke", is_flag=True,
               help="Pyodide targets: import every locked package in Pyodide under Node before writing.")
+@_verbose_option
 @pass_options
 def lock(opts: Options, targets: tuple[str, ...], check: bool, upgrade: bool, smoke: bool) -> None:
-    """Resolve the project's Python dependencies and write mochi.lock + pylock.toml."""
+    """Resolve the project's Python dependencies and write mochi.lock + pylock.toml.
+
+    Each target is resolved, then versions are joined: a package gets one version on every
+    target where the targets allow it; where they do not, the summary says which package
+    differs, the versions, and why."""
     from wasmtool.ops.lock import run_check, run_lock
 
     with opts.context() as ctx:
         if check:
             existing = run_check(ctx, targets)
-            n = len(existing.packages)
-            _echo_err(f"mochi.lock is up to date ({n} pins, targets: {', '.join(existing.targets)})")
+            _echo_err(f"mochi.lock is up to date for {', '.join(existing.targets)}")
             return
         outcome = run_lock(ctx, targets, upgrade=upgrade, smoke=smoke)
-    state = "written" if outcome.changed else "unchanged"
-    _echo_err(f"locked {len(outcome.lock.packages)} package(s) for {', '.join(outcome.lock.targets)}: "
-              f"{', '.join(p.name for p in outcome.written)} {state}")
+    for line in outcome.summary_lines():
+        _echo_err(line)
 
 
 @cli.command()
 @click.option("--target", "target", default=None, help="Target profile to install (default: [python].target).")
 @click.option("--no-bind", is_flag=True, help="Install only; do not generate the bindings.")
 @click.option("--smoke", is_flag=True, help="Pyodide: load the bundle under Node and import every package.")
+@click.option("--locked", is_flag=True,
+              help="Fail if mochi.lock is missing or does not match the project, instead of locking first.")
+@click.option("--frozen", is_flag=True, help="Install mochi.lock as it is, without checking it against the project.")
+@_verbose_option
 @pass_options
-def install(opts: Options, target: str | None, no_bind: bool, smoke: bool) -> None:
-    """Install the locked packages for a target (verified against mochi.lock) and bind them."""
+def install(opts: Options, target: str | None, no_bind: bool, smoke: bool, locked: bool, frozen: bool) -> None:
+    """Install the locked packages for a target (verified against mochi.lock) and bind them.
+
+    Like `uv sync`: a missing or stale mochi.lock is locked for the target first (see
+    --locked and --frozen)."""
+    from wasmtool.ops.install import LockMode
     from wasmtool.ops.install import install as install_op
 
+    if locked and frozen:
+        raise UsageError("--locked and --frozen contradict each other: --locked checks the lock against the "
+                         "project, --frozen does not", field="--frozen")
+    mode: LockMode = "locked" if locked else "frozen" if frozen else "sync"
     with opts.context() as ctx:
-        outcome = install_op(ctx, target, smoke=smoke, bind=not no_bind)
+        outcome = install_op(ctx, target, smoke=smoke, bind=not no_bind, lock_mode=mode)
         for line in outcome.lines():
             _echo_err(line)
         if outcome.bindings is not None:
@@ -156,25 +188,38 @@ def surface(opts: Options, package: str, target: str | None, as_json: bool) -> N
         click.echo(json.dumps(data, indent=1, sort_keys=True))
         return
     from rich.console import Console
-    from rich.table import Table
 
     console = Console()
-    console.print(f"[bold]{s.dist} {s.version}[/bold] as [bold]{s.alias}[/bold], stubs: {s.tier} ({b.stubs.source}), "
-                  f"Mochi dialect {dialect}")
     in_ffi = {f.extern_name for f in ffi_functions}
-    table = Table("extern", "signature", "calls", "Mochi 0.10",
-                  title=f"{len(s.functions)} externs ({len(in_ffi)} callable from Mochi 0.10)")
-    for fn in s.functions:
-        params = ", ".join(f"{p.mochi_name}: {mochi_type(p.type)}" for p in fn.params)
-        ret = f": {mochi_type(fn.returns)}" if fn.returns is not None else ""
-        table.add_row(fn.extern_name, f"({params}){ret}", fn.target, "yes" if fn.extern_name in in_ffi else "no")
-    console.print(table)
     shown = (*s.skips, *ffi_skips) if dialect == "0.10" else s.skips
+    head = (f"{s.dist} {s.version} as {s.alias}, stubs: {s.tier} ({b.stubs.source}), Mochi dialect {dialect}")
+    functions = [(fn.extern_name,
+                  "(" + ", ".join(f"{p.mochi_name}: {mochi_type(p.type)}" for p in fn.params) + ")"
+                  + (f": {mochi_type(fn.returns)}" if fn.returns is not None else ""),
+                  fn.target, "yes" if fn.extern_name in in_ffi else "no") for fn in s.functions]
+    skipped = [(r.path, r.reason.token, r.detail) for r in shown]
+    by_reason = "skips by reason: " + ", ".join(f"{k}={v}" for k, v in count_by_reason(shown).items())
+    title = f"{len(s.functions)} externs ({len(in_ffi)} callable from Mochi 0.10)"
+    if not console.is_terminal:  # piped: whole names, one tab-separated row per line
+        lines = [head, f"# {title}", "\t".join(("extern", "signature", "calls", "Mochi 0.10")),
+                 *("\t".join(row) for row in functions), f"# {len(shown)} skipped",
+                 "\t".join(("item", "reason", "detail")), *("\t".join(row) for row in skipped), by_reason]
+        click.echo("\n".join(lines))
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    console.print(f"[bold]{escape(s.dist)} {s.version}[/bold] as [bold]{escape(s.alias)}[/bold], stubs: {s.tier} "
+                  f"({escape(b.stubs.source)}), Mochi dialect {dialect}")
+    table = Table("extern", "signature", "calls", "Mochi 0.10", title=title)
+    for row in functions:
+        table.add_row(*(escape(c) for c in row))
+    console.print(table)
     skips = Table("item", "reason", "detail", title=f"{len(shown)} skipped")
-    for r in shown:
-        skips.add_row(r.path, r.reason.token, r.detail)
+    for srow in skipped:
+        skips.add_row(*(escape(c) for c in srow))
     console.print(skips)
-    console.print("skips by reason: " + ", ".join(f"{k}={v}" for k, v in count_by_reason(shown).items()))
+    console.print(escape(by_reason))
 
 
 @cli.group()
@@ -259,12 +304,15 @@ cli.add_command(exec_command)
 
 def main(argv: Sequence[str] | None = None, prog: str = "wasmtool") -> int:
     """Run the CLI; returns the exit code (never raises for expected failures)."""
+    opts = Options()
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name=prog, standalone_mode=False)
+        cli.main(args=list(argv) if argv is not None else None, prog_name=prog, standalone_mode=False, obj=opts)
     except WasmtoolError as exc:
         if isinstance(exc, UsageError) and exc.usage:
             _echo_err(exc.usage)   # the banner click prints for its own usage errors
         _echo_err(f"error: {exc}")
+        if exc.details:
+            _echo_err(exc.details if opts.verbose else "  (-v shows the details)")
         return exc.exit_code
     except click.exceptions.Abort:
         _echo_err("aborted")

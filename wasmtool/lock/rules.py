@@ -1,7 +1,8 @@
 """The lock-file rules of ``wasmtool lock`` and ``wasmtool bind`` (pure: locks in, locks,
 texts and lines out; :mod:`wasmtool.ops.lock` does the resolving and the writing).
 
-* what a re-lock keeps: a target whose inputs did not change (:func:`up_to_date`), and the
+* what a re-lock keeps: a target whose inputs did not change (:func:`up_to_date`; what did
+  change is :func:`input_drift`), and the
   binding fields of entries whose wheel did not change (:func:`carry_bindings`);
 * which bindings belong to a lock: the :data:`BINDING_FIELDS` of a target's bound entries
   (:func:`bound_entries`, :func:`with_bindings`);
@@ -21,8 +22,8 @@ from wasmtool.lock.io import render_lock, render_pylock_for
 from wasmtool.lock.model import LockedPackage, MochiLock, TargetInputs
 from wasmtool.lock.pylock import pylock_filename
 
-__all__ = ["BINDING_FIELDS", "binding_drift", "bound_entries", "carry_bindings", "lock_files", "primary_target",
-           "up_to_date", "with_bindings"]
+__all__ = ["BINDING_FIELDS", "binding_drift", "bound_entries", "carry_bindings", "input_drift", "lock_files",
+           "primary_target", "up_to_date", "with_bindings"]
 
 #: Fields `wasmtool bind` records per bound package (formats.md §2); `lock` keeps them while
 #: the wheel is the same, `lock --check` recomputes them.
@@ -38,6 +39,21 @@ def up_to_date(existing: MochiLock | None, inputs: TargetInputs) -> bool:
     return have is not None and (
         sorted(have.requirements), have.python_version, have.index_url
     ) == (sorted(inputs.requirements), inputs.python_version, inputs.index_url)
+
+
+def input_drift(existing: MochiLock | None, inputs: TargetInputs) -> list[str]:
+    """Why the lock does not answer ``inputs`` (one line per difference; empty: it does)."""
+    t = inputs.target
+    have = existing.inputs_for(t) if existing is not None else None
+    if have is None:
+        return [f"[{t}] the lock has no entries for this target"]
+    lines = [f"[{t}] requirement added: {r}" for r in sorted(set(inputs.requirements) - set(have.requirements))]
+    lines += [f"[{t}] requirement removed: {r}" for r in sorted(set(have.requirements) - set(inputs.requirements))]
+    if have.python_version != inputs.python_version:
+        lines.append(f"[{t}] Python version: {have.python_version} locked, {inputs.python_version} configured")
+    if have.index_url != inputs.index_url:
+        lines.append(f"[{t}] index: {have.index_url} locked, {inputs.index_url} configured")
+    return lines
 
 
 def carry_bindings(existing: MochiLock | None, packages: list[LockedPackage]) -> list[LockedPackage]:

@@ -218,7 +218,8 @@ def _code_fingerprint() -> str:
     return h.hexdigest()
 
 
-def _settings_key(ctx: Context, profile: TargetProfile, alias: str, stubs: StubSet, python_version: str) -> str:
+def _settings_key(ctx: Context, profile: TargetProfile, alias: str, stubs: StubSet, python_version: str,
+                  import_names: Sequence[str]) -> str:
     from wasmtool import __version__
 
     py = ctx.project.manifest.python
@@ -229,6 +230,7 @@ def _settings_key(ctx: Context, profile: TargetProfile, alias: str, stubs: StubS
         "python": python_version, "allow_partial": py.allow_partial, "allow_any": list(py.allow_any),
         "monomorphise": [list(m) for m in py.monomorphise],
         "dist": stubs.dist, "version": stubs.version, "imports": list(stubs.import_names),
+        "bound_modules": list(import_names),  # [python-dependencies] import-names: what is mapped
         "dialect": py.mochi_dialect,
     }, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
@@ -251,7 +253,7 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
     scan = tuple(sorted({*tops, *(n for n in pkg.import_names if "__mypyc" not in n)}))
     stubs = discover_stubs(ctx, pkg, lambda: verified_artefact(ctx, pkg).path, scan, python_version,
                            refresh=refresh)
-    key = _settings_key(ctx, profile, alias, stubs, python_version)
+    key = _settings_key(ctx, profile, alias, stubs, python_version, import_names)
     cache_file = ctx.cache.root / "surfaces" / f"{key}.json"
     if cache_file.is_file():
         try:

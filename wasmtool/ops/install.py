@@ -1,6 +1,9 @@
 """``wasmtool install``: put exactly the locked, verified wheels into the target's place.
 
-The target's backend decides what that place is and whether the bindings are part of it
+Like ``uv sync``, install first makes sure the lock answers the project
+(:func:`ensure_lock`): a missing or stale ``mochi.lock`` is locked for the target first;
+``--locked`` fails instead, ``--frozen`` installs the lock as it is. The target's backend
+then decides what the place is and whether the bindings are part of it
 (:meth:`wasmtool.targets.base.TargetBackend.install`): the native project venv (bound
 afterwards unless ``--no-bind``), a Pyodide bundle, WASI components. This module gives the
 backend the one thing it cannot reach itself, ``wasmtool bind`` for the target.
@@ -8,20 +11,91 @@ backend the one thing it cannot reach itself, ``wasmtool bind`` for the target.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 from wasmtool.context import Context
 from wasmtool.context import verified_artefact as verified_artefact  # re-exported: defined here before
-from wasmtool.targets.backend import InstallReport, backend_named
+from wasmtool.errors import TargetError, UsageError
+from wasmtool.lock.errors import LockDriftError, LockMissingError
+from wasmtool.lock.io import read_lock
+from wasmtool.lock.model import MochiLock
+from wasmtool.lock.rules import input_drift
+from wasmtool.ops.lock import LockOutcome, run_lock
+from wasmtool.targets.backend import BindResult, InstallReport, TargetBackend, backend_named
 from wasmtool.targets.native import NativeInstall as InstallOutcome  # re-exported: defined here before
 from wasmtool.targets.native import install_native as install_native  # re-exported: defined here before
 from wasmtool.targets.pinning import check_inputs_current as check_inputs_current  # re-exported
 from wasmtool.targets.pinning import locked_for_target as locked_for_target  # re-exported: defined here before
 
-__all__ = ["InstallOutcome", "install", "install_native", "verified_artefact"]
+__all__ = ["LOCK_MODES", "InstallOutcome", "LockMode", "LockedFirst", "ensure_lock", "install", "install_native",
+           "verified_artefact"]
+
+LockMode = Literal["sync", "locked", "frozen"]
+#: ``sync``: lock first when the lock is missing or stale (the default); ``locked``: fail
+#: instead; ``frozen``: install the lock as it is, without comparing it with the project.
+LOCK_MODES: tuple[LockMode, ...] = ("sync", "locked", "frozen")
 
 
-def install(ctx: Context, target: str | None = None, *, smoke: bool = False, bind: bool = True) -> InstallReport:
-    """Install the locked packages for ``target`` (default ``[python].target``) with its backend."""
+def _existing(ctx: Context) -> MochiLock | None:
+    try:
+        return read_lock(ctx.lock_path)
+    except LockMissingError:
+        return None
+
+
+def ensure_lock(ctx: Context, backend: TargetBackend, mode: LockMode = "sync") -> LockOutcome | None:
+    """Make sure ``mochi.lock`` answers the project for ``backend``'s target before an
+    install; returns what locking did (``None``: the lock was used as it is)."""
+    if mode not in LOCK_MODES:
+        raise UsageError(f"unknown lock mode {mode!r} (expected one of {', '.join(LOCK_MODES)})")
+    target = backend.name
+    existing = _existing(ctx)
+    if mode == "frozen":
+        if existing is None:
+            raise LockMissingError("mochi.lock is missing: --frozen installs an existing lock as it is",
+                                   file=str(ctx.lock_path), hint="run `wasmtool lock` first, or drop --frozen")
+        if existing.inputs_for(target) is None:
+            raise TargetError(f"mochi.lock has no entries for target {target}: --frozen does not lock",
+                              file=str(ctx.lock_path), hint=f"run `wasmtool lock --target={target}` first")
+        return None
+    drift = input_drift(existing, backend.current_inputs(ctx))
+    if not drift:
+        return None
+    if mode == "locked":
+        if existing is None:
+            raise LockMissingError("mochi.lock is missing and --locked forbids creating it",
+                                   file=str(ctx.lock_path), hint="run `wasmtool lock`, or install without --locked")
+        raise LockDriftError(drift, file=str(ctx.lock_path))
+    return run_lock(ctx, [target])
+
+
+def install(ctx: Context, target: str | None = None, *, smoke: bool = False, bind: bool = True,
+            lock_mode: LockMode = "sync") -> InstallReport:
+    """Install the locked packages for ``target`` (default ``[python].target``) with its
+    backend, locking first as ``lock_mode`` says (:func:`ensure_lock`)."""
     from wasmtool.ops.bind import bind as bind_op
 
     backend = backend_named(target or ctx.project.manifest.python.target)
-    return backend.install(ctx, lambda: bind_op(ctx, target=backend.name), smoke=smoke, bind=bind)
+    locked = ensure_lock(ctx, backend, lock_mode)
+    report = backend.install(ctx, lambda: bind_op(ctx, target=backend.name), smoke=smoke, bind=bind)
+    return report if locked is None else LockedFirst(locked, report)
+
+
+@dataclass(frozen=True)
+class LockedFirst:
+    """An install report preceded by the lock ``install`` made first (whose lines come first)."""
+
+    locked: LockOutcome
+    report: InstallReport
+
+    @property
+    def target(self) -> str:
+        return self.report.target
+
+    @property
+    def bindings(self) -> BindResult | None:
+        return self.report.bindings
+
+    def lines(self) -> list[str]:
+        return [*self.locked.summary_lines(), *self.report.lines()]

@@ -1,7 +1,9 @@
 """``wasmtool lock`` and ``wasmtool lock --check``.
 
 Everything is computed in memory first (resolution by each target's backend, downloads into
-the verified cache, entries); only then are mochi.lock and the pylock files rendered and
+the verified cache, entries); then versions are joined across targets (:func:`join_versions`:
+one version of a package on every target where the targets allow it, the reason where they
+do not); only then are mochi.lock and the pylock files rendered and
 written, each atomically. A failure at any step leaves both files exactly as they were. What
 is kept, what changed and which bindings belong to a lock are the pure rules of
 :mod:`wasmtool.lock.rules`.
@@ -9,12 +11,14 @@ is kept, what changed and which bindings belong to a lock are the pure rules of
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from wasmtool.context import Context
-from wasmtool.errors import UsageError
+from wasmtool.errors import ResolveError, UsageError, WasmtoolError
 from wasmtool.lock.check import diff_locks
 from wasmtool.lock.errors import LockDriftError, LockMissingError
 from wasmtool.lock.io import read_lock, render_pylock_for, write_text_files
@@ -24,6 +28,7 @@ from wasmtool.lock.rules import binding_drift, bound_entries, lock_files
 from wasmtool.lock.rules import carry_bindings as carry_bindings  # re-exported: defined here before
 from wasmtool.lock.rules import up_to_date as up_to_date  # re-exported: defined here before
 from wasmtool.lock.rules import with_bindings as with_bindings  # re-exported: defined here before
+from wasmtool.lock.summary import VersionDifference, joint_version, summary_lines, version_differences
 from wasmtool.targets.backend import TargetBackend, backend_for
 from wasmtool.targets.errors import TargetNotLockableError as TargetNotLockableError  # re-exported: defined here before
 from wasmtool.targets.profile import TargetProfile, load_profile
@@ -34,6 +39,21 @@ class LockOutcome:
     lock: MochiLock
     written: tuple[Path, ...]
     changed: bool
+    targets: tuple[str, ...] = ()
+    differences: tuple[VersionDifference, ...] = ()
+
+    def summary_lines(self) -> list[str]:
+        """What ``wasmtool lock`` prints: packages per target, versions that differ and why."""
+        return summary_lines(self.lock, self.targets or self.lock.targets, changed=self.changed,
+                             differences=self.differences)
+
+
+@dataclass(frozen=True)
+class ComputedLock:
+    lock: MochiLock
+    existing: MochiLock | None
+    profiles: list[TargetProfile]
+    differences: tuple[VersionDifference, ...] = ()
 
 
 def requested_targets(ctx: Context, targets: Sequence[str]) -> list[TargetProfile]:
@@ -46,13 +66,23 @@ def requested_targets(ctx: Context, targets: Sequence[str]) -> list[TargetProfil
 
 
 def lock_target(
-    ctx: Context, profile: TargetProfile, existing: MochiLock | None
+    ctx: Context, profile: TargetProfile, existing: MochiLock | None, *, pins: Mapping[str, str] | None = None
 ) -> tuple[TargetInputs, list[LockedPackage]]:
-    """Resolve and pin one target with its backend, preferring the pins ``existing`` holds."""
+    """Resolve and pin one target with its backend, preferring the pins ``existing`` holds.
+    ``pins`` (name -> version) are required on top of the project's requirements; the entries
+    and inputs returned are still those of the project (a pin is how a version is tried, not
+    a requirement the user wrote)."""
     prefs = None
     if existing is not None and existing.for_target(profile.name):
         prefs = render_pylock_for(existing, profile.name)
-    return backend_for(profile).lock(ctx, preferences=prefs)
+    if not pins:
+        return backend_for(profile).lock(ctx, preferences=prefs)
+    tried = replace(ctx, project=ctx.project.with_pins(pins))
+    inputs, packages = backend_for(profile).lock(tried, preferences=prefs)
+    direct = {str(canonicalize_name(r.name)): r for r in ctx.project.requirements()}
+    fixed = [replace(p, specifier=direct[p.name].specifier if p.name in direct else "")
+             if p.name in pins else p for p in packages]
+    return replace(inputs, requirements=tuple(ctx.project.to_pep508())), fixed
 
 
 def current_inputs(ctx: Context, profile: TargetProfile) -> TargetInputs:
@@ -60,8 +90,7 @@ def current_inputs(ctx: Context, profile: TargetProfile) -> TargetInputs:
     return backend_for(profile).current_inputs(ctx)
 
 
-def compute_lock(ctx: Context, targets: Sequence[str], *, reuse: bool = False
-                 ) -> tuple[MochiLock, MochiLock | None, list[TargetProfile]]:
+def compute_lock(ctx: Context, targets: Sequence[str], *, reuse: bool = False) -> ComputedLock:
     try:
         existing: MochiLock | None = read_lock(ctx.lock_path)
     except LockMissingError:
@@ -70,13 +99,78 @@ def compute_lock(ctx: Context, targets: Sequence[str], *, reuse: bool = False
     new = existing or MochiLock()
     new = MochiLock(packages=new.packages, inputs=new.inputs,
                     requires_python=ctx.project.manifest.python.requires_python)
+    fresh: list[TargetProfile] = []
     for profile in profiles:
         backend = backend_for(profile)
         if reuse and up_to_date(existing, backend.current_inputs(ctx)):
             continue  # the target's entries are kept as they are
         inputs, packages = lock_target(ctx, profile, existing)
         new = new.replace_target(profile.name, inputs, carry_bindings(existing, packages))
-    return new, existing, profiles
+        fresh.append(profile)
+    new, differences = join_versions(ctx, new, existing, fresh)
+    return ComputedLock(new, existing, profiles, differences)
+
+
+def join_versions(ctx: Context, lock: MochiLock, existing: MochiLock | None, fresh: Sequence[TargetProfile]
+                  ) -> tuple[MochiLock, tuple[VersionDifference, ...]]:
+    """One version per package across the lock's targets where possible, the way a universal
+    lock prefers one version across markers.
+
+    Each target resolves on its own first (each takes the newest versions it can). For a
+    package locked at different versions, every target resolved in this run that did not
+    choose :func:`~wasmtool.lock.summary.joint_version` (the oldest choice, the one the most
+    constrained target could have) is resolved again with that version required. Where that
+    fails, the pins that work are kept and the others are reported with the resolver's reason.
+    Targets kept from the existing lock are not resolved again (``lock --upgrade`` does)."""
+    diffs = version_differences(lock, lock.targets)
+    why: dict[str, str] = {}
+    for profile in fresh:
+        t = profile.name
+        wanted = {n: joint_version(vs) for n, vs in diffs.items() if t in vs and vs[t] != joint_version(vs)}
+        if not wanted:
+            continue
+        together = _lock_with_pins(ctx, profile, existing, wanted)
+        best = together if not isinstance(together, WasmtoolError) else None
+        if best is None:  # some pin does not fit: keep those that do, one at a time
+            kept: dict[str, str] = {}
+            for name, version in sorted(wanted.items()):
+                one = _lock_with_pins(ctx, profile, existing, {**kept, name: version})
+                if isinstance(one, WasmtoolError):
+                    why[name] = f"{name} {version} does not lock for {t}: {_first_line(one)}"
+                else:
+                    kept[name], best = version, one
+        if best is not None:
+            inputs, packages = best
+            lock = lock.replace_target(t, inputs, carry_bindings(existing, packages))
+    fresh_names = {p.name for p in fresh}
+    remaining = version_differences(lock, lock.targets)
+    out: list[VersionDifference] = []
+    for name, versions in remaining.items():
+        reason = why.get(name, "")
+        if not reason:
+            kept_targets = sorted(t for t in versions if t not in fresh_names)
+            if kept_targets:
+                reason = (f"{', '.join(kept_targets)} kept as locked; `wasmtool lock --upgrade` resolves "
+                          "every target again")
+        out.append(VersionDifference(name, versions, reason))
+    return lock, tuple(out)
+
+
+def _lock_with_pins(ctx: Context, profile: TargetProfile, existing: MochiLock | None, pins: Mapping[str, str]
+                    ) -> tuple[TargetInputs, list[LockedPackage]] | WasmtoolError:
+    try:
+        return lock_target(ctx, profile, existing, pins=pins)
+    except ResolveError as exc:
+        return exc
+
+
+def _first_line(exc: WasmtoolError) -> str:
+    """The resolver's reason in one line: uv's ``cause:`` line when it gave one, else the
+    message's first line."""
+    lines = [ln.strip() for ln in exc.message.splitlines() if ln.strip()]
+    cause = next((ln.removeprefix("cause:").strip() for ln in lines if ln.startswith("cause:")), None)
+    line = cause or (lines[0] if lines else exc.code)
+    return line if len(line) <= 240 else line[:239] + "\u2026"
 
 
 def output_files(ctx: Context, lock: MochiLock) -> dict[Path, str]:
@@ -91,7 +185,8 @@ def run_lock(ctx: Context, targets: Sequence[str] = (), *, upgrade: bool = False
     ``smoke``: each target's backend proves its packages installable (Pyodide: loaded and
     imported in Pyodide under Node) BEFORE anything is written (a failure leaves the files as
     they were)."""
-    new, _existing, profiles = compute_lock(ctx, targets, reuse=not upgrade)
+    computed = compute_lock(ctx, targets, reuse=not upgrade)
+    new, profiles = computed.lock, computed.profiles
     if smoke:
         for profile in profiles:
             backend: TargetBackend = backend_for(profile)
@@ -100,7 +195,7 @@ def run_lock(ctx: Context, targets: Sequence[str] = (), *, upgrade: bool = False
     changed = any(not p.exists() or p.read_text(encoding="utf-8") != text for p, text in files.items())
     if changed:
         write_text_files(files)
-    return LockOutcome(new, tuple(sorted(files)), changed)
+    return LockOutcome(new, tuple(sorted(files)), changed, tuple(p.name for p in profiles), computed.differences)
 
 
 def check_bindings(ctx: Context, lock: MochiLock, targets: Sequence[str]) -> list[str]:
@@ -121,7 +216,8 @@ def run_check(ctx: Context, targets: Sequence[str] = ()) -> MochiLock:
     existing = read_lock(ctx.lock_path)
     if not targets and not existing.targets:
         raise UsageError("the lock holds no target", file=str(ctx.lock_path))
-    new, _, profiles = compute_lock(ctx, list(targets) or [t for t in existing.targets])
+    computed = compute_lock(ctx, list(targets) or [t for t in existing.targets])
+    new, profiles = computed.lock, computed.profiles
     lines = diff_locks(existing, new, [p.name for p in profiles])
     if not lines:
         lines = check_bindings(ctx, existing, [p.name for p in profiles])

@@ -3,10 +3,12 @@ requirement set (the manifest owns extras and sources; imports add constraints).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 
 from wasmtool.project.errors import RequirementConflictError
 from wasmtool.project.manifest import Manifest, load_manifest
@@ -44,6 +46,22 @@ class Project:
 
     def to_pep508(self) -> list[str]:
         return sorted(r.pep508() for r in self._requirements)
+
+    def with_pins(self, pins: Mapping[str, str]) -> Project:
+        """This project with ``name==version`` added for each of ``pins`` (intersected with the
+        requirement's own specifier when the project names the package already): how a lock
+        tries one version of a package on every target."""
+        reqs = {str(canonicalize_name(r.name)): r for r in self._requirements}
+        for raw_name, version in pins.items():
+            name = str(canonicalize_name(raw_name))
+            have = reqs.get(name)
+            pinned = f"=={version}"
+            if have is None:
+                reqs[name] = Requirement(name=name, specifier=pinned, sources=("joint version",))
+            else:
+                spec = str(SpecifierSet(have.specifier) & SpecifierSet(pinned)) if have.specifier else pinned
+                reqs[name] = replace(have, specifier=spec)
+        return replace(self, _requirements=tuple(reqs[k] for k in sorted(reqs)))
 
 
 def build_project(manifest: Manifest, imports: list[ImportLine], root: Path) -> Project:

@@ -6,15 +6,20 @@ resolver (WT230-WT239).
     ExternalToolError (WT010)
     └── UvNotFoundError                WT201  no uv executable (``uv`` package, ``$UV``, PATH)
     ResolveError (WT200)
-    ├── UvFailedError                  WT202  uv exited non-zero (its stderr in the message)
+    ├── UvFailedError                  WT202  uv exited non-zero (its stderr in the message; when long, cut)
     ├── UvTimeoutError                 WT203  uv did not finish in time
     ├── NoWheelError                   WT204  a resolved package has no wheel the target accepts
     └── WasmResolveError               WT230
         ├── NoTargetWheelError         WT231  a package has no wheel for the target and no distribution entry
-        ├── ResolutionConflictError    WT232  the requirements cannot all hold at once (resolvelib's causes, as text)
+        ├── ResolutionConflictError    WT232  the requirements cannot all hold at once (resolvelib's causes, condensed)
         ├── DistributionLockMismatchError WT233  the distribution lock is for another ABI / Python than the profile
         ├── BadRequirementError        WT234  a requirement string is not PEP 508
         └── ResolutionTooDeepError     WT235  resolvelib gave up after too many rounds
+
+The WebAssembly resolver's errors are short (a few lines, under 2 KB with the hint); the
+whole search -- every cause, version, file and tag -- is in ``details`` (the CLI prints it
+with ``-v``). uv's stderr is kept whole in ``stderr`` and ``details`` and shortened in the
+message when it is long (:func:`shorten_output`).
 
 ``WheelMetadataError`` (a wheel's contents are unreadable) is
 :class:`wasmtool.errors.WheelMetadataError` (WT350), shared with :mod:`wasmtool.bundle`;
@@ -39,6 +44,7 @@ __all__ = [
     "UvTimeoutError",
     "WasmResolveError",
     "WheelMetadataError",
+    "shorten_output",
 ]
 
 
@@ -46,13 +52,45 @@ class UvNotFoundError(ExternalToolError):
     code = "WT201"
 
 
+def shorten_output(text: str, *, head: int = 900, tail: int = 700) -> tuple[str, bool]:
+    """``(text, False)``, stripped, when it fits in ``head + tail`` UTF-8 bytes. Else ``True`` and
+    its first lines (up to ``head`` bytes), a line saying how many lines were left out, and its
+    last lines (up to ``tail`` bytes: uv's conclusion and hints come last). A single line longer
+    than its budget is cut, ending in ``...``."""
+    text = text.strip()
+    if len(text.encode()) <= head + tail:
+        return text, False
+    lines = text.splitlines()
+
+    def take(candidates: list[str], budget: int) -> list[str]:
+        kept: list[str] = []
+        used = 0
+        for line in candidates:
+            size = len(line.encode()) + 1
+            if used + size > budget:
+                if not kept:
+                    kept.append(line.encode()[:max(budget - 4, 0)].decode(errors="ignore") + "...")
+                break
+            kept.append(line)
+            used += size
+        return kept
+
+    first = take(lines, head)
+    last = take(lines[len(first):][::-1], tail)[::-1]
+    left_out = len(lines) - len(first) - len(last)
+    what = f"{left_out} more line{'s' if left_out != 1 else ''}" if left_out else "cut"
+    return "\n".join([*first, f"[... {what} ...]", *last]), True
+
+
 class UvFailedError(ResolveError):
-    """uv exited non-zero; ``stderr`` holds what it printed (shown to the user)."""
+    """uv exited non-zero; ``stderr`` holds what it printed. The message shows it, its middle
+    left out when long (:func:`shorten_output`); ``details`` then holds all of it."""
 
     code = "WT202"
 
     def __init__(self, message: str, *, stderr: str, argv: list[str]) -> None:
-        super().__init__(message + (f"\n{stderr.strip()}" if stderr.strip() else ""))
+        shown, cut = shorten_output(stderr)
+        super().__init__(message + (f"\n{shown}" if shown else ""), details=stderr.strip() if cut else None)
         self.stderr = stderr
         self.argv = argv
 
@@ -75,27 +113,37 @@ class WasmResolveError(ResolveError):
 
 
 class NoTargetWheelError(WasmResolveError):
-    """No version of ``package`` offers a wheel the target accepts, and no distribution lock lists it."""
+    """No version of ``package`` offers a wheel the target accepts, and no distribution lock lists it.
+
+    ``required_by`` names the candidates that required it (``pydantic 2.14.4``), ``chain`` the
+    path from a direct requirement (``("pydantic", "pydantic-core")``); the message condenses
+    both, ``details`` lists every version, file and cause.
+    """
 
     code = "WT231"
 
     def __init__(self, message: str, *, package: str, target: str, versions_tried: Sequence[str],
                  accepted_tags: Sequence[str], compiled: bool, hint: str | None = None,
-                 file: str | None = None) -> None:
-        super().__init__(message, package=package, hint=hint, file=file)
+                 file: str | None = None, details: str | None = None, required_by: Sequence[str] = (),
+                 chain: Sequence[str] = ()) -> None:
+        super().__init__(message, package=package, hint=hint, file=file, details=details)
         self.target = target
         self.versions_tried = tuple(versions_tried)
         self.accepted_tags = tuple(accepted_tags)
         self.compiled = compiled
+        self.required_by = tuple(required_by)
+        self.chain = tuple(chain)
 
 
 class ResolutionConflictError(WasmResolveError):
-    """The requirement set is unsatisfiable; ``causes`` holds one line per conflicting requirement."""
+    """The requirement set is unsatisfiable; ``causes`` holds one line per conflicting requirement
+    (the message groups them by package)."""
 
     code = "WT232"
 
-    def __init__(self, message: str, *, causes: Sequence[str], hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
+    def __init__(self, message: str, *, causes: Sequence[str], hint: str | None = None,
+                 details: str | None = None) -> None:
+        super().__init__(message, hint=hint, details=details)
         self.causes = tuple(causes)
 
 

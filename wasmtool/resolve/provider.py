@@ -351,6 +351,16 @@ class WasmProvider(AbstractProvider[Req, Candidate, str]):
         self._deps[candidate] = deps
         return deps
 
+    def dependents(self) -> dict[str, set[str]]:
+        """Package -> names of the candidates read so far that require it: the search's
+        dependency graph by name (for error messages: the chain from a direct requirement)."""
+        out: dict[str, set[str]] = {}
+        for candidate, reqs in self._deps.items():
+            for r in reqs:
+                if r.name not in (candidate.name, PYTHON):
+                    out.setdefault(r.name, set()).add(candidate.name)
+        return out
+
 
 def marker_of(reqs: Iterable[Req]) -> str:
     """The marker a package was included under: ``""`` when some edge is unconditional."""

@@ -13,11 +13,13 @@ profile gives the tag priority, the marker environment and the wording of its er
 (:func:`wasmtool.targets.pyodide.load_distribution_lock`). For profiles whose index carries
 no platform builds (``index-pure-only``: ``pyodide_*`` without a PEP 783 ``pyemscripten_*``
 tag) the index can only contribute pure wheels. Failures are typed
-(:mod:`wasmtool.resolve.errors`).
+(:mod:`wasmtool.resolve.errors`) and short: :mod:`wasmtool.resolve.explain` condenses
+resolvelib's causes into a few lines and a hint, the whole search goes into ``details``.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,11 +36,18 @@ from wasmtool.resolve.errors import (
     ResolutionTooDeepError,
     WasmResolveError,
 )
+from wasmtool.resolve.explain import (
+    TargetFacts,
+    accepted_tags_text,
+    choose_culprit,
+    explain_conflict,
+    explain_no_wheel,
+    explain_too_deep,
+)
 from wasmtool.resolve.provider import (
     PYTHON,
     Candidate,
     DistPackage,
-    ProjectReport,
     Req,
     WasmProvider,
     marker_of,
@@ -55,6 +64,7 @@ __all__ = [
     "DistPackage",
     "DistributionLock",
     "ResolvedWheel",
+    "accepted_tags_text",
     "resolve",
 ]
 
@@ -140,6 +150,7 @@ def resolve(
     fetch_wheel: Callable[[IndexFile], Path] | None = None,
     max_rounds: int = MAX_ROUNDS,
     index_first: bool = False,
+    other_targets: Mapping[str, Sequence[str]] | None = None,
 ) -> list[ResolvedWheel]:
     """Resolve PEP 508 ``requirements`` for ``profile``; the result is sorted by name.
 
@@ -148,6 +159,8 @@ def resolve(
     ``fetch_wheel`` downloads a wheel (through the verified cache) when the index offers no
     PEP 658 metadata for it. ``index_first``: a package the distribution lock lists is taken
     from the index when the index has a build for the target (else from the lock).
+    ``other_targets`` (platform tag -> names of the other targets accepting it) lets a missing
+    wheel's hint name the targets the index has builds for.
     """
     pyver = python_version or profile.python_version
     if not pyver:
@@ -160,14 +173,17 @@ def resolve(
         dist=dist_lock.packages if dist_lock is not None else None, preferences=preferences,
         pinned_files=pinned_files, pure_only=pure_only(profile), fetch_wheel=fetch_wheel, index_first=index_first)
     roots = [r for r in (parse_requirement(t, env) for t in requirements) if r is not None]
-    resolver: Resolver[Req, Candidate, str] = Resolver(provider, BaseReporter())
+    reporter = _ConflictCounter()
+    resolver: Resolver[Req, Candidate, str] = Resolver(provider, reporter)
     try:
         result = resolver.resolve(roots, max_rounds=max_rounds)
     except ResolutionImpossible as exc:
-        raise _impossible(exc.causes, provider, profile, pyver, dist_lock) from None
+        facts = _facts(profile, pyver, roots, provider, dist_lock, other_targets)
+        raise _impossible(exc.causes, provider, facts) from None
     except ResolutionTooDeep as exc:
-        raise ResolutionTooDeepError(f"no resolution found within {exc.round_count} rounds for target "
-                                     f"{profile.name}", hint="pin some versions to narrow the search") from None
+        facts = _facts(profile, pyver, roots, provider, dist_lock, other_targets)
+        why = explain_too_deep(exc.round_count, reporter.counts, reporter.last, provider.reports, facts)
+        raise ResolutionTooDeepError(why.message, hint=why.hint, details=why.details) from None
     return _collect(result.mapping, roots, provider, dist_lock)
 
 
@@ -216,72 +232,40 @@ def _tag_or_empty(filename: str) -> str:
 
 # --------------------------------------------------------------------------- errors
 
-#: Why a compiled package has no wheel, unless the profile words it (``[messages]``).
-_NO_COMPILED_BUILD = "it is a compiled extension with no build for {platforms}"
+
+class _ConflictCounter(BaseReporter[Req, Candidate, str]):
+    """Counts resolvelib's conflicts per package and keeps the last one (for WT235)."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.last: tuple[RequirementInformation[Req, Candidate], ...] = ()
+
+    def resolving_conflicts(self, causes: Collection[RequirementInformation[Req, Candidate]]) -> None:
+        self.counts.update({c.requirement.name for c in causes})
+        self.last = tuple(causes)
 
 
-def accepted_tags_text(profile: TargetProfile, python_version: str, *, pure: bool, limit: int = 6) -> str:
-    tags = [t for t in profile.supported_tags(python_version) if not pure or t.platform == "any"]
-    shown = [str(t) for t in tags[:limit]]
-    if len(tags) > limit:
-        shown.append("...")
-        shown += [t for t in ("py3-none-any",) if t not in shown and any(str(x) == t for x in tags)]
-    return f"{', '.join(shown)} ({len(tags)} tags)"
-
-
-def _no_wheel(report: ProjectReport, profile: TargetProfile, pyver: str,
-              dist_lock: DistributionLock | None, required_by: Sequence[str] = ()) -> NoTargetWheelError:
-    pure = pure_only(profile)
-    platforms = ", ".join(profile.platform_tags)
-    hint: str | None = None
-    if report.compiled:
-        why = profile.messages.get("no-compiled-build", _NO_COMPILED_BUILD).format(platforms=platforms)
-        hint = profile.messages.get("no-compiled-build-hint")
-    else:
-        why = "no version offers a wheel the target accepts"
-    distribution = profile.messages.get("distribution")
-    if distribution:
-        why += (f", and the {distribution} distribution lock does not list it" if dist_lock is not None
-                else f" (no {distribution} distribution lock was given)")
-    tried = [f"{v} ({', '.join(sorted(report.files[v]))}: {report.reasons.get(v, 'no matching wheel')})"
-             for v in report.versions]
-    via = f" (required by {', '.join(required_by)})" if required_by else ""
-    message = (f"{report.name}{via} has no wheel for target {profile.name} (Python {pyver}): {why}. "
-               f"Versions tried: {'; '.join(tried) or 'none'}. "
-               f"Accepted tags: {accepted_tags_text(profile, pyver, pure=pure)}")
-    return NoTargetWheelError(message, package=report.name, target=profile.name, versions_tried=report.versions,
-                              accepted_tags=[str(t) for t in profile.supported_tags(pyver)],
-                              compiled=report.compiled, hint=hint, file=report.url)
+def _facts(profile: TargetProfile, pyver: str, roots: Sequence[Req], provider: WasmProvider,
+           dist_lock: DistributionLock | None, other_targets: Mapping[str, Sequence[str]] | None) -> TargetFacts:
+    direct: dict[str, str] = {}
+    for r in roots:
+        direct.setdefault(r.name, r.text)
+    return TargetFacts(profile=profile, python_version=pyver, roots=direct, dependents=provider.dependents(),
+                       other_targets=other_targets or {}, dist=provider.dist, dist_lock_given=dist_lock is not None,
+                       index_first=provider.index_first)
 
 
 def _impossible(causes: Collection[RequirementInformation[Req, Candidate]], provider: WasmProvider,
-                profile: TargetProfile, pyver: str, dist_lock: DistributionLock | None) -> Exception:
-    for info in sorted(causes, key=lambda i: i.requirement.name):
-        report = provider.reports.get(info.requirement.name)
-        if report is not None and not report.usable:
-            parents = sorted({f"{i.parent.name} {i.parent.version}" for i in causes
-                              if i.parent is not None and i.requirement.name == info.requirement.name})
-            return _no_wheel(report, profile, pyver, dist_lock, parents)
-    lines = []
-    for info in sorted(causes, key=lambda i: (i.requirement.name, str(i.parent), i.requirement.text)):
-        req = info.requirement
-        who = f"required by {info.parent}" if info.parent is not None else "requested"
-        if req.name == PYTHON:
-            lines.append(f"{info.parent} requires Python {req.specifier}, the target {profile.name} is Python {pyver}")
-            continue
-        entry = provider.dist.get(req.name)
-        report = provider.reports.get(req.name)
-        if entry is not None:
-            have = f"the Pyodide distribution lock pins {req.name} {entry.version}"
-        elif report is not None:
-            have = f"versions with a wheel for the target: {', '.join(report.usable) or 'none'}"
-            others = [v for v in report.versions if v not in report.usable]
-            if others:
-                have += f"; without: {', '.join(others)}"
-        else:
-            have = "no candidates"
-        lines.append(f"{req.text} ({who}): {have}")
-    text = f"the requirements cannot be satisfied together for target {profile.name}:\n  " + "\n  ".join(lines)
-    hint = ("distribution packages are fixed by the Pyodide lock; loosen the requirement"
-            if any(provider.dist.get(i.requirement.name) for i in causes) else None)
-    return ResolutionConflictError(text, causes=lines, hint=hint)
+                facts: TargetFacts) -> Exception:
+    """WT231 when a package in the conflict has no wheel for the target at all, else WT232."""
+    culprits = choose_culprit(causes, provider.reports, provider.dist)
+    if culprits:
+        name = culprits[0]
+        report = provider.reports[name]
+        why = explain_no_wheel(name, causes, provider.reports, facts, also_without=culprits[1:])
+        return NoTargetWheelError(why.message, package=name, target=facts.target, versions_tried=report.versions,
+                                  accepted_tags=[str(t) for t in facts.profile.supported_tags(facts.python_version)],
+                                  compiled=report.compiled, hint=why.hint, details=why.details,
+                                  required_by=why.required_by, chain=why.chain)
+    why = explain_conflict(causes, provider.reports, facts)
+    return ResolutionConflictError(why.message, causes=why.lines, hint=why.hint, details=why.details)

@@ -7,12 +7,15 @@ import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from packaging.metadata import Metadata
 from packaging.utils import parse_wheel_filename
 
 from wasmtool.resolve.errors import WheelMetadataError
 from wasmtool.wheelfiles import import_names_from as import_names_from  # re-exported: defined here before
+
+if TYPE_CHECKING:  # imported by read_wheel_info: a cached summary needs no METADATA parser (nor email)
+    from packaging.metadata import Metadata
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,8 @@ class WheelInfo:
 
 
 def read_wheel_info(path: Path) -> WheelInfo:
+    from packaging.metadata import Metadata
+
     try:
         with zipfile.ZipFile(path) as zf:
             files = zf.namelist()

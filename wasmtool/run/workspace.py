@@ -69,13 +69,14 @@ def _externs_module(alias_dir: Path, surface: dict[str, Any]) -> str:
     return externs_module(MappedSurface.from_dict(surface))
 
 
-def load_aliases(workspace: Path) -> dict[str, BoundAlias]:
-    """Every alias bound in ``workspace``, from its ``python_wrap/<alias>/surface.json``."""
+def load_aliases(workspace: Path, *, install_command: str = "wasmtool install") -> dict[str, BoundAlias]:
+    """Every alias bound in ``workspace``, from its ``python_wrap/<alias>/surface.json``;
+    ``install_command`` is the command the error names when nothing is installed there."""
     wrap_dir = workspace / WRAP_PACKAGE
     if not (workspace / f"{WRAP_MODULE}.py").is_file() or not wrap_dir.is_dir():
         raise WorkspaceMissingError(
-            "no generated Python workspace", file=str(workspace),
-            hint="run `wasmtool install` (or `wasmtool bind`) for this target first")
+            "nothing is installed for this target yet (no generated Python workspace)", file=str(workspace),
+            hint=f"run `{install_command}` first (it locks, installs and binds)")
     aliases: dict[str, BoundAlias] = {}
     for surface_file in sorted(wrap_dir.glob("*/surface.json")):
         data = _read_json(surface_file)
@@ -92,7 +93,8 @@ def load_aliases(workspace: Path) -> dict[str, BoundAlias]:
                                     functions, tuple(str(n) for n in data.get("import_names", ())), alias_dir)
     if not aliases:
         raise WorkspaceMissingError("no package is bound in the workspace", file=str(wrap_dir),
-                                    hint="add `import python \"<pkg>\" as <alias>` lines, then `wasmtool install`")
+                                    hint="add `import python \"<pkg>\" as <alias>` lines, then "
+                                         f"`{install_command}`")
     return aliases
 
 

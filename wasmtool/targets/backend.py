@@ -7,7 +7,6 @@ One backend per profile kind (:mod:`wasmtool.targets.native`, :mod:`wasmtool.tar
 
 from __future__ import annotations
 
-from wasmtool.run.errors import UnsupportedTargetError
 from wasmtool.targets.base import Binder, BindResult, InstallReport, RuntimeChoice, TargetBackend
 from wasmtool.targets.native import NativeBackend
 from wasmtool.targets.profile import TargetProfile, load_profile
@@ -33,6 +32,8 @@ def backend_for(profile: TargetProfile) -> TargetBackend:
     """The backend of ``profile``'s kind (:class:`UnsupportedTargetError` for a kind without one)."""
     cls = BACKENDS.get(profile.kind)
     if cls is None:
+        from wasmtool.run.errors import UnsupportedTargetError  # imported here: the run package loads asyncio
+
         raise UnsupportedTargetError(profile.name, profile.kind)
     return cls(profile)
 

@@ -36,7 +36,7 @@ from wasmtool.lock.model import LockedPackage, TargetInputs
 from wasmtool.project.errors import ManifestError
 from wasmtool.project.model import Project
 from wasmtool.targets.errors import TargetNotLockableError
-from wasmtool.targets.profile import TargetProfile
+from wasmtool.targets.profile import TargetProfile, load_profile
 
 if TYPE_CHECKING:
     from wasmtool.project.manifest import PythonSettings
@@ -230,7 +230,10 @@ class TargetBackend(ABC):
         choice = self.choose_runtime(root, settings, mode=mode, python=python)
         async_ = normalise_async_mode(async_mode if async_mode is not None else settings.async_mode)
         workspace = self.workspace_dir(root)
-        aliases = load_aliases(workspace)
+        configured = settings.target
+        same = configured == self.profile.name or load_profile(configured).name == self.profile.name
+        aliases = load_aliases(workspace, install_command="wasmtool install" if same
+                               else f"wasmtool install --target={self.profile.name}")
         wrap = WrapSettings(async_, seconds, settings.int_mode, settings.strict_return_types)
         runtime, used = self.open_runtime(root, choice, settings, python=python, wrap=wrap, timeout=seconds)
         try:

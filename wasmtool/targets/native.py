@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 
 from wasmtool.context import Context, verified_artefact
 from wasmtool.targets.base import Binder, BindResult, RuntimeChoice, TargetBackend
-from wasmtool.targets.pinning import check_inputs_current
 from wasmtool.targets.uv_lock import choose_wheels as choose_wheels
 from wasmtool.targets.uv_lock import lock_uv as lock_uv
 
@@ -83,8 +82,7 @@ class NativeBackend(TargetBackend):
         from wasmtool.run.environment import venv_python
 
         target = self.profile.name
-        lock = read_lock(ctx.lock_path)
-        check_inputs_current(ctx, lock, target)
+        lock = read_lock(ctx.lock_path)  # checked against the project by the caller, unless --frozen
         inputs = lock.inputs_for(target)
         packages = lock.for_target(target)
         # verify every artefact first: nothing is installed unless all of them are right

@@ -6,8 +6,8 @@ back from the lock.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,14 +20,19 @@ from wasmtool.lock.errors import LockDriftError
 from wasmtool.lock.io import read_lock
 from wasmtool.lock.model import LockedPackage, MochiLock
 from wasmtool.resolve.errors import NoWheelError
-from wasmtool.resolve.wheelinfo import WheelSummary, platform_tag
 from wasmtool.targets.profile import TargetProfile
 
-if TYPE_CHECKING:  # imported lazily: httpx is not needed before uv has started
+if TYPE_CHECKING:  # imported where used: httpx only when something is fetched, wheelinfo's
+    # packaging.metadata (the email package) only once uv has been started
     from wasmtool.cache import CachedArtifact
     from wasmtool.index.client import IndexClient
+    from wasmtool.resolve.wheelinfo import WheelSummary
 
 __all__ = ["ChosenWheel", "build_entries", "check_inputs_current", "cross_check", "fetch_all", "locked_for_target"]
+
+
+#: The project name a PEP 508 requirement starts with (packaging's identifier, greedy).
+_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 @dataclass(frozen=True)
@@ -52,24 +57,33 @@ def cross_check(client: IndexClient, w: ChosenWheel) -> None:
 
 
 def fetch_all(ctx: Context, wheels: Sequence[ChosenWheel]) -> dict[str, CachedArtifact]:
-    from wasmtool.index.client import IndexClient
+    """Each wheel's artefact, by name: from the cache when it holds that sha256 (it was checked
+    when it was stored), else cross-checked with the index and fetched (several at a time).
+    The index client, HTTP and the threads are only set up when something is missing."""
+    hits = ctx.cache.lookup_many(w.sha256 for w in wheels)
+    found = {w.name: hits[w.sha256] for w in wheels if w.sha256 in hits}
+    missing = [w for w in wheels if w.sha256 not in hits]
+    if missing:
+        from concurrent.futures import ThreadPoolExecutor
 
-    client = IndexClient(ctx.index)
+        from wasmtool.index.client import IndexClient
 
-    def one(w: ChosenWheel) -> tuple[str, CachedArtifact]:
-        hit = ctx.cache.lookup(w.sha256)
-        if hit is not None:  # stored under this sha256, so it was checked when it was fetched
-            return w.name, hit
-        cross_check(client, w)
-        return w.name, ctx.cache.fetch(w.url, package=w.name, filename=w.filename,
-                                       expected_sha256=w.sha256, opener=ctx.http, progress=ctx.progress)
+        client = IndexClient(ctx.index)
 
-    with client, ThreadPoolExecutor(max_workers=6) as pool:
-        return dict(pool.map(one, wheels))
+        def one(w: ChosenWheel) -> tuple[str, CachedArtifact]:
+            cross_check(client, w)
+            return w.name, ctx.cache.fetch(w.url, package=w.name, filename=w.filename,
+                                           expected_sha256=w.sha256, opener=ctx.http, progress=ctx.progress)
+
+        with client, ThreadPoolExecutor(max_workers=min(6, len(missing))) as pool:
+            found.update(pool.map(one, missing))
+    return {w.name: found[w.name] for w in wheels}
 
 
 def build_entries(ctx: Context, profile: TargetProfile, python_version: str, chosen: Sequence[ChosenWheel],
                   artefacts: dict[str, CachedArtifact], infos: dict[str, WheelSummary]) -> list[LockedPackage]:
+    from wasmtool.resolve.wheelinfo import platform_tag
+
     versions = {w.name: w.version for w in chosen}
     direct = {str(canonicalize_name(r.name)): r for r in ctx.project.requirements()}
     env = profile.marker_environment(python_version)
@@ -81,7 +95,10 @@ def build_entries(ctx: Context, profile: TargetProfile, python_version: str, cho
         # every extra some resolved package asks of this one is enabled too
         deps: set[str] = set()
         for raw in info.requires_dist:
-            dep = Requirement(str(raw))
+            named = _REQUIREMENT_NAME.match(raw)
+            if named is not None and canonicalize_name(named.group(1)) not in versions:
+                continue  # not resolved (an extra's, another platform's): not worth parsing
+            dep = Requirement(raw)
             dname = str(canonicalize_name(dep.name))
             if dname not in versions:
                 continue

@@ -40,9 +40,6 @@ from packaging.utils import canonicalize_name
 
 from wasmtool.context import Context, verified_artefact
 from wasmtool.lock.model import LockedPackage
-from wasmtool.resolve.errors import DistributionLockMismatchError
-from wasmtool.resolve.provider import DistPackage
-from wasmtool.resolve.wasm import DistributionLock
 from wasmtool.targets.base import Binder, BindResult, RuntimeChoice, TargetBackend
 from wasmtool.targets.errors import DistributionPackageError, SmokeTestError
 from wasmtool.targets.pinning import locked_for_target
@@ -51,6 +48,7 @@ from wasmtool.targets.profile import TargetProfile
 if TYPE_CHECKING:
     from wasmtool.bundle.pyodide import BundleWheel
     from wasmtool.project.manifest import PythonSettings
+    from wasmtool.resolve.wasm import DistributionLock
     from wasmtool.run.modes import ModeRuntime, WrapSettings
 
 __all__ = ["BINDINGS_DIST", "PYODIDE_CDN", "PyodideBackend", "PyodideInstallOutcome", "bindings_wheel",
@@ -78,6 +76,9 @@ def load_distribution_lock(path: Path, *, pyodide_version: str | None = None,
     ``package.json`` beside the lock (the npm package), else the lock's ``info.version``.
     """
     from wasmtool.bundle.pyodide import read_distribution_lock, validate_lock
+    from wasmtool.resolve.errors import DistributionLockMismatchError
+    from wasmtool.resolve.provider import DistPackage
+    from wasmtool.resolve.wasm import DistributionLock
 
     raw = read_distribution_lock(path)
     lock = validate_lock(raw, file=str(path))

@@ -45,7 +45,6 @@ def lock_uv(ctx: Context, profile: TargetProfile, *, preferences: str | None,
     """Resolve with uv for interpreter ``python_version`` and pin files with hashes (see the
     module docstring)."""
     from wasmtool.resolve.uv import CompileRequest, start_compile
-    from wasmtool.resolve.wheelinfo import wheel_summary
 
     reqs = tuple(ctx.project.to_pep508())
     if profile.uv_python_platform is None:
@@ -56,8 +55,15 @@ def lock_uv(ctx: Context, profile: TargetProfile, *, preferences: str | None,
                        extra_index_urls=tuple(ctx.index.extra)),
         preferences=preferences,
     ) if reqs else None
-    ctx.cache  # noqa: B018 - open the cache (and import its dependencies) while uv works
-    pylock = job.wait() if job is not None else {"packages": []}
+    # while uv works: open the cache, import what pinning needs, list the target's tags
+    ctx.cache  # noqa: B018
+    from wasmtool.resolve.wheelinfo import wheel_summary
+
+    if job is None:
+        pylock: dict[str, Any] = {"packages": []}
+    else:
+        profile.supported_tags(python_version)  # cached: choose_wheels ranks wheels by them
+        pylock = job.wait()
     chosen = choose_wheels(pylock, profile, python_version)
     artefacts = fetch_all(ctx, chosen)
     summaries = ctx.cache.root / "summaries"

@@ -37,13 +37,13 @@ from wasmtool.lock.model import LockedPackage
 from wasmtool.targets.base import Binder, BindResult, RuntimeChoice, TargetBackend
 from wasmtool.targets.errors import WasiInstallError
 from wasmtool.targets.pinning import locked_for_target
-from wasmtool.wit.errors import ComponentBuildError
 
 if TYPE_CHECKING:
     from wasmtool.project.manifest import PythonSettings
     from wasmtool.run.modes import ModeRuntime, WrapSettings
     from wasmtool.targets.stdlib import Stdlib
     from wasmtool.wit.build import BuiltComponent
+    from wasmtool.wit.errors import ComponentBuildError
 
 __all__ = ["SkippedAlias", "WasiBackend", "WasiComponentInfo", "WasiInstallOutcome", "dependency_closure"]
 
@@ -144,6 +144,7 @@ class WasiBackend(TargetBackend):
         """One component per bound package; binding is part of it (``bind`` and ``smoke`` do not apply)."""
         from wasmtool.synth.workspace import externs_module
         from wasmtool.wit.build import build_component
+        from wasmtool.wit.errors import ComponentBuildError
         from wasmtool.wit.render import render_package
 
         del smoke, bind

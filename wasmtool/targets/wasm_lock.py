@@ -23,12 +23,12 @@ from wasmtool.lock.model import LockedPackage, TargetInputs
 from wasmtool.resolve.wasm import DistributionLock, ResolvedWheel, resolve
 from wasmtool.resolve.wheelinfo import wheel_summary
 from wasmtool.targets.pinning import ChosenWheel, build_entries, fetch_all
-from wasmtool.targets.profile import TargetProfile
+from wasmtool.targets.profile import TargetProfile, list_profiles, load_profile
 
 if TYPE_CHECKING:
     from wasmtool.index.models import IndexFile
 
-__all__ = ["entries_for", "lock_resolvelib", "parse_preferences"]
+__all__ = ["entries_for", "lock_resolvelib", "other_targets", "parse_preferences"]
 
 
 def parse_preferences(text: str | None) -> tuple[dict[str, str], frozenset[str]]:
@@ -40,6 +40,20 @@ def parse_preferences(text: str | None) -> tuple[dict[str, str], frozenset[str]]
     pins = read_pylock(tomllib.loads(text), file="pylock (preferences)")
     return ({p.name: p.version for p in pins if p.version},
             frozenset(p.wheel_filename for p in pins if p.wheel_filename))
+
+
+def other_targets(profile: TargetProfile) -> dict[str, list[str]]:
+    """Platform tag -> the other targets that take index builds for it (sorted), so that a
+    missing wheel's hint can name where the package does have builds. Targets whose index
+    carries no platform builds (``index-pure-only``) take none."""
+    out: dict[str, list[str]] = {}
+    for name in list_profiles():
+        other = load_profile(name)
+        if other.name == profile.name or other.index_pure_only:
+            continue
+        for tag in (*other.platform_tags, *other.read_only_platforms):
+            out.setdefault(tag, []).append(other.name)
+    return out
 
 
 def lock_resolvelib(ctx: Context, profile: TargetProfile, *, preferences: str | None, python_version: str,
@@ -59,7 +73,8 @@ def lock_resolvelib(ctx: Context, profile: TargetProfile, *, preferences: str | 
         with IndexClient(ctx.index) as client:
             resolved = resolve(reqs, profile, client, dist_lock=dist_lock, preferences=prefs,
                                pinned_files=pinned, python_version=python_version, fetch_wheel=fetch_wheel,
-                               index_first=ctx.project.manifest.python.pyodide_packages == "index-first")
+                               index_first=ctx.project.manifest.python.pyodide_packages == "index-first",
+                               other_targets=other_targets(profile))
     inputs = TargetInputs(profile.name, python_version, reqs, ctx.index.primary)
     return inputs, entries_for(ctx, profile, python_version, resolved)
 
