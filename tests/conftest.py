@@ -46,45 +46,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_SESSION_FOLDER] = folder
 
 
-#: Test files that take longest, longest first. With two workers a file's tests stay on one
-#: worker (``--dist loadfile``), and xdist hands out files in collection order; by default it
-#: reorders them by test count, which left the slowest single-test files (a three-target
-#: parity table, component builds) for the end, one worker busy and the other idle. Longest
-#: first keeps both busy until the end (scripts/test.sh passes ``--no-loadscope-reorder``).
-#: The corpus pipeline file comes first: the other corpus files reuse what it discovered.
-SLOWEST_FILES = (
-    "tests/corpus/test_corpus.py",
-    "tests/e2e/test_three_way_parity.py",
-    "tests/e2e/test_wasi_pure_corpus.py",
-    "tests/corpus/test_corpus_minimums.py",
-    "tests/wit/test_example_pipeline.py",
-    "tests/wit/test_wasi_install.py",
-    "tests/wit/test_component.py",
-    "tests/pyodide/test_install_bundle.py",
-    "tests/pyodide/test_browser.py",
-    "tests/e2e/test_bind_real_calls.py",
-    "tests/corpus/test_corpus_wit.py",
-    "tests/pyodide/test_node_runtime.py",
-    "tests/e2e/test_native_lock_install.py",
-    "tests/e2e/test_mochi_ffi.py",
-    "tests/e2e/test_call_run_other_python.py",
-    "tests/e2e/test_first_hour.py",
-)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Slowest files first (:data:`SLOWEST_FILES`), the rest in collection order."""
-    del config
-    rank = {name: i for i, name in enumerate(SLOWEST_FILES)}
-    order = {id(item): i for i, item in enumerate(items)}
-
-    def key(item: pytest.Item) -> tuple[int, int]:
-        path = Path(str(item.path)).resolve().relative_to(ROOT).as_posix()
-        return (rank.get(path, len(rank)), order[id(item)])
-
-    items.sort(key=key)
-
-
 def pytest_unconfigure(config: pytest.Config) -> None:
     folder = config.stash.get(_SESSION_FOLDER, None)
     if folder:
