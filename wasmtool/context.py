@@ -29,22 +29,33 @@ __all__ = ["Context", "verified_artefact"]
 class Context:
     root: Path
     project: Project
-    index: IndexUrls
+    #: The project's indexes; ``None`` until first used (:attr:`index`).
+    index_urls: IndexUrls | None = None
     cache_dir: Path | None = None
     progress: bool | None = None
+    #: ``--index-url``: overrides the manifest and the environment.
+    index_url_override: str | None = None
     _http: httpx.Client | None = field(default=None, repr=False)
     _cache: ArtifactCache | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, root: Path, *, cache_dir: Path | None = None, progress: bool | None = None,
              index_url: str | None = None) -> Context:
-        project = load_project(root)
-        settings = project.manifest.python
-        index = resolve_index_urls(
-            manifest_url=index_url or settings.index_url,
-            manifest_extra=tuple(i.url for i in settings.indexes),
-        )
-        return cls(root=root, project=project, index=index, cache_dir=cache_dir, progress=progress)
+        return cls(root=root, project=load_project(root), cache_dir=cache_dir, progress=progress,
+                   index_url_override=index_url)
+
+    @property
+    def index(self) -> IndexUrls:
+        """The indexes, resolved on first use: when neither the manifest nor the environment
+        names one, that reads pip's configuration (a pip run), which commands that never reach
+        an index (``exec``, ``call``, ``export``) should not pay for."""
+        if self.index_urls is None:
+            settings = self.project.manifest.python
+            self.index_urls = resolve_index_urls(
+                manifest_url=self.index_url_override or settings.index_url,
+                manifest_extra=tuple(i.url for i in settings.indexes),
+            )
+        return self.index_urls
 
     # The cache and the HTTP client are created on first use: their imports (httpx, rich)
     # cost more than a resolution's start-up, so `lock` starts uv before touching them.

@@ -109,6 +109,7 @@ def test_import_names_count_when_an_import_line_names_the_package_too(
     # the setting moves the bindings: --check says so (and names the package) before a bind
     proc = run_cli(["-C", str(project), "lock", "--check"], cache=cache_dir, index_url=url)
     assert proc.returncode == 1 and "python-dateutil:du wrapper-sha256" in proc.stderr
+    assert "hint: run `wasmtool bind`" in proc.stderr   # the pins agree: a bind, not a lock, updates it
     proc = run_cli(["-C", str(project), "bind"], cache=cache_dir, index_url=url, check=True)
     after = json.loads(run_cli(["-C", str(project), "surface", "du", "--json"], cache=cache_dir, index_url=url,
                                check=True).stdout)

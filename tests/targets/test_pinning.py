@@ -21,7 +21,7 @@ INDEX = "http://index.invalid/simple/"
 def context(tmp_path: Path, deps: str = "") -> Context:
     manifest = parse_manifest(f'name = "p"\n[python]\n[python-dependencies]\n{deps}\n',
                               file=str(tmp_path / "mochi.toml"))
-    return Context(root=tmp_path, project=build_project(manifest, [], tmp_path), index=IndexUrls(INDEX),
+    return Context(root=tmp_path, project=build_project(manifest, [], tmp_path), index_urls=IndexUrls(INDEX),
                    cache_dir=tmp_path / "cache", progress=False)
 
 

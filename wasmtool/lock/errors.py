@@ -41,12 +41,12 @@ class LockDriftError(LockError):
     code = "WT410"
     exit_code = 1
 
-    def __init__(self, lines: list[str], *, file: str) -> None:
+    def __init__(self, lines: list[str], *, file: str, hint: str = "run `wasmtool lock` to update the lock") -> None:
         self.lines = lines
         super().__init__(
             f"{len(lines)} difference(s) between the project and its lock:\n  " + "\n  ".join(lines),
             file=file,
-            hint="run `wasmtool lock` to update the lock",
+            hint=hint,
         )
 
 

@@ -219,8 +219,10 @@ def run_check(ctx: Context, targets: Sequence[str] = ()) -> MochiLock:
     computed = compute_lock(ctx, list(targets) or [t for t in existing.targets])
     new, profiles = computed.lock, computed.profiles
     lines = diff_locks(existing, new, [p.name for p in profiles])
-    if not lines:
-        lines = check_bindings(ctx, existing, [p.name for p in profiles])
     if lines:
         raise LockDriftError(lines, file=str(ctx.lock_path))
+    lines = check_bindings(ctx, existing, [p.name for p in profiles])
+    if lines:  # the pins agree; only the bindings moved
+        raise LockDriftError(lines, file=str(ctx.lock_path),
+                             hint="run `wasmtool bind` (or `wasmtool install`) to update the bindings and the lock")
     return existing
