@@ -64,7 +64,11 @@ class Context:
         if self._cache is None:
             from wasmtool.cache import ArtifactCache, default_cache_dir
 
-            self._cache = ArtifactCache(self.cache_dir or default_cache_dir())
+            # every wheel is validated once, when it enters (wasmtool.cache.wheel_check)
+            self._cache = ArtifactCache(self.cache_dir or default_cache_dir(), check_wheels=True)
+            from wasmtool.cache.sweep import sweep_stale
+
+            sweep_stale(self._cache)  # what a killed run left in tmp/ (never a live writer's file)
         return self._cache
 
     @property
@@ -101,8 +105,15 @@ class Context:
 
 def verified_artefact(ctx: Context, pkg: LockedPackage) -> CachedArtifact:
     """``pkg``'s wheel from the cache (fetched when missing), its SHA-256 checked by the cache
-    and its BLAKE3 against the lock."""
-    art = ctx.cache.lookup(pkg.wheel_sha256, verify=True)
+    and its BLAKE3 against the lock. A cached copy that no longer hashes right (a flipped
+    byte on disk) is evicted and fetched again once from the lock's URL; if those bytes are
+    wrong too, the fetch's :class:`HashMismatchError`."""
+    from wasmtool.cache.errors import CachedArtifactMissingError, CacheRefError
+
+    try:
+        art = ctx.cache.lookup(pkg.wheel_sha256, verify=True, evict=True)
+    except (HashMismatchError, CacheRefError, CachedArtifactMissingError):
+        art = None  # the bad entry was evicted: fetch it again, once (a second mismatch raises)
     if art is None:
         art = ctx.cache.fetch(pkg.wheel_url, package=pkg.name, filename=pkg.wheel_filename,
                               expected_sha256=pkg.wheel_sha256, opener=ctx.http, progress=ctx.progress)

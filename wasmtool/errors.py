@@ -307,6 +307,21 @@ class PublishError(WasmtoolError):
     code = "WT900"
 
 
+#: How much of a user's input an error message echoes (:func:`clip`).
+CLIP_LIMIT = 200
+
+
+def clip(text: str, limit: int = CLIP_LIMIT) -> str:
+    """``text`` cut to at most ``limit`` characters for echoing in an error message: a long
+    input keeps its head and tail around ``... (N characters) ...``, so a 100 KB import name
+    does not become 200 KB of error text."""
+    if len(text) <= limit:
+        return text
+    keep = max(limit - 30, 2)
+    head, tail = text[: keep - keep // 4], text[len(text) - keep // 4:]
+    return f"{head}... ({len(text)} characters) ...{tail}"
+
+
 def iter_error_classes(root: type[WasmtoolError] = WasmtoolError) -> Iterator[type[WasmtoolError]]:
     """Every subclass of ``root`` (root included) that has been imported."""
     yield root

@@ -56,3 +56,34 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def escaping_link(root: Path, path: Path) -> Path | None:
+    """The first existing part of ``path`` (itself included) that is a symbolic link whose
+    target lies outside ``root``, following links; ``None`` when writing ``path`` stays
+    inside ``root``. A ``path`` not under ``root`` at all is returned as is.
+
+    Only the file system is read (``lstat``/``resolve``); nothing is created. The check
+    and the later write are not one atomic step: it guards against a project that ships
+    a link, not against a process racing the tool.
+    """
+    base = root.resolve()
+    absolute = path if path.is_absolute() else Path.cwd() / path
+    try:
+        rel = absolute.relative_to(root if root.is_absolute() else Path.cwd() / root)
+    except ValueError:
+        try:
+            rel = absolute.relative_to(base)
+        except ValueError:
+            return path
+    current, shown = base, root
+    for part in rel.parts:
+        if part in ("", "."):
+            continue
+        current, shown = current / part, shown / part
+        if part == ".." or current.is_symlink():
+            target = current.resolve()
+            if not target.is_relative_to(base):
+                return shown
+            current = target
+    return None

@@ -46,7 +46,7 @@ INPUTS = TargetInputs("native", "3.12", ("a>=1", "b"), "https://pypi.org/simple"
     (None, INPUTS, False),
 ])
 def test_up_to_date(have: TargetInputs | None, now: TargetInputs, expected: bool) -> None:
-    existing = lock(inputs=(have,)) if have is not None else None
+    existing = lock(pkg("a"), pkg("b"), inputs=(have,)) if have is not None else None
     assert up_to_date(existing, now) is expected
 
 

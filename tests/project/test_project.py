@@ -55,12 +55,30 @@ def test_runtime_mode_default_is_auto(mode: str) -> None:
     ("[python-dependencies]\nx = { markers = 'python_version >>' }\n", "python-dependencies.x.markers"),
     ("[python-dependencies]\nx = 1\n", "python-dependencies.x"),
     ("[python]\nasync-mode = 'per-call'\nruntime = { event-loop = 'persistent' }\n", "python.runtime.event-loop"),
+    ("[python-dependencies]\n'-x' = '*'\n", 'python-dependencies."-x"'),
+    ("[python-dependencies]\n'a b' = '*'\n", 'python-dependencies."a b"'),
+    ("[python-dependencies]\nx = { extras = ['ok', 'not ok'] }\n", "python-dependencies.x.extras[1]"),
+    ("[python-dependencies]\nx = { extras = [1] }\n", "python-dependencies.x.extras[0]"),
+    ("[python-dependencies]\nx = { index = 'https://h/ simple' }\n", "python-dependencies.x.index"),
+    ("[python-dependencies]\nx = { markers = \"os_name == 'nt'\\u0085\" }\n", "python-dependencies.x.markers"),
 ])
 def test_manifest_problems_name_key_path(text: str, path: str) -> None:
     with pytest.raises(ManifestError) as ei:
         parse_manifest(text, file="p/mochi.toml")
     assert any(p.startswith(path) for p in ei.value.problems), ei.value.problems
     assert "p/mochi.toml" in str(ei.value)
+
+
+@pytest.mark.parametrize(("name", "extras", "markers"), [
+    ("ruamel.yaml", ["jinja2"], ""),
+    ("typing_extensions", [], "python_version < '3.13'"),
+    ("A1", ["Socks", "http2"], "sys_platform == 'linux' and extra != 'x'"),
+    ("x", ["a.b-c_d"], ""),
+])
+def test_valid_names_extras_and_markers_are_accepted(name: str, extras: list[str], markers: str) -> None:
+    text = f"[python-dependencies]\n{name!r} = {{ version = '>=1', extras = {extras!r}, markers = {markers!r} }}\n"
+    dep = parse_manifest(text.replace(", markers = ''", ""), file="m").dependencies[0]
+    assert dep.raw_name == name and len(dep.extras) == len(extras) and dep.markers == markers
 
 
 def test_all_problems_at_once() -> None:

@@ -56,6 +56,8 @@ def make_wheel(folder: Path, name: str, version: str, *, requires: tuple[str, ..
     files = {f"{dist}/__init__.py": "", f"{info}/METADATA": meta,
              f"{info}/WHEEL": f"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: {tag}\n",
              f"{info}/RECORD": ""}
+    # every member listed (the cache refuses a wheel whose RECORD leaves one out)
+    files[f"{info}/RECORD"] = "".join(f"{p},,\n" for p in files)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{dist}-{version}-{tag}.whl"
     with zipfile.ZipFile(path, "w") as zf:

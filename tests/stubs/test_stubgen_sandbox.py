@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import signal
+import subprocess
+import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +18,7 @@ import pytest
 from tests.stubs.conftest import WheelMaker
 from wasmtool.skips import SkipReason
 from wasmtool.stubs.discover import StubgenPolicy, discover, module_stubs
-from wasmtool.stubs.stubgen import run_stubgen
+from wasmtool.stubs.stubgen import run_stubgen, sweep_stubgen_temps
 
 NET = """import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -153,3 +160,121 @@ def test_environment_is_scrubbed(make_wheel: WheelMaker, monkeypatch: pytest.Mon
     result = run_stubgen([wheel], packages=["envpkg"], timeout=60)
     assert result.skips == ()
     assert [p for p, _ in result.files] == ["envpkg/__init__.pyi"]
+
+
+# -- nothing outlives a killed wasmtool ---------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _folders(temp: Path) -> list[Path]:
+    return sorted(temp.glob("wasmtool-stubgen-*"))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="not on this operating system")
+@pytest.mark.parametrize("prctl", [True, False], ids=["pdeathsig", "watchdog-only"])
+def test_sandbox_dies_with_a_killed_parent(make_wheel: WheelMaker, tmp_path: Path, prctl: bool) -> None:
+    """wasmtool SIGKILLed mid-stubgen: the driver and the package's child go too (the kernel's
+    PDEATHSIG, or without it the driver's parent watchdog), and the next run sweeps the
+    throwaway folder its dead creator left behind."""
+    marker = tmp_path / "pids.txt"
+    wheel = make_wheel("orphanpkg", "1.0", {"orphanpkg/__init__.py": SLOW.replace("MARKER", repr(str(marker)))})
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    script = ("import sys\nfrom pathlib import Path\nimport wasmtool.stubs.stubgen as sg\n"
+              # without prctl (as off Linux): the call fails, the watchdog alone must do
+              + ("" if prctl else "sg._GUARD = sg._GUARD.replace('libc.prctl(', 'libc.no_such_function(')\n")
+              + "sg.run_stubgen([Path(sys.argv[1])], packages=['orphanpkg'], timeout=120)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script, str(wheel)], cwd=ROOT,
+                              env={**os.environ, "TMPDIR": str(temp)}, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (marker.exists() and len(marker.read_text().split()) == 2):
+            assert parent.poll() is None and time.monotonic() < deadline, "the package was never imported"
+            time.sleep(0.05)
+        (folder,) = _folders(temp)
+        assert json.loads((folder / "owner.json").read_text())["pid"] == parent.pid
+    finally:
+        parent.kill()
+        parent.wait()
+    driver, child = (int(pid) for pid in marker.read_text().split())
+    assert _gone(driver), f"the stubgen driver {driver} outlived its killed parent"
+    assert _gone(child), f"the package's child {child} outlived the killed wasmtool"
+    assert _folders(temp) == [folder]  # left behind by the kill ...
+    assert sweep_stubgen_temps(temp) == 1  # ... and swept by the next run
+    assert _folders(temp) == []
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="not on this operating system")
+def test_sweep_removes_only_folders_of_dead_creators(tmp_path: Path) -> None:
+    me, dead = os.getpid(), _dead_pid()
+    start = Path(f"/proc/{me}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    two_hours_ago = time.time() - 7200
+
+    def folder(name: str, owner: dict[str, object] | None = None, *, old: bool = False) -> Path:
+        path = tmp_path / f"wasmtool-stubgen-{name}"
+        path.mkdir()
+        (path / "site").mkdir()
+        (path / "site" / "big.bin").write_bytes(b"x" * 1000)
+        if owner is not None:
+            (path / "owner.json").write_text(json.dumps(owner))
+        if old:
+            os.utime(path, (two_hours_ago, two_hours_ago))
+        return path
+
+    keep = [
+        folder(f"{me}-live", {"pid": me, "start": start}),             # this process: running
+        folder(f"{me}-claiming"),                                     # live creator, marker not yet written
+        folder("legacy-young"),                                       # an older wasmtool's, maybe running
+    ]
+    gone = [
+        folder(f"{dead}-dead", {"pid": dead, "start": "1"}),           # creator exited
+        folder(f"{me}-reused", {"pid": me, "start": str(int(start) + 1)}),  # pid reused by another process
+        folder(f"{dead}-unclaimed"),                                  # killed before writing its marker
+        folder("legacy-old", old=True),                               # an older wasmtool's, abandoned
+    ]
+    (tmp_path / "wasmtool-stubgen-file").write_text("not a folder")
+    (tmp_path / "unrelated").mkdir()
+    assert sweep_stubgen_temps(tmp_path) == len(gone)
+    assert [p for p in keep if p.exists()] == keep
+    assert [p for p in gone if p.exists()] == []
+    assert (tmp_path / "wasmtool-stubgen-file").exists() and (tmp_path / "unrelated").exists()
+
+
+@pytest.fixture
+def short_temp() -> Iterator[Path]:
+    """A temp dir with a short path: the sandbox's own temp dir lies inside it, and
+    multiprocessing's AF_UNIX socket paths there must stay under 108 bytes."""
+    folder = Path(tempfile.mkdtemp(prefix="wt-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="not on this operating system")
+def test_a_run_claims_its_folder_and_removes_it(make_wheel: WheelMaker, short_temp: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    temp = short_temp
+    stale = temp / f"wasmtool-stubgen-{_dead_pid()}-abc"
+    stale.mkdir()
+    (stale / "owner.json").write_text(json.dumps({"pid": _dead_pid(), "start": None}))
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    seen = short_temp.parent / f"{short_temp.name}-seen.json"
+    body = ("import os, pathlib\nif not os.path.exists(SEEN):\n"
+            "    pathlib.Path(SEEN).write_text((pathlib.Path.cwd() / 'owner.json').read_text())\n"
+            ).replace("SEEN", repr(str(seen)))
+    wheel = make_wheel("claimpkg", "1.0", {"claimpkg/__init__.py": body})
+    try:
+        result = run_stubgen([wheel], packages=["claimpkg"], timeout=60)
+        owner = json.loads(seen.read_text())
+    finally:
+        seen.unlink(missing_ok=True)
+    assert (result.skips, [p for p, _ in result.files]) == ((), ["claimpkg/__init__.pyi"])
+    assert owner["pid"] == os.getpid()
+    assert owner["start"] == Path(f"/proc/{os.getpid()}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    assert _folders(temp) == []  # the dead creator's folder swept first, its own removed after

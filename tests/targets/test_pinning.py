@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -26,8 +27,15 @@ def context(tmp_path: Path, deps: str = "") -> Context:
 
 
 def stored(ctx: Context, name: str, data: bytes) -> tuple[ChosenWheel, CachedArtifact]:
-    source = ctx.root / f"{name.replace('-', '_')}-1.0-py3-none-any.whl"
-    source.write_bytes(data)
+    dist = name.replace("-", "_")
+    source = ctx.root / f"{dist}-1.0-py3-none-any.whl"
+    # a real (tiny) wheel around ``data``: the context's cache refuses bytes that are not one
+    members = {f"{dist}/data.bin": data, f"{dist}-1.0.dist-info/METADATA": f"Name: {name}\nVersion: 1.0\n".encode()}
+    with zipfile.ZipFile(source, "w") as zf:
+        for member, body in members.items():
+            zf.writestr(zipfile.ZipInfo(member, (2020, 1, 1, 0, 0, 0)), body)
+        zf.writestr(zipfile.ZipInfo(f"{dist}-1.0.dist-info/RECORD", (2020, 1, 1, 0, 0, 0)),
+                    "".join(f"{member},,\n" for member in [*members, f"{dist}-1.0.dist-info/RECORD"]))
     art = ctx.cache.add_file(source, package=name)
     return ChosenWheel(name, "1.0", source.name, INDEX + source.name, art.sha256), art
 

@@ -17,7 +17,10 @@ too; everything else the cache raises is defined here::
         ├── InvalidDigestError       WT308  a digest is not 64 hex characters   (also ValueError)
         ├── InvalidFilenameError     WT309  a filename is not a plain file name (also ValueError)
         ├── CacheIOError             WT310  reading or writing the cache itself failed (disk full, ...)
-        └── OrphanArtifactError      WT311  a cached file no ref points at (reported by verify_all)
+        ├── OrphanArtifactError      WT311  a cached file no ref points at (reported by verify_all)
+        └── WheelRejectedError       WT340  a wheel breaks the rules of wasmtool.cache.wheel_check
+                                            (unsafe path, symlink, duplicate, RECORD lie, bomb) (also ValueError)
+    CacheVerifyError                 WT320  ``cache verify`` found problems (one line each; exit 1)
 
 Every concrete error carries ``package``, ``filename`` and ``path`` (the file at fault:
 a cache path, a source path or a URL) so a message alone says what to look at.
@@ -34,16 +37,19 @@ __all__ = [
     "CacheIOError",
     "CacheLockTimeoutError",
     "CacheRefError",
+    "CacheVerifyError",
     "CachedArtifactMissingError",
     "CachedSizeMismatchError",
     "DownloadError",
     "InvalidDigestError",
     "InvalidFilenameError",
     "OrphanArtifactError",
+    "WheelRejectedError",
 ]
 
 #: The hint every "cached bytes are wrong" error carries.
-CORRUPT_HINT = "the cached file is corrupt; fetch it again or run `wasmtool cache clean`"
+CORRUPT_HINT = ("the cached file is corrupt; `wasmtool cache verify --fix` evicts it (the next install "
+                "fetches it again), or run `wasmtool cache clean`")
 
 
 class ArtifactError(CacheError):
@@ -136,3 +142,55 @@ class OrphanArtifactError(ArtifactError):
     """
 
     code = "WT311"
+
+
+class CacheVerifyError(CacheError):
+    """``wasmtool cache verify`` found entries that are wrong; ``lines`` holds one line per
+    problem (its code, the file and what is wrong)."""
+
+    code = "WT320"
+    exit_code = 1
+
+    def __init__(self, lines: list[str], *, root: Path) -> None:
+        self.lines = lines
+        super().__init__(
+            f"{len(lines)} problem(s) in the cache:\n  " + "\n  ".join(lines),
+            file=str(root),
+            hint="`wasmtool cache verify --fix` evicts them (the next install fetches them again); "
+            "`wasmtool cache clean` removes everything",
+        )
+
+
+class WheelRejectedError(ArtifactError, ValueError):
+    """A wheel that :mod:`wasmtool.cache.wheel_check` refuses: a member path that leaves the
+    install directory (``../``, absolute, backslash, a ``.data`` escape), a symlink or special
+    member, duplicate members, a ``RECORD`` that is missing or lies about a member's digest or
+    size, or a decompression bomb (expanded size or ratio over the documented limits).
+
+    Raised when the wheel would enter the cache (nothing is stored), or when a wheel cached by
+    an older wasmtool is first used (its entry is removed). ``member`` is the first member at
+    fault; ``problems`` every ``(member, message)`` found.
+    """
+
+    code = "WT340"
+
+    def __init__(
+        self,
+        *,
+        package: str,
+        filename: str,
+        path: Path | str,
+        problems: list[tuple[str, str]],
+    ) -> None:
+        shown = "; ".join(f"member {m!r}: {msg}" if m else msg for m, msg in problems[:5])
+        more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+        super().__init__(
+            f"refused: {shown}{more}",
+            package=package,
+            filename=filename,
+            path=path,
+            hint="the wheel is malformed or malicious; it was not installed or cached. Report it to "
+            "the package's maintainers, or pin another version",
+        )
+        self.member = problems[0][0] if problems else ""
+        self.problems = list(problems)

@@ -5,7 +5,8 @@ Layout under the root (see :func:`~wasmtool.cache.location.default_cache_dir`)::
     <root>/
       wheels/<blake3>/<filename>   the artefact bytes; the folder is the BLAKE3-256 of the file
                                    (formats.md §6), so every file here can check itself
-      by-sha256/<sha256>.json      ref: {"blake3", "filename", "package", "sha256", "size"};
+      by-sha256/<sha256>.json      ref: {"blake3", "filename", "package", "sha256", "size"}
+                                   (+ "checked": the wheel-check verdict);
                                    the SHA-256 is what indexes and locks publish, so this is
                                    the lookup key
       tmp/<sha256>.<random>.part   a download in progress (or abandoned by a crash)
@@ -20,7 +21,12 @@ artefact's lock:
 2. stream the body into ``tmp/<sha256>.<random>.part``, feeding SHA-256 and BLAKE3 from the
    same chunks;
 3. compare the SHA-256 with the expected one; on mismatch delete the temp file and raise
-   :class:`~wasmtool.errors.HashMismatchError` (nothing else was touched);
+   :class:`~wasmtool.errors.HashMismatchError` (nothing else was touched); with
+   ``check_wheels`` (what a project's context uses), a ``.whl`` must also pass
+   :mod:`wasmtool.cache.wheel_check`, else :class:`~wasmtool.cache.errors.WheelRejectedError`
+   (nothing touched either) — the ref records the verdict (``"checked"``), so a wheel is
+   checked once; an entry without it (an older cache) is checked on first use, and evicted
+   if refused;
 4. ``fsync``, then ``os.replace`` into ``wheels/<blake3>/<filename>``;
 5. write the ref into ``tmp/``, ``fsync``, ``os.replace`` into ``by-sha256/``.
 
@@ -41,6 +47,7 @@ a cached file whose size or ref is wrong.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -66,8 +73,10 @@ from wasmtool.cache.errors import (
     InvalidDigestError,
     InvalidFilenameError,
     OrphanArtifactError,
+    WheelRejectedError,
 )
 from wasmtool.cache.hashing import DualHasher, hash_file, is_hex_digest
+from wasmtool.cache.wheel_check import VALIDATOR_VERSION
 from wasmtool.errors import CacheError, HashMismatchError
 
 if TYPE_CHECKING:  # imported by _source when a URL is opened; lookups never need it
@@ -76,8 +85,12 @@ if TYPE_CHECKING:  # imported by _source when a URL is opened; lookups never nee
 __all__ = ["ArtifactCache", "CacheInfo", "CacheProblem", "CachedArtifact"]
 
 GLOBAL_LOCK_NAME = "cache.lock"
+#: ``<root>/verified.json``: when ``cache verify`` last ran and how many problems it found.
+VERIFIED_NAME = "verified.json"
 _PART_SUFFIX = ".part"
 _REF_SUFFIX = ".ref"
+#: A ref's ``checked`` value for a wheel the current rules accept (wasmtool.cache.wheel_check).
+_VERDICT_OK = f"{VALIDATOR_VERSION} ok"
 
 
 @dataclass(frozen=True)
@@ -128,15 +141,19 @@ class _Ref:
     sha256: str
     size: int
     package: str
+    #: the wheel-check verdict, ``"<VALIDATOR_VERSION> ok"``; empty: never checked
+    checked: str = ""
 
     def to_json(self) -> str:
-        data = {
+        data: dict[str, object] = {
             "blake3": self.blake3,
             "filename": self.filename,
             "package": self.package,
             "sha256": self.sha256,
             "size": self.size,
         }
+        if self.checked:
+            data["checked"] = self.checked
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
     @classmethod
@@ -166,6 +183,7 @@ class _Ref:
             sha256=data["sha256"],
             size=data["size"],
             package=data["package"],
+            checked=data["checked"] if isinstance(data.get("checked"), str) else "",
         )
 
 
@@ -212,12 +230,23 @@ class ArtifactCache:
     ``lock_timeout``: seconds to wait for a lock (another process fetching the same
     artefact, or running ``clean``) before :class:`CacheLockTimeoutError`; negative waits
     forever. ``stale_after``: age in seconds after which an unlocked temp file is abandoned.
+    ``check_wheels``: validate every ``.whl`` once, when it enters (or, cached without a
+    verdict, when first used); off by default so the cache stays a plain byte store for
+    callers that hold other artefacts, on in every project context.
     """
 
-    def __init__(self, root: Path, *, lock_timeout: float = 600.0, stale_after: float = 3600.0) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        lock_timeout: float = 600.0,
+        stale_after: float = 3600.0,
+        check_wheels: bool = False,
+    ) -> None:
         self.root = Path(root)
         self.lock_timeout = lock_timeout
         self.stale_after = stale_after
+        self.check_wheels = check_wheels
 
     def __repr__(self) -> str:
         return f"ArtifactCache({str(self.root)!r})"
@@ -248,19 +277,74 @@ class ArtifactCache:
 
     # -- public API ----------------------------------------------------------------------
 
-    def lookup(self, sha256: str, *, verify: bool = False) -> CachedArtifact | None:
+    def lookup(self, sha256: str, *, verify: bool = False, evict: bool = False) -> CachedArtifact | None:
         """The cached artefact with this SHA-256, or ``None``.
 
         The file's size is always checked against the ref; ``verify=True`` also re-hashes
         SHA-256 and BLAKE3. A wrong file raises :class:`HashMismatchError` (size:
         :class:`CachedSizeMismatchError`), a missing one :class:`CachedArtifactMissingError`,
-        an unreadable ref :class:`CacheRefError`.
+        an unreadable ref :class:`CacheRefError`. With ``evict=True`` such an entry is
+        removed first (still wrong under its artefact lock), so the next ``fetch`` stores
+        it again instead of every later read failing.
         """
         sha = self._check_digest(sha256, package="", filename="", what="sha256")
         if not self.ref_path(sha).exists():
             return None
         with self._global(shared=True, package="", filename=""):
-            return self._lookup_locked(sha, verify=verify)
+            try:
+                return self._checked(self._lookup_locked(sha, verify=verify), sha, locked=False)
+            except (CacheRefError, CachedArtifactMissingError, HashMismatchError):
+                if evict:
+                    self._evict_if_bad_locked(sha, verify=verify)
+                raise
+
+    def evict_bad(self) -> list[CacheProblem]:
+        """Remove every entry whose ref, file size or digests are wrong (what ``verify_all``
+        reports for refs); return the problems of the entries removed. Files no ref points
+        at are left to :meth:`clean`."""
+        removed: list[CacheProblem] = []
+        for ref_file in self._iter_files(self.refs_dir):
+            sha = ref_file.name.removesuffix(".json")
+            if not is_hex_digest(sha):
+                continue
+            try:
+                self.lookup(sha, verify=True, evict=True)
+            except (CacheRefError, CachedArtifactMissingError, HashMismatchError) as exc:
+                removed.append(CacheProblem(path=Path(exc.file) if exc.file else ref_file, error=exc))
+        return removed
+
+    def record_verified(self, problems: int) -> None:
+        """Note that :meth:`verify_all` just ran (``problems`` found), for :meth:`last_verified`
+        (nothing is created for a cache that does not exist yet)."""
+        if not self.root.is_dir():
+            return
+        data = json.dumps({"problems": problems, "time": time.time()}, sort_keys=True) + "\n"
+        tmp = self.root / f".{VERIFIED_NAME}.{os.getpid()}.tmp"
+        try:
+            tmp.write_text(data, encoding="utf-8")
+            os.replace(tmp, self.root / VERIFIED_NAME)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise CacheIOError(f"cannot record the verification: {exc}", package="", filename="",
+                               path=self.root / VERIFIED_NAME) from exc
+
+    def last_verified(self) -> tuple[float, int] | None:
+        """When :meth:`verify_all` last ran through ``cache verify`` and how many problems it
+        found; ``None``: never (or the record is unreadable)."""
+        try:
+            data = json.loads((self.root / VERIFIED_NAME).read_text(encoding="utf-8"))
+            return float(data["time"]), int(data["problems"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _evict_if_bad_locked(self, sha: str, *, verify: bool) -> None:
+        """Evict ``sha``'s entry if it is still wrong once its artefact lock is held (a
+        concurrent fetch may have just repaired it). Caller holds the global lock, shared."""
+        with self._artefact_locked(sha, package="", filename=""):
+            try:
+                self._lookup_locked(sha, verify=verify)
+            except (CacheRefError, CachedArtifactMissingError, HashMismatchError):
+                self._evict_locked(sha)
 
     def lookup_many(self, sha256s: Iterable[str], *, verify: bool = False) -> dict[str, CachedArtifact]:
         """:meth:`lookup` of each of ``sha256s`` under one hold of the global lock: the cached
@@ -272,7 +356,7 @@ class ArtifactCache:
         found: dict[str, CachedArtifact] = {}
         with self._global(shared=True, package="", filename=""):
             for given, sha in present.items():
-                hit = self._lookup_locked(sha, verify=verify)
+                hit = self._checked(self._lookup_locked(sha, verify=verify), sha, locked=False)
                 if hit is not None:
                     found[given] = hit
         return found
@@ -522,6 +606,7 @@ class ArtifactCache:
                     origin=str(cached.path),
                     progress=False,
                 )
+        cached = self._checked(cached, sha, locked=True)
         with suppress(OSError):
             os.utime(self.ref_path(sha))  # "last used", for clean(older_than=...)
         return cached
@@ -568,6 +653,7 @@ class ArtifactCache:
                     actual=hasher.sha256,
                     file=origin,
                 )
+            checked = self._check_wheel(tmp, package=package, filename=filename, origin=origin)
             dest = self.artefact_path(hasher.blake3, filename)
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, dest)
@@ -583,11 +669,56 @@ class ArtifactCache:
             if tmp is not None:
                 tmp.unlink(missing_ok=True)
         _fsync_dir(dest.parent)
-        ref = _Ref(filename=filename, blake3=hasher.blake3, sha256=sha, size=hasher.size, package=package)
+        ref = _Ref(
+            filename=filename, blake3=hasher.blake3, sha256=sha, size=hasher.size, package=package, checked=checked
+        )
         self._write_ref(ref)
         return CachedArtifact(
             path=dest, filename=filename, sha256=sha, blake3=hasher.blake3, size=hasher.size
         )
+
+    def _wants_check(self, filename: str) -> bool:
+        return self.check_wheels and filename.endswith(".whl")
+
+    def _check_wheel(self, path: Path, *, package: str, filename: str, origin: str) -> str:
+        """The verdict to record for the complete file at ``path`` (``""``: not a checked
+        kind); raises :class:`WheelRejectedError` naming ``origin`` for a refused wheel."""
+        if not self._wants_check(filename):
+            return ""
+        from wasmtool.cache._wheel_zip import check_wheel_file
+
+        problems = check_wheel_file(path)
+        if problems:
+            raise WheelRejectedError(
+                package=package, filename=filename, path=origin,
+                problems=[(p.member, p.message) for p in problems],
+            )
+        return _VERDICT_OK
+
+    def _checked(self, cached: CachedArtifact | None, sha: str, *, locked: bool) -> CachedArtifact | None:
+        """``cached`` once its wheel carries this validator's verdict. A wheel cached before
+        (an older cache, or a cache used without checks) is checked now, once: its ref gains
+        the verdict, or the entry is evicted and :class:`WheelRejectedError` raised.
+        ``locked``: the caller holds the artefact lock (else it is taken here)."""
+        if cached is None or not self._wants_check(cached.filename):
+            return cached
+        ref = self._read_ref_file(self.ref_path(sha), sha256=sha, tolerant=True)
+        if ref is not None and ref.checked == _VERDICT_OK:
+            return cached
+        with ExitStack() as stack:
+            if not locked:
+                stack.enter_context(self._artefact_locked(sha, package="", filename=cached.filename))
+            ref = self._read_ref_file(self.ref_path(sha), sha256=sha, tolerant=True)
+            if ref is None or ref.checked == _VERDICT_OK:  # evicted or checked meanwhile
+                return cached if ref is not None else None
+            try:
+                verdict = self._check_wheel(cached.path, package=ref.package, filename=ref.filename,
+                                            origin=str(cached.path))
+            except WheelRejectedError:
+                self._evict_locked(sha)
+                raise
+            self._write_ref(dataclasses.replace(ref, checked=verdict))
+        return cached
 
     def _write_ref(self, ref: _Ref) -> None:
         """Write a ref through ``tmp/`` so no partial ref is ever visible in ``by-sha256/``."""

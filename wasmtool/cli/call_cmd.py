@@ -25,6 +25,13 @@ encoding.
   parity. Exit 2 with the usage banner is only for bad options (click's message) or an
   unreadable calls file (``WT002``).
 
+``--timeout S`` cancels an async wrapper after ``S`` seconds; with ``--runtime subprocess``
+any call still running ``S + 1`` seconds (600 s without ``--timeout``) fails with ``WT711``
+and its worker is killed (docs/runtime-modes.md); in-process a synchronous function cannot
+be interrupted, which a warning on stderr says at the first such call. JSON values may nest
+200 levels deep, a name may be 1000 characters long (docs/value-encoding.md); a calls-file
+line that is not UTF-8 fails that line (``WT710``).
+
 ``--runtime`` is ``auto`` (the default ``[python].runtime-mode``: in-process when the
 project venv's interpreter matches the one running wasmtool, else a worker),
 ``inprocess`` (= ``embedded``) or ``subprocess``; ``-v`` prints the runtime used and why on
@@ -50,6 +57,7 @@ __all__ = ["call_command", "run_command"]
 
 _RUNTIMES = ("auto", "inprocess", "embedded", "subprocess")
 _LABELS = {"embedded": "inprocess"}    # what -v calls a session mode
+_MAX_NAME = 1000                      # longer ALIAS.FUNC names are refused before the lookup
 
 
 class OptionsLike(Protocol):
@@ -72,7 +80,9 @@ def _session_options(fn: Any) -> Any:
         click.option("--async-mode", "async_mode", type=click.Choice(("per-call", "persistent")), default=None,
                      help="Event loop of async wrappers (default: [python].async-mode)."),
         click.option("--timeout", type=click.FloatRange(min=0.0, min_open=True), default=None,
-                     help="Seconds an async wrapper call may take (its task is then cancelled)."),
+                     help="Seconds a call may take: an async wrapper's task is then cancelled; with "
+                          "--runtime subprocess any call's worker is killed a second later (default "
+                          "600 s there). In-process, synchronous functions cannot be interrupted."),
         click.option("-v", "--verbose", "verbose", is_flag=True,
                      help="Print the runtime used, and why, on stderr."),
     ]
@@ -98,6 +108,22 @@ def _open(opts: OptionsLike, target: str | None, runtime: str | None, python: st
     return session
 
 
+def _warn_sync_timeout(session: Session, name: str, warned: set[str]) -> None:
+    """In-process, ``--timeout`` cannot stop a synchronous function: say so on stderr, once,
+    at the first synchronous call made with a timeout."""
+    if session.mode != "embedded" or session.timeout is None or warned:
+        return
+    try:
+        fn = session.resolve(name)
+    except LookupError:
+        return
+    if not fn.is_async:
+        warned.add(name)
+        click.echo(f"warning: --timeout bounds only async functions in-process; {fn.name} is synchronous and "
+                   "cannot be interrupted there (use --runtime subprocess, where the worker is killed when "
+                   "the call passes --timeout)", err=True)
+
+
 def _usage_error(message: str, *, field: str, file: str | None = None) -> UsageError:
     """A coded usage error (WT002, exit 2) about an argument of the running command, carrying
     the command's usage banner, which :func:`wasmtool.cli.main.main` prints as click would."""
@@ -113,24 +139,40 @@ def _usage_error(message: str, *, field: str, file: str | None = None) -> UsageE
 
 
 def _json_arg(text: str, *, param: str, want: type, what: str) -> Any:
+    from wasmtool.errors import clip
+    from wasmtool.run.codec import parse_json_value
     from wasmtool.run.session import from_wire
 
     try:
-        value = json.loads(text)
-    except ValueError as exc:
+        value = parse_json_value(text)
+    except json.JSONDecodeError as exc:
         raise _usage_error(f"not valid JSON: {exc}", field=param) from None
+    except ValueError as exc:   # nested too deeply
+        raise _usage_error(str(exc), field=param) from None
     if not isinstance(value, want):
         raise _usage_error(f"expected a JSON {what}, got {type(value).__name__}", field=param)
     try:
         return from_wire(value)
-    except ValueError as exc:
-        raise _usage_error(str(exc), field=param) from None
+    except (ValueError, RecursionError) as exc:
+        raise _usage_error(clip(str(exc)), field=param) from None
 
 
-def _open_calls_file(path: str) -> IO[str]:
-    """The calls file (``-``: stdin); an unreadable one is a usage error naming the file."""
+def _check_name(name: str) -> str | None:
+    """Why ``name`` cannot name a bound function before it is looked up, or ``None``."""
+    from wasmtool.errors import clip
+
+    if len(name) > _MAX_NAME:
+        return f"{clip(name, 80)!r} is {len(name)} characters long; no bound name is longer than {_MAX_NAME}"
+    return None
+
+
+def _open_calls_file(path: str) -> IO[bytes]:
+    """The calls file (``-``: stdin), as bytes (each line is decoded on its own, so a line
+    that is not UTF-8 fails only itself); an unreadable one is a usage error naming the file."""
+    if Path(path).is_dir():
+        raise _usage_error("cannot read the calls file: it is a directory", field="CALLS_FILE", file=path)
     try:
-        return click.open_file(path, "r", encoding="utf-8")
+        return click.open_file(path, "rb")
     except OSError as exc:
         raise _usage_error(f"cannot read the calls file: {exc.strerror or exc}", field="CALLS_FILE",
                            file=path) from exc
@@ -156,10 +198,14 @@ def call_command(opts: OptionsLike, name: str, args_json: str, kwargs_json: str,
     from wasmtool.run.errors import RemotePythonError
     from wasmtool.run.session import to_wire
 
+    problem = _check_name(name)
+    if problem is not None:
+        raise _usage_error(problem, field="ALIAS.FUNC")
     args = _json_arg(args_json, param="--args", want=list, what="array")
     kwargs = _json_arg(kwargs_json, param="--kwargs", want=dict, what="object")
     with _open(opts, target, runtime, python, async_mode, timeout, verbose) as session:
         session.resolve(name)  # an unknown name is a usage error before anything starts
+        _warn_sync_timeout(session, name, set())
         try:
             result = session.call(name, args, kwargs)
         except RemotePythonError as exc:
@@ -171,24 +217,44 @@ def call_command(opts: OptionsLike, name: str, args_json: str, kwargs_json: str,
 
 def _parse_line(text: str) -> dict[str, Any]:
     """One line of a calls file as ``{"call", "args", "kwargs"[, "id"]}`` (decoded), or CallLineError."""
+    from wasmtool.errors import clip
+    from wasmtool.run.codec import parse_json_value
     from wasmtool.run.session import CallLineError, from_wire
 
     try:
-        entry = json.loads(text)
-    except ValueError as exc:
+        entry = parse_json_value(text)
+    except json.JSONDecodeError as exc:
         raise CallLineError(f"not valid JSON: {exc}") from None
+    except ValueError as exc:   # nested too deeply
+        raise CallLineError(str(exc)) from None
     if not isinstance(entry, dict) or not isinstance(entry.get("call"), str):
         raise CallLineError('expected an object {"call": "alias.func", "args": [...]}')
     unknown = sorted(set(entry) - {"call", "args", "kwargs", "id"})
     if unknown:
-        raise CallLineError(f"unknown key(s) {', '.join(unknown)}")
+        raise CallLineError(clip(f"unknown key(s) {', '.join(unknown)}"))
+    problem = _check_name(entry["call"])
+    if problem is not None:
+        raise CallLineError(problem)
     args, kwargs = entry.get("args", []), entry.get("kwargs", {})
     if not isinstance(args, list) or not isinstance(kwargs, dict):
         raise CallLineError("args must be a JSON array and kwargs a JSON object")
     try:
         return {**entry, "args": from_wire(args), "kwargs": from_wire(kwargs)}
-    except ValueError as exc:
-        raise CallLineError(str(exc)) from None
+    except (ValueError, RecursionError) as exc:
+        raise CallLineError(clip(str(exc))) from None
+
+
+def _decode_line(raw: bytes) -> str:
+    """One line of the calls file as text; bytes that are not UTF-8 are a CallLineError."""
+    from wasmtool.run.session import CallLineError
+
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CallLineError(f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at column {exc.start + 1}") from None
+    if text.startswith("\ufeff"):
+        raise CallLineError("starts with a UTF-8 byte-order mark (BOM); save the calls file as UTF-8 without a BOM")
+    return text
 
 
 def _error_record(exc: Exception) -> dict[str, Any]:
@@ -209,14 +275,15 @@ def _error_record(exc: Exception) -> dict[str, Any]:
     return {"code": None, "type": type(exc).__name__, "message": str(exc)}
 
 
-def _run_line(session: Session, number: int, text: str) -> dict[str, Any]:
+def _run_line(session: Session, number: int, text: str, warned: set[str] | None = None) -> dict[str, Any]:
     """The result record of one line: its call's result, or why the line failed."""
     from wasmtool.errors import WasmtoolError
+    from wasmtool.run.codec import parse_json_value
     from wasmtool.run.session import to_wire
 
     record: dict[str, Any] = {"line": number, "call": None}
     try:
-        raw = json.loads(text)
+        raw = parse_json_value(text)
     except ValueError:
         raw = None
     if isinstance(raw, dict):
@@ -226,6 +293,8 @@ def _run_line(session: Session, number: int, text: str) -> dict[str, Any]:
             record["id"] = raw["id"]
     try:
         entry = _parse_line(text)
+        if warned is not None:
+            _warn_sync_timeout(session, entry["call"], warned)
         result = session.call(entry["call"], entry["args"], entry["kwargs"])
         record.update(ok=True, result=to_wire(result))
     except (WasmtoolError, ValueError, TypeError) as exc:
@@ -247,18 +316,23 @@ def run_command(opts: OptionsLike, calls_path: str, target: str | None, runtime:
 
     A line that fails (the call raised, names no bound function, is not valid JSON) gets an
     error result and the next lines still run; the exit status is then 1."""
-    from wasmtool.run.session import CallsFailedError
+    from wasmtool.run.session import CallLineError, CallsFailedError
 
     failed: list[int] = []
+    warned: set[str] = set()
     ran = 0
     calls_file = _open_calls_file(calls_path)
     with calls_file, _open(opts, target, runtime, python, async_mode, timeout, verbose) as session:
-        for number, line in enumerate(calls_file, 1):
-            text = line.strip()
-            if not text or text.startswith("#"):
-                continue
+        for number, data in enumerate(calls_file, 1):
+            try:
+                text = _decode_line(data).strip()
+            except CallLineError as exc:
+                record = {"line": number, "call": None, "ok": False, "error": _error_record(exc)}
+            else:
+                if not text or text.startswith("#"):
+                    continue
+                record = _run_line(session, number, text, warned)
             ran += 1
-            record = _run_line(session, number, text)
             click.echo(_dump(record))
             if not record["ok"]:
                 failed.append(number)

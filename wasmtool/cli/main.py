@@ -234,9 +234,11 @@ def add_python(opts: Options, spec: str) -> None:
     """Add SPEC (e.g. "pydantic@^2.9", "httpx[http2]@>=0.27") to [python-dependencies]."""
     from wasmtool.project.edit import add_to_manifest_file
 
-    manifest = opts.project / "mochi.toml"
+    # a symlinked mochi.toml: edit the file it points at (written beside it, mode kept), so
+    # the link stays a link
+    manifest = (opts.project / "mochi.toml").resolve()
     add_to_manifest_file(manifest, spec)
-    _echo_err(f"added {spec} to {manifest}")
+    _echo_err(f"added {spec} to {opts.project / 'mochi.toml'}")
 
 
 @cli.group()
@@ -281,12 +283,50 @@ def _cache(opts: Options) -> ArtifactCache:
 @pass_options
 def cache_info(opts: Options, as_json: bool) -> None:
     """Where the cache is and what it holds."""
-    info = _cache(opts).info()
-    data = {"root": str(info.root), "artefacts": info.artefacts, "bytes": info.bytes, "tmp_files": info.tmp_files}
+    import datetime
+
+    store = _cache(opts)
+    info, verified = store.info(), store.last_verified()
+    data: dict[str, object] = {"root": str(info.root), "artefacts": info.artefacts, "bytes": info.bytes,
+                               "tmp_files": info.tmp_files,
+                               "verified": None if verified is None else {"time": verified[0],
+                                                                          "problems": verified[1]}}
     if as_json:
         click.echo(json.dumps(data, sort_keys=True))
+        return
+    click.echo(f"{info.root}: {info.artefacts} artefact(s), {info.bytes} bytes, {info.tmp_files} temp file(s)")
+    if verified is None:
+        click.echo("not verified: run `wasmtool cache verify` to re-hash every entry")
     else:
-        click.echo(f"{data['root']}: {data['artefacts']} artefact(s), {data['bytes']} bytes")
+        when = datetime.datetime.fromtimestamp(verified[0], tz=datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        click.echo(f"last verified {when}: {verified[1]} problem(s) (entries added since are not)")
+
+
+@cache.command("verify")
+@click.option("--fix", is_flag=True, help="Evict the entries found wrong (the next install fetches them again).")
+@pass_options
+def cache_verify(opts: Options, fix: bool) -> None:
+    """Re-hash every cached artefact against its ref; exit 1 if any is wrong."""
+    from wasmtool.cache.errors import CacheVerifyError
+
+    store = _cache(opts)
+    problems = store.verify_all()
+    lines = [f"{p.code} {p.path}: {p.error.message}" for p in problems]
+    if fix and problems:
+        evicted = store.evict_bad()
+        problems = store.verify_all()   # files no ref points at are left to `cache clean`
+        if not problems:               # all fixed: say what went, exit 0
+            store.record_verified(0)
+            for line in lines:
+                _echo_err(line)
+            _echo_err(f"evicted {len(evicted)} entr{'y' if len(evicted) == 1 else 'ies'}; "
+                      "the next install fetches them again")
+            return
+        lines = [f"{p.code} {p.path}: {p.error.message}" for p in problems]
+    store.record_verified(len(problems))
+    if lines:
+        raise CacheVerifyError(lines, root=store.root)
+    _echo_err(f"{store.root}: every entry verified")
 
 
 @cache.command("clean")

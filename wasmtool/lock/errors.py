@@ -50,6 +50,25 @@ class LockDriftError(LockError):
         )
 
 
+class LockIncompleteError(LockError):
+    """``install --frozen``: the lock's entries for the target do not cover the project (a
+    direct requirement, or an entry's dependency, has no entry; e.g. the lock was edited by
+    hand), so it cannot be installed as it is. ``missing`` names the packages."""
+
+    code = "WT411"
+    exit_code = 1
+
+    def __init__(self, lines: list[str], missing: list[str], *, file: str, target: str) -> None:
+        self.lines = lines
+        self.missing = missing
+        super().__init__(
+            f"mochi.lock does not cover the project for target {target} (missing: {', '.join(missing)}); "
+            "--frozen installs a lock as it is:\n  " + "\n  ".join(lines),
+            file=file,
+            hint="run `wasmtool lock` (or install without --frozen)",
+        )
+
+
 class PylockError(LockError):
     """A pylock.toml failed PEP 751 validation (wraps packaging.pylock errors)."""
 

@@ -6,9 +6,12 @@ texts and lines out; :mod:`wasmtool.ops.lock` does the resolving and the writing
   binding fields of entries whose wheel did not change (:func:`carry_bindings`);
 * which bindings belong to a lock: the :data:`BINDING_FIELDS` of a target's bound entries
   (:func:`bound_entries`, :func:`with_bindings`);
+* whether a lock can be installed at all: :func:`coverage_gaps` (every direct requirement
+  has an entry, every entry's dependencies too: a hand-edited lock may have lost some);
 * what changed: :func:`binding_drift` (recorded binding fields against fresh ones; the pins
   themselves are :func:`wasmtool.lock.check.diff_locks`);
-* which files a lock is written as: :func:`lock_files` (``mochi.lock`` and one pylock per target).
+* which files a lock is written as: :func:`lock_files` (``mochi.lock`` and one pylock per target),
+  and which of them on disk are not what the lock implies (:func:`pylock_drift`).
 """
 
 from __future__ import annotations
@@ -18,12 +21,28 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from wasmtool.lock.io import render_lock, render_pylock_for
 from wasmtool.lock.model import LockedPackage, MochiLock, TargetInputs
 from wasmtool.lock.pylock import pylock_filename
 
-__all__ = ["BINDING_FIELDS", "binding_drift", "bound_entries", "carry_bindings", "input_drift", "lock_files",
-           "primary_target", "up_to_date", "with_bindings"]
+__all__ = [
+    "BINDING_FIELDS",
+    "binding_drift",
+    "bound_entries",
+    "carry_bindings",
+    "coverage_gaps",
+    "input_drift",
+    "lock_files",
+    "missing_direct",
+    "primary_target",
+    "pylock_drift",
+    "uncovered",
+    "up_to_date",
+    "with_bindings",
+]
 
 #: Fields `wasmtool bind` records per bound package (formats.md §2); `lock` keeps them while
 #: the wheel is the same, `lock --check` recomputes them.
@@ -31,14 +50,15 @@ BINDING_FIELDS = ("alias", "stub_provenance", "stub_sha256", "wrapper_sha256", "
 
 
 def up_to_date(existing: MochiLock | None, inputs: TargetInputs) -> bool:
-    """The lock already answers these inputs (same requirement set, interpreter and index):
-    like ``uv lock``, keep it rather than re-resolve; ``--upgrade`` re-resolves."""
+    """The lock already answers these inputs (same requirement set, interpreter and index,
+    and its entries cover them: :func:`coverage_gaps`): like ``uv lock``, keep it rather
+    than re-resolve; ``--upgrade`` re-resolves."""
     if existing is None:
         return False
     have = existing.inputs_for(inputs.target)
     return have is not None and (
         sorted(have.requirements), have.python_version, have.index_url
-    ) == (sorted(inputs.requirements), inputs.python_version, inputs.index_url)
+    ) == (sorted(inputs.requirements), inputs.python_version, inputs.index_url) and not coverage_gaps(existing, inputs)
 
 
 def input_drift(existing: MochiLock | None, inputs: TargetInputs) -> list[str]:
@@ -54,6 +74,57 @@ def input_drift(existing: MochiLock | None, inputs: TargetInputs) -> list[str]:
     if have.index_url != inputs.index_url:
         lines.append(f"[{t}] index: {have.index_url} locked, {inputs.index_url} configured")
     return lines
+
+
+def missing_direct(existing: MochiLock, inputs: TargetInputs,
+                   environment: Mapping[str, str] | None = None) -> list[str]:
+    """The canonical names of ``inputs``' direct requirements that have no entry for its
+    target in ``existing``, sorted. A requirement with a marker is only checked when
+    ``environment`` (the target's marker environment) is given and the marker holds there."""
+    have = {str(canonicalize_name(p.name)) for p in existing.for_target(inputs.target)}
+    missing: set[str] = set()
+    for text in inputs.requirements:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue  # input_drift and the resolver report unparsable requirements
+        if req.marker is not None and (environment is None or not req.marker.evaluate(dict(environment))):
+            continue
+        name = str(canonicalize_name(req.name))
+        if name not in have:
+            missing.add(name)
+    return sorted(missing)
+
+
+def coverage_gaps(existing: MochiLock | None, inputs: TargetInputs,
+                  environment: Mapping[str, str] | None = None) -> list[str]:
+    """Why the lock's entries for ``inputs.target`` are not a closed set covering the
+    project (one line per gap; empty: they are): a direct requirement without an entry
+    (:func:`missing_direct`), or an entry's dependency without one. A lock without the
+    target at all is :func:`input_drift`'s business, so it gives no lines here."""
+    t = inputs.target
+    if existing is None or existing.inputs_for(t) is None:
+        return []
+    lines = [f"[{t}] direct requirement {name} has no entry in the lock"
+             for name in missing_direct(existing, inputs, environment)]
+    entries = existing.for_target(t)
+    have = {str(canonicalize_name(p.name)) for p in entries}
+    for p in sorted(entries, key=lambda p: p.name):
+        lines += [f"[{t}] {p.name} depends on {dep}, which has no entry in the lock"
+                  for dep in p.dependency_names if dep not in have]
+    return lines
+
+
+def uncovered(existing: MochiLock | None, inputs: TargetInputs,
+              environment: Mapping[str, str] | None = None) -> list[str]:
+    """The canonical names :func:`coverage_gaps` reports missing, sorted (no duplicates)."""
+    t = inputs.target
+    if existing is None or existing.inputs_for(t) is None:
+        return []
+    entries = existing.for_target(t)
+    have = {str(canonicalize_name(p.name)) for p in entries}
+    deps = {dep for p in entries for dep in p.dependency_names if dep not in have}
+    return sorted(set(missing_direct(existing, inputs, environment)) | deps)
 
 
 def carry_bindings(existing: MochiLock | None, packages: list[LockedPackage]) -> list[LockedPackage]:
@@ -107,3 +178,16 @@ def lock_files(lock: MochiLock, *, lock_path: Path, configured_target: str) -> d
     for target in lock.targets:
         files[lock_path.parent / pylock_filename(target, primary)] = render_pylock_for(lock, target)
     return files
+
+
+def pylock_drift(expected: Mapping[Path, str], on_disk: Mapping[Path, bytes | None]) -> list[str]:
+    """One line per pylock file whose bytes on disk (``None``: missing) are not the text the
+    lock implies (``expected``, from :func:`lock_files` without ``mochi.lock``)."""
+    lines: list[str] = []
+    for path, text in sorted(expected.items()):
+        have = on_disk.get(path)
+        if have is None:
+            lines.append(f"{path.name} is missing")
+        elif have != text.encode("utf-8"):
+            lines.append(f"{path.name} differs from what mochi.lock implies")
+    return lines

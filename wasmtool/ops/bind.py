@@ -290,7 +290,27 @@ def _python_version(ctx: Context, lock: MochiLock, backend: TargetBackend) -> st
 
 def bind(ctx: Context, *, target: str = DEFAULT_TARGET, names: Sequence[str] = (), write: bool = True,
          refresh: bool = False) -> BindOutcome:
-    """Bind the project's packages for ``target`` and (re)write its workspace."""
+    """Bind the project's packages for ``target`` and (re)write its workspace.
+
+    Writing binds hold the project's bind lock (``.mochi/bind.lock``) throughout: concurrent
+    installs of one project each bind, and their workspace and lock writes must not
+    interleave (the venv has its own lock, :mod:`wasmtool.targets.native`)."""
+    if not write:
+        return _bind_unlocked(ctx, target=target, names=names, write=False, refresh=refresh)
+    from filelock import FileLock
+
+    lock_file = bind_lock_path(ctx.root)
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(lock_file)):
+        return _bind_unlocked(ctx, target=target, names=names, write=True, refresh=refresh)
+
+
+def bind_lock_path(root: Path) -> Path:
+    """The file ``bind`` locks to serialise writing binds of the project at ``root``."""
+    return root / ".mochi" / "bind.lock"
+
+
+def _bind_unlocked(ctx: Context, *, target: str, names: Sequence[str], write: bool, refresh: bool) -> BindOutcome:
     backend = backend_named(target)
     profile = backend.profile
     lock = _read_lock(ctx)
@@ -304,7 +324,7 @@ def bind(ctx: Context, *, target: str = DEFAULT_TARGET, names: Sequence[str] = (
     directory = backend.workspace_dir(ctx.root)
     changed: list[Path] = []
     if write:
-        changed = ws.write(directory, prune=not names)
+        changed = ws.write(directory, prune=not names, project_root=ctx.root)
         meta = {b.surface.alias: {
             "dist": b.package.name, "version": b.package.version, "stub-provenance": b.stubs.provenance,
             "stub-source": b.stubs.source, "stub-sha256": b.stubs.sha256,

@@ -1,8 +1,10 @@
 """``wasmtool install``: put exactly the locked, verified wheels into the target's place.
 
 Like ``uv sync``, install first makes sure the lock answers the project
-(:func:`ensure_lock`): a missing or stale ``mochi.lock`` is locked for the target first;
-``--locked`` fails instead, ``--frozen`` installs the lock as it is. The target's backend
+(:func:`ensure_lock`): a missing or stale ``mochi.lock``, or one whose entries do not cover
+the project (a direct requirement or a dependency without an entry: a hand edit), is locked
+for the target first; ``--locked`` fails instead, ``--frozen`` installs the lock as it is
+(but refuses one that does not cover what it records it was locked from). The target's backend
 then decides what the place is and whether the bindings are part of it
 (:meth:`wasmtool.targets.base.TargetBackend.install`): the native project venv (bound
 afterwards unless ``--no-bind``), a Pyodide bundle, WASI components. This module gives the
@@ -11,17 +13,20 @@ backend the one thing it cannot reach itself, ``wasmtool bind`` for the target.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from wasmtool.context import Context
 from wasmtool.context import verified_artefact as verified_artefact  # re-exported: defined here before
 from wasmtool.errors import TargetError, UsageError
-from wasmtool.lock.errors import LockDriftError, LockMissingError
+from wasmtool.lock.errors import LockDriftError, LockIncompleteError, LockMissingError
 from wasmtool.lock.io import read_lock
 from wasmtool.lock.model import MochiLock
-from wasmtool.lock.rules import input_drift
+from wasmtool.lock.rules import coverage_gaps, input_drift, uncovered
 from wasmtool.ops.lock import LockOutcome, run_lock
+from wasmtool.project.paths import ensure_inside
 from wasmtool.targets.backend import BindResult, InstallReport, TargetBackend, backend_named
 from wasmtool.targets.native import NativeInstall as InstallOutcome  # re-exported: defined here before
 from wasmtool.targets.native import install_native as install_native  # re-exported: defined here before
@@ -55,11 +60,18 @@ def ensure_lock(ctx: Context, backend: TargetBackend, mode: LockMode = "sync") -
         if existing is None:
             raise LockMissingError("mochi.lock is missing: --frozen installs an existing lock as it is",
                                    file=str(ctx.lock_path), hint="run `wasmtool lock` first, or drop --frozen")
-        if existing.inputs_for(target) is None:
+        recorded = existing.inputs_for(target)
+        if recorded is None:
             raise TargetError(f"mochi.lock has no entries for target {target}: --frozen does not lock",
                               file=str(ctx.lock_path), hint=f"run `wasmtool lock --target={target}` first")
+        # not compared with the project's requirements, but what the lock says it was
+        # locked from must be in it: a hand-edited lock missing an entry is not installable
+        gaps = coverage_gaps(existing, recorded)
+        if gaps:
+            raise LockIncompleteError(gaps, uncovered(existing, recorded), file=str(ctx.lock_path), target=target)
         return None
-    drift = input_drift(existing, backend.current_inputs(ctx))
+    inputs = backend.current_inputs(ctx)
+    drift = input_drift(existing, inputs) + coverage_gaps(existing, inputs)
     if not drift:
         return None
     if mode == "locked":
@@ -77,6 +89,13 @@ def install(ctx: Context, target: str | None = None, *, smoke: bool = False, bin
     from wasmtool.ops.bind import bind as bind_op
 
     backend = backend_named(target or ctx.project.manifest.python.target)
+    # the places an install writes (the venv, the target's folder under .mochi) that are in the
+    # project by name stay in it: no link may lead them out (a venv configured elsewhere is the
+    # user's explicit choice)
+    for place in (ctx.venv_path, ctx.root / ".mochi" / backend.name):
+        lexical = Path(os.path.normpath(place))
+        if lexical.is_relative_to(ctx.root):
+            ensure_inside(ctx.root, lexical)
     locked = ensure_lock(ctx, backend, lock_mode)
     report = backend.install(ctx, lambda: bind_op(ctx, target=backend.name), smoke=smoke, bind=bind)
     return report if locked is None else LockedFirst(locked, report)

@@ -24,7 +24,7 @@ from wasmtool.lock.errors import LockDriftError, LockMissingError
 from wasmtool.lock.io import read_lock, render_pylock_for, write_text_files
 from wasmtool.lock.model import LockedPackage, MochiLock, TargetInputs
 from wasmtool.lock.rules import BINDING_FIELDS as BINDING_FIELDS  # re-exported: defined here before
-from wasmtool.lock.rules import binding_drift, bound_entries, lock_files
+from wasmtool.lock.rules import binding_drift, bound_entries, lock_files, pylock_drift
 from wasmtool.lock.rules import carry_bindings as carry_bindings  # re-exported: defined here before
 from wasmtool.lock.rules import up_to_date as up_to_date  # re-exported: defined here before
 from wasmtool.lock.rules import with_bindings as with_bindings  # re-exported: defined here before
@@ -212,13 +212,29 @@ def check_bindings(ctx: Context, lock: MochiLock, targets: Sequence[str]) -> lis
     return lines
 
 
+def _pylock_lines(ctx: Context, lock: MochiLock) -> list[str]:
+    """The pylock files ``lock`` implies, compared with the ones on disk (a line per file
+    that differs or is missing)."""
+    expected = {p: t for p, t in output_files(ctx, lock).items() if p != ctx.lock_path}
+    on_disk: dict[Path, bytes | None] = {}
+    for path in expected:
+        try:
+            on_disk[path] = path.read_bytes()
+        except FileNotFoundError:
+            on_disk[path] = None
+    return pylock_drift(expected, on_disk)
+
+
 def run_check(ctx: Context, targets: Sequence[str] = ()) -> MochiLock:
+    """``lock --check``: the lock against a fresh resolution, the pylock files against the
+    lock, then the recorded bindings against recomputed ones."""
     existing = read_lock(ctx.lock_path)
     if not targets and not existing.targets:
         raise UsageError("the lock holds no target", file=str(ctx.lock_path))
     computed = compute_lock(ctx, list(targets) or [t for t in existing.targets])
     new, profiles = computed.lock, computed.profiles
     lines = diff_locks(existing, new, [p.name for p in profiles])
+    lines += _pylock_lines(ctx, existing)
     if lines:
         raise LockDriftError(lines, file=str(ctx.lock_path))
     lines = check_bindings(ctx, existing, [p.name for p in profiles])

@@ -14,7 +14,7 @@ from wasmtool.project.spec import ImportSpec, parse_import_spec
 
 
 def add_python_dependency(manifest_text: str, spec: ImportSpec | str, *, file: str = "mochi.toml") -> str:
-    parsed = parse_import_spec(spec) if isinstance(spec, str) else spec
+    parsed = parse_import_spec(spec if isinstance(spec, str) else spec.render())  # a built ImportSpec is checked too
     try:
         doc = tomlkit.parse(manifest_text)
     except tomlkit.exceptions.ParseError as exc:

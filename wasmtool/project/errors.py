@@ -12,7 +12,8 @@ class ImportSpecError(ProjectError):
 
     def __init__(self, message: str, *, spec: str, pos: int, file: str | None = None,
                  line: int | None = None, column: int | None = None) -> None:
-        pointer = f"\n    {spec}\n    {' ' * pos}^"
+        shown = "".join(c if c.isprintable() else "?" for c in spec)  # one column per character
+        pointer = f"\n    {shown}\n    {' ' * pos}^"
         where = file
         if file and line is not None:
             where = f"{file}:{line}:{(column or 0) + pos}"
@@ -49,3 +50,11 @@ class RequirementConflictError(ProjectError):
     """Imports and the manifest disagree (unlisted extra, alias reused for two packages)."""
 
     code = "WT056"
+
+
+class PathEscapeError(ProjectError):
+    """A file or folder wasmtool writes in the project (the workspace, mochi.lock, a pylock
+    file) is, or passes through, a symbolic link leading outside the project; nothing is
+    written or deleted through it."""
+
+    code = "WT057"

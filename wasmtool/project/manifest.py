@@ -3,20 +3,22 @@ reports every problem at once with its key path (formats.md §1)."""
 
 from __future__ import annotations
 
+import json
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from packaging.markers import InvalidMarker, Marker
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
+from packaging.utils import InvalidName, canonicalize_name
 
 from wasmtool.mochi_syntax import MOCHI_KEYWORDS
 from wasmtool.project.errors import ImportSpecError, ManifestError, ManifestMissingError, ManifestSyntaxError
 from wasmtool.project.spec import expand_version_set
 from wasmtool.targets.profile import DEFAULT_TARGET
+from wasmtool.tomlfile import loads_toml, read_toml_text
 
 
 @dataclass(frozen=True)
@@ -99,10 +101,7 @@ _TOP_KEYS = {"name", "version", "description", "python", "python-dependencies", 
 
 
 def parse_manifest(text: str, *, file: str) -> Manifest:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ManifestSyntaxError(f"not valid TOML: {exc}", file=file) from exc
+    data = loads_toml(text, file=file, error=ManifestSyntaxError)
     problems: list[str] = []
     for key in data:
         if key not in _TOP_KEYS:
@@ -117,7 +116,7 @@ def parse_manifest(text: str, *, file: str) -> Manifest:
 
 def load_manifest(path: Path) -> Manifest:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_toml_text(path, ManifestSyntaxError)
     except FileNotFoundError as exc:
         raise ManifestMissingError("no mochi.toml", file=str(path),
                                    hint="create one, or run `wasmtool add python <spec>`") from exc
@@ -216,8 +215,14 @@ def _parse_deps(raw: Any, problems: list[str]) -> tuple[DependencySpec, ...]:
         return ()
     out: dict[str, DependencySpec] = {}
     for raw_name, value in raw.items():
+        try:
+            name = str(canonicalize_name(raw_name, validate=True))
+        except InvalidName:
+            path = f"python-dependencies.{json.dumps(raw_name, ensure_ascii=True)}"
+            problems.append(f"{path}: not a valid package name (PEP 508: letters, digits, '.', '-', '_', "
+                            "starting and ending with a letter or digit)")
+            continue
         path = f"python-dependencies.{raw_name}"
-        name = str(canonicalize_name(raw_name))
         if name in out:
             problems.append(f"{path}: duplicate of {out[name].raw_name} (names are compared normalised)")
             continue
@@ -249,9 +254,34 @@ def _parse_deps(raw: Any, problems: list[str]) -> tuple[DependencySpec, ...]:
                 continue
         if vals.get("markers"):
             try:
+                if _CONTROL.search(vals["markers"]):
+                    raise InvalidMarker("control character")
                 Marker(vals["markers"])
             except InvalidMarker:
                 problems.append(f"{path}.markers: invalid PEP 508 marker")
+                bad = True
+        extras: list[str] = []
+        for i, extra in enumerate(vals.get("extras", [])):
+            try:
+                extras.append(str(canonicalize_name(extra, validate=True)) if isinstance(extra, str) else "")
+            except InvalidName:
+                extras.append("")
+            if not extras[-1]:
+                problems.append(f"{path}.extras[{i}]: {extra!r} is not a valid extra name (PEP 685: letters, "
+                                "digits, '.', '-', '_', starting and ending with a letter or digit)")
+                bad = True
+        for key in ("index", "git", "rev", "tag", "branch"):
+            if key in vals and not _SAFE_TEXT.fullmatch(vals[key]):
+                problems.append(f"{path}.{key}: must be non-empty, without spaces or control characters")
+                bad = True
+        if "path" in vals and (not vals["path"] or _CONTROL.search(vals["path"])):
+            problems.append(f"{path}.path: must be non-empty, without control characters")
+            bad = True
+        if bad:
+            continue
+        if not _forms_requirement(name, extras, version, vals):
+            problems.append(f"{path}: does not form a valid PEP 508 requirement")
+            continue
         refs = [k for k in ("rev", "tag", "branch") if k in vals]
         if len(refs) > 1:
             problems.append(f"{path}: at most one of rev, tag, branch")
@@ -268,7 +298,7 @@ def _parse_deps(raw: Any, problems: list[str]) -> tuple[DependencySpec, ...]:
             problems.append(f"{path}.alias: {alias!r} is not a Mochi identifier (letters, digits, _; not a keyword)")
         out[name] = DependencySpec(
             name=name, raw_name=raw_name, version=version,
-            extras=tuple(sorted(str(canonicalize_name(e)) for e in vals.get("extras", []))),
+            extras=tuple(sorted(set(extras))),
             markers=vals.get("markers", ""), index=vals.get("index", ""), git=vals.get("git", ""),
             rev=vals.get("rev") or vals.get("tag") or vals.get("branch") or "", path=vals.get("path", ""),
             editable=vals.get("editable", False), optional=vals.get("optional", False),
@@ -276,3 +306,28 @@ def _parse_deps(raw: Any, problems: list[str]) -> tuple[DependencySpec, ...]:
             alias=vals.get("alias", ""),
         )
     return tuple(out[k] for k in sorted(out))
+
+
+#: Source fields (``git``, ``rev``, ``path``, ``index``, ...) become part of a requirement
+#: or a command line: printable, no whitespace.
+_SAFE_TEXT = re.compile(r"[^\s\x00-\x1f\x7f\x85\u2028\u2029]+")
+#: Line breaks and other control characters: never part of a requirement.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def _forms_requirement(name: str, extras: list[str], version: str, vals: dict[str, Any]) -> bool:
+    """Whether the dependency, assembled as the resolver will see it, parses as one PEP 508
+    requirement (the last line of defence: every part was checked on its own above)."""
+    text = name + (f"[{','.join(extras)}]" if extras else "")
+    if vals.get("git"):
+        rev = vals.get("rev") or vals.get("tag") or vals.get("branch")
+        text += f" @ git+{vals['git']}" + (f"@{rev}" if rev else "")
+    else:
+        text += version
+    if vals.get("markers"):
+        text += f" ; {vals['markers']}"
+    try:
+        Requirement(text)
+    except InvalidRequirement:
+        return False
+    return _CONTROL.search(text) is None

@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -40,6 +41,9 @@ from wasmtool.project.errors import ImportSpecError
 Source = Literal["registry", "index", "git", "path"]
 _NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
 _EXTRA = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
+#: Line breaks and other control characters (C0, DEL, NEL, the Unicode line and paragraph
+#: separators): a spec holding one could smuggle a second line into a requirements file.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 _URL_SCHEMES = ("http://", "https://", "ssh://", "git://", "file://")
 
 
@@ -122,6 +126,16 @@ def parse_import_spec(text: str, *, file: str | None = None, line: int | None = 
     if text != text.strip():
         pos = 0 if text[0].isspace() else len(text.rstrip())
         raise _fail("leading or trailing whitespace", text, pos, ctx)
+    bad = _CONTROL.search(text)
+    if bad is not None:
+        raise _fail(f"control character {bad.group(0)!r} (a spec is one line of printable text)",
+                    text, bad.start(), ctx)
+    spec = _parse(text, ctx)
+    _check_requirement(spec, ctx)
+    return spec
+
+
+def _parse(text: str, ctx: dict[str, object]) -> ImportSpec:
     m = _NAME.match(text)
     if m is None:
         raise _fail("a package name must start with a letter or digit", text, 0, ctx)
@@ -158,6 +172,8 @@ def parse_import_spec(text: str, *, file: str | None = None, line: int | None = 
         _check_url(url, text, qpos + 4, ctx)
         if "#" in qual and not rev:
             raise _fail("empty revision after '#'", text, len(text), ctx)
+        if re.search(r"\s", rev):
+            raise _fail("whitespace in a revision", text, len(text) - len(rev), ctx)
         return ImportSpec(raw=text, name=name, extras=extras, source="git", url=url, rev=rev)
     if qual.startswith("index+"):
         url = qual[6:]
@@ -176,8 +192,24 @@ def parse_import_spec(text: str, *, file: str | None = None, line: int | None = 
     return ImportSpec(raw=text, name=name, extras=extras, specifier=specifier)
 
 
+def _check_requirement(spec: ImportSpec, ctx: dict[str, object]) -> None:
+    """The spec, as the resolver will see it, must be exactly one PEP 508 requirement."""
+    text = spec.requirement()  # name[extras] + specifier; git: name[extras] @ url
+    if spec.source == "git":
+        text += f" @ git+{spec.url}" + (f"@{spec.rev}" if spec.rev else "")
+    if spec.source == "path":
+        return  # a local folder: resolved to a file URL by the project model
+    try:
+        Requirement(text)
+    except InvalidRequirement:
+        raise _fail(f"does not form a valid PEP 508 requirement ({text!r})", spec.raw, 0, ctx) from None
+
+
 def _check_url(url: str, spec: str, pos: int, ctx: dict[str, object]) -> None:
     if not url:
         raise _fail("empty URL", spec, pos, ctx)
+    space = re.search(r"\s", url)
+    if space is not None:
+        raise _fail("whitespace in a URL", spec, pos + space.start(), ctx)
     if not url.startswith(_URL_SCHEMES):
         raise _fail("URL scheme must be http, https, ssh, git or file", spec, pos, ctx)

@@ -9,6 +9,7 @@ resolver (WT230-WT239).
     ├── UvFailedError                  WT202  uv exited non-zero (its stderr in the message; when long, cut)
     ├── UvTimeoutError                 WT203  uv did not finish in time
     ├── NoWheelError                   WT204  a resolved package has no wheel the target accepts
+    ├── UnsafeRequirementError         WT205  a requirement line would carry a uv option (line break, leading ``-``)
     └── WasmResolveError               WT230
         ├── NoTargetWheelError         WT231  a package has no wheel for the target and no distribution entry
         ├── ResolutionConflictError    WT232  the requirements cannot all hold at once (resolvelib's causes, condensed)
@@ -39,6 +40,7 @@ __all__ = [
     "NoWheelError",
     "ResolutionConflictError",
     "ResolutionTooDeepError",
+    "UnsafeRequirementError",
     "UvFailedError",
     "UvNotFoundError",
     "UvTimeoutError",
@@ -103,6 +105,14 @@ class NoWheelError(ResolveError):
     """A resolved package has no wheel the target accepts."""
 
     code = "WT204"
+
+
+class UnsafeRequirementError(ResolveError, ValueError):
+    """A line for a uv requirements, constraints or sync file holds a line break or starts
+    with ``-`` (it would be read as a uv option such as ``-r``/``-e``); uv is not started.
+    The manifest and spec parsers refuse such input first: this is the second guard."""
+
+    code = "WT205"
 
 
 # -- the WebAssembly resolver (resolve/wasm.py) ------------------------------------------------------

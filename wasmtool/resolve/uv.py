@@ -23,10 +23,29 @@ from pathlib import Path
 from typing import Any
 
 from wasmtool.errors import ToolFailedError, ToolNotFoundError, ToolTimeoutError
-from wasmtool.resolve.errors import UvFailedError, UvNotFoundError, UvTimeoutError
+from wasmtool.resolve.errors import UnsafeRequirementError, UvFailedError, UvNotFoundError, UvTimeoutError
 from wasmtool.tools import CompletedProcess, ToolJob, start_job
 
 DEFAULT_TIMEOUT = 300.0
+
+#: Characters that end a line for uv or for Python's ``splitlines`` (C0 line breaks, NEL,
+#: the Unicode line and paragraph separators) and NUL.
+_LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029\x00")
+
+
+def requirement_lines(items: Sequence[object], *, what: str) -> str:
+    """The text of a uv requirements-style file, one item a line. An item holding a line
+    break, or starting with ``-`` (an option such as ``-r FILE`` or ``-e PATH``), is refused
+    with :class:`UnsafeRequirementError` before any file is written or uv started."""
+    lines: list[str] = []
+    for item in items:
+        line = str(item)
+        if any(c in _LINE_BREAKS for c in line) or line.lstrip().startswith("-") or not line.strip():
+            raise UnsafeRequirementError(
+                f"refusing {what} line {line!r}: a line break or a leading '-' would pass an option to uv",
+                hint="check the names, extras and markers in mochi.toml")
+        lines.append(f"{line}\n")
+    return "".join(lines)
 
 
 def find_uv() -> str:
@@ -149,17 +168,19 @@ class CompileJob:
     do other work (imports, cache checks) while uv resolves."""
 
     def __init__(self, req: CompileRequest, *, preferences: str | None, timeout: float) -> None:
+        requirements = requirement_lines(req.requirements, what="requirement")
+        constraints = requirement_lines(req.constraints, what="constraint")
         self._tmp = tempfile.TemporaryDirectory(prefix="wasmtool-uv-")
         tmp = Path(self._tmp.name)
         req_file = tmp / "requirements.in"
-        req_file.write_text("".join(f"{r}\n" for r in req.requirements), encoding="utf-8")
+        req_file.write_text(requirements, encoding="utf-8")
         self._out = tmp / "pylock.toml"
         if preferences:
             self._out.write_text(preferences, encoding="utf-8")
         constraints_file = None
         if req.constraints:
             cpath = tmp / "constraints.txt"
-            cpath.write_text("".join(f"{c}\n" for c in req.constraints), encoding="utf-8")
+            cpath.write_text(constraints, encoding="utf-8")
             constraints_file = str(cpath)
         req = replace(req, interpreter=compile_interpreter(req))
         self.argv = compile_argv(find_uv(), req, req_file=str(req_file), out_file=str(self._out),
@@ -209,9 +230,10 @@ def install_wheels(venv: Path, wheels: Sequence[Path], *, timeout: float = DEFAU
 
 def sync_wheels(venv: Path, wheels: Sequence[Path], *, timeout: float = DEFAULT_TIMEOUT) -> None:
     """Make the environment hold exactly these wheels (removes what the lock dropped)."""
+    text = requirement_lines(wheels, what="wheel")
     with tempfile.TemporaryDirectory(prefix="wasmtool-uv-") as tmp:
         reqs = Path(tmp) / "requirements.txt"
-        reqs.write_text("".join(f"{w}\n" for w in wheels), encoding="utf-8")
+        reqs.write_text(text, encoding="utf-8")
         python = venv / "bin" / "python"
         argv = [find_uv(), "pip", "sync", "--quiet", "--no-config", "--python", str(python),
                 "--no-index", "--offline", str(reqs)]

@@ -15,8 +15,10 @@ defined in :mod:`wasmtool.calls.errors` and importable from here.
     ├── CallsFailedError             WT707  ``wasmtool run``: some lines failed
     ├── EmbeddedWorkspaceConflictError WT708  another workspace is already embedded in this process
     ├── ComponentMissingError        WT709  a WebAssembly target's component / bundle is not installed
-    └── CallLineError                WT710  a line of a ``wasmtool run`` calls file is not a call
-                                            (also ValueError)
+    ├── CallLineError                WT710  a line of a ``wasmtool run`` calls file is not a call
+    │                                       (also ValueError)
+    └── CallTimeoutError             WT728  (wasmtool.calls.errors)
+        └── CallDeadlineError        WT711  a worker's call outlived its deadline; the worker was killed
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AsyncReentryError",
     "CallCancelledError",
+    "CallDeadlineError",
     "CallLineError",
     "CallTimeout",
     "CallTimeoutError",
@@ -158,6 +161,22 @@ class CallLineError(RuntimeBridgeError, ValueError):
     """A line of a ``wasmtool run`` calls file is not a call (bad JSON, shape, keys, values)."""
 
     code = "WT710"
+
+
+class CallDeadlineError(CallTimeoutError):
+    """A call in a worker process was still running at its deadline (``--timeout`` plus a
+    grace second, else 600 s): a synchronous function cannot be interrupted, so the worker
+    (``pid``) was killed; the next call starts a new one."""
+
+    code = "WT711"
+
+    def __init__(self, *, method: str, deadline: float, pid: int | None = None) -> None:
+        super().__init__(method=method, timeout=deadline, side="deadline")
+        self.message = (f"{method}: no answer within {deadline:g} s; the worker{f' {pid}' if pid else ''} "
+                        "was killed (a synchronous function cannot be interrupted otherwise)")
+        self.args = (self.message,)
+        self.hint = "the next call starts a new worker; pass a longer --timeout if the call needs more time"
+        self.pid = pid
 
 
 class EmbeddedWorkspaceConflictError(RuntimeBridgeError):

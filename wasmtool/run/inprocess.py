@@ -11,7 +11,9 @@ Coroutine functions run either on a fresh loop per call (``async_mode="per-call"
 ``asyncio.run``) or on one persistent loop in a background thread
 (``async_mode="persistent"``, created once under a ``threading.Lock``). ``timeout``
 applies to coroutine functions (``asyncio.wait_for``: the task is cancelled);
-synchronous functions cannot be interrupted in-process and run to completion.
+synchronous functions cannot be interrupted in-process and run to completion (the first
+one called with a ``timeout`` emits a ``RuntimeWarning`` saying so; the subprocess runtime
+kills its worker at a call's deadline instead).
 Calling a coroutine function while an event loop runs in the calling thread raises
 :class:`~wasmtool.run.errors.AsyncReentryError` instead of deadlocking.
 """
@@ -22,6 +24,7 @@ import asyncio
 import importlib
 import inspect
 import threading
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from types import ModuleType, TracebackType
@@ -90,6 +93,7 @@ class InProcessRuntime:
         self._loops_created = 0
         self._cancelled = 0
         self._closed = False
+        self._warned_sync_timeout = False
 
     # -- introspection -----------------------------------------------------------------
 
@@ -140,6 +144,11 @@ class InProcessRuntime:
             if is_async:
                 result = self._run_async(method, lambda: fn(*call_args, **call_kwargs), timeout)
             else:
+                if timeout is not None and not self._warned_sync_timeout:
+                    self._warned_sync_timeout = True
+                    warnings.warn(f"{method} is synchronous: in-process, timeout={timeout:g} cannot interrupt it "
+                                  "(a SubprocessRuntime kills its worker at the deadline)", RuntimeWarning,
+                                  stacklevel=2)
                 result = fn(*call_args, **call_kwargs)
                 if inspect.isawaitable(result):
                     awaitable = result

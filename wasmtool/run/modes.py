@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from wasmtool.run.errors import ProjectVenvError, RuntimeClosedError, WorkerStartError
 from wasmtool.run.inprocess import InProcessRuntime
 from wasmtool.run.protocol import Runtime
-from wasmtool.run.subprocess_runtime import SubprocessRuntime
+from wasmtool.run.subprocess_runtime import SubprocessRuntime, call_deadline
 from wasmtool.run.workspace import WRAP_MODULE, BoundAlias
 
 if TYPE_CHECKING:
@@ -271,7 +271,8 @@ class SubprocessWorkers(ModeRuntime):
         assert self.python is not None
         command = [self.python, "-c", _WORKER_BOOT, json.dumps(self._config), "--module", alias.module]
         return SubprocessRuntime(alias.module, python=self.python, command=command, env=self._worker_env(),
-                                 cwd=self.root, stderr_prefix=f"[{alias.alias}] ")
+                                 cwd=self.root, stderr_prefix=f"[{alias.alias}] ",
+                                 deadline=call_deadline(self._config.get("timeout")))
 
     def _after_close(self) -> None:
         if self._staging_cleanup is not None:

@@ -29,8 +29,10 @@ through that runtime. What the runtime is follows the project's settings
 ``strict-return-types`` are applied with ``_mochi_wrap.configure`` in the process that runs
 the wrappers (this one, or each worker before it serves). A timed-out async wrapper raises
 ``_mochi_wrap.WrapperTimeoutError`` there, so both modes report the same
-:class:`~wasmtool.run.errors.RemotePythonError`. The timeout bounds coroutines only; a
-synchronous Python function runs to completion in either mode.
+:class:`~wasmtool.run.errors.RemotePythonError`. In embedded mode the timeout bounds
+coroutines only (a synchronous function runs to completion); in subprocess mode every call
+also has a deadline (``timeout`` + 1 s, else 600 s) after which its worker is killed
+(:class:`~wasmtool.run.errors.CallDeadlineError`, docs/runtime-modes.md).
 
 Names: ``alias.item`` (``tomli.loads`` -> ``tomli_loads``; ``fk.Counter.add`` ->
 ``fk_Counter_add``; ``fk.slow`` -> the wrapper of ``fakepkg:slow``, ``fk_slow_sync``) or a

@@ -15,6 +15,12 @@ lazily, on the first call, and then:
 * enforces ``timeout`` twice: the worker cancels a coroutine after ``timeout`` s, and the
   client gives up at ``timeout + CLIENT_GRACE`` s even if the worker hangs (a
   ``wasmtool.cancel`` notification is then sent and the late answer dropped);
+* gives every call a ``deadline`` (default :data:`DEFAULT_DEADLINE`, 600 s; at least
+  ``timeout + DEADLINE_GRACE`` for a call with a timeout): a call still running then -- a
+  synchronous function that never returns, which nothing else can interrupt -- fails with
+  :class:`~wasmtool.run.errors.CallDeadlineError` and the worker is killed (the calls in
+  flight with it fail with :class:`~wasmtool.run.errors.WorkerExitedError`); the next call
+  starts a new worker. :func:`call_deadline` turns a session's ``timeout`` into a deadline;
 * shuts down cleanly on :meth:`close`, at garbage collection and at interpreter exit
   (``weakref.finalize``): ``wasmtool.shutdown``, then terminate, then kill, always
   followed by ``wait()`` so no zombie is left.
@@ -67,6 +73,7 @@ from wasmtool_runtime.worker import EXIT_IMPORT_FAILED
 
 from wasmtool.errors import ToolNotFoundError
 from wasmtool.run.errors import (
+    CallDeadlineError,
     CallTimeoutError,
     ProtocolError,
     RuntimeClosedError,
@@ -78,10 +85,27 @@ from wasmtool.run.errors import (
 )
 from wasmtool.tools import Process, start_tool, stop_process
 
-__all__ = ["CLIENT_GRACE", "DEFAULT_SHUTDOWN_GRACE", "SubprocessRuntime", "runtime_dir", "worker_command"]
+__all__ = [
+    "CLIENT_GRACE",
+    "DEADLINE_GRACE",
+    "DEFAULT_DEADLINE",
+    "DEFAULT_SHUTDOWN_GRACE",
+    "SubprocessRuntime",
+    "call_deadline",
+    "runtime_dir",
+    "worker_command",
+]
 
 #: Seconds the client waits beyond a call's timeout before giving up on its own.
 CLIENT_GRACE = 0.05
+#: Seconds any one call may run, when no timeout is set, before its worker is killed.
+DEFAULT_DEADLINE = 600.0
+#: Seconds beyond a call's timeout before its worker is killed (the worker cancels a
+#: coroutine at the timeout itself and answers; only a call that cannot be cancelled is left).
+DEADLINE_GRACE = 1.0
+#: What the worker (and the session's boot code) print on stderr before exiting with
+#: ``EXIT_IMPORT_FAILED`` because the module could not be imported.
+_IMPORT_FAILED_MARK = "wasmtool-worker: cannot "
 DEFAULT_SHUTDOWN_GRACE = 2.0
 _STDERR_TAIL_LINES = 40
 _STDERR_CHUNK = 64 * 1024
@@ -115,6 +139,12 @@ def worker_command(
     return argv
 
 
+def call_deadline(timeout: float | None) -> float:
+    """The deadline of a worker's calls for a session ``timeout``: :data:`DEFAULT_DEADLINE`
+    without one, else ``timeout + DEADLINE_GRACE``."""
+    return DEFAULT_DEADLINE if timeout is None else timeout + DEADLINE_GRACE
+
+
 def _default_sink(line: str) -> None:
     try:
         sys.stderr.write(line + "\n")
@@ -143,6 +173,7 @@ class _Config:
     stderr_sink: Callable[[str], None]
     max_frame: int
     shutdown_grace: float
+    deadline: float | None
 
 
 @dataclass
@@ -277,6 +308,22 @@ class _Worker:
         if pending is not None:
             _fail(pending.future, CallTimeoutError(method=pending.method, timeout=timeout, side="client"))
 
+    def overrun(self, request_id: int, deadline: float) -> None:
+        """The call ``request_id`` passed its deadline: when it is still running, fail it and
+        kill the worker (marked dead at once, so the next call starts a new one)."""
+        with self.lock:
+            if self.dead:
+                return
+            pending = self.pending.pop(request_id, None)
+            if pending is None and request_id not in self.abandoned:
+                return   # answered in time
+            self.abandoned.discard(request_id)
+            self.dead = True
+        if pending is not None:
+            _fail(pending.future, CallDeadlineError(method=pending.method, deadline=deadline, pid=self.pid))
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+
     def on_done(self, request_id: int, future: Future[Any]) -> None:
         if future.cancelled():
             self.abandon(request_id)
@@ -371,7 +418,8 @@ class _Worker:
             )
         if self.closing:
             return RuntimeClosedError(f"{method}: the runtime was closed while the call was in flight")
-        if returncode == EXIT_IMPORT_FAILED and self.answered == 0:
+        if (returncode == EXIT_IMPORT_FAILED and self.answered == 0
+                and any(line.startswith(_IMPORT_FAILED_MARK) for line in self.stderr_tail)):
             return WorkerStartError(
                 f"the worker could not import module {self.config.module_name!r} "
                 f"(it {describe_status(returncode)}); {method!r} was not run",
@@ -446,7 +494,9 @@ class SubprocessRuntime:
     worker's ``sys.path`` (the generated workspace); ``env`` replaces the environment
     (default: this process's minus ``PYTHONPATH``); ``stderr_sink`` receives each worker
     stderr line prefixed with ``stderr_prefix`` (default: this process's stderr);
-    ``command`` replaces the whole worker argv (custom or fake workers).
+    ``command`` replaces the whole worker argv (custom or fake workers); ``deadline`` is the
+    seconds any call may run before the worker is killed (``None``: no limit; a call with a
+    longer ``timeout`` gets ``timeout + DEADLINE_GRACE``).
     """
 
     def __init__(
@@ -463,7 +513,10 @@ class SubprocessRuntime:
         shutdown_grace: float = DEFAULT_SHUTDOWN_GRACE,
         threads: int | None = None,
         command: Sequence[str] | None = None,
+        deadline: float | None = DEFAULT_DEADLINE,
     ) -> None:
+        if deadline is not None and not deadline > 0:
+            raise ValueError(f"deadline must be a positive number of seconds, not {deadline!r}")
         if env is None:
             env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
         argv = (
@@ -482,6 +535,7 @@ class SubprocessRuntime:
                 stderr_sink=stderr_sink or _default_sink,
                 max_frame=max_frame,
                 shutdown_grace=shutdown_grace,
+                deadline=deadline,
             )
         )
         self._finalizer = weakref.finalize(self, self._state.close)
@@ -538,6 +592,12 @@ class SubprocessRuntime:
                 time.monotonic() + timeout + CLIENT_GRACE,
                 functools.partial(worker.expire, request_id, timeout),
             )
+        deadline = self._state.config.deadline
+        if deadline is not None:
+            if timeout is not None:
+                deadline = max(deadline, timeout + DEADLINE_GRACE)
+            self._state.deadlines.add(time.monotonic() + deadline,
+                                      functools.partial(worker.overrun, request_id, deadline))
         future.add_done_callback(functools.partial(worker.on_done, request_id))
         return future
 

@@ -9,6 +9,14 @@ imports every target first: a target whose import touched the network is reporte
 ``SkipImportTimeNetwork``, one whose import raised as ``SkipImportTimeError`` (the error's
 last line); the rest go to ``mypy.stubgen``. On timeout the whole process group is killed.
 :func:`run_stubgen` never raises for a misbehaving package.
+
+Nothing outlives a killed wasmtool: the driver asks the kernel (Linux ``PR_SET_PDEATHSIG``)
+for ``SIGKILL`` when wasmtool dies, and so does every Python process it forks or starts (the
+sandbox's ``sitecustomize``); a watchdog thread in the driver also kills its process group
+when its parent changes (where ``prctl`` does not exist). The throwaway folder
+(``wasmtool-stubgen-<pid>-*`` in the temp dir) carries an ``owner.json`` marker with its
+creator's pid and start time: each run first removes the folders whose creator is gone
+(:func:`sweep_stubgen_temps`).
 """
 
 from __future__ import annotations
@@ -24,22 +32,31 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from wasmtool.skips import SkipReason, SkipReport
 
-__all__ = ["DEFAULT_TIMEOUT", "StubgenResult", "run_stubgen", "stubgen_label", "unpack_wheel"]
+__all__ = ["DEFAULT_TIMEOUT", "StubgenResult", "run_stubgen", "stubgen_label", "sweep_stubgen_temps", "unpack_wheel"]
 
 DEFAULT_TIMEOUT = 60.0
+
+#: The throwaway folders' name prefix in the temp dir, and their owner marker.
+TEMP_PREFIX = "wasmtool-stubgen-"
+OWNER_FILE = "owner.json"
+#: Age in seconds after which a folder whose owner cannot be told (no marker, no pid in its
+#: name: an older wasmtool's) is abandoned: a stubgen run lasts minutes at most.
+UNOWNED_MAX_AGE = 3600.0
 
 _GUARD = '''"""wasmtool stubgen sandbox: no network while packages are imported."""
 import errno
 import os
 import socket
+import sys
 
 ATTEMPTS = []
 _LOG = os.environ.get("WASMTOOL_NETGUARD_LOG", "")
@@ -55,6 +72,40 @@ def _blocked(what):
         except OSError:
             pass
     raise OSError(errno.ENETUNREACH, "network access is disabled while generating stubs (" + what + ")")
+
+
+_PARENT = "WASMTOOL_SANDBOX_PARENT"
+
+
+def _set_pdeathsig():
+    """Linux: SIGKILL this process when the process (thread) that started it dies."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001 - no libc: the driver's watchdog remains
+        pass
+
+
+def _arm():
+    """PDEATHSIG, then close its race: a parent that died before it was armed is no longer
+    our parent (its pid is in the environment it passed down), so exit now."""
+    if sys.platform.startswith("linux"):
+        _set_pdeathsig()
+    expected = os.environ.get(_PARENT, "")
+    if expected.isdigit() and int(expected) != os.getppid():
+        os._exit(137)
+    os.environ[_PARENT] = str(os.getpid())
+
+
+def die_with_parent():
+    """Die with the parent, in this process and in every child it forks (spawned Python
+    children run this module's sitecustomize themselves)."""
+    _arm()
+    if hasattr(os, "register_at_fork"):  # POSIX
+        os.register_at_fork(after_in_child=_arm)
 
 
 def install():
@@ -86,17 +137,45 @@ def install():
         setattr(socket, name, lookup(name))
 '''
 
-_SITECUSTOMIZE = "import _wasmtool_netguard\n_wasmtool_netguard.install()\n"
+_SITECUSTOMIZE = "import _wasmtool_netguard\n_wasmtool_netguard.die_with_parent()\n_wasmtool_netguard.install()\n"
 
 _DRIVER = '''"""wasmtool stubgen driver: import each target, then run mypy.stubgen on the clean ones."""
 import contextlib
 import importlib
 import io
 import json
+import os
+import signal
 import sys
+import threading
+import time
 import traceback
 
 import _wasmtool_netguard as guard
+
+
+def watch_parent(parent):
+    """Exit at once if wasmtool is already gone, then kill this process group (the driver
+    and whatever it started) as soon as the parent changes: the kernel's PDEATHSIG (set by
+    sitecustomize) is the first line, this is for where it does not exist."""
+    def gone():
+        return os.getppid() != parent
+
+    def kill_group():
+        with contextlib.suppress(OSError, AttributeError):  # no process groups: just this process
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+        os._exit(137)
+
+    if gone():
+        kill_group()
+
+    def watch():
+        while True:
+            time.sleep(0.2)
+            if gone():
+                kill_group()
+
+    threading.Thread(target=watch, name="wasmtool-parent-watch", daemon=True).start()
 
 
 def last_line(exc):
@@ -124,6 +203,8 @@ def why_not_generated(mod, inspect):
 def main():
     with open(sys.argv[1], encoding="utf-8") as fh:
         cfg = json.load(fh)
+    if cfg.get("parent"):
+        watch_parent(int(cfg["parent"]))
     result = {"imports": {}, "failed": [], "error": None, "done": False}
 
     def save():
@@ -180,7 +261,8 @@ def main():
     save()
 
 
-main()
+if __name__ == "__main__":  # not in the worker processes mypy spawns (they import this file)
+    main()
 '''
 
 
@@ -272,6 +354,7 @@ def _scrubbed_env(python: str, *, home: Path, paths: Sequence[Path], netlog: Pat
         "MYPY_CACHE_DIR": str(home / ".mypy_cache"),
         "NO_COLOR": "1",
         "WASMTOOL_NETGUARD_LOG": str(netlog),
+        "WASMTOOL_SANDBOX_PARENT": str(os.getpid()),  # the sandbox's processes die with their parent
     }
 
 
@@ -291,6 +374,104 @@ def _read_json(path: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+# -- throwaway folders: owned, and swept once their owner is gone ------------------------------
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command name (state first), or ``None``."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[-1].split()
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time (clock ticks since boot, Linux), which tells a pid reused by
+    another process apart; ``None`` where ``/proc`` does not say."""
+    fields = _proc_stat(pid)
+    return fields[19] if fields is not None and len(fields) > 19 else None
+
+
+def _owner_alive(pid: int, start: str | None) -> bool:
+    """Whether the process ``pid`` (started at ``start``, when known) still runs."""
+    if pid <= 0:
+        return False
+    fields = _proc_stat(pid)
+    if fields is not None:
+        if fields[0] in ("Z", "X"):  # killed, not yet reaped: it writes nothing any more
+            return False
+        return start is None or fields[19:20] == [start]
+    try:  # no /proc: ask the kernel whether the pid exists
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: someone else's live process
+        return True
+    return True
+
+
+def _claim(folder: Path) -> None:
+    """Write the owner marker: this process's pid and start time."""
+    pid = os.getpid()
+    marker = folder / OWNER_FILE
+    marker.write_text(json.dumps({"pid": pid, "start": _start_time(pid)}), encoding="utf-8")
+
+
+def _abandoned(folder: Path, *, now: float) -> bool:
+    """Whether ``folder``'s creator is gone (see :func:`sweep_stubgen_temps`)."""
+    data = _read_json(folder / OWNER_FILE)
+    pid, start = data.get("pid"), data.get("start")
+    if isinstance(pid, int) and (start is None or isinstance(start, str)):
+        return not _owner_alive(pid, start)
+    # no marker yet (the creator is between mkdtemp and _claim) or none at all (an older
+    # wasmtool's folder): the pid in the name, else the age, decides
+    head = folder.name[len(TEMP_PREFIX):].split("-", 1)[0]
+    if head.isdigit() and not _owner_alive(int(head), None):
+        return True
+    try:
+        return now - folder.stat().st_mtime > UNOWNED_MAX_AGE
+    except OSError:
+        return False
+
+
+def sweep_stubgen_temps(temp_dir: Path | None = None) -> int:
+    """Remove the ``wasmtool-stubgen-*`` folders in ``temp_dir`` (default: the system temp
+    dir) whose creator is gone: the process named by the folder's ``owner.json`` (pid and
+    start time) no longer runs. A folder without a marker goes when the pid in its name is
+    dead, or after :data:`UNOWNED_MAX_AGE`. A live wasmtool's folder is never touched.
+    Returns how many were removed; never raises."""
+    root = Path(temp_dir) if temp_dir is not None else Path(tempfile.gettempdir())
+    now = time.time()
+    removed = 0
+    try:
+        candidates = sorted(root.glob(f"{TEMP_PREFIX}*"))
+    except OSError:
+        return 0
+    for folder in candidates:
+        try:
+            if folder.is_symlink() or not folder.is_dir() or not _abandoned(folder, now=now):
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += not folder.exists()
+    return removed
+
+
+@contextlib.contextmanager
+def _owned_temp_dir() -> Iterator[Path]:
+    """A fresh throwaway folder marked with its owner, removed afterwards (or, if this process
+    is killed first, by the next run's :func:`sweep_stubgen_temps`)."""
+    with contextlib.suppress(OSError):
+        sweep_stubgen_temps()
+    folder = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-"))
+    try:
+        _claim(folder)
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def run_stubgen(
@@ -313,8 +494,7 @@ def run_stubgen(
     if not targets:
         return StubgenResult((), (), label)
     python = python or sys.executable
-    with tempfile.TemporaryDirectory(prefix="wasmtool-stubgen-") as tmp:
-        work = Path(tmp)
+    with _owned_temp_dir() as work:
         site, guard, home, out = work / "site", work / "guard", work / "home", work / "out"
         for folder in (site, guard, home, out):
             folder.mkdir()
@@ -331,7 +511,8 @@ def run_stubgen(
         driver.write_text(_DRIVER, encoding="utf-8")
         netlog, result_file, config = work / "netlog.txt", work / "result.json", work / "config.json"
         config.write_text(json.dumps({"packages": list(packages), "modules": list(modules), "out": str(out),
-                                      "inspect": inspect, "result": str(result_file)}), encoding="utf-8")
+                                      "inspect": inspect, "result": str(result_file), "parent": os.getpid()}),
+                          encoding="utf-8")
         env = _scrubbed_env(python, home=home, paths=[guard, site], netlog=netlog)
         timed_out = False
         returncode: int | None = None

@@ -7,6 +7,7 @@
       python_wrap/<alias>/<pkg>_externs.py, <pkg>_externs.pyi, <pkg>_shim.mochi (in the
                                          project's Mochi dialect)
       python_wrap/<alias>/SKIPPED.txt, surface.json
+      .wasmtool-files.json               the files above that wasmtool wrote (only these are pruned)
 
 ``<pkg>`` is the surface's primary import name. The wrapper is imported as
 ``python_wrap.<alias>.<pkg>_externs`` with the workspace on ``sys.path``.
@@ -30,7 +31,7 @@ from wasmtool.synth.shim import render_shim
 from wasmtool.synth.wrapper import WRAP_MODULE, render_externs, render_externs_stub
 from wasmtool.typemap.surface import MappedSurface, declared_type_names, rename_types
 
-__all__ = ["Workspace", "externs_module", "render_workspace", "surface_files", "wrap_runtime_source"]
+__all__ = ["MANIFEST_NAME", "Workspace", "externs_module", "render_workspace", "surface_files", "wrap_runtime_source"]
 
 _RUNTIME_FILE = Path(__file__).resolve().parent.parent.parent / "runtime" / "wasmtool_runtime" / "mochi_wrap.py"
 
@@ -88,32 +89,102 @@ class Workspace:
     wrapper_sha256: Mapping[str, str]   # alias -> sha256 of <pkg>_externs.py
     shim_sha256: Mapping[str, str]      # alias -> sha256 of <pkg>_shim.mochi
 
-    def write(self, root: Path, *, prune: bool = True) -> list[Path]:
+    def write(self, root: Path, *, prune: bool = True, project_root: Path | None = None) -> list[Path]:
         """Write atomically; with ``prune``, files of aliases no longer bound are removed.
-        Returns the changed paths."""
+        Returns the changed paths.
+
+        Only files listed in the workspace's record of generated files (:data:`MANIFEST_NAME`,
+        rewritten atomically after every write) are ever pruned: a file the user put under
+        ``python_wrap/`` survives. Before anything is written or deleted, every path is
+        checked against ``project_root`` (default ``root``): a symbolic link on the way that
+        leads outside it raises :class:`~wasmtool.project.errors.PathEscapeError`."""
         from wasmtool.fsutil import atomic_write_bytes
 
+        base = project_root if project_root is not None else root
+        record = root / MANIFEST_NAME
+        previous = _read_record(record)
+        stale = sorted(previous - set(self.files), reverse=True) if prune else []
+        for rel in (*sorted(self.files), MANIFEST_NAME, *stale):
+            _refuse_escape(base, root / rel)
+        # record every file this write may leave behind before touching any: a write cut
+        # short still leaves its files listed, so a later prune can remove them
+        _write_record(record, previous | set(self.files))
         changed: list[Path] = []
-        wrap = root / "python_wrap"
-        keep = {root / p for p in self.files}
-        if prune and wrap.is_dir():
-            for old in sorted(wrap.rglob("*"), reverse=True):
-                if old.is_file() and old not in keep and "__pycache__" not in old.parts:
+        for rel in stale:
+            old = root / rel
+            try:
+                if old.is_file() and not old.is_symlink():
                     old.unlink()
                     changed.append(old)
-                elif old.is_dir() and old.name != "__pycache__" and not any(old.iterdir()):
-                    old.rmdir()
+            except OSError as exc:
+                raise WorkspaceError(f"cannot remove {rel}: {exc.strerror or exc}", file=str(old)) from exc
+            _remove_empty_parents(old.parent, stop=root)
         for rel, data in sorted(self.files.items()):
             path = root / rel
             try:
-                if path.is_file() and path.read_bytes() == data:
+                if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
                     continue
                 path.parent.mkdir(parents=True, exist_ok=True)
                 atomic_write_bytes(path, data)
             except OSError as exc:
                 raise WorkspaceError(f"cannot write {rel}: {exc.strerror or exc}", file=str(path)) from exc
             changed.append(path)
+        _write_record(record, set(self.files) | (set() if prune else previous))
         return changed
+
+
+#: The workspace's record of the files wasmtool generated there (posix paths relative to
+#: the workspace); pruning removes only files listed in it.
+MANIFEST_NAME = ".wasmtool-files.json"
+
+
+def _read_record(path: Path) -> set[str]:
+    """The generated files a previous write recorded: only relative paths under
+    ``python_wrap/`` without ``..`` are taken (a hand-edited record cannot aim elsewhere)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, list):
+        return set()
+    out: set[str] = set()
+    for rel in files:
+        if not isinstance(rel, str) or "\\" in rel or rel.startswith("/"):
+            continue
+        parts = rel.split("/")
+        if parts[0] == "python_wrap" and len(parts) > 1 and not {"", ".", ".."} & set(parts):
+            out.add(rel)
+    return out
+
+
+def _write_record(path: Path, files: set[str]) -> None:
+    from wasmtool.fsutil import atomic_write_text
+
+    text = json.dumps({"generated-by": "wasmtool", "files": sorted(files)}, indent=1) + "\n"
+    try:
+        if path.is_symlink() or not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(path, text)
+    except OSError as exc:
+        raise WorkspaceError(f"cannot write {MANIFEST_NAME}: {exc.strerror or exc}", file=str(path)) from exc
+
+
+def _refuse_escape(base: Path, path: Path) -> None:
+    from wasmtool.project.paths import ensure_inside
+
+    ensure_inside(base, path)
+
+
+def _remove_empty_parents(folder: Path, *, stop: Path) -> None:
+    """Remove ``folder`` and its parents up to (not including) ``python_wrap/`` while empty
+    (a folder still holding anything, a ``__pycache__`` included, is kept)."""
+    wrap = stop / "python_wrap"
+    while folder != wrap and folder.is_relative_to(wrap) and folder.is_dir() and not folder.is_symlink():
+        if any(folder.iterdir()):
+            return
+        folder.rmdir()
+        folder = folder.parent
 
 
 def disambiguate(surfaces: Iterable[MappedSurface]) -> list[MappedSurface]:
