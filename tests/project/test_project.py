@@ -7,6 +7,7 @@ import pytest
 from wasmtool.project.edit import add_python_dependency
 from wasmtool.project.errors import (
     ImportLineError,
+    ImportSpecError,
     ManifestError,
     ManifestSyntaxError,
     RequirementConflictError,
@@ -154,3 +155,16 @@ def test_add_keeps_comments_and_is_idempotent() -> None:
     # an existing spelling is updated in place, not duplicated
     upd = add_python_dependency(MANIFEST, "pydantic@^2.10")
     assert upd.count("ydantic") == 1 and "Pydantic = " in upd
+
+
+def test_a_long_spec_is_echoed_in_part_with_the_pointer_on_the_fault() -> None:
+    from wasmtool.project.spec import parse_import_spec
+
+    spec = "x" * 100_000 + "!"
+    with pytest.raises(ImportSpecError) as ei:
+        parse_import_spec(spec)
+    text = str(ei.value)
+    assert len(text) < 400
+    shown, pointer = text.splitlines()[-2:]
+    assert shown.strip().startswith("...") and shown.endswith("!")
+    assert pointer.index("^") == shown.index("!")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wasmtool.errors import ProjectError
+from wasmtool.errors import ProjectError, clip
 
 
 class ImportSpecError(ProjectError):
@@ -10,14 +10,20 @@ class ImportSpecError(ProjectError):
 
     code = "WT051"
 
+    #: Characters of the spec shown around the pointer (a long spec is echoed in part).
+    WINDOW = 80
+
     def __init__(self, message: str, *, spec: str, pos: int, file: str | None = None,
                  line: int | None = None, column: int | None = None) -> None:
-        shown = "".join(c if c.isprintable() else "?" for c in spec)  # one column per character
-        pointer = f"\n    {shown}\n    {' ' * pos}^"
+        end = min(len(spec), max(pos + self.WINDOW // 2, self.WINDOW))
+        start = max(0, end - self.WINDOW)
+        head, tail = ("..." if start else ""), ("..." if end < len(spec) else "")
+        shown = "".join(c if c.isprintable() else "?" for c in spec[start:end])  # one column per character
+        pointer = f"\n    {head}{shown}{tail}\n    {' ' * (len(head) + pos - start)}^"
         where = file
         if file and line is not None:
             where = f"{file}:{line}:{(column or 0) + pos}"
-        super().__init__(f"invalid import spec: {message}{pointer}", file=where)
+        super().__init__(f"invalid import spec: {clip(message)}{pointer}", file=where)
         self.spec = spec
         self.pos = pos
         self.reason = message
