@@ -159,7 +159,7 @@ def test_install_refuses_a_malicious_wheel(tmp_path: Path) -> None:
         proc = run_cli(["-C", str(project), "install"], cache=cache, index_url=server.url)
     assert_refused(proc, member, served, project, cache)
     assert_nothing_escaped(tmp_path)
-    assert not list((project / ".venv").rglob("evil*"))  # rglob of a missing folder is empty
+    assert not list((project / ".mochi").rglob("evil*"))   # nothing of it in the venv (.mochi/venv)
 
 
 def test_an_honest_evil_locks(tmp_path: Path) -> None:

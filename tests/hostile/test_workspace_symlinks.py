@@ -31,6 +31,15 @@ def _outside(tmp_path: Path) -> Path:
     return outside
 
 
+def _link_outside(project: Path, linked: str, outside: Path) -> Path:
+    """Make ``project/linked`` a link to ``outside`` (its ``python_wrap`` for a ``python_wrap`` link)."""
+    link = project / linked
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(outside / "python_wrap" if linked.endswith("python_wrap") else outside,
+                    target_is_directory=True)
+    return link
+
+
 def _workspace(files: dict[str, bytes]) -> Workspace:
     return Workspace(files=files, wrapper_sha256={}, shim_sha256={})
 
@@ -43,10 +52,7 @@ def test_write_refuses_a_link_leading_outside(tmp_path: Path, linked: str) -> No
     project = tmp_path / "proj"
     project.mkdir()
     outside = _outside(tmp_path)
-    link = project / linked
-    link.parent.mkdir(parents=True, exist_ok=True)
-    link.symlink_to(outside / "python_wrap" if linked.endswith("python_wrap") else outside,
-                    target_is_directory=True)
+    link = _link_outside(project, linked, outside)
     before = tree_snapshot(outside)
     ws = _workspace({"python_wrap/__init__.py": WRAP_INIT, "python_wrap/a/x.py": b"x = 1\n"})
     with pytest.raises(PathEscapeError) as info:
@@ -130,10 +136,7 @@ def locked(tmp_path: Path, cache_dir: Path, index_server: IndexServer) -> Path:
 def test_cli_refuses_a_workspace_linked_outside(tmp_path: Path, cache_dir: Path, index_server: IndexServer,
                                                locked: Path, linked: str, command: str) -> None:
     outside = _outside(tmp_path)
-    link = locked / linked
-    link.parent.mkdir(parents=True, exist_ok=True)
-    link.symlink_to(outside / "python_wrap" if linked.endswith("python_wrap") else outside,
-                    target_is_directory=True)
+    link = _link_outside(locked, linked, outside)
     before = tree_snapshot(outside)
     proc = run_cli(["-C", str(locked), command], cache=cache_dir, index_url=index_server.url)
     assert proc.returncode != 0
@@ -205,9 +208,7 @@ def test_a_write_cut_short_still_records_its_files(tmp_path: Path, monkeypatch: 
 def test_cli_install_refuses_a_venv_or_bundle_folder_linked_outside(
         tmp_path: Path, cache_dir: Path, index_server: IndexServer, locked: Path, linked: str, target: str) -> None:
     outside = _outside(tmp_path)
-    link = locked / linked
-    link.parent.mkdir(parents=True, exist_ok=True)
-    link.symlink_to(outside, target_is_directory=True)
+    link = _link_outside(locked, linked, outside)
     before = tree_snapshot(outside)
     lock_before = (locked / "mochi.lock").read_bytes()
     proc = run_cli(["-C", str(locked), "install", f"--target={target}"], cache=cache_dir, index_url=index_server.url)

@@ -53,12 +53,7 @@ def up_to_date(existing: MochiLock | None, inputs: TargetInputs) -> bool:
     """The lock already answers these inputs (same requirement set, interpreter and index,
     and its entries cover them: :func:`coverage_gaps`): like ``uv lock``, keep it rather
     than re-resolve; ``--upgrade`` re-resolves."""
-    if existing is None:
-        return False
-    have = existing.inputs_for(inputs.target)
-    return have is not None and (
-        sorted(have.requirements), have.python_version, have.index_url
-    ) == (sorted(inputs.requirements), inputs.python_version, inputs.index_url) and not coverage_gaps(existing, inputs)
+    return existing is not None and not input_drift(existing, inputs) and not coverage_gaps(existing, inputs)
 
 
 def input_drift(existing: MochiLock | None, inputs: TargetInputs) -> list[str]:
@@ -107,23 +102,26 @@ def coverage_gaps(existing: MochiLock | None, inputs: TargetInputs,
         return []
     lines = [f"[{t}] direct requirement {name} has no entry in the lock"
              for name in missing_direct(existing, inputs, environment)]
-    entries = existing.for_target(t)
-    have = {str(canonicalize_name(p.name)) for p in entries}
-    for p in sorted(entries, key=lambda p: p.name):
-        lines += [f"[{t}] {p.name} depends on {dep}, which has no entry in the lock"
-                  for dep in p.dependency_names if dep not in have]
+    lines += [f"[{t}] {name} depends on {dep}, which has no entry in the lock"
+              for name, dep in _dangling_dependencies(existing, t)]
     return lines
+
+
+def _dangling_dependencies(lock: MochiLock, target: str) -> list[tuple[str, str]]:
+    """``(package, dependency)`` for every dependency of ``target``'s entries that has no
+    entry itself, by package name."""
+    entries = lock.for_target(target)
+    have = {str(canonicalize_name(p.name)) for p in entries}
+    return [(p.name, dep) for p in sorted(entries, key=lambda p: p.name)
+            for dep in p.dependency_names if dep not in have]
 
 
 def uncovered(existing: MochiLock | None, inputs: TargetInputs,
               environment: Mapping[str, str] | None = None) -> list[str]:
     """The canonical names :func:`coverage_gaps` reports missing, sorted (no duplicates)."""
-    t = inputs.target
-    if existing is None or existing.inputs_for(t) is None:
+    if existing is None or existing.inputs_for(inputs.target) is None:
         return []
-    entries = existing.for_target(t)
-    have = {str(canonicalize_name(p.name)) for p in entries}
-    deps = {dep for p in entries for dep in p.dependency_names if dep not in have}
+    deps = {dep for _, dep in _dangling_dependencies(existing, inputs.target)}
     return sorted(set(missing_direct(existing, inputs, environment)) | deps)
 
 

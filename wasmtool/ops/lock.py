@@ -77,7 +77,8 @@ def lock_target(
         prefs = render_pylock_for(existing, profile.name)
     if not pins:
         return backend_for(profile).lock(ctx, preferences=prefs)
-    tried = replace(ctx, project=ctx.project.with_pins(pins))
+    # the same indexes (resolved once: with none configured that reads pip's configuration)
+    tried = replace(ctx, project=ctx.project.with_pins(pins), index_urls=ctx.index)
     inputs, packages = backend_for(profile).lock(tried, preferences=prefs)
     direct = {str(canonicalize_name(r.name)): r for r in ctx.project.requirements()}
     fixed = [replace(p, specifier=direct[p.name].specifier if p.name in direct else "")
