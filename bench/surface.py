@@ -5,6 +5,9 @@
     stub and surface caches — the wheels are already in the artefact cache, as after ``lock``;
 (b) warm: the same ``bind`` again (stub and surface caches hit; rendering still runs);
     target <= 1 s total;
+(d) the surface's size: externs, skips and the Python modules the externs come from (each
+    package's top-level module plus its public submodules, the default since submodules are
+    bound), and extern names bound twice (must stay 0);
 (c) peer: mypy's ``stubgen`` alone on the same 25 packages (the sandboxed runner wasmtool
     uses for its last tier, source mode for pure packages, inspect mode for compiled ones).
 
@@ -74,10 +77,17 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     externs = sum(len(b.surface.functions) for b in outcome.bound)
+    modules = sum(len({f.target.partition(":")[0] for f in b.surface.functions}) for b in outcome.bound)
+    twice = sum(len(b.surface.functions) - len({f.extern_name for f in b.surface.functions}) for b in outcome.bound)
     data = {
         "machine": machine(),
         "packages": len(CORPUS),
         "externs": externs,
+        "skips": sum(len(b.surface.skips) for b in outcome.bound),
+        "modules": modules,
+        "externs_bound_twice": twice,
+        "per_package": {b.package.name: {"externs": len(b.surface.functions), "skips": len(b.surface.skips)}
+                        for b in outcome.bound},
         "cold_bind": summary(cold),
         "warm_bind": summary(warm),
         "stubgen_alone": summary(peer),

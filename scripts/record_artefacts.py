@@ -91,6 +91,8 @@ def main() -> int:
             files = resolve_uv(spec["requirements"], spec["python-version"], spec["uv-python-platform"])
         else:
             files = resolve_pip(spec["requirements"], spec["python-version"], spec["pip-platform"])
+        if "only-projects" in spec:  # a set that pins some projects of its resolution, not their dependencies
+            files = [f for f in files if f["project"] in spec["only-projects"]]
         for f in files:
             entry = by_file.setdefault(str(f["filename"]), {**f, "sets": []})
             if entry["sha256"] != f["sha256"]:

@@ -16,6 +16,22 @@ The calling convention (the Mochi side of a value, ``wasmtool.typemap.surface``)
     handle                     the Python object itself (checked against its class)
     callable                   a callable; arguments and result converted both ways
     any                        passed through unchanged
+    union                      the first member (in order) whose converter accepts the value;
+                               none: "expected one of int | string, got list"
+
+Wire forms: a ``str`` or ``float`` type whose ``py`` names a standard-library type crosses as
+that scalar and is converted here (:data:`WIRE_FORMS`)::
+
+    datetime:datetime / date / time   str    v.isoformat()      <-> X.fromisoformat(s)
+    datetime:timedelta                float  v.total_seconds()  <-> timedelta(seconds=x)
+    decimal:Decimal                   str    str(v)             <-> Decimal(s)
+    uuid:UUID                         str    str(v)             <-> UUID(s)
+    pathlib:Path                      str    os.fspath(v)       <-> pathlib.Path(s)
+    re:Pattern                        str    v.pattern          <-> re.compile(s)
+
+A value of the Python type itself is accepted where the wire form is expected (an argument
+given by Python code); a string that does not parse raises :class:`BoundaryTypeError` naming
+the form ("expected an ISO 8601 datetime string, got 'tomorrow'").
 
 Types are ``TypeRef.to_dict()`` dicts. :func:`arg` and :func:`ret` compile a type once
 (at wrapper import) into a converter; a wrong value raises :class:`BoundaryTypeError`
@@ -40,23 +56,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import datetime
+import decimal
 import enum
 import functools
 import importlib
 import io
 import os
+import pathlib
+import re
 import sys
 import tempfile
 import threading
 import traceback
+import uuid
 import warnings
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any
 
 __all__ = [
+    "WIRE_FORMS",
     "AsyncReentryError",
     "BoundaryTypeError",
+    "WireForm",
     "WrapperTimeoutError",
     "arg",
     "configure",
@@ -303,6 +326,10 @@ class _Compiler:
         kind = t["kind"]
         if kind == "any":
             return _identity
+        if t.get("py") and kind in ("int", "float", "bool", "str"):
+            return self._wire(kind, t["py"])
+        if kind == "union":
+            return self._union(t)
         if kind == "int":
             return self._int()
         if kind == "float":
@@ -365,6 +392,49 @@ class _Compiler:
             if cls is bool or not isinstance(v, cls):
                 raise fail(f"expected {name}, got {_type_name(v)}", p)
             return cls(v)
+        return conv
+
+    def _wire(self, kind: str, py: str) -> Conv:
+        form = WIRE_FORMS.get(py)
+        if form is None or form.kind != kind:
+            raise ValueError(f"{kind} type with py {py!r} is not a known wire form")
+        fail = self.fail
+        if self.into:
+            def into(v: Any, p: str) -> Any:
+                if form.is_value(v):
+                    return v
+                if isinstance(v, bool) or not isinstance(v, form.wire):
+                    raise fail(f"expected {form.expected}, got {_type_name(v)}", p)
+                try:
+                    return form.parse(v)
+                except (ValueError, ArithmeticError, re.error) as exc:
+                    why = f" ({exc})" if form.reason else ""
+                    raise fail(f"expected {form.expected}, got {_clip(v)}{why}", p) from None
+            return into
+
+        returns = form.returns or form.is_value
+
+        def out(v: Any, p: str) -> Any:
+            if not returns(v):
+                raise fail(f"expected {form.python}, got {_type_name(v)}", p)
+            try:
+                return form.dump(v)
+            except (TypeError, ValueError) as exc:
+                raise fail(f"{form.python} has no {kind} form: {exc}", p) from None
+        return out
+
+    def _union(self, t: TypeDict) -> Conv:
+        members = [self.compile(a) for a in t["args"]]
+        expected = " | ".join(_mochi_spelling(a) for a in t["args"])
+        fail = self.fail
+
+        def conv(v: Any, p: str) -> Any:
+            for member in members:
+                try:
+                    return member(v, p)
+                except BoundaryTypeError:
+                    continue
+            raise fail(f"expected one of {expected}, got {_type_name(v)}", p)
         return conv
 
     def _bytes(self) -> Conv:
@@ -580,6 +650,90 @@ class _Compiler:
 
 def _identity(v: Any, p: str) -> Any:
     return v
+
+
+def _clip(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 4] + "...'"
+
+
+_MOCHI_SCALARS = {"int": "int", "float": "float", "bool": "bool", "str": "string", "any": "any",
+                  "union": "any", "bytes": "list<int>"}
+
+
+def _mochi_spelling(t: TypeDict) -> str:
+    """How Mochi spells a type (for messages); the same as wasmtool.typemap.surface.mochi_spelling."""
+    kind = t["kind"]
+    args = t.get("args", [])
+    if kind in _MOCHI_SCALARS:
+        return _MOCHI_SCALARS[kind]
+    if kind in ("list", "set") and args:
+        return f"{kind}<{_mochi_spelling(args[0])}>"
+    if kind == "map" and len(args) == 2:
+        return f"map<{_mochi_spelling(args[0])}, {_mochi_spelling(args[1])}>"
+    if kind == "option" and args:
+        return _mochi_spelling(args[0]).rstrip("?") + "?"
+    if kind == "callable" and args:
+        result, *params = args
+        text = "fun(" + ", ".join(_mochi_spelling(a) for a in params) + ")"
+        unit = result.get("kind") == "tuple" and not result.get("args") and not result.get("name")
+        return text if unit else f"{text}: {_mochi_spelling(result)}"
+    return str(t.get("name") or kind)
+
+
+# -- wire forms ------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class WireForm:
+    """How one standard-library type crosses as a scalar (``kind``): ``dump`` (Python ->
+    wire) and ``parse`` (wire -> Python); ``expected`` names the wire form in messages,
+    ``python`` the Python value; ``reason``: add the parser's own message; ``returns``: what
+    a result may be (default ``is_value``)."""
+
+    kind: str
+    wire: type | tuple[type, ...]
+    is_value: Callable[[Any], bool]
+    dump: Callable[[Any], Any]
+    parse: Callable[[Any], Any]
+    expected: str
+    python: str
+    reason: bool = False
+    returns: Callable[[Any], bool] | None = None
+
+
+def _fspath_str(v: Any) -> str:
+    path = os.fspath(v)
+    if not isinstance(path, str):
+        raise TypeError(f"a bytes path ({path!r})")
+    return path
+
+
+def _str_pattern(v: Any) -> bool:
+    return isinstance(v, re.Pattern) and isinstance(v.pattern, str)
+
+
+#: ``py`` (``module:QualName``) -> its wire form; wasmtool.typemap.surface.WIRE_FORMS names the same.
+WIRE_FORMS: dict[str, WireForm] = {
+    "datetime:datetime": WireForm("str", str, lambda v: isinstance(v, datetime.datetime), lambda v: v.isoformat(),
+                                  datetime.datetime.fromisoformat, "an ISO 8601 datetime string", "a datetime"),
+    "datetime:date": WireForm("str", str, lambda v: isinstance(v, datetime.date), lambda v: v.isoformat(),
+                              datetime.date.fromisoformat, "an ISO 8601 date string", "a date"),
+    "datetime:time": WireForm("str", str, lambda v: isinstance(v, datetime.time), lambda v: v.isoformat(),
+                              datetime.time.fromisoformat, "an ISO 8601 time string", "a time"),
+    "datetime:timedelta": WireForm("float", (int, float), lambda v: isinstance(v, datetime.timedelta),
+                                   lambda v: v.total_seconds(), lambda x: datetime.timedelta(seconds=x),
+                                   "a duration in seconds", "a timedelta", reason=True),
+    "decimal:Decimal": WireForm("str", str, lambda v: isinstance(v, decimal.Decimal), str, decimal.Decimal,
+                                "a decimal number string", "a Decimal"),
+    "uuid:UUID": WireForm("str", str, lambda v: isinstance(v, uuid.UUID), str, uuid.UUID,
+                          "a UUID string", "a UUID"),
+    # ``str | os.PathLike[str]`` maps here too: a result may be a plain string
+    "pathlib:Path": WireForm("str", str, lambda v: isinstance(v, os.PathLike), _fspath_str, pathlib.Path,
+                             "a path string", "a path", returns=lambda v: isinstance(v, (str, os.PathLike))),
+    "re:Pattern": WireForm("str", str, _str_pattern, lambda v: v.pattern, re.compile,
+                           "a regular expression string", "a str pattern", reason=True),
+}
 
 
 def _optional(c: Conv) -> Conv:

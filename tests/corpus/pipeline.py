@@ -11,8 +11,8 @@ import os
 import pickle
 import re
 import subprocess
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from filelock import FileLock
@@ -20,13 +20,13 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from tests.support.session_cache import SESSION_CACHE_ENV
 from wasmtool.fsutil import atomic_write_bytes
-from wasmtool.ops.bind import public_import_names
+from wasmtool.ops.bind import candidate_submodules, map_package, public_import_names
+from wasmtool.project.manifest import PythonSettings
 from wasmtool.resolve.wheelinfo import read_wheel_info
 from wasmtool.skips import SkipReport, count_by_reason
 from wasmtool.stubs.discover import StubgenPolicy, StubSet, discover, module_stubs
 from wasmtool.synth.dialect import ffi_split
 from wasmtool.synth.workspace import surface_files
-from wasmtool.typemap.lower import map_module
 from wasmtool.typemap.surface import Function, MappedSurface
 
 ARTEFACTS = Path(__file__).resolve().parent.parent / "data" / "artefacts"
@@ -145,7 +145,7 @@ STUBGEN_TIMEOUT = 300.0
 
 
 def run_package(dist: str, *, timeout: float = STUBGEN_TIMEOUT, target: str = "native",
-                stubs: StubSet | None = None) -> CorpusResult:
+                stubs: StubSet | None = None, submodules_on: bool = True) -> CorpusResult:
     """The pipeline for ``dist``; ``stubs`` reuses an earlier discovery (the stub set does not
     depend on the target)."""
     wheel = native_wheel(dist)
@@ -158,12 +158,14 @@ def run_package(dist: str, *, timeout: float = STUBGEN_TIMEOUT, target: str = "n
                          dependency_wheels=dependency_wheels(wheel))
     skips: list[SkipReport] = []
     modules = module_stubs(stubs, python_version=(3, 12), platform="linux", skips=skips)
-    surface = map_module(modules, dist=dist, version=version, alias=CORPUS[dist],
-                         import_names=public_import_names(scan), target=target,
-                         tier=stubs.provenance)
-    extra = tuple(sorted({*surface.skips, *stubs.skips, *skips}))
-    surface = MappedSurface(surface.dist, surface.version, surface.alias, surface.import_names, surface.tier,
-                            surface.functions, surface.records, surface.enums, surface.handles, extra)
+    import_names = public_import_names(scan)
+    # the default surface: the top-level modules and their public submodules (native: every
+    # submodule imports), with the project settings' defaults
+    submodules = candidate_submodules(stubs, import_names, None if submodules_on else False,
+                                      explicit_imports=False, package=dist)
+    surface = map_package(modules, stubs, dist=dist, version=version, alias=CORPUS[dist],
+                          import_names=import_names, submodules=submodules, target=target, callables_cross=None,
+                          settings=PythonSettings(), extra_skips=skips)
     return CorpusResult(stubs, surface, surface_files(surface, "0.10"), surface_files(surface, "mep-71"))
 
 
@@ -204,6 +206,83 @@ def skips_about(surface: MappedSurface, path: str) -> list[str]:
     """The SKIPPED.txt lines of ``path``, of its parameters and members, and of its owners."""
     return [s.tsv_line() for s in surface.skips
             if s.path == path or s.path.startswith(path + ".") or path.startswith(s.path + ".")]
+
+
+#: Skip reasons that are not a gap in coverage: names never bound by design (private, dunder)
+#: and the released Mochi's stateless-FFI limits (the mep-71 surface binds those items).
+NOT_A_GAP = frozenset({"SkipPrivateName", "SkipDunder", "SkipStatelessFfi"})
+#: Module path parts that mark a test package: never part of a package's surface.
+TEST_PARTS = frozenset({"test", "tests", "testing", "conftest"})
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of a package's public, non-dunder API is bound: ``bound`` Python items (an item
+    is what a user names: a function, method, class, property or constant; its ``_full`` variant
+    and its overload externs are the same item) against ``skipped`` items (a skip of a whole item
+    for a reason other than :data:`NOT_A_GAP`; a skipped parameter or overload arm of a bound
+    item is not a skipped item). Items of test packages are left out."""
+
+    bound: int
+    skipped: int
+
+    @property
+    def ratio(self) -> float:
+        total = self.bound + self.skipped
+        return self.bound / total if total else 1.0
+
+    def line(self) -> str:
+        return f"{self.bound}\t{self.skipped}\t{self.ratio * 100:.1f}%"
+
+
+def _in_test_package(path: str) -> bool:
+    return any(part in TEST_PARTS for part in path.split("."))
+
+
+def _item_path(path: str) -> str:
+    """A skip path without an overload-arm suffix (``numpy.zeros#2`` -> ``numpy.zeros``)."""
+    return path.split("#", 1)[0]
+
+
+def coverage(surface: MappedSurface) -> Coverage:
+    bound = {p for p in bound_paths(surface) if not _in_test_package(p)}
+    classes = {f.target.replace(":", ".") for f in surface.functions if f.kind == "constructor"}
+    classes |= {f.target.replace(":", ".").rpartition(".")[0] for f in surface.functions
+                if f.kind in ("method", "getter")}
+    gaps = {_item_path(s.path) for s in surface.skips
+            if s.reason.name not in NOT_A_GAP and not _in_test_package(s.path)}
+    skipped = set()
+    for path in gaps - bound:
+        parent = path.rpartition(".")[0]
+        # a line under a skipped item (its parameter, its member) or under a bound function
+        # (a parameter left out of `_full`) is not an item of its own; a member of a bound class is
+        if parent in gaps or (parent in bound and parent not in classes):
+            continue
+        skipped.add(path)
+    return Coverage(len(bound), len(skipped))
+
+
+def _module_of(path: str, modules: Sequence[str]) -> str:
+    """The longest surface module that ``path`` lies in."""
+    best = ""
+    for m in modules:
+        if (path == m or path.startswith(m + ".")) and len(m) > len(best):
+            best = m
+    return best
+
+
+def module_coverage(surface: MappedSurface) -> list[tuple[str, Coverage]]:
+    """:func:`coverage` per surface module (each item counted under the module that exports it)."""
+    modules = sorted({m for m in (f.target.partition(":")[0] for f in surface.functions)
+                      if not any(part.startswith("_") for part in m.split("."))} | set(surface.import_names))
+    out = []
+    for module in sorted(modules):
+        def mine(path: str, module: str = module) -> bool:
+            return _module_of(path, modules) == module
+        sub = replace(surface, functions=tuple(f for f in surface.functions if mine(f.target.partition(":")[0])),
+                      skips=tuple(k for k in surface.skips if mine(k.path)))
+        out.append((module, coverage(sub)))
+    return out
 
 
 def _sha(text: str) -> str:
@@ -289,6 +368,18 @@ def skip_sections(mep71_skipped: str, ffi_skipped: str) -> tuple[list[str], list
     return skips, grouped, ffi
 
 
+def _declared_module(line: str) -> str:
+    """The Python module of a shim declaration line: its ``// -> module:qualname`` target
+    (externs) or ``// module:qualname`` (types); '' when it names none (tuple records)."""
+    comment = line.rpartition("//")[2].strip()
+    comment = comment.removeprefix("-> ")
+    return comment.partition(":")[0] if ":" in comment else ""
+
+
+def _first_cell(line: str) -> str:
+    return line.split("\t", 1)[0]
+
+
 def golden_text(result: CorpusResult) -> str:
     """The corpus golden of one package, as text a reviewer reads in ``git diff``.
 
@@ -318,14 +409,45 @@ def golden_text(result: CorpusResult) -> str:
         *(f"skips\t{reason}\t{n}" for reason, n in sorted(count_by_reason(s.skips).items())),
         f"dialect 0.10\texterns\t{len(ffi)}", f"dialect 0.10\tstateless_ffi_skips\t{len(stateless)}",
         f"dialect mep-71\texterns\t{len(s.functions)}",
+        "", "[coverage]  (items bound, items skipped, share bound: public non-dunder items)",
+        f"total\t{coverage(s).line()}",
+        *(f"module\t{module}\t{c.line()}" for module, c in module_coverage(s)),
     ]
+    top = set(s.import_names)
+    modules = sorted({m for m in (f.target.partition(":")[0] for f in s.functions)
+                      if not any(part.startswith("_") for part in m.split("."))} | top)
+
+    def group(module: str) -> str:
+        """The surface module a line belongs to: a top-level module, or a public submodule."""
+        return _module_of(module, modules) or module
+
+    subs: dict[str, list[str]] = {}
+
+    def keep(lines: list[str], module_of_line: Callable[[str], str]) -> list[str]:
+        """The lines of the top-level modules; a submodule's lines go to its digest."""
+        kept = []
+        for line in lines:
+            g = group(module_of_line(line))
+            if g in top or not g:
+                kept.append(line)
+            else:
+                subs.setdefault(g, []).append(line)
+        return kept
+
     for dialect in ("mep-71", "0.10"):
         types, externs = shim_declarations(r.shim(dialect)[1])
-        out += ["", f"[types {dialect}]", *types, "", f"[externs {dialect}]",
-                *(_with_target(line, by_name) for line in externs)]
+        out += ["", f"[types {dialect}]", *keep(types, _declared_module), "", f"[externs {dialect}]",
+                *keep([_with_target(line, by_name) for line in externs], _declared_module)]
     skips, names, ffi_only = skip_sections(r.mep71_files["SKIPPED.txt"], r.files["SKIPPED.txt"])
-    out += ["", "[skips]", *skips, "", "[skips: private and dunder names]", *names,
-            "", "[skips 0.10 only: SkipStatelessFfi]", *ffi_only]
+    out += ["", "[skips]", *keep(skips, _first_cell), "", "[skips: private and dunder names]",
+            *keep(names, _first_cell), "", "[skips 0.10 only: SkipStatelessFfi]", *keep(ffi_only, _first_cell)]
+    # public submodules: one line each (externs, skips, SHA-256 of all their lines above), so a
+    # change in one shows here while the golden stays readable
+    out += ["", "[submodules]  (module, extern lines, skip lines, sha256 of its lines in the sections above)"]
+    for module in sorted(subs):
+        lines = subs[module]
+        n_ext = sum(1 for ln in lines if ln.startswith("extern "))
+        out.append(f"{module}\t{n_ext}\t{len(lines) - n_ext}\t{_sha(chr(10).join(lines))}")
     out += ["", "[sha256]", f"stubs\t{r.stubs.sha256}",
             *(f"0.10/{name}\t{_sha(text)}" for name, text in sorted(r.files.items()) if name != "surface.json"),
             *(f"mep-71/{name}\t{_sha(text)}" for name, text in sorted(r.mep71_files.items())

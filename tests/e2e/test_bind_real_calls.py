@@ -76,7 +76,8 @@ class Point:
     y: int
 out["attrs"] = attrs_w.attrs_asdict(Point(1, 2))
 
-cmd = click.click_Command_new_full("hello", None, "Say hello to the world.", None, None, None, None, True, None)
+cmd = click.click_Command_new_full("hello", None, None, "Say hello to the world.", None, None, None, None, True,
+                                   None, None)
 runner = click.click_CliRunner_new()
 result = click.click_CliRunner_invoke(runner, cmd)
 out["click"] = [click.click_Result_exit_code(result), click.click_Result_output(result)]
@@ -85,7 +86,7 @@ text = rich.rich_markup_render("[bold]Hello[/bold] [red]world[/red]!")
 out["rich"] = rich.rich_Text_plain(text)
 out["yaml"] = yaml.yaml_safe_load("a: 1\nb: [x, y]\n")
 out["numpy_typename"] = np.numpy_typename("d")
-out["numpy_identity"] = np.numpy_ndarray_tolist(np.numpy_identity(2))
+out["numpy_identity"] = np.numpy_ndarray_tolist_unit_any(np.numpy_identity_int(2))   # @overload arms
 url = pyd.pydantic_HttpUrl_build_full("https", None, None, "Example.ORG", 8443, "a b", "q=1&r=2", None)
 out["pyd_url"] = [pyd.pydantic_HttpUrl_unicode_string(url), pyd.pydantic_HttpUrl_host(url),
                   pyd.pydantic_HttpUrl_port(url), pyd.pydantic_HttpUrl_query_params(url)]

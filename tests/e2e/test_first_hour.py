@@ -97,15 +97,20 @@ def test_import_names_count_when_an_import_line_names_the_package_too(
         tmp_path: Path, cache_dir: Path, index_server: IndexServer) -> None:
     project = write_project(tmp_path / "proj", {"python-dateutil": "*"},
                             sources={"main.mochi": 'import python "python-dateutil" as du\n'})
+    manifest = project / "mochi.toml"    # the top-level module alone (no submodules) binds nothing
+    manifest.write_text(manifest.read_text().replace(
+        'python-dateutil = "*"', 'python-dateutil = { version = "*", submodules = false }'))
     url = index_server.url
     run_cli(["-C", str(project), "install"], cache=cache_dir, index_url=url, check=True)
     before = json.loads(run_cli(["-C", str(project), "surface", "du", "--json"], cache=cache_dir, index_url=url,
                                 check=True).stdout)
     assert before["functions"] == []   # dateutil's top-level module exports no function
 
-    manifest = project / "mochi.toml"
-    manifest.write_text(manifest.read_text().replace(
-        'python-dateutil = "*"', f'python-dateutil = {{ version = "*", import-names = {DATEUTIL_MODULES} }}'))
+    text = manifest.read_text()
+    start = text.index("python-dateutil = ")
+    end = text.index("\n", start)
+    manifest.write_text(text[:start] + f'python-dateutil = {{ version = "*", import-names = {DATEUTIL_MODULES} }}'
+                        + text[end:])
     # the setting moves the bindings: --check says so (and names the package) before a bind
     proc = run_cli(["-C", str(project), "lock", "--check"], cache=cache_dir, index_url=url)
     assert proc.returncode == 1 and "python-dateutil:du wrapper-sha256" in proc.stderr

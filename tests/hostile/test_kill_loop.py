@@ -1,6 +1,6 @@
 """SIGKILL at any moment leaves nothing behind once the next command has run.
 
-``lock``, ``install`` and ``bind`` of a small real project (python-dateutil: no stubs
+``lock``, ``install`` and ``bind`` of a small real project (pycparser: no stubs
 package, no ``py.typed``, so ``bind`` runs stubgen in its sandbox) are each killed with
 ``SIGKILL`` at points spread over the command's measured duration, then run again normally.
 Each re-run must succeed; at the end the lock must check, the cache's ``tmp/`` must be empty
@@ -77,7 +77,7 @@ def _wait_no_sandbox(temp: Path, seconds: float = 10) -> list[str]:
 
 def test_kill_nine_anywhere_leaves_nothing_behind(tmp_path: Path, short_temp: Path,
                                                    index_server: IndexServer) -> None:
-    project = write_project(tmp_path / "proj", {"python-dateutil": "*"})
+    project = write_project(tmp_path / "proj", {"pycparser": "*"})
     cache = tmp_path / "cache"
     env = {**cli_env(cache, index_server.url), "TMPDIR": str(short_temp)}
     command = [str(VENV_BIN / "wasmtool"), "-C", str(project)]

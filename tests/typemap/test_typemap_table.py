@@ -2,7 +2,10 @@
 
 Every row of typemap.md §1-§3 has at least one case below; acceptance tests 23-28 are
 spelled out. Types are rendered to Mochi text with a tiny local renderer (the real shim
-renderer lives elsewhere) so expectations read like the spec.
+renderer lives elsewhere) so expectations read like the spec; it also shows what Mochi
+does not see: a widened ``any`` as ``any[<py>]`` (``any[typing:TypeVar T]``), a wire form
+as ``string[<py>]``, a checked union as ``A | B``. The rules that widen (declared ``Any``,
+unbounded TypeVars, ``object``, unions) are covered in depth in test_wire_rules.py.
 """
 
 from __future__ import annotations
@@ -52,13 +55,17 @@ def mochi(t: TypeRef | None) -> str:
     simple = {"int": "int", "float": "float", "bool": "bool", "str": "string", "bytes": "list<int>",
               "any": "any"}
     if t.kind in simple:
-        return simple[t.kind]
+        tag = " ".join(x for x in (t.py, t.name) if x)
+        return f"{simple[t.kind]}[{tag}]" if tag else simple[t.kind]
+    if t.kind == "union":
+        return " | ".join(mochi(a) for a in t.args)
     if t.kind in ("list", "set"):
         return f"{t.kind}<{mochi(t.args[0])}>"
     if t.kind == "map":
         return f"map<{mochi(t.args[0])}, {mochi(t.args[1])}>"
     if t.kind == "option":
-        return mochi(t.args[0]) + "?"
+        inner = mochi(t.args[0])
+        return f"({inner})?" if t.args[0].kind == "union" else inner + "?"
     if t.kind == "callable":
         ret, *params = t.args
         head = f"fun({', '.join(mochi(p) for p in params)})"
@@ -140,15 +147,17 @@ SCALAR_ROWS = [
     ("None", "skip:SkipUnsupportedTypingConstruct"),
     ("NoneType", "skip:SkipUnsupportedTypingConstruct"),
     ("complex", "skip:SkipNoComplexType"),
-    ("object", "skip:SkipUnsupportedTypingConstruct"),
-    ("Any", "skip:SkipUnsupportedTypingConstruct"),
-    ("t.Any", "skip:SkipUnsupportedTypingConstruct"),
+    # rule change (widened any): on a complete tier a declared `object` / `Any` is a tagged any
+    ("object", "any[builtins:object]"),
+    ("Any", "any[typing:Any]"),
+    ("t.Any", "any[typing:Any]"),
     ("Never", "skip:SkipUnsupportedTypingConstruct"),  # only as a return
     ("Literal['a', 'b']", "string"),
     ("Literal[1, -2]", "int"),
     ("Literal[True, False]", "bool"),
-    ("Literal['a', 1]", "skip:SkipUnsupportedTypingConstruct"),
-    ("Literal[True, 1]", "skip:SkipUnsupportedTypingConstruct"),
+    # rule change (checked unions): a Literal of mixed kinds is the union of its kinds
+    ("Literal['a', 1]", "string | int"),
+    ("Literal[True, 1]", "bool | int"),
     ("Literal[b'x']", "skip:SkipUnsupportedTypingConstruct"),
     ("Literal['a', None]", "string?"),
     ("Literal['a'] | Literal['b']", "string"),
@@ -213,11 +222,12 @@ CONTAINER_ROWS = [
 # -- §3 unions, callables, async, special forms ------------------------------------------------
 
 SPECIAL_ROWS = [
-    ("int | str", "skip:SkipOpenUnion"),
-    ("Union[int, str]", "skip:SkipOpenUnion"),
-    ("int | str | None", "skip:SkipOpenUnion"),
-    ("int | Any", "skip:SkipOpenUnion"),
-    ("Optional[Any]", "skip:SkipOpenUnion"),
+    # rule change (checked unions; widened any): see test_wire_rules.py for the policy "skip" results
+    ("int | str", "int | string"),
+    ("Union[int, str]", "int | string"),
+    ("int | str | None", "(int | string)?"),
+    ("int | Any", "any[typing:Any]"),
+    ("Optional[Any]", "any[typing:Any]"),
     ("int | int", "int"),
     ("str | Literal['a']", "string"),
     ("Callable[[int, str], bool]", "fun(int, string): bool"),
@@ -243,9 +253,10 @@ SPECIAL_ROWS = [
     ("NotRequired[str]", "string"),
     ("ReadOnly[float]", "float"),
     ("Final", "skip:SkipUnsupportedTypingConstruct"),
-    ("T", "skip:SkipUnsupportedTypingConstruct"),
-    ("list[T]", "skip:SkipUnsupportedTypingConstruct"),
-    ("AnyStr", "skip:SkipUnsupportedTypingConstruct"),
+    # rule change (TypeVars): unbounded -> widened any; AnyStr -> its constraints' union
+    ("T", "any[typing:TypeVar T]"),
+    ("list[T]", "list<any[typing:TypeVar T]>"),
+    ("AnyStr", "string | list<int>"),
     ("Self", "skip:SkipUnsupportedTypingConstruct"),  # outside a class
     ("'int'", "int"),
     ("'Response'", "Response"),
@@ -279,19 +290,27 @@ def test_table_row(ann: str, expected: str) -> None:
 # -- rows that depend on the context -----------------------------------------------------------
 
 
-@pytest.mark.parametrize(("tier", "allow_partial", "expected"), [
-    ("py.typed-partial", True, "any"),
-    ("stubgen", True, "any"),
-    ("py.typed", True, "skip:SkipUnsupportedTypingConstruct"),
-    ("stubs-package", True, "skip:SkipUnsupportedTypingConstruct"),
-    ("stubgen", False, "skip:SkipUnsupportedTypingConstruct"),
+@pytest.mark.parametrize(("tier", "allow_partial", "policy", "expected", "union"), [
+    ("py.typed-partial", True, "map", "any", "skip:SkipOpenUnion"),
+    ("stubgen", True, "map", "any", "skip:SkipOpenUnion"),
+    ("stubgen", False, "map", "skip:SkipUnsupportedTypingConstruct", "skip:SkipOpenUnion"),
+    ("py.typed-partial", False, "map", "skip:SkipUnsupportedTypingConstruct", "skip:SkipOpenUnion"),
+    # rule change (widened any): a complete tier maps a declared Any, tagged, whatever allow-partial says
+    ("py.typed", True, "map", "any[typing:Any]", "any[typing:Any]"),
+    ("stubs-package", True, "map", "any[typing:Any]", "any[typing:Any]"),
+    ("typeshed", False, "map", "any[typing:Any]", "any[typing:Any]"),
+    # ... and `[python] any = "skip"` keeps the table as it was
+    ("py.typed", True, "skip", "skip:SkipUnsupportedTypingConstruct", "skip:SkipOpenUnion"),
+    ("stubs-package", False, "skip", "skip:SkipUnsupportedTypingConstruct", "skip:SkipOpenUnion"),
+    ("stubgen", True, "skip", "any", "skip:SkipOpenUnion"),
 ])
-def test_any_only_with_allow_partial_on_partial_tiers(tier: str, allow_partial: bool, expected: str) -> None:
-    assert lowered("Any", tier=tier, allow_partial=allow_partial) == expected
-    assert lowered("list[Any]", tier=tier, allow_partial=allow_partial) == (
-        "list<any>" if expected == "any" else expected)
-    # a union with an Any branch is an open union even with allow-partial
-    assert lowered("int | Any", tier=tier, allow_partial=allow_partial) == "skip:SkipOpenUnion"
+def test_any_by_tier_policy_and_allow_partial(tier: str, allow_partial: bool, policy: str, expected: str,
+                                              union: str) -> None:
+    kw: dict[str, object] = {"tier": tier, "allow_partial": allow_partial, "any_policy": policy}
+    assert lowered("Any", **kw) == expected
+    assert lowered("list[Any]", **kw) == (expected if expected.startswith("skip:") else f"list<{expected}>")
+    # a union with an Any branch is an open union on partial tiers even with allow-partial
+    assert lowered("int | Any", **kw) == union
 
 
 @pytest.mark.parametrize(("target", "expected"), [
@@ -305,10 +324,15 @@ def test_callables_are_embedded_only(target: str, expected: str) -> None:
     assert lowered("Callable[..., str]", target=target) == "skip:SkipParamSpec"
 
 
-def test_object_maps_to_any_only_for_protocol_parameters() -> None:
+def test_object_is_plain_any_for_protocol_parameters_and_widened_elsewhere() -> None:
     assert lowered("object", in_protocol=True, position="param") == "any"
-    assert lowered("object", in_protocol=True, position="return") == "skip:SkipUnsupportedTypingConstruct"
-    assert lowered("object", in_protocol=False, position="param") == "skip:SkipUnsupportedTypingConstruct"
+    assert lowered("object", in_protocol=True, position="param", any_policy="skip") == "any"
+    # rule change (widened any): elsewhere on a complete tier `object` is a tagged any
+    assert lowered("object", in_protocol=True, position="return") == "any[builtins:object]"
+    assert lowered("object", in_protocol=False, position="param") == "any[builtins:object]"
+    for kw in ({"any_policy": "skip"}, {"tier": "stubgen", "allow_partial": True}):
+        assert lowered("object", in_protocol=True, position="return", **kw) == "skip:SkipUnsupportedTypingConstruct"
+        assert lowered("object", position="param", **kw) == "skip:SkipUnsupportedTypingConstruct"
 
 
 def test_self_is_the_enclosing_class() -> None:
@@ -316,20 +340,26 @@ def test_self_is_the_enclosing_class() -> None:
     assert lowered("list[Self] | None", self_type=RESPONSE) == "list<Response>?"
 
 
-@pytest.mark.parametrize(("settings", "expected"), [
-    ({"T": "int"}, "list<int>"),
-    ({"pkg.f.T": "str", "T": "int"}, "list<string>"),  # item-specific wins
-    ({"pkg.g.T": "str"}, "skip:SkipUnsupportedTypingConstruct"),
-    ({"T": "complex"}, "skip:SkipNoComplexType"),
-    ({"T": "T"}, "skip:SkipUnsupportedTypingConstruct"),
-    ({}, "skip:SkipUnsupportedTypingConstruct"),
+@pytest.mark.parametrize(("settings", "expected", "skip_policy"), [
+    ({"T": "int"}, "list<int>", "list<int>"),
+    ({"pkg.f.T": "str", "T": "int"}, "list<string>", "list<string>"),  # item-specific wins
+    # rule change (TypeVars): an unbounded TypeVar without a setting is widened (policy "map")
+    ({"pkg.g.T": "str"}, "list<any[typing:TypeVar T]>", "skip:SkipUnsupportedTypingConstruct"),
+    ({"T": "complex"}, "skip:SkipNoComplexType", "skip:SkipNoComplexType"),
+    ({"T": "T"}, "skip:SkipUnsupportedTypingConstruct", "skip:SkipUnsupportedTypingConstruct"),
+    ({}, "list<any[typing:TypeVar T]>", "skip:SkipUnsupportedTypingConstruct"),
 ])
-def test_typevars_monomorphise(settings: dict[str, str], expected: str) -> None:
+def test_typevars_monomorphise(settings: dict[str, str], expected: str, skip_policy: str) -> None:
     assert lowered("list[T]", monomorphise=parse_monomorphise(settings)) == expected
+    assert lowered("list[T]", monomorphise=parse_monomorphise(settings), any_policy="skip") == skip_policy
 
 
 def test_pep695_type_params_in_scope() -> None:
-    assert lowered("list[U]", type_params=(("U", "TypeVar"),)) == "skip:SkipUnsupportedTypingConstruct"
+    # rule change (TypeVars): unbounded -> widened (policy "map"), skipped (policy "skip")
+    assert lowered("list[U]", type_params=(("U", "TypeVar"),)) == "list<any[typing:TypeVar U]>"
+    assert lowered("list[U]", type_params=(("U", "TypeVar"),),
+                   any_policy="skip") == "skip:SkipUnsupportedTypingConstruct"
+    assert lowered("list[U]", type_params=(("U", "TypeVar"),), type_param_bounds=(("U", "int"),)) == "list<int>"
     assert lowered("list[U]", type_params=(("U", "TypeVar"),),
                    monomorphise=(("U", "float"),)) == "list<float>"
     assert lowered("Callable[Q, int]", type_params=(("Q", "ParamSpec"),)) == "skip:SkipParamSpec"
@@ -366,10 +396,9 @@ def test_lower_return(ann: str, expected: str, awaitable: bool) -> None:
 
 
 @pytest.mark.parametrize(("ann", "token"), [
-    (None, "SkipUnsupportedTypingConstruct"),
-    ("complex", "SkipNoComplexType"),
+    ("complex", "SkipNoComplexType"),   # (a missing annotation is `any` on a complete source now)
     ("Awaitable[complex]", "SkipNoComplexType"),
-    ("int | str", "SkipOpenUnion"),
+    ("int | Missing", "SkipForwardRef"),  # (`int | str` is a checked union now)
     ("Awaitable[Awaitable[int]]", "SkipUnsupportedTypingConstruct"),
 ])
 def test_lower_return_skips(ann: str | None, token: str) -> None:
@@ -430,7 +459,10 @@ def test_acceptance_27_complex_anywhere(ann: str) -> None:
 
 def test_acceptance_28_literals() -> None:
     assert lowered("Literal['a', 'b']") == "string"
-    assert lowered("Literal['a', 1]").startswith("skip:")
+    # rule change (checked unions): mixed kinds were skipped, they are the union of the kinds now
+    assert lowered("Literal['a', 1]") == "string | int"
+    assert lowered("Literal['a', 1, None]") == "(string | int)?"
+    assert lowered("Literal[b'x', 1]").startswith("skip:")
 
 
 # -- annotation AST --------------------------------------------------------------------------

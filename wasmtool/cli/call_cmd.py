@@ -204,7 +204,7 @@ def call_command(opts: OptionsLike, name: str, args_json: str, kwargs_json: str,
     args = _json_arg(args_json, param="--args", want=list, what="array")
     kwargs = _json_arg(kwargs_json, param="--kwargs", want=dict, what="object")
     with _open(opts, target, runtime, python, async_mode, timeout, verbose) as session:
-        session.resolve(name)  # an unknown name is a usage error before anything starts
+        session.resolve_call(name, args, kwargs)  # an unknown name is a usage error before anything starts
         _warn_sync_timeout(session, name, set())
         try:
             result = session.call(name, args, kwargs)

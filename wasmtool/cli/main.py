@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -161,12 +161,13 @@ def bind(opts: Options, packages: tuple[str, ...], target: str | None, refresh: 
 @pass_options
 def surface(opts: Options, package: str, target: str | None, as_json: bool) -> None:
     """Print the mapped surface of a locked package and what was skipped, with reasons,
-    and which functions a Mochi program can call in each shim dialect."""
+    grouped by Python module, and which functions a Mochi program can call in each shim dialect."""
     from wasmtool.ops.bind import bind as bind_op
-    from wasmtool.ops.bind import project_dialect
+    from wasmtool.ops.bind import module_of, project_dialect, surface_modules
     from wasmtool.skips import count_by_reason
     from wasmtool.synth.dialect import ffi_split
     from wasmtool.synth.shim import mochi_type
+    from wasmtool.typemap.surface import widened_items
 
     with opts.context() as ctx:
         outcome = bind_op(ctx, target=target or ctx.project.manifest.python.target, names=(package,), write=False)
@@ -174,6 +175,7 @@ def surface(opts: Options, package: str, target: str | None, as_json: bool) -> N
     b = outcome.bound[0]
     s = b.surface
     ffi_functions, ffi_skips = ffi_split(s)
+    grouped = surface_modules(s)
     if as_json:
         data = s.to_dict()
         data["stub-source"] = b.stubs.source
@@ -185,6 +187,8 @@ def surface(opts: Options, package: str, target: str | None, as_json: bool) -> N
                                for r in ffi_skips]},
             "mep-71": {"externs": sorted(f.extern_name for f in s.functions), "skips": []},
         }
+        data["modules"] = grouped
+        data["widened"] = [w.to_dict() for w in widened_items(s)]
         click.echo(json.dumps(data, indent=1, sort_keys=True))
         return
     from rich.console import Console
@@ -193,17 +197,21 @@ def surface(opts: Options, package: str, target: str | None, as_json: bool) -> N
     in_ffi = {f.extern_name for f in ffi_functions}
     shown = (*s.skips, *ffi_skips) if dialect == "0.10" else s.skips
     head = (f"{s.dist} {s.version} as {s.alias}, stubs: {s.tier} ({b.stubs.source}), Mochi dialect {dialect}")
-    functions = [(fn.extern_name,
-                  "(" + ", ".join(f"{p.mochi_name}: {mochi_type(p.type)}" for p in fn.params) + ")"
-                  + (f": {mochi_type(fn.returns)}" if fn.returns is not None else ""),
-                  fn.target, "yes" if fn.extern_name in in_ffi else "no") for fn in s.functions]
-    skipped = [(r.path, r.reason.token, r.detail) for r in shown]
+    module_names = list(grouped)
+    functions = sorted((fn.target.partition(":")[0], fn.extern_name,
+                         "(" + ", ".join(f"{p.mochi_name}: {mochi_type(p.type)}" for p in fn.params) + ")"
+                         + (f": {mochi_type(fn.returns)}" if fn.returns is not None else ""),
+                         fn.target, "yes" if fn.extern_name in in_ffi else "no") for fn in s.functions)
+    skipped = sorted((module_of(r.path, module_names), r.path, r.reason.token, r.detail) for r in shown)
     by_reason = "skips by reason: " + ", ".join(f"{k}={v}" for k, v in count_by_reason(shown).items())
-    title = f"{len(s.functions)} externs ({len(in_ffi)} callable from Mochi 0.10)"
-    if not console.is_terminal:  # piped: whole names, one tab-separated row per line
-        lines = [head, f"# {title}", "\t".join(("extern", "signature", "calls", "Mochi 0.10")),
-                 *("\t".join(row) for row in functions), f"# {len(shown)} skipped",
-                 "\t".join(("item", "reason", "detail")), *("\t".join(row) for row in skipped), by_reason]
+    title = (f"{len(s.functions)} externs ({len(in_ffi)} callable from Mochi 0.10) "
+             f"in {sum(1 for g in grouped.values() if g['externs'])} module(s)")
+    if not console.is_terminal:  # piped: whole names, one tab-separated row per line, a line per module
+        lines = [head, f"# {title}", "\t".join(("extern", "signature", "calls", "Mochi 0.10"))]
+        lines += _grouped_lines(functions, "extern(s)")
+        lines += [f"# {len(shown)} skipped", "\t".join(("item", "reason", "detail"))]
+        lines += _grouped_lines(skipped, "skipped")
+        lines.append(by_reason)
         click.echo("\n".join(lines))
         return
     from rich.markup import escape
@@ -211,15 +219,35 @@ def surface(opts: Options, package: str, target: str | None, as_json: bool) -> N
 
     console.print(f"[bold]{escape(s.dist)} {s.version}[/bold] as [bold]{escape(s.alias)}[/bold], stubs: {s.tier} "
                   f"({escape(b.stubs.source)}), Mochi dialect {dialect}")
-    table = Table("extern", "signature", "calls", "Mochi 0.10", title=title)
-    for row in functions:
-        table.add_row(*(escape(c) for c in row))
+    table = Table("module", "extern", "signature", "calls", "Mochi 0.10", title=title)
+    _grouped_rows(table, functions)
     console.print(table)
-    skips = Table("item", "reason", "detail", title=f"{len(shown)} skipped")
-    for srow in skipped:
-        skips.add_row(*(escape(c) for c in srow))
+    skips = Table("module", "item", "reason", "detail", title=f"{len(shown)} skipped")
+    _grouped_rows(skips, skipped)
     console.print(skips)
     console.print(escape(by_reason))
+
+
+def _grouped_lines(rows: Sequence[tuple[str, ...]], what: str) -> list[str]:
+    """Tab-separated rows (without their leading module cell) under a ``## module M (N what)`` line."""
+    lines: list[str] = []
+    for module in dict.fromkeys(r[0] for r in rows):
+        group = [r[1:] for r in rows if r[0] == module]
+        lines.append(f"## module {module} ({len(group)} {what})")
+        lines += ["\t".join(r) for r in group]
+    return lines
+
+
+def _grouped_rows(table: Any, rows: Sequence[tuple[str, ...]]) -> None:
+    """Rows of a rich table, one section per module, the module named on its first row."""
+    from rich.markup import escape
+
+    previous = None
+    for row in rows:
+        if previous is not None and row[0] != previous:
+            table.add_section()
+        table.add_row(escape(row[0]) if row[0] != previous else "", *(escape(c) for c in row[1:]))
+        previous = row[0]
 
 
 @cli.group()

@@ -10,6 +10,9 @@ For each bound package of a target (the direct dependencies, or the ones named):
    sandbox as the last resort (``[python].stubgen``);
 3. the stubs are parsed for the target's Python version and mapped through the closed
    type table (``allow-partial``, ``allow-any``, ``monomorphise``);
+   The surface is the top-level module plus its public submodules (``[python-dependencies]``
+   ``submodules``, ``import-names``): a submodule the target cannot import (it needs a
+   standard-library module the target lacks) is skipped on that target only;
 4. the workspace (wrapper, ``.pyi``, shim, SKIPPED.txt) is rendered and written atomically
    where the target's backend puts it (:meth:`~wasmtool.targets.base.TargetBackend.workspace_dir`:
    ``.mochi/python_workspace`` for native, ``.mochi/python_workspace-<target>`` otherwise).
@@ -18,7 +21,8 @@ What differs between targets comes from the target's backend: the interpreter ve
 ``sys.platform`` the stubs are read for, and whether callables cross the boundary.
 
 Surfaces are cached in ``<cache>/surfaces/<key>.json``, the key covering the stub files'
-SHA-256, the settings, the target and wasmtool's version: a warm ``surface`` maps nothing.
+SHA-256, the settings (the bound module list among them), the target and wasmtool's version:
+a warm ``surface`` maps nothing.
 """
 
 from __future__ import annotations
@@ -27,11 +31,12 @@ import base64
 import contextlib
 import hashlib
 import json
+import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
+from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
@@ -41,27 +46,66 @@ from wasmtool.lock.errors import LockMissingError
 from wasmtool.lock.io import read_lock
 from wasmtool.lock.model import LockedPackage, MochiLock
 from wasmtool.skips import SkipReason, SkipReport
-from wasmtool.stubs.discover import StubgenPolicy, StubSet, discover, index_stub_finder, module_stubs, stub_sha256
+from wasmtool.stubs.discover import (
+    StubgenPolicy,
+    StubSet,
+    discover,
+    index_stub_finder,
+    module_name,
+    module_stubs,
+    public_submodules,
+    stdlib_blocker,
+    stub_sha256,
+    unimportable_modules,
+)
 from wasmtool.synth.dialect import MochiDialect
 from wasmtool.synth.errors import NotBoundError as NotBoundError  # re-exported: defined here before
+from wasmtool.synth.errors import ShimSyntaxError, SurfaceRenderError
 from wasmtool.synth.workspace import Workspace, render_workspace, surface_files
 from wasmtool.targets.backend import TargetBackend, backend_for, backend_named
 from wasmtool.targets.profile import DEFAULT_TARGET, TargetProfile
 from wasmtool.typemap.lower import map_module
-from wasmtool.typemap.surface import MappedSurface
+from wasmtool.typemap.surface import Function, MappedSurface, TypeRef
 
-__all__ = ["BindOutcome", "BoundPackage", "bind", "bound_packages", "surface_for", "workspace_dir"]
+if TYPE_CHECKING:
+    from wasmtool.project.manifest import PythonSettings
+    from wasmtool.stubs.model import ModuleStub
+    from wasmtool.targets.stdlib import Stdlib
 
-_SURFACE_FORMAT = 1
+__all__ = ["BindOutcome", "BoundPackage", "bind", "bound_packages", "surface_for", "surface_modules", "workspace_dir"]
+
+#: 3: the surface is kept once, as the alias folder's ``surface.json`` text, with its counts and types
+_SURFACE_FORMAT = 3
 
 
 @dataclass(frozen=True)
 class BoundPackage:
+    """One bound package: its lock entry, alias, stubs and rendered alias folder. The mapped
+    surface is read from the folder's ``surface.json`` on first use (a warm ``bind`` of a large
+    surface never builds it); ``externs``/``skipped`` are its counts."""
+
     package: LockedPackage
     alias: str
     stubs: StubSet
-    surface: MappedSurface
     files: Mapping[str, str]    # the alias folder's rendered files (surface_files)
+    key: str = ""               # the surface cache's key (what the surface and files depend on)
+    externs: int = 0
+    skipped: int = 0
+    types: Mapping[str, Any] = field(default_factory=dict, compare=False)  # see _type_summary
+    mapped: MappedSurface | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def surface(self) -> MappedSurface:
+        return self.mapped or MappedSurface.from_dict(json.loads(self.files["surface.json"]))
+
+    def types_only(self) -> MappedSurface:
+        """The surface without its functions and skips: what rendering a workspace from
+        already rendered folders needs (alias, import names, declared types)."""
+        if self.mapped is not None or not self.types:
+            s = self.surface
+            return MappedSurface(s.dist, s.version, s.alias, s.import_names, s.tier, (), s.records, s.enums,
+                                 s.handles, ())
+        return MappedSurface.from_dict({**self.types, "functions": [], "skips": []})
 
 
 @dataclass(frozen=True)
@@ -133,6 +177,65 @@ def _manifest_import_names(ctx: Context, pkg: LockedPackage) -> tuple[str, ...]:
         if canonicalize_name(dep.name) == canonicalize_name(pkg.name) and dep.import_names:
             return tuple(dep.import_names)
     return ()
+
+
+def _manifest_submodules(ctx: Context, pkg: LockedPackage) -> bool | tuple[str, ...] | None:
+    for dep in ctx.project.manifest.dependencies:
+        if canonicalize_name(dep.name) == canonicalize_name(pkg.name):
+            return dep.submodules
+    return None
+
+
+def candidate_submodules(stubs: StubSet, import_names: Sequence[str], setting: bool | tuple[str, ...] | None,
+                         *, explicit_imports: bool, package: str) -> tuple[str, ...]:
+    """The submodules bound beside ``import_names`` before the per-target check (pure).
+
+    ``setting`` is the dependency's ``submodules``: ``False`` none; a list narrows to those
+    (relative to the package's top-level module); ``True``, or not set and no
+    ``import-names``, every public submodule (:func:`~wasmtool.stubs.discover.public_submodules`).
+    A listed submodule the stubs do not have is an error naming the ones there are."""
+    if setting is False or (setting is None and explicit_imports):
+        return ()
+    tops = tuple(dict.fromkeys(n.split(".")[0] for n in import_names))
+    modules = {module_name(path) for path, _ in stubs.files}
+    public = public_submodules(modules, tops)
+    if not isinstance(setting, tuple):
+        return tuple(m for m in public if m not in import_names)
+    wanted: list[str] = []
+    for rel in setting:
+        found = [f"{top}.{rel}" for top in tops if f"{top}.{rel}" in modules]
+        if not found:
+            shown = ", ".join(m.split(".", 1)[1] for m in public[:12]) + (", ..." if len(public) > 12 else "")
+            raise UsageError(f"{package}: submodule {rel!r} is not a module of {', '.join(tops)}",
+                             field=f"python-dependencies.{package}.submodules",
+                             hint=f"public submodules: {shown}" if public else "the package has no public submodule")
+        wanted += [m for m in found if m not in import_names]
+    return tuple(dict.fromkeys(wanted))
+
+
+def importable_submodules(stubs: StubSet, submodules: Sequence[str], profile: TargetProfile,
+                          stdlib: Stdlib | None) -> tuple[tuple[str, ...], tuple[SkipReport, ...]]:
+    """``submodules`` split into those ``profile``'s interpreter can import and a skip for each
+    of the others (pure: decided from the stub files' module-level imports and ``stdlib``)."""
+    if stdlib is None or not submodules:
+        return tuple(submodules), ()
+    blocker = stdlib_blocker(target=profile.name, available=stdlib.module_names,
+                             universe=frozenset(sys.stdlib_module_names) | stdlib.module_names,
+                             source=stdlib.source)
+    blocked = unimportable_modules(stubs.files, submodules, stdlib_blocker=blocker)
+    reason = backend_for(profile).unavailable_skip
+    skips = tuple(SkipReport(m, reason, f"cannot be imported on {profile.name}: imports {blocked[m]}",
+                             "bound on the targets whose standard library has it")
+                  for m in submodules if m in blocked)
+    return tuple(m for m in submodules if m not in blocked), skips
+
+
+def unrendered_submodules(submodules: Sequence[str], error: str) -> tuple[SkipReport, ...]:
+    """A skip for each of ``submodules`` when the surface with them does not render (pure)."""
+    detail = f"the surface with the public submodules does not render: {error}"
+    hint = ("bind the submodules you need with submodules = [...] in the dependency's entry, "
+            "or set submodules = false")
+    return tuple(SkipReport(m, SkipReason.SkipUnknown, detail, hint) for m in submodules)
 
 
 def _stubset_to_json(st: StubSet) -> str:
@@ -219,7 +322,7 @@ def _code_fingerprint() -> str:
 
 
 def _settings_key(ctx: Context, profile: TargetProfile, alias: str, stubs: StubSet, python_version: str,
-                  import_names: Sequence[str]) -> str:
+                  import_names: Sequence[str], submodules: Sequence[str] = (), unrendered: str = "") -> str:
     from wasmtool import __version__
 
     py = ctx.project.manifest.python
@@ -231,21 +334,27 @@ def _settings_key(ctx: Context, profile: TargetProfile, alias: str, stubs: StubS
         "monomorphise": [list(m) for m in py.monomorphise],
         "dist": stubs.dist, "version": stubs.version, "imports": list(stubs.import_names),
         "bound_modules": list(import_names),  # [python-dependencies] import-names: what is mapped
-        "dialect": py.mochi_dialect,
+        "dialect": py.mochi_dialect, "any": py.any_policy,
+        # the submodules mapped beside them, before the per-target import check, which depends on
+        # the target's standard library: pinned by the profile's runtime (componentize-py, Pyodide)
+        "submodules": list(submodules),
+        "runtime": profile.runtime if submodules else {}, "unrendered": unrendered,
     }, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python_version: str, *,
-                refresh: bool = False) -> BoundPackage:
+                refresh: bool = False, unrendered: str = "") -> BoundPackage:
     """The mapped surface of one locked package for interpreter ``python_version`` (X.Y),
     cached by stub hash and settings. The platform and whether callables cross come from the
-    profile's backend."""
+    profile's backend. ``unrendered``: why the surface with its submodules did not render
+    beside the project's other packages; they are then skipped with that reason."""
     backend = backend_for(profile)
     if not pkg.wheel_sha256:
         raise NotBoundError(f"{pkg.name} has no wheel in mochi.lock for {profile.name} (distribution package)",
                             package=pkg.name, file=str(ctx.lock_path))
-    import_names = _manifest_import_names(ctx, pkg) or public_import_names(pkg.import_names)
+    explicit = _manifest_import_names(ctx, pkg)
+    import_names = explicit or public_import_names(pkg.import_names)
     alias = _alias_of(ctx, pkg, import_names)
     # stubs of every top-level package of the wheel: public names are often re-exported from
     # a private sibling (`pytest` from `_pytest`); mypyc helper modules hold no API
@@ -253,33 +362,132 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
     scan = tuple(sorted({*tops, *(n for n in pkg.import_names if "__mypyc" not in n)}))
     stubs = discover_stubs(ctx, pkg, lambda: verified_artefact(ctx, pkg).path, scan, python_version,
                            refresh=refresh)
-    key = _settings_key(ctx, profile, alias, stubs, python_version, import_names)
+    candidates = candidate_submodules(stubs, import_names, _manifest_submodules(ctx, pkg),
+                                      explicit_imports=bool(explicit), package=pkg.name)
+    key = _settings_key(ctx, profile, alias, stubs, python_version, import_names, candidates, unrendered)
     cache_file = ctx.cache.root / "surfaces" / f"{key}.json"
     if cache_file.is_file():
         try:
             entry = json.loads(cache_file.read_text("utf-8"))
-            return BoundPackage(pkg, alias, stubs, MappedSurface.from_dict(entry["surface"]), entry["files"])
+            return BoundPackage(pkg, alias, stubs, entry["files"], key, int(entry["externs"]), int(entry["skipped"]),
+                                entry["types"])
         except (ValueError, KeyError, TypeError):
             pass  # a damaged cache entry is recomputed
+    submodules, target_skips = importable_submodules(stubs, candidates, profile,
+                                                     backend.partial_stdlib() if candidates else None)
     major, minor = (int(x) for x in python_version.split(".")[:2])
     parse_skips: list[SkipReport] = []
     modules = module_stubs(stubs, python_version=(major, minor), platform=backend.sys_platform, skips=parse_skips)
-    surface = map_module(modules, dist=pkg.name, version=pkg.version, alias=alias, import_names=import_names,
-                         tier=stubs.provenance, target=profile.name,
-                         callables_cross=backend.callables_cross,
-                         allow_partial=ctx.project.manifest.python.allow_partial,
-                         allow_any=ctx.project.manifest.python.allow_any,
-                         monomorphise=ctx.project.manifest.python.monomorphise)
-    extra = tuple(sorted({*surface.skips, *stubs.skips, *parse_skips}))
-    if extra != surface.skips:
-        surface = MappedSurface(surface.dist, surface.version, surface.alias, surface.import_names, surface.tier,
-                                surface.functions, surface.records, surface.enums, surface.handles, extra)
-    files = surface_files(surface, project_dialect(ctx))
+    def mapped(subs: Sequence[str], skips: Sequence[SkipReport]) -> MappedSurface:
+        return map_package(modules, stubs, dist=pkg.name, version=pkg.version, alias=alias,
+                           import_names=import_names, submodules=subs, target=profile.name,
+                           callables_cross=backend.callables_cross, settings=ctx.project.manifest.python,
+                           extra_skips=(*parse_skips, *skips), unimportable=target_skips)
+
+    surface = mapped((), unrendered_submodules(submodules, unrendered)) if unrendered else mapped(submodules, ())
+    try:
+        files = surface_files(surface, project_dialect(ctx))
+    except (SurfaceRenderError, ShimSyntaxError) as exc:
+        if not submodules:
+            raise
+        # the names of the widened surface clash (two public classes or an extern and a type
+        # spelled alike): bind the top-level module as before and say why the rest is not
+        surface = mapped((), unrendered_submodules(submodules, exc.message))
+        files = surface_files(surface, project_dialect(ctx))
     from wasmtool.fsutil import atomic_write_text
 
     cache_file.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(cache_file, json.dumps({"surface": surface.to_dict(), "files": files}, sort_keys=True))
-    return BoundPackage(pkg, alias, stubs, surface, files)
+    bound = BoundPackage(pkg, alias, stubs, files, key, len(surface.functions), len(surface.skips),
+                         _type_summary(surface), surface)
+    atomic_write_text(cache_file, json.dumps({"files": files, "externs": bound.externs, "skipped": bound.skipped,
+                                              "types": bound.types}, sort_keys=True))
+    return bound
+
+
+def _type_summary(surface: MappedSurface) -> dict[str, Any]:
+    """``surface.to_dict()`` without functions and skips (:meth:`BoundPackage.types_only`)."""
+    bare = MappedSurface(surface.dist, surface.version, surface.alias, surface.import_names, surface.tier, (),
+                         surface.records, surface.enums, surface.handles, ())
+    return {k: v for k, v in bare.to_dict().items() if k not in ("functions", "skips")}
+
+
+def map_package(modules: Sequence[ModuleStub], stubs: StubSet, *, dist: str, version: str, alias: str,
+                import_names: Sequence[str], submodules: Sequence[str], target: str, callables_cross: bool | None,
+                settings: PythonSettings, extra_skips: Sequence[SkipReport] = (),
+                unimportable: Sequence[SkipReport] = ()) -> MappedSurface:
+    """The surface of ``import_names`` and ``submodules`` (pure): every module mapped with the
+    project's type settings, the stubs' and ``extra_skips`` (parse failures, submodules the
+    target cannot import) merged into the skips. The surface's ``import_names`` stay the
+    modules loaded with the wrapper; submodules are imported on first use.
+
+    ``unimportable`` are the skips of the submodules the target cannot import: what the
+    mapping reached in them anyway (a class of theirs that another module's signature names)
+    is dropped too, with every extern whose types name it (:func:`without_modules`).
+
+    With no submodules this is the surface ``bind`` made before submodules were bound."""
+    surface = map_module(modules, dist=dist, version=version, alias=alias,
+                         import_names=(*import_names, *submodules),
+                         tier=stubs.provenance, target=target, callables_cross=callables_cross,
+                         allow_partial=settings.allow_partial, allow_any=settings.allow_any,
+                         monomorphise=settings.monomorphise,
+                         any_policy="skip" if settings.any_policy == "skip" else "map")
+    if unimportable:
+        surface = without_modules(surface, unimportable)
+    extra = tuple(sorted({*surface.skips, *stubs.skips, *extra_skips, *unimportable}))
+    if extra != surface.skips or submodules:
+        eager = tuple(import_names) if submodules else surface.import_names
+        surface = MappedSurface(surface.dist, surface.version, surface.alias, eager, surface.tier,
+                                surface.functions, surface.records, surface.enums, surface.handles, extra)
+    return surface
+
+
+def without_modules(surface: MappedSurface, modules: Sequence[SkipReport]) -> MappedSurface:
+    """``surface`` without what lives in the skipped ``modules`` (or below them): their
+    externs, records, enums and handles, and every extern or record whose types name one of
+    those; each dropped extern is skipped with its module's reason (pure)."""
+    def owner(module: str) -> SkipReport | None:
+        return next((m for m in modules if module == m.path or module.startswith(m.path + ".")), None)
+
+    def py_module(py: str) -> str:
+        return py.partition(":")[0]
+
+    bad: dict[str, SkipReport] = {}
+    declared = [(r.name, r.py) for r in surface.records] + [(e.name, e.py) for e in surface.enums]
+    for name, py in declared + [(h.name, h.py) for h in surface.handles]:
+        found = owner(py_module(py)) if py else None
+        if found is not None:
+            bad[name] = found
+
+    def named(t: TypeRef) -> SkipReport | None:
+        return next((bad[x.name] for x in t.walk() if x.kind in ("record", "enum", "handle") and x.name in bad),
+                    None)
+
+    changed = True
+    while changed:   # a record whose field names a dropped type is dropped too
+        changed = False
+        for rec in surface.records:
+            if rec.name not in bad:
+                found = next((f for f in (named(x.type) for x in rec.fields) if f is not None), None)
+                if found is not None:
+                    bad[rec.name] = found
+                    changed = True
+    kept: list[Function] = []
+    skips: set[SkipReport] = set()
+    for fn in surface.functions:
+        module = py_module(fn.target)
+        found = owner(module) or next((f for f in (named(t) for t in (*(p.type for p in fn.params),
+                                                                        *((fn.returns,) if fn.returns else ())))
+                                       if f is not None), None)
+        if found is None:
+            kept.append(fn)
+            continue
+        skips.add(SkipReport(fn.target.replace(":", "."), found.reason,
+                             f"needs {found.path}, which {found.detail}", found.hint))
+    return MappedSurface(surface.dist, surface.version, surface.alias, surface.import_names, surface.tier,
+                         tuple(kept), tuple(r for r in surface.records if r.name not in bad),
+                         tuple(e for e in surface.enums if e.name not in bad),
+                         tuple(h for h in surface.handles if h.name not in bad),
+                         tuple(sorted({*surface.skips, *skips})))
 
 
 def _python_version(ctx: Context, lock: MochiLock, backend: TargetBackend) -> str:
@@ -318,18 +526,18 @@ def _bind_unlocked(ctx: Context, *, target: str, names: Sequence[str], write: bo
         raise UsageError(f"mochi.lock has no entries for target {profile.name}",
                          file=str(ctx.lock_path), hint=f"run `wasmtool lock --target={profile.name}`")
     python_version = _python_version(ctx, lock, backend)
-    bound = tuple(surface_for(ctx, profile, p, python_version, refresh=refresh)
-                  for p in bound_packages(ctx, lock, profile.name, names) if p.wheel_sha256)
-    ws = render_workspace((b.surface for b in bound), {b.surface.alias: b.files for b in bound}, project_dialect(ctx))
+    bound, ws = render_bound(ctx, profile, python_version,
+                             [surface_for(ctx, profile, p, python_version, refresh=refresh)
+                              for p in bound_packages(ctx, lock, profile.name, names) if p.wheel_sha256])
     directory = backend.workspace_dir(ctx.root)
     changed: list[Path] = []
     if write:
         changed = ws.write(directory, prune=not names, project_root=ctx.root)
-        meta = {b.surface.alias: {
+        meta = {b.alias: {
             "dist": b.package.name, "version": b.package.version, "stub-provenance": b.stubs.provenance,
             "stub-source": b.stubs.source, "stub-sha256": b.stubs.sha256,
-            "wrapper-sha256": ws.wrapper_sha256[b.surface.alias], "shim-sha256": ws.shim_sha256[b.surface.alias],
-            "skipped-count": len(b.surface.skips), "externs": len(b.surface.functions),
+            "wrapper-sha256": ws.wrapper_sha256[b.alias], "shim-sha256": ws.shim_sha256[b.alias],
+            "skipped-count": b.skipped, "externs": b.externs,
         } for b in bound}
         from wasmtool.fsutil import atomic_write_text
 
@@ -345,14 +553,87 @@ def _bind_unlocked(ctx: Context, *, target: str, names: Sequence[str], write: bo
     return BindOutcome(profile.name, directory, bound, ws, tuple(changed))
 
 
+def render_bound(ctx: Context, profile: TargetProfile, python_version: str,
+                 bound: list[BoundPackage]) -> tuple[tuple[BoundPackage, ...], Workspace]:
+    """The workspace of ``bound``. Type names are made unique across the packages' shims when
+    they render together; when that makes a package's names clash, the package is bound
+    again without its submodules (each skipped with the reason), as before submodules."""
+    retried: set[str] = set()
+    while True:
+        try:
+            surfaces, rendered = _disambiguated(ctx, bound)
+            return tuple(bound), render_workspace(surfaces, rendered, project_dialect(ctx))
+        except (SurfaceRenderError, ShimSyntaxError) as exc:
+            name = exc.package or ""
+            at = next((i for i, b in enumerate(bound) if b.package.name == name), None)
+            if at is None or name in retried:
+                raise
+            retried.add(name)
+            bound[at] = surface_for(ctx, profile, bound[at].package, python_version,
+                                    unrendered=f"{exc.message} (beside the project's other packages)")
+
+
+def _disambiguated(ctx: Context, bound: Sequence[BoundPackage]) -> tuple[list[MappedSurface],
+                                                                          dict[str, Mapping[str, str]]]:
+    """The surfaces and alias folders to render together: a type name declared by several
+    packages is renamed in each (:func:`~wasmtool.synth.workspace.disambiguate`), and the
+    renamed packages' folders are rendered again. Those are cached by the packages' surface
+    keys (``<cache>/workspaces/``), a failure too: a warm ``bind`` renders nothing and builds
+    no surface (the surfaces handed on carry only their declared types)."""
+    from wasmtool.synth.workspace import disambiguate
+
+    dialect = project_dialect(ctx)
+    key = hashlib.sha256(json.dumps({
+        "format": _SURFACE_FORMAT, "code": _code_fingerprint(), "dialect": dialect,
+        "surfaces": sorted([b.alias, b.key or hashlib.sha256(b.files["surface.json"].encode()).hexdigest()]
+                           for b in bound),
+    }, sort_keys=True).encode()).hexdigest()
+    cache_file = ctx.cache.root / "workspaces" / f"{key}.json"
+    entry: dict[str, Any] | None = None
+    if cache_file.is_file():
+        with contextlib.suppress(ValueError):
+            entry = json.loads(cache_file.read_text("utf-8"))
+    if isinstance(entry, dict) and isinstance(entry.get("failed"), dict):
+        raise SurfaceRenderError(str(entry["failed"]["message"]), package=str(entry["failed"]["package"]))
+    if isinstance(entry, dict) and isinstance(entry.get("renamed"), dict):
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            renamed: dict[str, Any] = entry["renamed"]
+            surfaces = [MappedSurface.from_dict({**renamed[b.alias]["types"], "functions": [], "skips": []})
+                        if b.alias in renamed else b.types_only() for b in bound]
+            again = {s.alias: s for s in disambiguate(surfaces)}
+            if all(again[s.alias] is s for s in surfaces):   # nothing left to rename: render nothing
+                return surfaces, {b.alias: renamed[b.alias]["files"] if b.alias in renamed else b.files
+                                  for b in bound}
+    from wasmtool.fsutil import atomic_write_text
+
+    originals = {b.alias: b.surface for b in bound}
+    out: dict[str, Any] = {}
+    try:
+        for s in disambiguate(originals.values()):
+            if s is not originals[s.alias]:
+                out[s.alias] = {"files": surface_files(s, dialect), "types": _type_summary(s)}
+    except (SurfaceRenderError, ShimSyntaxError) as exc:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(cache_file, json.dumps({"failed": {"package": exc.package or "", "message": exc.message}}))
+        raise
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(cache_file, json.dumps({"renamed": out}, sort_keys=True))
+    surfaces = [MappedSurface.from_dict({**out[b.alias]["types"], "functions": [], "skips": []})
+                if b.alias in out else b.types_only() for b in bound]
+    again = {s.alias: s for s in disambiguate(surfaces)}
+    if not all(again[s.alias] is s for s in surfaces):   # renamed names meet again: let the renderer decide
+        return list(originals.values()), {b.alias: b.files for b in bound}
+    return surfaces, {b.alias: out[b.alias]["files"] if b.alias in out else b.files for b in bound}
+
+
 def binding_fields(bound: Sequence[BoundPackage], ws: Workspace | None = None,
                    dialect: MochiDialect = "0.10") -> dict[str, dict[str, Any]]:
     """The lock fields of each bound package (formats.md §2), by distribution name."""
     ws = ws or render_workspace((b.surface for b in bound), {b.surface.alias: b.files for b in bound}, dialect)
     return {b.package.name: {
-        "alias": b.surface.alias, "stub_provenance": b.stubs.provenance, "stub_sha256": b.stubs.sha256,
-        "wrapper_sha256": ws.wrapper_sha256[b.surface.alias], "shim_sha256": ws.shim_sha256[b.surface.alias],
-        "skipped_count": len(b.surface.skips),
+        "alias": b.alias, "stub_provenance": b.stubs.provenance, "stub_sha256": b.stubs.sha256,
+        "wrapper_sha256": ws.wrapper_sha256[b.alias], "shim_sha256": ws.shim_sha256[b.alias],
+        "skipped_count": b.skipped,
     } for b in bound}
 
 
@@ -362,7 +643,8 @@ def bound_for_check(ctx: Context, lock: MochiLock, target: str, names: Sequence[
     profile = backend.profile
     python_version = _python_version(ctx, lock, backend)
     entries = {p.name: p for p in lock.for_target(profile.name)}
-    return [surface_for(ctx, profile, entries[n], python_version) for n in names if n in entries]
+    bound = [surface_for(ctx, profile, entries[n], python_version) for n in names if n in entries]
+    return list(render_bound(ctx, profile, python_version, bound)[0])
 
 
 def record_bindings(ctx: Context, target: str, bound: Sequence[BoundPackage], ws: Workspace) -> list[Path]:
@@ -378,6 +660,27 @@ def record_bindings(ctx: Context, target: str, bound: Sequence[BoundPackage], ws
     changed = [p for p, text in files.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
     write_text_files(files)
     return changed
+
+
+def module_of(path: str, modules: Sequence[str]) -> str:
+    """The longest of ``modules`` that dotted ``path`` is in (or is), else ``path``'s first part."""
+    best = ""
+    for mod in modules:
+        if (path == mod or path.startswith(mod + ".")) and len(mod) > len(best):
+            best = mod
+    return best or path.split(".")[0]
+
+
+def surface_modules(surface: MappedSurface) -> dict[str, dict[str, list[str]]]:
+    """The surface grouped by Python module (pure): each module's externs (the module of the
+    extern's target: a method's is where its class is public) and skipped paths, sorted."""
+    modules = sorted({f.target.partition(":")[0] for f in surface.functions} | set(surface.import_names))
+    out: dict[str, dict[str, list[str]]] = {}
+    for fn in surface.functions:
+        out.setdefault(fn.target.partition(":")[0], {"externs": [], "skips": []})["externs"].append(fn.extern_name)
+    for skip in surface.skips:
+        out.setdefault(module_of(skip.path, modules), {"externs": [], "skips": []})["skips"].append(skip.path)
+    return {m: {"externs": sorted(v["externs"]), "skips": sorted(set(v["skips"]))} for m, v in sorted(out.items())}
 
 
 def skip_summary(skips: Sequence[SkipReport]) -> dict[str, int]:

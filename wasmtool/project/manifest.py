@@ -49,6 +49,7 @@ class PythonSettings:
     strict_return_types: bool = True
     int_mode: str = "bigint"
     mochi_dialect: str = "0.10"   # shim dialect: "0.10" (released Mochi) | "mep-71"
+    any_policy: str = "map"       # `any`: "map" (a declared Any of a complete stub tier is widened) | "skip"
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,9 @@ class DependencySpec:
     groups: tuple[str, ...] = ()
     import_names: tuple[str, ...] = ()
     alias: str = ""          # the Mochi alias of the binding (python_wrap.<alias>); default from the name
+    #: ``submodules``: ``None`` = not set (public submodules are bound unless ``import-names``
+    #: is set), ``True``/``False``, or the submodules to bind, relative to the package (``"parser"``).
+    submodules: bool | tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,7 @@ _PY_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "allow-any": (list, "allow_any"),
     "typeshed": (bool, "typeshed"), "strict-return-types": (bool, "strict_return_types"),
     "int-mode": (str, "int_mode"), "pyodide-packages": (str, "pyodide_packages"), "runtime": (dict, ""),
-    "mochi-dialect": (str, "mochi_dialect"),
+    "mochi-dialect": (str, "mochi_dialect"), "any": (str, "any_policy"),
     # accepted and validated by later phases; kept so that manifests using them parse
     "stubgen": (dict, "stubgen"), "typeshed-revision": (str, ""), "monomorphise": (list, "monomorphise"),
     "free-threaded": (bool, ""), "allow-untested-freethread": (bool, ""), "freethread-deny-list": (list, ""),
@@ -93,9 +97,10 @@ _PY_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "allowed-builders": (list, ""), "trusted-publishers": (list, ""), "pyodide-abi": (str, ""),
     "sidecar-glob": (str, ""), "publish": (dict, ""), "capabilities": (dict, ""),
 }
-_DEP_KEYS = {"version": str, "extras": list, "markers": str, "index": str, "git": str, "rev": str, "tag": str,
-             "branch": str, "path": str, "editable": bool, "optional": bool, "groups": list, "import-names": list,
-             "alias": str}
+_DEP_KEYS: dict[str, type | tuple[type, ...]] = {
+    "version": str, "extras": list, "markers": str, "index": str, "git": str, "rev": str, "tag": str,
+    "branch": str, "path": str, "editable": bool, "optional": bool, "groups": list, "import-names": list,
+    "alias": str, "submodules": (bool, list)}
 _TOP_KEYS = {"name", "version", "description", "python", "python-dependencies", "package", "capabilities",
              "dependencies", "authors", "license"}
 
@@ -124,6 +129,8 @@ def load_manifest(path: Path) -> Manifest:
 
 
 def _typed(value: Any, want: type | tuple[type, ...]) -> bool:
+    if isinstance(want, tuple):
+        return any(_typed(value, w) for w in want)
     if want is bool:
         return isinstance(value, bool)
     if want is list:
@@ -157,10 +164,12 @@ def _parse_python(raw: Any, problems: list[str]) -> PythonSettings:
         values["async_mode"] = "per-call"
     checks = {"implementation": ("cpython",), "runtime_mode": ("auto", "embedded", "inprocess", "subprocess"),
               "async_mode": ("per-call", "persistent"), "int_mode": ("bigint", "int64-only"),
-              "pyodide_packages": ("distribution", "index-first"), "mochi_dialect": ("0.10", "mep-71")}
+              "pyodide_packages": ("distribution", "index-first"), "mochi_dialect": ("0.10", "mep-71"),
+              "any_policy": ("map", "skip")}
+    keys = {attr: key for key, (_, attr) in _PY_KEYS.items() if attr}
     for attr, allowed in checks.items():
         if attr in values and values[attr] not in allowed:
-            problems.append(f"python.{attr.replace('_', '-')}: expected one of {', '.join(allowed)}, "
+            problems.append(f"python.{keys[attr]}: expected one of {', '.join(allowed)}, "
                             f"got {values[attr]!r}")
     if "requires_python" in values:
         try:
@@ -239,7 +248,7 @@ def _parse_deps(raw: Any, problems: list[str]) -> tuple[DependencySpec, ...]:
                 bad = True
                 continue
             if not _typed(v, want):
-                problems.append(f"{path}.{key}: expected {want.__name__}, got {type(v).__name__}")
+                problems.append(f"{path}.{key}: expected {_type_names(want)}, got {type(v).__name__}")
                 bad = True
                 continue
             vals[key] = v
@@ -293,6 +302,7 @@ def _parse_deps(raw: Any, problems: list[str]) -> tuple[DependencySpec, ...]:
             problems.append(f"{path}.version: not allowed with git or path")
         if vals.get("editable") and "path" not in vals:
             problems.append(f"{path}.editable: only valid with path")
+        submodules = _parse_submodules(vals.get("submodules"), f"{path}.submodules", problems)
         alias = vals.get("alias", "")
         if alias and (not re.fullmatch(r"[^\W\d]\w*", alias) or alias in MOCHI_KEYWORDS):
             problems.append(f"{path}.alias: {alias!r} is not a Mochi identifier (letters, digits, _; not a keyword)")
@@ -303,9 +313,31 @@ def _parse_deps(raw: Any, problems: list[str]) -> tuple[DependencySpec, ...]:
             rev=vals.get("rev") or vals.get("tag") or vals.get("branch") or "", path=vals.get("path", ""),
             editable=vals.get("editable", False), optional=vals.get("optional", False),
             groups=tuple(vals.get("groups", [])), import_names=tuple(vals.get("import-names", [])),
-            alias=vals.get("alias", ""),
+            alias=vals.get("alias", ""), submodules=submodules,
         )
     return tuple(out[k] for k in sorted(out))
+
+
+def _type_names(want: type | tuple[type, ...]) -> str:
+    return " or ".join(w.__name__ for w in want) if isinstance(want, tuple) else want.__name__
+
+
+#: A submodule path relative to its package: dotted identifiers (``parser``, ``tz.tz``).
+_SUBMODULE = re.compile(r"[^\W\d]\w*(?:\.[^\W\d]\w*)*")
+
+
+def _parse_submodules(value: Any, path: str, problems: list[str]) -> bool | tuple[str, ...] | None:
+    """``submodules = true | false | ["parser", "tz"]`` (validated; the list sorted, deduplicated)."""
+    if value is None or isinstance(value, bool):
+        return value
+    names: list[str] = []
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or not _SUBMODULE.fullmatch(item):
+            problems.append(f"{path}[{i}]: expected a submodule path relative to the package, such as \"parser\" "
+                            f"or \"tz.tz\", got {item!r}")
+            continue
+        names.append(item)
+    return tuple(sorted(set(names)))
 
 
 #: Source fields (``git``, ``rev``, ``path``, ``index``, ...) become part of a requirement

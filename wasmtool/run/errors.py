@@ -10,8 +10,9 @@ defined in :mod:`wasmtool.calls.errors` and importable from here.
     ├── WorkspaceMissingError        WT703  no generated workspace, or no bound alias in it
     ├── ProjectVenvError             WT704  the project venv (interpreter, site-packages) is missing
     ├── InterpreterMismatchError     WT705  embedded mode with a venv of another Python version / ABI
-    ├── UnknownFunctionError         WT706  a name resolves to no bound function (also LookupError, exit 2);
-    │                                       says why when the item was skipped (SKIPPED.txt)
+    ├── UnknownFunctionError         WT706  a name resolves to no bound function, or to several (also
+    │                                       LookupError, exit 2); for an item that was skipped, says
+    │                                       why (SKIPPED.txt) and which setting would bind it
     ├── CallsFailedError             WT707  ``wasmtool run``: some lines failed
     ├── EmbeddedWorkspaceConflictError WT708  another workspace is already embedded in this process
     ├── ComponentMissingError        WT709  a WebAssembly target's component / bundle is not installed
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from wasmtool.calls.errors import (
     AsyncReentryError,
@@ -49,7 +50,7 @@ from wasmtool.errors import RuntimeBridgeError
 from wasmtool.tools import describe_status
 
 if TYPE_CHECKING:
-    from wasmtool.run.skipped import SkippedItem
+    from wasmtool.run.skipped import Remedy, SkippedItem
 
 __all__ = [
     "AsyncReentryError",
@@ -135,20 +136,31 @@ class InterpreterMismatchError(RuntimeBridgeError):
 
 
 class UnknownFunctionError(RuntimeBridgeError, LookupError):
-    """A name resolves to no bound wrapper function."""
+    """A name resolves to no bound wrapper function, or to several.
+
+    ``candidates``: the names of each of several (e.g. the split ``@overload`` arms of one
+    item). For an item ``wasmtool bind`` skipped, ``skipped`` is its ``SKIPPED.txt`` line and
+    ``remedy`` the setting that would bind it (or why none does); ``remedy`` also names the
+    setting that binds a submodule that is not bound."""
 
     code = "WT706"
     exit_code = 2
 
     def __init__(self, name: str, message: str, *, suggestions: Sequence[str] = (),
-                 skipped: SkippedItem | None = None) -> None:
+                 skipped: SkippedItem | None = None, remedy: Remedy | None = None,
+                 candidates: Sequence[str] = (), matches: Sequence[Any] = ()) -> None:
         hints = [f"{skipped.path}: {skipped.hint}"] if skipped is not None and skipped.hint else []
-        if suggestions:
+        if candidates:
+            hints.append(f"call one of {', '.join(candidates)}")
+        elif suggestions:
             hints.append(f"did you mean {', '.join(suggestions)}?")
         super().__init__(message, hint="; ".join(hints) or None)
         self.name = name
-        self.suggestions = tuple(suggestions)
+        self.candidates = tuple(candidates)
+        self.matches = tuple(matches)       # the BoundFunctions of ``candidates`` (run.workspace)
+        self.suggestions = tuple(suggestions) or self.candidates
         self.skipped = skipped
+        self.remedy = remedy
 
 
 class CallsFailedError(RuntimeBridgeError):

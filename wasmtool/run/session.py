@@ -34,9 +34,16 @@ coroutines only (a synchronous function runs to completion); in subprocess mode 
 also has a deadline (``timeout`` + 1 s, else 600 s) after which its worker is killed
 (:class:`~wasmtool.run.errors.CallDeadlineError`, docs/runtime-modes.md).
 
-Names: ``alias.item`` (``tomli.loads`` -> ``tomli_loads``; ``fk.Counter.add`` ->
-``fk_Counter_add``; ``fk.slow`` -> the wrapper of ``fakepkg:slow``, ``fk_slow_sync``) or a
-full extern name (``tomli_loads``), which lives in module ``python_wrap.tomli.tomli_externs``.
+Names (:meth:`Session.resolve`, docs/value-encoding.md): first a full extern name
+(``tomli_loads``, in module ``python_wrap.tomli.tomli_externs``), then ``alias.item`` as the
+extern ``alias_item`` (``tomli.loads`` -> ``tomli_loads``; ``fk.Counter.add`` ->
+``fk_Counter_add``), both also with digits spelled as the extern spells them (``j2.render``
+-> ``j_two_render``), then ``alias.<dotted Python path>`` matched against the functions'
+Python targets below the alias's import names (``du.parser.parse`` -> the wrapper of
+``dateutil.parser:parse``; ``fk.slow`` -> the wrapper of ``fakepkg:slow``, ``fk_slow_sync``;
+the ``_full`` variant only when it is the one match). A name matching several functions
+(the split ``@overload`` arms of one item) is an :class:`UnknownFunctionError` listing them;
+:func:`call_name` is the ``alias.item`` form of an extern that users type.
 
 WebAssembly targets run where their users run them (:mod:`wasmtool.run.wasm_session`):
 
@@ -62,8 +69,9 @@ Errors (WT701-WT710, all :class:`~wasmtool.errors.RuntimeBridgeError`; defined i
     WorkspaceMissingError           WT703  no generated workspace, or no bound alias in it
     ProjectVenvError                WT704  the project venv (interpreter, site-packages) is missing
     InterpreterMismatchError        WT705  embedded mode with a venv of another Python version / ABI
-    UnknownFunctionError            WT706  a name resolves to no bound function (also LookupError, exit 2);
-                                           says why when the item was skipped (SKIPPED.txt)
+    UnknownFunctionError            WT706  a name resolves to no bound function, or to several (also
+                                           LookupError, exit 2); for an item that was skipped, says why
+                                           (SKIPPED.txt) and which setting would bind it
     CallsFailedError                WT707  ``wasmtool run``: some lines failed
     EmbeddedWorkspaceConflictError  WT708  another workspace is already embedded in this process
     ComponentMissingError           WT709  a WebAssembly target's component / bundle is not installed
@@ -73,12 +81,13 @@ Errors (WT701-WT710, all :class:`~wasmtool.errors.RuntimeBridgeError`; defined i
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
+from wasmtool.mochi_syntax import spell_inner_digits
 from wasmtool.run.environment import venv_python
 from wasmtool.run.errors import (
     CallLineError,
@@ -92,7 +101,7 @@ from wasmtool.run.errors import (
     WorkspaceMissingError,
 )
 from wasmtool.run.modes import ModeRuntime, RuntimeMode
-from wasmtool.run.skipped import SkippedItem, read_skipped
+from wasmtool.run.skipped import Remedy, SkippedItem, read_skipped, remedy, submodule_remedy
 from wasmtool.run.workspace import BoundAlias, BoundFunction, find_skipped, load_aliases
 
 __all__ = [
@@ -112,6 +121,7 @@ __all__ = [
     "UnknownFunctionError",
     "UnsupportedTargetError",
     "WorkspaceMissingError",
+    "call_name",
     "find_skipped",
     "from_wire",
     "load_aliases",
@@ -184,6 +194,43 @@ def check_timeout(timeout: float | None) -> float | None:
     return float(timeout) if timeout is not None else None
 
 
+# -- names ---------------------------------------------------------------------------------------------
+
+
+def call_name(alias: str, extern: str) -> str:
+    """The name users type for ``extern`` of ``alias``: ``alias.rest`` (``j2.render`` for
+    ``j_two_render``: the alias as written, whatever the extern spells); the extern itself
+    when it does not start with the alias."""
+    for prefix in dict.fromkeys((f"{alias}_", spell_inner_digits(f"{alias}_"))):
+        if extern.startswith(prefix) and len(extern) > len(prefix):
+            return f"{alias}.{extern[len(prefix):]}"
+    return extern
+
+
+def _spellings(name: str) -> Iterable[str]:
+    """``name`` as typed, then with its digits spelled as externs spell them."""
+    return dict.fromkeys((name, spell_inner_digits(name)))
+
+
+def _packages(alias: BoundAlias) -> list[str]:
+    """Every package an alias's import names are in, outermost first (``dateutil``, ``dateutil.parser``)."""
+    out: dict[str, None] = {}
+    for imp in alias.import_names:
+        parts = imp.split(".")
+        out.update((".".join(parts[:i]), None) for i in range(1, len(parts) + 1))
+    return sorted(out, key=lambda p: (p.count("."), p))
+
+
+def _by_python_path(alias: BoundAlias, rest: str) -> list[BoundFunction]:
+    """The functions of ``alias`` whose Python target is ``rest`` below one of its packages
+    (``parser.parse`` -> ``dateutil.parser:parse``), or whose qualified name is ``rest``."""
+    paths = {f"{p}.{rest}" for p in _packages(alias)}
+    by_path = [f for f in alias.functions if f.target.replace(":", ".") in paths]
+    # a module path wins over a qualified name (`parser.parse`: the function of module
+    # `dateutil.parser`, not the method `parse` of its class `parser`)
+    return by_path or [f for f in alias.functions if f.target.partition(":")[2] == rest]
+
+
 # -- the session ---------------------------------------------------------------------------------------
 
 
@@ -221,6 +268,9 @@ class Session:
         self.aliases: dict[str, BoundAlias] = kept
         self._not_exported: dict[str, str] = not_exported    # name -> why this target cannot call it
         self._by_extern = {f.name: f for a in self.aliases.values() for f in a.functions}
+        # names resolve over everything bound, so that a function this target cannot call says so
+        self._bound: dict[str, BoundAlias] = dict(aliases)
+        self._all_by_extern = {f.name: f for a in aliases.values() for f in a.functions}
 
     # what the runtime says about itself
     @property
@@ -257,60 +307,144 @@ class Session:
         return sorted(self._by_extern.values(), key=lambda f: f.name)
 
     def resolve(self, name: str) -> BoundFunction:
-        """``alias.item`` or a full extern name -> the bound function (see the module docstring)."""
-        found = self._by_extern.get(name)
-        if found is not None:
-            return found
-        alias_name, dot, item = name.partition(".")
-        bound = self.aliases.get(alias_name) if dot else None
-        if bound is not None and item:
-            for candidate in (f"{alias_name}_{item.replace('.', '_')}", item):
-                fn = bound.function(candidate)
+        """``alias.item``, ``alias.<dotted Python path>`` or a full extern name -> the bound
+        function (see the module docstring)."""
+        found = self._lookup(name)
+        if found is not None and found.name in self._by_extern:
+            return self._by_extern[found.name]
+        raise self._unknown(name, found)
+
+    def _lookup(self, name: str) -> BoundFunction | None:
+        """The function ``name`` means among everything bound (also what this target cannot
+        call); ``None`` when it means none; several -> :class:`UnknownFunctionError`."""
+        for spelled in _spellings(name):
+            if spelled in self._all_by_extern:
+                return self._all_by_extern[spelled]
+        alias_name, dot, rest = name.partition(".")
+        bound = self._bound.get(alias_name) if dot else None
+        if bound is None or not rest:
+            return None
+        for candidate in (f"{alias_name}_{rest.replace('.', '_')}", rest):
+            for spelled in _spellings(candidate):
+                fn = bound.function(spelled)
                 if fn is not None:
                     return fn
-            by_target = [f for f in bound.functions if f.target.partition(":")[2] == item]
-            short = [f for f in by_target if not f.full]
-            for group in (short, by_target):
-                if len(group) == 1:
-                    return group[0]
-        raise self._unknown(name)
+        by_path = _by_python_path(bound, rest)
+        short = [f for f in by_path if not f.full]
+        for group in (short, by_path):
+            if len(group) == 1:
+                return group[0]
+        if len(short) > 1:
+            names = [call_name(f.alias, f.name) for f in short]
+            targets = sorted({f.target for f in short})
+            what = (f"the @overload arms of {targets[0]} are bound separately" if len(targets) == 1
+                    else f"it names {len(short)} bound functions")
+            raise UnknownFunctionError(name, f"{name}: ambiguous: {what}: {', '.join(names)}", candidates=names,
+                                       matches=tuple(short))
+        return None
 
-    def _unknown(self, name: str) -> UnknownFunctionError:
-        alias_name, dot, item = name.partition(".")
-        why = (self._not_exported.get(name) or self._not_exported.get(f"{alias_name}_{item.replace('.', '_')}")
-               or (self._not_exported.get(alias_name) if dot else None))
+    def resolve_call(self, name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> BoundFunction:
+        """:meth:`resolve`, and where ``name`` names the split ``@overload`` arms of one item, the
+        one arm these arguments fit: as many parameters as values given, every keyword among
+        them (still ambiguous when none or several fit)."""
+        try:
+            return self.resolve(name)
+        except UnknownFunctionError as exc:
+            given = len(args) + len(kwargs)
+            fits = [f for f in exc.matches if f.name in self._by_extern and len(f.params) == given
+                    and set(kwargs) <= set(f.params)]
+            if len(fits) != 1:
+                raise
+            return self._by_extern[fits[0].name]
+
+    def _unknown(self, name: str, found: BoundFunction | None = None) -> UnknownFunctionError:
+        alias_name, dot, rest = name.partition(".")
+        if found is not None:   # bound, but this target cannot call it
+            reason = self._not_exported.get(found.name, f"not callable on {self.target}")
+            return UnknownFunctionError(
+                name, f"{name}: {reason}; not available on target {self.target}; try --target native "
+                f"(`wasmtool surface {found.alias} --target={self.target}` shows why)")
+        why = self._not_exported.get(name) or (self._not_exported.get(alias_name) if dot else None)
         if why is not None:
             return UnknownFunctionError(name, f"{name}: {why}; `wasmtool surface {alias_name if dot else name} "
                                         f"--target={self.target}` shows why")
-        if dot and alias_name not in self.aliases:
+        if dot and alias_name not in self._bound:
             return UnknownFunctionError(
-                name, f"{name}: no alias {alias_name!r} is bound (bound: {', '.join(sorted(self.aliases))})",
-                suggestions=difflib.get_close_matches(alias_name, list(self.aliases), n=3))
-        pool = ([f"{f.alias}.{f.name.removeprefix(f.alias + '_')}" for f in self._by_extern.values()] if dot
-                else list(self._by_extern))
+                name, f"{name}: no alias {alias_name!r} is bound (bound: {', '.join(sorted(self._bound))})",
+                suggestions=difflib.get_close_matches(alias_name, list(self._bound), n=3))
+        pool = ([call_name(f.alias, f.name) for f in self._by_extern.values()] if dot else list(self._by_extern))
         suggestions = difflib.get_close_matches(name, pool, n=3)
-        owner = self.aliases.get(alias_name) if dot else next(
-            (a for a in sorted(self.aliases.values(), key=lambda a: -len(a.alias)) if name.startswith(a.alias + "_")),
-            None)
-        skipped = find_skipped(owner, name) if owner is not None else None
+        owner = self._bound.get(alias_name) if dot else self._owner_of(name)
+        skipped = self._skipped(owner, name) if owner is not None else None
         if owner is not None and skipped is not None:
             detail = f" ({skipped.detail})" if skipped.detail else ""
+            fix = remedy(skipped, target=self.target, dist=owner.dist)
             return UnknownFunctionError(
                 name, f"{name}: not bound: `wasmtool bind` skipped {skipped.path} "
-                f"(python_wrap/{owner.alias}/SKIPPED.txt): {skipped.reason}{detail}",
-                suggestions=suggestions, skipped=skipped)
+                f"(python_wrap/{owner.alias}/SKIPPED.txt): {skipped.reason}{detail}; {fix.text}",
+                suggestions=suggestions, skipped=skipped, remedy=fix)
+        if owner is not None and dot and "." in rest:
+            sub = self._unbound_submodule(owner, rest)
+            if sub is not None:
+                return UnknownFunctionError(name, f"{name}: no such bound function; {sub.text}",
+                                            suggestions=suggestions, remedy=sub)
         return UnknownFunctionError(name, f"{name}: no such bound function", suggestions=suggestions)
+
+    def _owner_of(self, extern: str) -> BoundAlias | None:
+        """The alias an extern-like name (``tomli_load``, ``j_two_x``) belongs to, longest alias first."""
+        for a in sorted(self._bound.values(), key=lambda a: -len(a.alias)):
+            if any(extern.startswith(p) for p in _spellings(f"{a.alias}_")):
+                return a
+        return None
+
+    @staticmethod
+    def _skipped(owner: BoundAlias, name: str) -> SkippedItem | None:
+        """The ``SKIPPED.txt`` line ``name`` refers to: by the names of :func:`find_skipped`
+        (also for an extern spelled with words for digits), else by its dotted Python path
+        below the alias's packages, else the line of a skipped item that path is inside."""
+        for typed in dict.fromkeys((name, call_name(owner.alias, name))):
+            found = find_skipped(owner, typed)
+            if found is not None:
+                return found
+        if owner.directory is None:
+            return None
+        rest = name.partition(".")[2]
+        paths = {f"{p}.{rest}" for p in _packages(owner)} if rest else set()
+        items = read_skipped(owner.directory)
+        exact = next((item for item in items if item.item in paths), None)
+        if exact is not None:
+            return exact
+        # a member of a skipped class: the class's line (the longest skipped path above it;
+        # not a line about something bound, such as a shim-only SkipStatelessFfi)
+        bound = {f.target.replace(":", ".") for f in owner.functions}
+        above = [item for item in items if any(p.startswith(item.item + ".") for p in paths)
+                 and not any(b == item.item or b.startswith(item.item + ".") for b in bound)]
+        return max(above, key=lambda item: len(item.item), default=None)
+
+    @staticmethod
+    def _unbound_submodule(owner: BoundAlias, rest: str) -> Remedy | None:
+        """``du.relativedelta.relativedelta`` when ``dateutil.relativedelta`` is not bound:
+        the setting that would bind it (``None`` when ``relativedelta`` is bound, or a class)."""
+        first = rest.split(".", 1)[0]
+        if any(f.target.partition(":")[2].split(".")[0] == first for f in owner.functions):
+            return None   # a class (or item) of a bound module
+        for package in _packages(owner):
+            module = f"{package}.{first}"
+            if package.count(".") == 0 and module not in owner.import_names and not any(
+                    f.target.partition(":")[0] == module for f in owner.functions):
+                return submodule_remedy(module, package, owner.dist, owner.import_names)
+        return None
 
     # -- calling -------------------------------------------------------------------------------------
 
     def call(self, name: str, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None) -> Any:
         """Call ``name`` (``alias.item`` or extern name); returns the value as decoded from the wire."""
-        fn = self.resolve(name)
+        fn = self.resolve_call(name, args, kwargs or {})
         return self.runtime.call(self.aliases[fn.alias], fn.name, args, kwargs or {}, self.timeout)
 
     def submit(self, name: str, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None) -> Future[Any]:
         """Start the call; the future holds its result or typed error (embedded: already done)."""
-        fn = self.resolve(name)
+        fn = self.resolve_call(name, args, kwargs or {})
         return self.runtime.submit(self.aliases[fn.alias], fn.name, args, kwargs or {})
 
     @property

@@ -21,6 +21,7 @@ the edges: :func:`wheel_listing` reads a wheel, sibling stub wheels come from a 
 from __future__ import annotations
 
 import hashlib
+import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -53,10 +54,14 @@ __all__ = [
     "choose_stubs",
     "discover",
     "index_stub_finder",
+    "module_imports",
     "module_name",
     "module_stubs",
+    "public_submodules",
     "sibling_stub_names",
+    "stdlib_blocker",
     "stub_sha256",
+    "unimportable_modules",
     "wheel_listing",
 ]
 
@@ -423,6 +428,173 @@ def module_stubs(
             skips.append(SkipReport(mod, SkipReason.SkipUnknown, f"{path}: {exc.message}",
                                     "the stub file does not parse for this target"))
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# submodules: which modules of a distribution are its public surface, and which of them can
+# be imported on a target (pure: decided from the stub files' imports)
+
+#: Path parts that mark a test package (never part of the default surface).
+TEST_PARTS = frozenset({"test", "tests", "testing", "conftest"})
+
+#: An import statement that starts a line (column 0): a module-level import that runs whenever
+#: the module is imported. Indented ones (under ``try``, ``if TYPE_CHECKING``, in functions)
+#: are conditional and not counted.
+_IMPORT_STMT = re.compile(
+    r"^(?:import[ \t]+(?P<names>[^#;\n]+)|from[ \t]+(?P<mod>\.*[\w.]*)[ \t]+import[ \t]+"
+    r"(?P<what>\([^)]*\)|[^#;\n]+))", re.MULTILINE)
+
+
+def public_submodules(modules: Iterable[str], tops: Iterable[str]) -> tuple[str, ...]:
+    """The modules strictly below one of ``tops`` whose dotted path has no part starting with
+    ``_`` and no test part (``tests``, ``testing``, ``conftest``, ``test``), sorted."""
+    roots = set(tops)
+    out = set()
+    for mod in modules:
+        parts = mod.split(".")
+        if len(parts) < 2 or parts[0] not in roots:
+            continue
+        if any(p.startswith("_") or p in TEST_PARTS for p in parts):
+            continue
+        out.add(mod)
+    return tuple(sorted(out))
+
+
+def module_imports(text: str, *, module: str, is_package: bool) -> tuple[str, ...]:
+    """The modules that ``module``'s source (``text``) imports unconditionally, absolute and
+    dotted: ``import a.b`` gives ``a.b``; ``from a import b`` gives ``a`` and ``a.b`` (``b``
+    may be a submodule); relative imports are resolved against ``module``."""
+    out: list[str] = []
+    package = module if is_package else module.rpartition(".")[0]
+    for m in _IMPORT_STMT.finditer(text):
+        if m.group("names") is not None:
+            for item in m.group("names").split(","):
+                name = item.strip().split(" ")[0].strip()
+                if name:
+                    out.append(name)
+            continue
+        mod = m.group("mod") or ""
+        dots = len(mod) - len(mod.lstrip("."))
+        base = mod[dots:]
+        if dots:
+            parts = package.split(".") if package else []
+            if dots - 1 > len(parts):
+                continue
+            anchor = ".".join(parts[: len(parts) - (dots - 1)])
+            base = f"{anchor}.{base}" if base and anchor else (base or anchor)
+        if not base:
+            continue
+        out.append(base)
+        for item in m.group("what").strip("()").replace("\\", " ").split(","):
+            name = item.strip().split(" ")[0].strip()
+            if name.isidentifier():
+                out.append(f"{base}.{name}")
+    return tuple(dict.fromkeys(out))
+
+
+def unimportable_modules(
+    files: Iterable[tuple[str, bytes]],
+    modules: Iterable[str],
+    *,
+    stdlib_blocker: Callable[[str], str | None],
+) -> dict[str, str]:
+    """Which of ``modules`` cannot be imported on a target, with why (pure).
+
+    Importing ``a.b.c`` runs ``a``, ``a.b`` and ``a.b.c``, and everything they import at
+    module level (:func:`module_imports`) inside the distribution (``files``: the stub files,
+    paths rooted at the import package). ``stdlib_blocker(name)`` says why a module outside
+    the distribution cannot be imported on the target, naming the chain from ``name`` on
+    (``"ssl -> _ssl: not in ..."``, see :func:`stdlib_blocker`), or ``None`` (a standard-library
+    module the target has, or a module of another distribution, which the lock provides).
+    The answer names the whole chain: ``pkg.net -> ssl -> _ssl: not in ...``."""
+    sources: dict[str, tuple[bool, str]] = {}
+    for path, data in files:
+        mod = module_name(path)
+        is_pkg = PurePosixPath(path).name.split(".", 1)[0] == "__init__"
+        if mod not in sources or path.endswith(".pyi"):
+            sources[mod] = (is_pkg, data.decode("utf-8", "replace"))
+    tops = {m.split(".")[0] for m in sources}
+    memo: dict[str, str | None] = {}
+
+    def why(mod: str) -> str | None:
+        if mod in memo:
+            return memo[mod]
+        memo[mod] = None                      # a module of an import cycle imports fine
+        result: str | None = None
+        parent = mod.rpartition(".")[0]
+        if parent in sources:
+            inner = why(parent)
+            result = f"{parent} -> {inner}" if inner is not None else None
+        if result is None:
+            is_pkg, text = sources[mod]
+            for imp in module_imports(text, module=mod, is_package=is_pkg):
+                if imp in sources:
+                    inner = why(imp)
+                    if inner is not None:
+                        result = f"{imp} -> {inner}"
+                        break
+                elif imp.split(".")[0] not in tops:
+                    blocked = stdlib_blocker(imp)
+                    if blocked is not None:
+                        result = blocked
+                        break
+        memo[mod] = result
+        return result
+
+    out: dict[str, str] = {}
+    for mod in modules:
+        if mod in sources:
+            found = why(mod)
+            if found is not None:
+                out[mod] = found
+    return out
+
+
+def stdlib_blocker(
+    *,
+    target: str,
+    available: frozenset[str],
+    universe: frozenset[str],
+    source: Callable[[str], tuple[bool, str] | None],
+) -> Callable[[str], str | None]:
+    """Why a standard-library module cannot be imported on ``target``, or ``None`` (pure).
+
+    ``available`` are the target's top-level standard-library modules (its
+    ``sys.stdlib_module_names``); ``universe`` every name that is a standard-library module
+    of some CPython (a name in neither is another distribution's: ``None``). ``source(name)``
+    gives a module's ``(is_package, text)`` on the target, or ``None`` (a C module, or no
+    sources known): a module whose source imports a missing one at module level cannot be
+    imported either (``ssl -> _ssl: not in wasi-p2's standard library``)."""
+    memo: dict[str, str | None] = {}
+    lacking = f"not in {target}'s standard library"
+
+    def blocked(name: str) -> str | None:
+        top = name.split(".")[0]
+        if top not in available:
+            return f"{top}: {lacking}" if top in universe else None
+        if name in memo:
+            return memo[name]
+        memo[name] = None                     # a module of an import cycle imports fine
+        result: str | None = None
+        parts = name.split(".")
+        for i in range(1, len(parts) + 1):
+            mod = ".".join(parts[:i])
+            found = source(mod)
+            if found is None:
+                continue
+            for imp in module_imports(found[1], module=mod, is_package=found[0]):
+                if imp == mod or (imp.startswith(mod + ".") and source(imp) is None):
+                    continue
+                inner = blocked(imp)
+                if inner is not None:
+                    result = f"{mod} -> {inner}"
+                    break
+            if result is not None:
+                break
+        memo[name] = result
+        return result
+
+    return blocked
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,7 +13,9 @@ Only forms verified against a real Mochi parser are emitted:
   the values), ``type Name = fun(A): R`` for an optional callable (``fun(A): R?`` would
   bind the ``?`` to ``R``);
 * type references ``int float bool string any list<T> set<T> map<K, V> T? fun(..): R``
-  and declared names only: never ``bytes``, ``None``, ``tuple<..>``, unions.
+  and declared names only: never ``bytes``, ``None``, ``tuple<..>``, unions. A checked
+  union is ``any`` (the wrapper checks the members); a wire-form scalar (a ``datetime``,
+  a ``Decimal``...) is its base kind, ``string`` or ``float``.
 
 Output is deterministic: declarations sorted by name, externs by name.
 """
@@ -23,11 +25,12 @@ from __future__ import annotations
 from wasmtool.mochi_syntax import spell_inner_digits
 from wasmtool.synth.dialect import DEFAULT_DIALECT, DIALECTS, MochiDialect, ffi_split, referenced_types
 from wasmtool.synth.errors import SurfaceRenderError
-from wasmtool.typemap.surface import Function, MappedSurface, TypeRef
+from wasmtool.typemap.surface import Function, MappedSurface, TypeRef, widened_items
 
 __all__ = ["mochi_type", "render_shim"]
 
-_SCALARS = {"int": "int", "float": "float", "bool": "bool", "str": "string", "any": "any"}
+_SCALARS = {"int": "int", "float": "float", "bool": "bool", "str": "string", "any": "any",
+            "union": "any"}   # wire forms keep their base kind; the wrapper converts
 
 
 def _is_unit(t: TypeRef) -> bool:
@@ -194,4 +197,7 @@ def render_shim(surface: MappedSurface, dialect: MochiDialect = DEFAULT_DIALECT,
         out.append(f"{head}{fn.extern_name}{_params(fn, dist)}")
     if n_skips:
         out.append(f"// SKIPPED {n_skips} items, see SKIPPED.txt")
+    n_widened = len(widened_items(surface))
+    if n_widened:
+        out.append(f"// WIDENED {n_widened} types (any or a checked union), see WIDENED.txt")
     return "\n".join(out) + "\n"

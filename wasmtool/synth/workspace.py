@@ -6,7 +6,7 @@
       python_wrap/<alias>/__init__.py
       python_wrap/<alias>/<pkg>_externs.py, <pkg>_externs.pyi, <pkg>_shim.mochi (in the
                                          project's Mochi dialect)
-      python_wrap/<alias>/SKIPPED.txt, surface.json
+      python_wrap/<alias>/SKIPPED.txt, WIDENED.txt, surface.json
       .wasmtool-files.json               the files above that wasmtool wrote (only these are pruned)
 
 ``<pkg>`` is the surface's primary import name. The wrapper is imported as
@@ -29,7 +29,7 @@ from wasmtool.synth.errors import SurfaceRenderError, WorkspaceError
 from wasmtool.synth.grammar import check_shim
 from wasmtool.synth.shim import render_shim
 from wasmtool.synth.wrapper import WRAP_MODULE, render_externs, render_externs_stub
-from wasmtool.typemap.surface import MappedSurface, declared_type_names, rename_types
+from wasmtool.typemap.surface import MappedSurface, declared_type_names, rename_types, render_widened_txt
 
 __all__ = ["MANIFEST_NAME", "Workspace", "externs_module", "render_workspace", "surface_files", "wrap_runtime_source"]
 
@@ -64,7 +64,9 @@ def externs_module(surface: MappedSurface) -> str:
 def surface_files(surface: MappedSurface, dialect: MochiDialect = DEFAULT_DIALECT) -> dict[str, str]:
     """The files of one alias folder, by name (shim in ``dialect``, checked against the
     subset grammar and for declared types). In the 0.10 dialect ``SKIPPED.txt`` also lists
-    what the stateless FFI cannot carry."""
+    what the stateless FFI cannot carry; ``WIDENED.txt`` lists the parameters, results and
+    record fields whose type was widened (a declared ``Any`` mapped to ``any``, a checked
+    union)."""
     if not surface.alias.isidentifier():
         raise SurfaceRenderError(f"alias {surface.alias!r} is not a valid folder/module name", package=surface.dist)
     pkg = primary_import(surface)
@@ -77,6 +79,7 @@ def surface_files(surface: MappedSurface, dialect: MochiDialect = DEFAULT_DIALEC
         f"{pkg}_externs.pyi": render_externs_stub(surface),
         f"{pkg}_shim.mochi": shim,
         "SKIPPED.txt": render_skipped_txt(surface.dist, surface.version, surface.tier, skips),
+        "WIDENED.txt": render_widened_txt(surface),
         "surface.json": json.dumps(surface.to_dict(), indent=1, sort_keys=True, ensure_ascii=False) + "\n",
     }
 

@@ -17,6 +17,10 @@ Design choices:
   shim), ``bytes`` is ``list[int]``.
 * Converters are compiled once at import; scalar arguments take an inline fast path.
 * Internal names start with ``_wt_`` so they cannot shadow a parameter of the package.
+* A wire-form scalar (``str``/``float`` whose ``py`` names a standard-library type: a
+  ``datetime``, a ``Decimal``...) is annotated as its scalar and always goes through its
+  converter; a checked ``union`` is ``Any`` in the annotations and its converter tries the
+  members in order (docs/value-encoding.md).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import keyword
 from collections.abc import Iterable
 
 from wasmtool.synth.errors import SurfaceRenderError
-from wasmtool.typemap.surface import Function, MappedSurface, Param, Record, TypeRef
+from wasmtool.typemap.surface import WIRE_FORMS, Function, MappedSurface, Param, Record, TypeRef
 
 __all__ = ["WRAP_MODULE", "py_annotation", "render_externs", "render_externs_stub"]
 
@@ -33,34 +37,37 @@ __all__ = ["WRAP_MODULE", "py_annotation", "render_externs", "render_externs_stu
 WRAP_MODULE = "_mochi_wrap"
 
 _SCALAR_PY = {"int": "int", "float": "float", "bool": "bool", "str": "str"}
+#: Builtins a wrapper function's body names (annotations, fast paths, the `_full` checks).
+_SHADOWED_BUILTINS = frozenset({"int", "float", "bool", "str", "list", "dict", "len", "TypeError"})
 
 
 def _is_unit(t: TypeRef) -> bool:
     return t.kind == "tuple" and not t.args and not t.name
 
 
-def py_annotation(t: TypeRef) -> str:
-    """The Python annotation of the convention value of ``t`` (as text)."""
+def py_annotation(t: TypeRef, bi: str = "") -> str:
+    """The Python annotation of the convention value of ``t`` (as text); ``bi`` prefixes the
+    builtins it names (``_wt_bi.``, inside a function whose parameter shadows one)."""
     kind = t.kind
     if kind in _SCALAR_PY:
-        return _SCALAR_PY[kind]
-    if kind == "any":
+        return bi + _SCALAR_PY[kind]
+    if kind in ("any", "union"):
         return "_wt_t.Any"
     if kind == "bytes":
-        return "list[int]"
+        return f"{bi}list[{bi}int]"
     if kind in ("list", "set"):
-        return f"list[{py_annotation(t.args[0])}]"
+        return f"{bi}list[{py_annotation(t.args[0], bi)}]"
     if kind == "map":
-        return f"dict[{py_annotation(t.args[0])}, {py_annotation(t.args[1])}]"
+        return f"{bi}dict[{py_annotation(t.args[0], bi)}, {py_annotation(t.args[1], bi)}]"
     if kind == "option":
         inner = t.args[0]
         while inner.kind == "option":
             inner = inner.args[0]
-        return f"{py_annotation(inner)} | None"
+        return f"{py_annotation(inner, bi)} | None"
     if kind == "callable":
         result, *params = t.args
-        ret = "None" if _is_unit(result) else py_annotation(result)
-        return f"_wt_t.Callable[[{', '.join(py_annotation(p) for p in params)}], {ret}]"
+        ret = "None" if _is_unit(result) else py_annotation(result, bi)
+        return f"_wt_t.Callable[[{', '.join(py_annotation(p, bi) for p in params)}], {ret}]"
     if kind == "tuple" and not t.args and not t.name:
         return "None"
     if kind in ("tuple", "record", "enum", "handle"):
@@ -86,6 +93,10 @@ class _Render:
         self.n_conv = 0
         self.conv_cache: dict[tuple[str, str, str], str] = {}
         self.reserved = {"_wt_t", "_wt_w", "_WT_RECORDS"}
+        # inside a function with a parameter named like a builtin its body uses (`str`,
+        # `list`...), the body names builtins through `import builtins as _wt_bi`
+        self.bi = ""
+        self.uses_builtins = False
 
     # -- names ---------------------------------------------------------------------------------
 
@@ -120,8 +131,8 @@ class _Render:
         if p.has_default and t.kind == "option":
             t = t.args[0]
         conv = self.conv("arg", t, fn.extern_name)
-        if t.kind in ("str", "bool"):
-            return f"({p.name} if {p.name}.__class__ is {t.kind} else {conv}({p.name}, {p.name!r}))"
+        if t.kind in ("str", "bool") and not t.py:
+            return f"({p.name} if {p.name}.__class__ is {self.bi}{t.kind} else {conv}({p.name}, {p.name!r}))"
         return f"{conv}({p.name}, {p.name!r})"
 
     def function(self, fn: Function) -> list[str]:
@@ -129,6 +140,8 @@ class _Render:
             if not p.name.isidentifier() or keyword.iskeyword(p.name) or p.name.startswith("_wt_"):
                 raise SurfaceRenderError(f"{fn.extern_name}: parameter name {p.name!r} cannot be used",
                                          package=self.s.dist)
+        self.bi = "_wt_bi." if {p.name for p in fn.params} & _SHADOWED_BUILTINS else ""
+        self.uses_builtins = self.uses_builtins or bool(self.bi)
         sig = ", ".join(f"{p.name}: {py_annotation(p.type)}" for p in fn.params)
         ret_ann = "None" if fn.returns is None or _is_unit(fn.returns) else py_annotation(fn.returns)
         body: list[str] = []
@@ -154,7 +167,8 @@ class _Render:
             body.append(f"    {call}")
         else:
             conv = self.conv("ret", fn.returns, fn.extern_name)
-            body.append(f"    return _wt_t.cast({ret_ann!r}, {conv}({call}, 'return'))")
+            cast_ann = py_annotation(fn.returns, self.bi)
+            body.append(f"    return _wt_t.cast({cast_ann!r}, {conv}({call}, 'return'))")
         return [f"def {fn.extern_name}({sig}) -> {ret_ann}:", *body]
 
     def call_expr(self, fn: Function, callee: str, params: list[Param], body: list[str]) -> str:
@@ -166,19 +180,22 @@ class _Render:
                 optional.append(p)
             elif p.kind == "keyword_only":
                 keywords.append(f"{p.name}={self.arg_expr(p, fn)}")
+            elif p.kind == "var_positional":
+                positional.append(f"*{self.arg_expr(p, fn)}")   # *args crosses as one list
             else:
                 positional.append(self.arg_expr(p, fn))
         if not optional:
             return f"{callee}({', '.join([*positional, *keywords])})"
         # _full variants: None means "the package's default"
-        body.append(f"    _wt_pos: list[_wt_t.Any] = [{', '.join(positional)}]")
-        body.append(f"    _wt_kw: dict[str, _wt_t.Any] = {{{', '.join(self._kw_item(k) for k in keywords)}}}")
+        bi = self.bi
+        body.append(f"    _wt_pos: {bi}list[_wt_t.Any] = [{', '.join(positional)}]")
+        body.append(f"    _wt_kw: {bi}dict[{bi}str, _wt_t.Any] = {{{', '.join(self._kw_item(k) for k in keywords)}}}")
         n_required_positional = len(positional)
         for i, p in enumerate(optional):
             body.append(f"    if {p.name} is not None:")
             if p.kind == "positional_only":
-                body.append(f"        if len(_wt_pos) != {n_required_positional + i}:")
-                body.append(f"            raise TypeError({fn.extern_name + ': positional-only parameter ' + p.name + ' cannot be given when an earlier one is left to its default'!r})")  # noqa: E501
+                body.append(f"        if {bi}len(_wt_pos) != {n_required_positional + i}:")
+                body.append(f"            raise {bi}TypeError({fn.extern_name + ': positional-only parameter ' + p.name + ' cannot be given when an earlier one is left to its default'!r})")  # noqa: E501
                 body.append(f"        _wt_pos.append({self.arg_expr(p, fn)})")
             else:
                 body.append(f"        _wt_kw[{p.name!r}] = {self.arg_expr(p, fn)}")
@@ -238,6 +255,23 @@ def _header(surface: MappedSurface, kind: str) -> list[str]:
     ]
 
 
+def _check_types(surface: MappedSurface) -> None:
+    """Every wire form is one the runtime converts, every union has two or more members."""
+    types: list[tuple[str, TypeRef]] = []
+    for fn in surface.functions:
+        types += [(fn.extern_name, p.type) for p in fn.params]
+        if fn.returns is not None:
+            types.append((fn.extern_name, fn.returns))
+    types += [(r.name, f.type) for r in surface.records for f in r.fields]
+    for where, t in types:
+        for sub in t.walk():
+            if sub.kind in ("int", "float", "bool", "str") and sub.py and WIRE_FORMS.get(sub.py) != sub.kind:
+                raise SurfaceRenderError(f"{where}: {sub.kind} type with py {sub.py!r} is not a known wire form",
+                                         package=surface.dist)
+            if sub.kind == "union" and len(sub.args) < 2:
+                raise SurfaceRenderError(f"{where}: a union needs two or more members", package=surface.dist)
+
+
 def _check_names(surface: MappedSurface) -> None:
     seen: dict[str, str] = {}
     items = [(h.name, "handle") for h in surface.handles] + [(e.name, "enum") for e in surface.enums]
@@ -253,6 +287,7 @@ def _check_names(surface: MappedSurface) -> None:
 def render_externs(surface: MappedSurface) -> str:
     """The wrapper module ``<pkg>_externs.py`` (deterministic)."""
     _check_names(surface)
+    _check_types(surface)
     r = _Render(surface)
     functions = sorted(surface.functions, key=lambda f: f.extern_name)
     bodies: list[str] = []
@@ -260,6 +295,8 @@ def render_externs(surface: MappedSurface) -> str:
         bodies += ["", "", *r.function(fn)]
     records = {rec.name: rec.to_dict() for rec in sorted(surface.records, key=lambda x: x.name)}
     out = _header(surface, "Externs")
+    if r.uses_builtins:
+        out.insert(out.index("import typing as _wt_t"), "import builtins as _wt_bi")
     out += [f"import {WRAP_MODULE} as _wt_w", ""]
     names = sorted([*(f.extern_name for f in functions)])
     out.append("__all__ = [" + ", ".join(repr(n) for n in names) + "]")

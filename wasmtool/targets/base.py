@@ -35,6 +35,7 @@ from wasmtool.context import Context
 from wasmtool.lock.model import LockedPackage, TargetInputs
 from wasmtool.project.errors import ManifestError
 from wasmtool.project.model import Project
+from wasmtool.skips import SkipReason
 from wasmtool.targets.errors import TargetNotLockableError
 from wasmtool.targets.profile import TargetProfile, load_profile
 
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from wasmtool.resolve.wasm import DistributionLock
     from wasmtool.run.modes import ModeRuntime, RuntimeMode, WrapSettings
     from wasmtool.run.session import Session
+    from wasmtool.targets.stdlib import Stdlib
     from wasmtool.typemap.surface import MappedSurface
 
 __all__ = ["BindResult", "Binder", "BoundLike", "InstallReport", "RuntimeChoice", "TargetBackend"]
@@ -152,6 +154,16 @@ class TargetBackend(ABC):
     @abstractmethod
     def stdlib_module_names(self, ctx: Context) -> frozenset[str]:
         """The target interpreter's ``sys.stdlib_module_names`` (read from the target, not the host)."""
+
+    #: The skip reason of what this target's interpreter cannot import (a submodule that needs a
+    #: standard-library module the target lacks).
+    unavailable_skip: SkipReason = SkipReason.SkipImportTimeError
+
+    def partial_stdlib(self) -> Stdlib | None:
+        """The target interpreter's standard library with its sources, when it may lack modules
+        a package imports (``bind`` then skips the submodules that need them on this target);
+        ``None`` for a complete CPython, or when it cannot be read (nothing is skipped then)."""
+        return None
 
     def workspace_dir(self, root: Path) -> Path:
         """Where ``wasmtool bind`` writes this target's workspace: ``.mochi/python_workspace-<target>``."""

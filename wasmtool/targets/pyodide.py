@@ -40,6 +40,7 @@ from packaging.utils import canonicalize_name
 
 from wasmtool.context import Context, verified_artefact
 from wasmtool.lock.model import LockedPackage
+from wasmtool.skips import SkipReason
 from wasmtool.targets.base import Binder, BindResult, RuntimeChoice, TargetBackend
 from wasmtool.targets.errors import DistributionPackageError, SmokeTestError
 from wasmtool.targets.pinning import locked_for_target
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from wasmtool.project.manifest import PythonSettings
     from wasmtool.resolve.wasm import DistributionLock
     from wasmtool.run.modes import ModeRuntime, WrapSettings
+    from wasmtool.targets.stdlib import Stdlib
 
 __all__ = ["BINDINGS_DIST", "PYODIDE_CDN", "PyodideBackend", "PyodideInstallOutcome", "bindings_wheel",
            "distribution_lock_for", "find_distribution_lock", "load_distribution_lock",
@@ -241,16 +243,27 @@ class PyodideBackend(TargetBackend):
     """Pyodide under Node or in a browser (see the module docstring)."""
 
     kind = "pyodide"
+    unavailable_skip = SkipReason.SkipPyodideUnavailable
 
     def stdlib_module_names(self, ctx: Context) -> frozenset[str]:
         """Read from the installed distribution's ``python_stdlib.zip``."""
+        return self._stdlib().module_names
+
+    def _stdlib(self) -> Stdlib:
         from wasmtool.run.pyodide import pyodide_dir
         from wasmtool.targets.stdlib import parse_stdlib
 
         archive = pyodide_dir() / "python_stdlib.zip"
         with zipfile.ZipFile(archive) as zf:
             files = {n: zf.read(n) for n in zf.namelist() if not n.endswith("/")}
-        return parse_stdlib(files, origin=str(archive)).module_names
+        return parse_stdlib(files, origin=str(archive))
+
+    def partial_stdlib(self) -> Stdlib | None:
+        """Pyodide's ``python_stdlib.zip`` (it lacks ``ssl``'s C part and process support)."""
+        try:
+            return self._stdlib()
+        except (OSError, ValueError, zipfile.BadZipFile):
+            return None
 
     def distribution_lock(self, ctx: Context) -> DistributionLock | None:
         """``[runtime].distribution-lock`` (:func:`distribution_lock_for`), when the profile names one."""

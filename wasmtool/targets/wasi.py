@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from wasmtool.context import Context, verified_artefact
 from wasmtool.lock.model import LockedPackage
+from wasmtool.skips import SkipReason
 from wasmtool.targets.base import Binder, BindResult, RuntimeChoice, TargetBackend
 from wasmtool.targets.errors import WasiInstallError
 from wasmtool.targets.pinning import locked_for_target
@@ -130,6 +131,7 @@ class WasiBackend(TargetBackend):
     """WASI Preview 2 components (see the module docstring)."""
 
     kind = "wasi"
+    unavailable_skip = SkipReason.SkipWasiUnavailable
 
     def guest_stdlib(self) -> Stdlib:
         """The guest CPython's standard library, from the pinned componentize-py."""
@@ -139,6 +141,13 @@ class WasiBackend(TargetBackend):
 
     def stdlib_module_names(self, ctx: Context) -> frozenset[str]:
         return self.guest_stdlib().module_names
+
+    def partial_stdlib(self) -> Stdlib | None:
+        """The guest CPython's standard library (no ``_ssl``, no threads)."""
+        try:
+            return self.guest_stdlib()
+        except (OSError, ValueError):
+            return None
 
     def install(self, ctx: Context, binder: Binder, *, smoke: bool = False, bind: bool = True) -> WasiInstallOutcome:
         """One component per bound package; binding is part of it (``bind`` and ``smoke`` do not apply)."""

@@ -26,6 +26,7 @@ Decisions beyond the table, all deterministic:
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -41,10 +42,12 @@ from wasmtool.stubs.model import (
     FuncDecl,
     ModuleStub,
     ParamDecl,
+    TypeParam,
     TypeVarDecl,
 )
 from wasmtool.targets.profile import DEFAULT_TARGET
 from wasmtool.typemap.annotation import Name, Subscript, normalise, parse_annotation
+from wasmtool.typemap.errors import TypemapSettingError
 from wasmtool.typemap.surface import (
     EnumDecl,
     Field,
@@ -58,19 +61,26 @@ from wasmtool.typemap.surface import (
     TypeRef,
 )
 from wasmtool.typemap.table import (
+    ANY_UNANNOTATED,
+    AnyPolicy,
     LowerContext,
     LoweredReturn,
+    NarrowedMember,
     Resolved,
     ResolvedAlias,
     ResolvedSkip,
     ResolvedTypeVar,
+    ResolvedWellKnown,
     any_permitted,
+    any_widens,
     field_qualifiers,
     lower_annotation,
     lower_return,
     option_of,
     parse_monomorphise,
+    type_fragment,
 )
+from wasmtool.typemap.wellknown import well_known
 
 __all__ = ["MOCHI_KEYWORDS", "MOCHI_TYPE_NAMES", "PackageResolver", "map_module", "mochi_ident"]
 
@@ -81,6 +91,9 @@ MOCHI_TYPE_NAMES = frozenset({
 })
 
 _TYPING_LIKE = ("typing", "typing_extensions", "collections.abc", "builtins")
+#: typeshed's (and stubgen's) spellings of `Any`: `Incomplete` (not typed yet), `MaybeNone`
+#: (a result that may be None, left unchecked)
+_ANY_SPELLINGS = frozenset({"_typeshed.Incomplete", "_typeshed.MaybeNone"})
 _ALLOWED_METACLASSES = frozenset({
     "type", "builtins.type", "ABCMeta", "abc.ABCMeta", "EnumMeta", "enum.EnumMeta", "EnumType",
     "enum.EnumType",
@@ -259,9 +272,17 @@ class PackageResolver:
         m = self.modules.get(module)
         for imp in m.imports if m is not None else ():
             full = f"{imp.module}.{imp.name}" if imp.name else imp.module
-            if imp.module in _TYPING_LIKE or full in _TYPING_LIKE or full == "types.NoneType":
+            if imp.name and imp.module in self.modules:
+                # a typing name re-exported by a module of the distribution (`from .compat import Self`)
+                sym = self.lookup_name(imp.module, imp.name)
+                if sym is None or sym.kind != "external":
+                    continue
+                origin, full = sym.module, sym.name
+            else:
+                origin = imp.module
+            if origin in _TYPING_LIKE or full in _TYPING_LIKE or full == "types.NoneType":
                 out[imp.local] = full
-            elif full == "_typeshed.Incomplete":  # typeshed's and stubgen's spelling of `Any`
+            elif full in _ANY_SPELLINGS:
                 out[imp.local] = "typing.Any"
         self._typing_cache[module] = out
         return out
@@ -284,8 +305,11 @@ class PackageResolver:
             return ResolvedAlias(sym.module, a.value, tuple(p.name for p in a.type_params),
                                  f"{sym.module}.{a.name}", explicit)
         if sym.kind == "typevar" and sym.typevar is not None:
-            return ResolvedTypeVar(sym.typevar.name, sym.typevar.kind)
+            tv = sym.typevar
+            return ResolvedTypeVar(tv.name, tv.kind, tv.bound, tv.constraints, sym.module)
         if sym.kind == "external":
+            if well_known(sym.name) is not None:  # datetime.datetime, os.PathLike, _typeshed.StrPath...
+                return ResolvedWellKnown(sym.name)
             return ResolvedSkip(SkipReason.SkipForwardRef, f"`{sym.name}` is outside the distribution")
         return ResolvedSkip(SkipReason.SkipUnsupportedTypingConstruct,
                             f"`{'.'.join(parts)}` is a {sym.kind}, not a type")
@@ -317,7 +341,7 @@ class PackageResolver:
                 n = 1
                 while name in used or (name != base and name in wanted):
                     n += 1
-                    name = f"{base}_{n}"
+                    name = spell_inner_digits(f"{base}_{n}")   # `OAuth2_2`: digits end a name
                 used.add(name)
                 self._names[key] = name
 
@@ -439,6 +463,7 @@ class _Mapper:
     monomorphise: tuple[tuple[str, str], ...]
     allow_any: tuple[str, ...] = ()
     callables_cross: bool | None = None
+    any_policy: AnyPolicy = "map"
     units: list[_Unit] = field(default_factory=list)
     records: dict[str, Record] = field(default_factory=dict)
     enums: dict[str, EnumDecl] = field(default_factory=dict)
@@ -447,11 +472,15 @@ class _Mapper:
     done_classes: set[tuple[str, str]] = field(default_factory=set)
 
     def ctx(self, *, path: str, module: str, self_type: TypeRef | None = None, in_protocol: bool = False,
-            type_params: tuple[tuple[str, str], ...] = ()) -> LowerContext:
+            type_params: tuple[tuple[str, str], ...] = (),
+            type_param_bounds: tuple[tuple[str, str], ...] = ()) -> LowerContext:
+        """The lowering context of one item; ``type_params`` are the PEP 695 ``(name, kind)``
+        in scope, ``type_param_bounds`` their ``(name, bound text)`` where they have one."""
         return LowerContext(path=path, module=module, resolver=self.res, tier=self.tier,
                             allow_partial=self.allow_partial, allow_any=self.allow_any, target=self.target,
                             callables_cross=self.callables_cross, self_type=self_type,
-                            in_protocol=in_protocol, type_params=type_params, monomorphise=self.monomorphise)
+                            in_protocol=in_protocol, type_params=type_params, monomorphise=self.monomorphise,
+                            any_policy=self.any_policy, type_param_bounds=type_param_bounds)
 
     def skip(self, path: str, reason: SkipReason, detail: str = "", hint: str = "") -> None:
         self.skips.add(SkipReport(path, reason, detail, hint))
@@ -482,36 +511,44 @@ class _Mapper:
         results: list[_Sig | SkipReport] = []
         for arm in arms:
             ctx = self.ctx(path=path, module=module, self_type=self_type, in_protocol=in_protocol,
-                           type_params=class_params + tuple((p.name, p.kind) for p in arm.type_params))
+                           type_params=class_params + tuple((p.name, p.kind) for p in arm.type_params),
+                           type_param_bounds=_bounds(*(owner.decl.type_params if owner is not None else ()),
+                                                     *arm.type_params))
             results.append(self._signature(arm, ctx, path=path, drop_first=drop_first))
         if len(arms) == 1:
             sig = results[0]
             if isinstance(sig, SkipReport):
                 self.skips.add(sig)
                 return
+            chosen: list[tuple[str, _Sig]] = [(extern, sig)]
         else:
-            chosen = self._choose_overload(arms, results, path=path, drop_first=drop_first)
-            if chosen is None:
-                return
-            sig = chosen
-        self.skips.update(sig.param_skips)
-        is_async = fn.is_async or sig.awaitable or any(a.is_async for a in arms)
-        base = f"{extern}_sync" if is_async else extern
+            chosen = self._choose_overload(arms, results, path=path, extern=extern, drop_first=drop_first)
         self_params: tuple[Param, ...] = ()
         if kind in ("method", "getter") and self_type is not None:
             self_params = (Param("self", "self", self_type, "positional_only"),)
-        required = tuple(_param(p, t) for p, t in sig.params if not p.has_default)
-        functions = [Function(base, target, kind, _dedupe_mochi(self_params + required), sig.returns,
-                              is_async=is_async, owner=owner.mochi if owner else "", doc=fn.doc)]
-        if any(p.has_default for p, _ in sig.params):
-            full = tuple(_param(p, option_of(t) if p.has_default else t) for p, t in sig.params)
-            functions.append(Function(f"{base}_full", target, kind, _dedupe_mochi(self_params + full),
-                                      sig.returns, is_async=is_async, owner=owner.mochi if owner else "",
-                                      full=True, doc=fn.doc))
-        self.units.append(_Unit(base, _KIND_RANK[kind], functions))
+        for name, sig in chosen:
+            self.skips.update(sig.param_skips)
+            is_async = fn.is_async or sig.awaitable or any(a.is_async for a in arms)
+            base = f"{name}_sync" if is_async else name
+            # a constructor returns its class (several when its overloads are split)
+            returns = self_type if kind == "constructor" and self_type is not None else sig.returns
+            required = tuple(_param(p, t) for p, t in sig.params if not p.has_default)
+            functions = [Function(base, target, kind, _dedupe_mochi(self_params + required), returns,
+                                  is_async=is_async, owner=owner.mochi if owner else "", doc=fn.doc)]
+            if any(p.has_default for p, _ in sig.params):
+                full = tuple(_param(p, option_of(t) if p.has_default else t) for p, t in sig.params)
+                functions.append(Function(f"{base}_full", target, kind, _dedupe_mochi(self_params + full),
+                                          returns, is_async=is_async, owner=owner.mochi if owner else "",
+                                          full=True, doc=fn.doc))
+            # an overload arm's made-up name yields to an item really called so (clash order)
+            rank = _KIND_RANK[kind] + (len(_KIND_RANK) if name != extern else 0)
+            self.units.append(_Unit(base, rank, functions))
 
     def _choose_overload(self, arms: Sequence[FuncDecl], results: Sequence[_Sig | SkipReport], *, path: str,
-                         drop_first: bool) -> _Sig | None:
+                         extern: str, drop_first: bool) -> list[tuple[str, _Sig]]:
+        """The externs of an ``@overload`` group: ``[(extern, sig)]`` when one arm's parameters
+        include every other arm's and its signature maps (all such arms mapping alike), else one
+        extern per arm that maps (:func:`_split_overloads`); ``[]`` (reported) when none maps."""
         names = [_param_names(a, drop_first) for a in arms]
         union = set().union(*names)
         supersets = [i for i, n in enumerate(names) if n >= union]
@@ -521,21 +558,23 @@ class _Mapper:
             if isinstance(sig, _Sig) and all(sig.key() != d.key() for d in distinct):
                 distinct.append(sig)
         if len(distinct) == 1:
-            return distinct[0]
+            return [(extern, distinct[0])]
+        if any(isinstance(r, _Sig) for r in results):
+            chosen, reports = _split_overloads(arms, results, path=path, extern=extern)
+            self.skips.update(reports)
+            return chosen
         detail = " ; ".join(_signature_text(a) for a in arms)
         failures = [r for i, r in enumerate(results) if i in supersets and isinstance(r, SkipReport)]
         if supersets and not mapped and all(f.reason == SkipReason.SkipNoComplexType for f in failures):
             self.skip(path, SkipReason.SkipNoComplexType, detail, failures[0].hint)
-            return None
-        if distinct:
-            hint = f"{len(distinct)} superset arms map to different signatures"
-        elif supersets:
+            return []
+        if supersets:
             first = failures[0] if failures else None
             hint = f"superset arm does not map: {first.reason.token} {first.detail}" if first else ""
         else:
-            hint = "no arm's parameters are a superset of the others"
+            hint = "no arm's parameters are a superset of the others, and no arm maps"
         self.skip(path, SkipReason.SkipOverloadAmbiguity, detail, hint)
-        return None
+        return []
 
     def _signature(self, fn: FuncDecl, ctx: LowerContext, *, path: str,
                    drop_first: bool) -> _Sig | SkipReport:
@@ -547,12 +586,28 @@ class _Mapper:
             params = params[1:]
         out: list[tuple[ParamDecl, TypeRef]] = []
         param_skips: list[SkipReport] = []
+        narrowed_out: list[SkipReport] = []   # union members a parameter does not accept
         failures: list[SkipReport] = []
         for p in params:
             p_ctx = replace(ctx, position="param")
             if p.kind == "var_positional":
-                failures.append(SkipReport(path, SkipReason.SkipParamSpec, _star_text("*", p),
-                                           "*args cannot be declared on an extern"))
+                # `*args: T` crosses as one `list<T>` parameter the wrapper spreads; a defaulted
+                # positional parameter before it could then not be left to its default
+                if any(q.has_default and q.kind != "keyword_only" for q, _ in out):
+                    failures.append(SkipReport(path, SkipReason.SkipParamSpec, _star_text("*", p),
+                                               "*args after a defaulted positional parameter"))
+                    continue
+                if p.annotation is None:
+                    item: TypeRef | SkipReport = (ANY_UNANNOTATED if any_widens(p_ctx) else TypeRef("any")
+                                                  if any_permitted(replace(p_ctx, path=path)) else
+                                                  SkipReport(path, SkipReason.SkipParamSpec, _star_text("*", p),
+                                                             "*args without an annotation"))
+                else:
+                    item = lower_annotation(p.annotation, replace(p_ctx, path=path))
+                if isinstance(item, SkipReport):
+                    failures.append(item)
+                    continue
+                out.append((replace(p, has_default=False), TypeRef("list", (item,))))
                 continue
             if p.kind == "var_keyword":
                 expanded = self._unpack_kwargs(p, ctx)
@@ -572,13 +627,22 @@ class _Mapper:
                 p = replace(p, annotation=narrowed)
             if p.annotation is None and any_permitted(replace(p_ctx, path=path)):
                 p = replace(p, annotation="Any")  # PEP 484: an unannotated parameter is `Any`
+            if p.annotation is None and any_widens(p_ctx):
+                out.append((p, ANY_UNANNOTATED))
+                continue
             if p.annotation is None:
                 report = SkipReport(path if not p.has_default else f"{path}.{p.name}",
                                     SkipReason.SkipUnsupportedTypingConstruct, p.name,
                                     f"parameter `{p.name}` has no annotation")
                 (param_skips if p.has_default else failures).append(report)
                 continue
-            lowered = lower_annotation(p.annotation, replace(p_ctx, path=path))
+            sink: list[NarrowedMember] = []
+            lowered = lower_annotation(p.annotation, replace(p_ctx, path=path, narrowed=sink))
+            if not isinstance(lowered, SkipReport):
+                narrowed_out.extend(
+                    SkipReport(f"{path}.{p.name}", m.reason, m.text,
+                               f"not accepted ({m.why}); the parameter takes the union's other members")
+                    for m in sink)
             if isinstance(lowered, SkipReport):
                 if p.has_default:
                     param_skips.append(replace(lowered, path=f"{path}.{p.name}"))
@@ -602,7 +666,7 @@ class _Mapper:
         assert isinstance(ret, LoweredReturn)
         if fn.name == "__new__" and ret.type is None:
             pass
-        return _Sig(tuple(out), ret.type, ret.awaitable, tuple(param_skips))
+        return _Sig(tuple(out), ret.type, ret.awaitable, (*param_skips, *narrowed_out))
 
     def _unpack_kwargs(self, p: ParamDecl,
                        ctx: LowerContext) -> list[tuple[ParamDecl, TypeRef | SkipReport]] | None:
@@ -673,7 +737,8 @@ class _Mapper:
                 self.skip(path, SkipReason.SkipUnsupportedTypingConstruct, fd.name, "field has no annotation")
                 continue
             ctx = replace(self.ctx(path=path, module=fmod, self_type=info.ref(),
-                                   type_params=tuple((p.name, p.kind) for p in info.decl.type_params)),
+                                   type_params=tuple((p.name, p.kind) for p in info.decl.type_params),
+                                   type_param_bounds=_bounds(*info.decl.type_params)),
                           position="field")
             lowered = lower_annotation(fd.annotation, ctx)
             if isinstance(lowered, SkipReport):
@@ -786,7 +851,7 @@ class _Mapper:
                 ann = fd.annotation
                 extern = f"{getter_prefix}_{_part(name)}"
             ctx = self.ctx(path=path, module=pmod, self_type=self_ref, in_protocol=info.is_protocol,
-                           type_params=class_params)
+                           type_params=class_params, type_param_bounds=_bounds(*info.decl.type_params))
             lowered = lower_return(ann, ctx)
             if isinstance(lowered, SkipReport):
                 self.skips.add(replace(lowered, detail=lowered.detail or f"{name}: <missing>"))
@@ -825,6 +890,11 @@ _KIND_RANK: dict[FunctionKind, int] = {
 _IGNORED_BASES = frozenset({"object", "Generic", "Protocol", "TypedDict", "NamedTuple"})
 
 
+def _bounds(*params: TypeParam) -> tuple[tuple[str, str], ...]:
+    """``(name, bound text)`` of the PEP 695 type parameters that have a bound."""
+    return tuple((p.name, p.bound) for p in params if p.bound)
+
+
 def _star_text(star: str, p: ParamDecl) -> str:
     return f"{star}{p.name}: {p.annotation}" if p.annotation else f"{star}{p.name}"
 
@@ -841,9 +911,60 @@ class _Sig:
         return (params, self.returns, self.awaitable)
 
 
+def _overload_suffix(sig: _Sig, *, defaulted: bool, returns: bool) -> str:
+    """Suffix naming one arm of a split ``@overload`` group: the mapped types of its required
+    parameters (``defaulted``: of all of them), then (``returns``) its return type."""
+    parts = [type_fragment(t) for p, t in sig.params if defaulted or not p.has_default] or ["unit"]
+    if returns:
+        parts.append(type_fragment(sig.returns) if sig.returns is not None else "unit")
+    suffix = "_".join(parts)
+    if len(suffix) <= _SUFFIX_LIMIT:
+        return suffix
+    # a long suffix (numpy's arms spell out unions of a dozen scalar types) keeps its readable
+    # head and a short digest of the whole, so it stays unique and stable
+    # letters only: a digit inside a Mochi identifier would be spelled out (spell_inner_digits)
+    digest = "".join(chr(ord("a") + b % 26) for b in hashlib.sha256(suffix.encode()).digest()[:8])
+    return f"{suffix[:_SUFFIX_LIMIT - 9].rstrip('_')}_{digest}"
+
+
+#: Longest overload suffix spelled in full (longer ones are cut and end in a digest).
+_SUFFIX_LIMIT = 40
+
+
+def _split_overloads(arms: Sequence[FuncDecl], results: Sequence[_Sig | SkipReport], *, path: str,
+                     extern: str) -> tuple[list[tuple[str, _Sig]], list[SkipReport]]:
+    """One extern per arm that maps, ``<extern>_<suffix>`` (:func:`_overload_suffix`): the
+    required parameters' types; for arms that share that, every parameter's; then the return
+    type too; an arm still named like an earlier one is reported, as is an arm that does not
+    map (path ``<item>#<n>``, arms counted from 1 in declaration order)."""
+    sigs = [(i, r) for i, r in enumerate(results) if isinstance(r, _Sig)]
+    suffixes = {i: _overload_suffix(sig, defaulted=False, returns=False) for i, sig in sigs}
+    for defaulted, returns in ((True, False), (True, True)):
+        taken = [suffixes[i] for i, _ in sigs]
+        for i, sig in sigs:
+            if taken.count(suffixes[i]) > 1:
+                suffixes[i] = _overload_suffix(sig, defaulted=defaulted, returns=returns)
+    chosen: list[tuple[str, _Sig]] = []
+    first_arm: dict[str, int] = {}
+    reports: list[SkipReport] = []
+    for i, result in enumerate(results):
+        if isinstance(result, SkipReport):
+            reports.append(replace(result, path=f"{path}#{i + 1}"))
+            continue
+        name = f"{extern}_{suffixes[i]}"
+        if name in first_arm:
+            reports.append(SkipReport(f"{path}#{i + 1}", SkipReason.SkipOverloadAmbiguity,
+                                      _signature_text(arms[i]),
+                                      f"maps to the same extern as arm {first_arm[name] + 1} ({name})"))
+            continue
+        first_arm[name] = i
+        chosen.append((name, result))
+    return chosen, reports
+
+
 def _param(p: ParamDecl, t: TypeRef) -> Param:
     kind: ParamKind = "positional_or_keyword"
-    if p.kind == "positional_only" or p.kind == "keyword_only":
+    if p.kind == "positional_only" or p.kind == "keyword_only" or p.kind == "var_positional":
         kind = p.kind
     return Param(p.name, mochi_ident(p.name), t, kind, p.has_default)
 
@@ -952,12 +1073,18 @@ def map_module(
     monomorphise: Mapping[str, str] | Sequence[tuple[str, str] | str] = (),
     allow_any: Sequence[str] = (),
     callables_cross: bool | None = None,
+    any_policy: AnyPolicy = "map",
 ) -> MappedSurface:
     """Map the public surface of ``import_names`` (all of ``dist``'s modules in ``stubs``).
 
     ``target`` names the target in skip reasons; ``callables_cross`` is its profile's fact
     (``None``: looked up by ``target``'s name, see :class:`~wasmtool.typemap.table.LowerContext`).
+    ``any_policy`` is ``[python] any``: ``"map"`` widens a declared ``Any`` / unbounded
+    TypeVar / ``object`` of a complete stub tier to a tagged ``any``, ``"skip"`` skips them
+    (:func:`~wasmtool.typemap.table.any_widens`).
     """
+    if any_policy not in ("map", "skip"):
+        raise TypemapSettingError(f"any policy {any_policy!r} is not \"map\" or \"skip\"", field="any")
     mono = parse_monomorphise(monomorphise)
     imports = list(dict.fromkeys(import_names))
     primary = alias if alias in imports else (imports[0] if imports else "")
@@ -980,7 +1107,8 @@ def map_module(
 
     res = PackageResolver(stubs, public_classes)
     res.assign_type_names()
-    mapper = _Mapper(res, alias, tier, target, allow_partial, mono, tuple(sorted(set(allow_any))), callables_cross)
+    mapper = _Mapper(res, alias, tier, target, allow_partial, mono, tuple(sorted(set(allow_any))), callables_cross,
+                     any_policy)
 
     # 2. private / dunder names defined in surface modules but not exported
     for imp in sorted(imports):

@@ -11,21 +11,38 @@ wrapper's conversion are all derived from its ``kind``:
 kind        args               Mochi                        wrapper conversion (Python side)
 ========== ================== ============================ ================================
 int                            int                          int (bigint / int64-only policy)
-float                          float                        float
+float                          float                        float; ``py`` names a wire form
 bool                           bool                         bool
-str                            string                       str
+str                            string                       str; ``py`` names a wire form
 bytes                          list<int>                    bytes <-> list[int]
-any                            any                          passed through (allow-partial only)
+any                            any                          passed through (``py``: widened)
 list        (T,)               list<T>                      any iterable -> list (materialised)
 set         (T,)               set<T>                       set <-> list/set
 map         (K, V)             map<K, V>                    dict
 option      (T,)               T?                           None or T
+union       (A, B, ...)        any                          first member whose converter accepts
 tuple       (A, B, ...)        record ``name`` {t0, t1..}   tuple <-> {"t0":..,"t1":..}
 record                         ``name``                     dataclass/TypedDict/NamedTuple <-> dict
 enum                           string / int (``value_kind``)  Enum member <-> its value
 handle                         ``name`` (``type X = any``)  opaque object (handle table on workers)
 callable    (R, A1, A2, ...)   fun(A1, A2): R               embedded only
 ========== ================== ============================ ================================
+
+**Wire forms** (:data:`WIRE_FORMS`): a ``str`` or ``float`` whose ``py`` names a well-known
+standard-library type (``datetime:datetime``, ``decimal:Decimal``, ``datetime:timedelta``...)
+crosses as that scalar; only the wrapper converts (``isoformat()`` out,
+``datetime.fromisoformat`` in, ...). Mochi and WIT see the plain scalar.
+
+**Checked unions**: ``union`` has two or more members (none an ``option``, ``any`` or
+``union``), in declaration order; ``None`` in a Python union wraps it in ``option``. Mochi
+sees ``any``; the wrapper tries the members in order and names them all when none fits. WIT
+has no form for it yet (the function is skipped on ``wasi-p2``).
+
+**Widened ``any``**: an ``any`` whose ``py`` is set (``typing:Any``, ``typing:TypeVar``,
+``builtins:object``) comes from a declared ``Any`` / unbounded TypeVar / ``object`` in a
+complete stub tier; it and every ``union`` make their item "widened"
+(:func:`widened_items`, ``WIDENED.txt``). A bare ``any`` is what ``allow-partial`` /
+``allow-any`` opted into.
 
 ``name`` is the Mochi type name (records, tuples, enums, handles); ``py`` is the Python
 ``module:QualName`` the wrapper imports to build or check the value.
@@ -41,9 +58,10 @@ from wasmtool.skips import SkipReason, SkipReport
 
 TypeKind = Literal[
     "int", "float", "bool", "str", "bytes", "any",
-    "list", "set", "map", "option", "tuple", "record", "enum", "handle", "callable",
+    "list", "set", "map", "option", "union", "tuple", "record", "enum", "handle", "callable",
 ]
-ParamKind = Literal["positional_only", "positional_or_keyword", "keyword_only"]
+#: ``var_positional``: ``*args: T``, crossing as one ``list<T>`` parameter that the wrapper spreads.
+ParamKind = Literal["positional_only", "positional_or_keyword", "var_positional", "keyword_only"]
 FunctionKind = Literal["function", "method", "constructor", "getter", "constant"]
 
 
@@ -286,3 +304,120 @@ def rename_types(surface: MappedSurface, names: dict[str, str]) -> MappedSurface
 def declared_type_names(surface: MappedSurface) -> set[str]:
     return ({r.name for r in surface.records} | {e.name for e in surface.enums}
             | {h.name for h in surface.handles})
+
+
+# -- wire forms and widened items -------------------------------------------------------------
+
+#: The wire forms (contract: docs/value-encoding.md): ``py`` of a scalar TypeRef -> its kind.
+#: ``runtime/wasmtool_runtime/mochi_wrap.py`` (stdlib only) holds the converters of the same
+#: names; a test keeps the two in step.
+WIRE_FORMS: dict[str, TypeKind] = {
+    "datetime:datetime": "str",
+    "datetime:date": "str",
+    "datetime:time": "str",
+    "datetime:timedelta": "float",
+    "decimal:Decimal": "str",
+    "uuid:UUID": "str",
+    "pathlib:Path": "str",
+    "re:Pattern": "str",
+}
+
+_MOCHI_SCALARS = {"int": "int", "float": "float", "bool": "bool", "str": "string", "any": "any",
+                  "union": "any", "bytes": "list<int>"}
+
+
+def mochi_spelling(t: TypeRef) -> str:
+    """How Mochi spells ``t``, for messages (``int``, ``list<string>``, ``Point?``); the
+    shim's own renderer (:func:`wasmtool.synth.shim.mochi_type`) adds the callable aliases."""
+    if t.kind in _MOCHI_SCALARS:
+        return _MOCHI_SCALARS[t.kind]
+    if t.kind in ("list", "set") and t.args:
+        return f"{t.kind}<{mochi_spelling(t.args[0])}>"
+    if t.kind == "map" and len(t.args) == 2:
+        return f"map<{mochi_spelling(t.args[0])}, {mochi_spelling(t.args[1])}>"
+    if t.kind == "option" and t.args:
+        return mochi_spelling(t.args[0]).rstrip("?") + "?"
+    if t.kind == "callable" and t.args:
+        result, *params = t.args
+        text = "fun(" + ", ".join(mochi_spelling(p) for p in params) + ")"
+        unit = result.kind == "tuple" and not result.args and not result.name
+        return text if unit else f"{text}: {mochi_spelling(result)}"
+    return t.name or t.kind
+
+
+def union_spelling(t: TypeRef) -> str:
+    """The members of a checked union as Mochi spells them: ``int | string``."""
+    return " | ".join(mochi_spelling(a) for a in t.args)
+
+
+def widened_why(t: TypeRef) -> str:
+    """Why ``t`` is widened (``declared Any``, ``checked union int | string``), '' if it is not."""
+    if t.kind == "union":
+        return f"checked union {union_spelling(t)}"
+    if t.kind != "any" or not t.py:
+        return ""
+    if t.py == "typing:Any":
+        return "unannotated" if t.name == "unannotated" else "declared Any"
+    if t.py == "typing:TypeVar":
+        return f"unbounded TypeVar {t.name}" if t.name else "unbounded TypeVar"
+    if t.py == "builtins:object":
+        return "declared object"
+    return f"declared {t.py.replace(':', '.')}"
+
+
+@dataclass(frozen=True, order=True)
+class WidenedItem:
+    """One widened type in a surface: which extern (or record), where in it, and why."""
+
+    extern: str               # extern name, or the Mochi name of a record
+    path: str                 # dotted Python path of the item
+    where: str                # ``param NAME`` / ``return`` / ``field NAME``
+    why: str                  # ``declared Any`` / ``unbounded TypeVar T`` / ``declared object`` /
+                              # ``checked union int | string``
+
+    def to_dict(self) -> dict[str, str]:
+        return {"extern": self.extern, "path": self.path, "where": self.where, "why": self.why}
+
+    def tsv_line(self) -> str:
+        return "\t".join(" ".join(x.split()) for x in (self.extern, self.path, self.where, self.why))
+
+
+def _dotted(target: str) -> str:
+    module, _, qual = target.partition(":")
+    return f"{module}.{qual}" if qual else module
+
+
+def _whys(t: TypeRef) -> list[str]:
+    out: list[str] = []
+    for sub in t.walk():
+        why = widened_why(sub)
+        if why and why not in out:
+            out.append(why)
+    return out
+
+
+def widened_items(surface: MappedSurface) -> tuple[WidenedItem, ...]:
+    """Every widened type of ``surface`` (pure): a parameter, result or record field whose
+    type holds a ``union`` or an ``any`` with ``py`` set, one item per distinct reason, sorted."""
+    found: set[WidenedItem] = set()
+    for fn in surface.functions:
+        path = _dotted(fn.target)
+        for p in fn.params:
+            found.update(WidenedItem(fn.extern_name, path, f"param {p.name}", why) for why in _whys(p.type))
+        if fn.returns is not None:
+            found.update(WidenedItem(fn.extern_name, path, "return", why) for why in _whys(fn.returns))
+    for rec in surface.records:
+        if rec.origin == "tuple":
+            continue  # a synthesised tuple's items are reported where the tuple is used
+        path = _dotted(rec.py)
+        for f in rec.fields:
+            found.update(WidenedItem(rec.name, path, f"field {f.name}", why) for why in _whys(f.type))
+    return tuple(sorted(found))
+
+
+def render_widened_txt(surface: MappedSurface) -> str:
+    """``WIDENED.txt``: a header line, then ``extern<TAB>python path<TAB>where<TAB>why`` per
+    :func:`widened_items`, sorted (docs/value-encoding.md)."""
+    lines = [f"# wasmtool WIDENED {surface.dist} {surface.version} tier={surface.tier}"]
+    lines.extend(w.tsv_line() for w in widened_items(surface))
+    return "\n".join(lines) + "\n"

@@ -5,12 +5,21 @@ Pure functions. :func:`lower_annotation` takes annotation text (or a parsed
 a :class:`~wasmtool.typemap.surface.TypeRef` or exactly one
 :class:`~wasmtool.skips.SkipReport` (path = ``ctx.path``, detail = the annotation text,
 hint = what failed). Names that are not table constructs are looked up through
-``ctx.resolver`` (package classes, aliases, TypeVars); unresolved names are
-``SkipForwardRef``. Nothing ever degrades silently to ``any``.
+``ctx.resolver`` (package classes, aliases, TypeVars, well-known standard-library types:
+:mod:`~wasmtool.typemap.wellknown`); unresolved names are ``SkipForwardRef``.
+
+Nothing ever degrades silently to ``any``. A declared ``Any``, an unbounded TypeVar and a
+declared ``object`` on a complete stub tier become ``any`` only under
+``any_policy="map"``, and then always tagged: ``TypeRef("any", py="typing:Any")`` /
+``py="typing:TypeVar"`` (``name`` = the TypeVar) / ``py="builtins:object"``, so that every
+such widening is listed (``WIDENED.txt``). A plain ``TypeRef("any")`` (no ``py``) comes
+only from an explicit opt-in (allow-partial on a partial tier, allow-any). A union that
+is not ``T | None`` becomes a checked ``union`` (the wrapper tries each member), also listed.
 
 Precedence, when several rules apply to one annotation:
 ``complex`` anywhere -> ``SkipNoComplexType``; then the first failing sub-expression
-in source order, except that a union with an ``Any`` branch is ``SkipOpenUnion``.
+in source order, except that a union with an ``Any`` branch is widened ``any`` (policy
+``map``, complete tier) or ``SkipOpenUnion`` without lowering its other members.
 """
 
 from __future__ import annotations
@@ -42,20 +51,28 @@ from wasmtool.typemap.annotation import (
 )
 from wasmtool.typemap.errors import TypemapSettingError
 from wasmtool.typemap.surface import TypeRef
+from wasmtool.typemap.wellknown import PATH, WellKnown, well_known
 
 __all__ = [
+    "ANY_DECLARED",
+    "ANY_OBJECT",
+    "ANY_UNANNOTATED",
     "PARTIAL_TIERS",
     "UNIT",
+    "AnyPolicy",
     "LowerContext",
     "LoweredReturn",
+    "NarrowedMember",
     "NullResolver",
     "Resolved",
     "ResolvedAlias",
     "ResolvedSkip",
     "ResolvedTypeVar",
+    "ResolvedWellKnown",
     "Resolver",
     "any_allowed",
     "any_permitted",
+    "any_widens",
     "callable_targets_ok",
     "field_qualifiers",
     "lower_annotation",
@@ -63,6 +80,7 @@ __all__ = [
     "option_of",
     "parse_monomorphise",
     "type_fragment",
+    "typevar_any",
 ]
 
 #: Stub tiers (formats.md §2 ``stub-provenance``) on which ``allow_partial`` may map ``Any``.
@@ -71,6 +89,23 @@ PARTIAL_TIERS = frozenset({"py.typed-partial", "stubgen"})
 #: The "no value" type: returned by ``Callable[..., None]`` callables (``fun(A)``) and used
 #: nowhere else. Rendered as an omitted ``: R`` (Mochi) / no result (WIT).
 UNIT = TypeRef("tuple")
+
+#: ``[python] any``: ``"map"`` widens a declared ``Any`` / unbounded TypeVar / ``object`` on a
+#: complete stub tier to a tagged ``any``; ``"skip"`` skips them (the table before widening).
+AnyPolicy = Literal["map", "skip"]
+
+#: A declared ``Any`` (and a union with an ``Any`` branch), widened.
+ANY_DECLARED = TypeRef("any", py="typing:Any")
+#: A declared ``object``, widened.
+ANY_OBJECT = TypeRef("any", py="builtins:object")
+#: A parameter or return with no annotation in a complete stub source: `Any` by PEP 484, the
+#: author left it open (stubgen and partial sources stay behind allow-partial).
+ANY_UNANNOTATED = TypeRef("any", name="unannotated", py="typing:Any")
+
+
+def typevar_any(name: str) -> TypeRef:
+    """An unbounded TypeVar ``name``, widened (``name`` names it in ``WIDENED.txt``)."""
+    return TypeRef("any", name=name, py="typing:TypeVar")
 
 
 _SCALARS: dict[str, Literal["int", "float", "bool", "str", "bytes"]] = {
@@ -88,16 +123,17 @@ _NONE_NAMES = frozenset({"None", "NoneType"})
 _NEVER = frozenset({"Never", "NoReturn"})
 _PARAMSPEC_FORMS = frozenset({"Concatenate", "ParamSpec", "ParamSpecArgs", "ParamSpecKwargs"})
 _TYPEVARTUPLE_FORMS = frozenset({"Unpack", "TypeVarTuple"})
-_TYPING_TYPEVARS = frozenset({"AnyStr"})
 #: Known typing/builtin names that are not in the table: SkipUnsupportedTypingConstruct
 #: (anything else unknown is SkipForwardRef).
+#: (``Pattern``, ``Hashable``, ``SupportsIndex``/``SupportsInt``/``SupportsFloat`` are well-known
+#: types: :mod:`~wasmtool.typemap.wellknown`.)
 _KNOWN_UNSUPPORTED = frozenset({
     "AsyncContextManager", "AsyncGenerator", "BinaryIO", "ByteString", "Buffer", "ChainMap",
     "Collection", "Container", "ContextManager", "Counter", "DefaultDict", "Deque", "ForwardRef",
-    "Generic", "Hashable", "IO", "ItemsView", "KeysView", "LiteralString", "MappingView", "Match",
-    "MutableSet", "NamedTuple", "NewType", "OrderedDict", "Pattern", "Protocol", "Reversible",
-    "Sized", "SupportsAbs", "SupportsBytes", "SupportsComplex", "SupportsFloat", "SupportsIndex",
-    "SupportsInt", "SupportsRound", "TextIO", "TypeAlias", "TypeAliasType", "TypeGuard", "TypeIs",
+    "Generic", "IO", "ItemsView", "KeysView", "LiteralString", "MappingView", "Match",
+    "MutableSet", "NamedTuple", "NewType", "OrderedDict", "Protocol", "Reversible",
+    "Sized", "SupportsAbs", "SupportsBytes", "SupportsComplex",
+    "SupportsRound", "TextIO", "TypeAlias", "TypeAliasType", "TypeGuard", "TypeIs",
     "TypeVar", "TypedDict", "ValuesView", "TypeForm", "NoDefault", "Sentinel", "CapsuleType",
     "memoryview", "slice", "range", "property", "staticmethod", "classmethod", "super",
     "ellipsis", "EllipsisType", "NotImplementedType", "function", "cast", "reveal_type",
@@ -124,8 +160,22 @@ class ResolvedAlias:
 
 @dataclass(frozen=True)
 class ResolvedTypeVar:
+    """A TypeVar: its ``bound`` / ``constraints`` as annotation text, read in ``module`` (the
+    module declaring it; empty: the module of the annotation)."""
+
     name: str
     kind: Literal["TypeVar", "ParamSpec", "TypeVarTuple"] = "TypeVar"
+    bound: str | None = None
+    constraints: tuple[str, ...] = ()
+    module: str = ""
+
+
+@dataclass(frozen=True)
+class ResolvedWellKnown:
+    """A standard-library type of the well-known table, by its qualified name
+    (``datetime.datetime``): :func:`wasmtool.typemap.wellknown.well_known`."""
+
+    qualname: str
 
 
 @dataclass(frozen=True)
@@ -134,7 +184,10 @@ class ResolvedSkip:
     why: str
 
 
-Resolved = TypeRef | ResolvedAlias | ResolvedTypeVar | ResolvedSkip
+Resolved = TypeRef | ResolvedAlias | ResolvedTypeVar | ResolvedSkip | ResolvedWellKnown
+
+#: TypeVars the typing module declares.
+_TYPING_TYPEVARS = {"AnyStr": ResolvedTypeVar("AnyStr", constraints=("str", "bytes"))}
 
 
 class Resolver(Protocol):
@@ -164,12 +217,16 @@ class LowerContext:
     """Everything lowering one annotation depends on (no globals, no host state).
 
     ``path`` names the item in skip reports. ``position`` is where the annotation sits
-    (``object`` is accepted as ``any`` only for Protocol method parameters).
+    (``object`` as a Protocol method parameter is a plain ``any``).
     ``monomorphise`` maps a TypeVar name (or ``<item path>.<TypeVar>``) to the annotation
-    text it is instantiated with. ``target`` names the target in skip reasons;
-    ``callables_cross`` says whether Python callables can cross the boundary there (a fact of
-    the target's profile, passed in by its backend; when ``None`` it is looked up by
-    ``target``'s name: :func:`wasmtool.targets.profile.callables_cross`).
+    text it is instantiated with. ``any_policy`` decides declared ``Any`` / unbounded
+    TypeVars / ``object`` on a complete tier (:data:`AnyPolicy`, :func:`any_widens`).
+    ``type_param_bounds`` gives the bound text of PEP 695 type parameters in scope
+    (``(name, bound)``; a tuple bound ``(A, B)`` is a constraint list).
+    ``target`` names the target in skip reasons; ``callables_cross`` says whether Python
+    callables can cross the boundary there (a fact of the target's profile, passed in by its
+    backend; when ``None`` it is looked up by ``target``'s name:
+    :func:`wasmtool.targets.profile.callables_cross`).
     """
 
     path: str = ""
@@ -185,6 +242,22 @@ class LowerContext:
     position: Literal["param", "return", "field", "other"] = "other"
     type_params: tuple[tuple[str, str], ...] = ()  # PEP 695 (name, kind) in scope
     monomorphise: tuple[tuple[str, str], ...] = ()
+    any_policy: AnyPolicy = "map"
+    type_param_bounds: tuple[tuple[str, str], ...] = ()
+    #: where a parameter's union records the members it does not accept (see
+    #: :class:`NarrowedMember`); ``None``: a member that does not map skips the whole union
+    narrowed: list[NarrowedMember] | None = field(default=None, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class NarrowedMember:
+    """A member left out of a parameter's union because it cannot cross (``IO[str]`` in
+    ``str | IO[str]``): the parameter accepts the other members. Narrowing an input is sound
+    (a caller can only pass what crosses); a result or a callback's parameter is never narrowed."""
+
+    text: str
+    reason: SkipReason
+    why: str
 
 
 @dataclass(frozen=True)
@@ -209,6 +282,7 @@ class _State:
     aliases: tuple[str, ...] = ()
     typevars: tuple[str, ...] = ()
     depth: int = 0
+    in_callable: bool = False   # inside a Callable's parameter list: values flow out of Python
 
 
 _MAX_DEPTH = 64
@@ -238,6 +312,8 @@ def lower_return(ann: str | None, ctx: LowerContext | None = None) -> LoweredRet
     ctx = replace(ctx or LowerContext(), position="return")
     if ann is None and any_permitted(ctx):
         ann = "Any"  # PEP 484: a missing return annotation is `Any`
+    if ann is None and any_widens(ctx):
+        return LoweredReturn(ANY_UNANNOTATED)
     if ann is None:
         return SkipReport(ctx.path, SkipReason.SkipUnsupportedTypingConstruct, "",
                           "missing return annotation")
@@ -298,6 +374,12 @@ def option_of(t: TypeRef) -> TypeRef:
 def any_permitted(ctx: LowerContext) -> bool:
     """``Any`` maps to ``any`` here: allow-partial on a partial/stubgen tier, or allow-any."""
     return (ctx.allow_partial and ctx.tier in PARTIAL_TIERS) or any_allowed(ctx.path, ctx.allow_any)
+
+
+def any_widens(ctx: LowerContext) -> bool:
+    """A declared ``Any`` / unbounded TypeVar / ``object`` widens to a tagged ``any`` here:
+    ``any_policy == "map"`` on a complete stub tier (not in :data:`PARTIAL_TIERS`)."""
+    return ctx.any_policy == "map" and ctx.tier not in PARTIAL_TIERS
 
 
 def any_allowed(path: str, patterns: tuple[str, ...]) -> bool:
@@ -471,11 +553,14 @@ def _lower_name(name: Name, args: tuple[Node, ...] | None, ctx: LowerContext, st
     if not name.typing_origin:
         for tp_name, tp_kind in ctx.type_params:
             if parts[0] == tp_name:
-                return _typevar(tp_name, tp_kind, ctx, st)
+                return _typevar(_type_param(tp_name, tp_kind, ctx), ctx, st)
         resolved = ctx.resolver.resolve(ctx.module, parts)
         if resolved is not None:
             return _from_resolved(resolved, name, args, ctx, st)
     if len(parts) != 1:
+        wk = well_known(name.dotted)  # a qualified standard-library name no import explains
+        if wk is not None:
+            return _lower_well_known(wk, args, ctx, st)
         raise _Skip(SkipReason.SkipForwardRef, f"unresolved name `{name.dotted}`")
     head = parts[0]
     if head in _SCALARS:
@@ -486,10 +571,15 @@ def _lower_name(name: Name, args: tuple[Node, ...] | None, ctx: LowerContext, st
     if head == "object":
         if ctx.in_protocol and ctx.position == "param":
             return TypeRef("any")
+        if any_widens(ctx):
+            _no_args(head, args)
+            return ANY_OBJECT
         raise _unsupported("`object` outside a Protocol parameter")
     if head == "Any":
         if any_permitted(ctx):
             return TypeRef("any")
+        if any_widens(ctx):
+            return ANY_DECLARED
         raise _unsupported("`Any` (maps to `any` only with allow-partial on a partial/stubgen tier, "
                            "or for items listed in allow-any)")
     if head in _NONE_NAMES:
@@ -546,7 +636,10 @@ def _lower_name(name: Name, args: tuple[Node, ...] | None, ctx: LowerContext, st
     if head in _TYPEVARTUPLE_FORMS:
         raise _Skip(SkipReason.SkipTypeVarTuple, f"`{head}`")
     if head in _TYPING_TYPEVARS:
-        return _typevar(head, "TypeVar", ctx, st)
+        return _typevar(_TYPING_TYPEVARS[head], ctx, st)
+    wk = well_known(f"typing.{head}")
+    if wk is not None:
+        return _lower_well_known(wk, args, ctx, st)
     if head in _KNOWN_UNSUPPORTED or name.typing_origin:
         raise _unsupported(f"`{head}` is not in the type table")
     raise _Skip(SkipReason.SkipForwardRef, f"unresolved name `{head}`")
@@ -559,8 +652,31 @@ def _from_resolved(resolved: Resolved, name: Name, args: tuple[Node, ...] | None
     if isinstance(resolved, ResolvedSkip):
         raise _Skip(resolved.reason, resolved.why)
     if isinstance(resolved, ResolvedTypeVar):
-        return _typevar(resolved.name, resolved.kind, ctx, st)
+        return _typevar(resolved, ctx, st)
+    if isinstance(resolved, ResolvedWellKnown):
+        wk = well_known(resolved.qualname)
+        if wk is None:
+            raise _Skip(SkipReason.SkipForwardRef, f"`{resolved.qualname}` is outside the distribution")
+        return _lower_well_known(wk, args, ctx, st)
     return _expand_alias(resolved, name, args, ctx, st)
+
+
+def _lower_well_known(wk: WellKnown, args: tuple[Node, ...] | None, ctx: LowerContext,
+                      st: _State) -> TypeRef:
+    """A standard-library type of the well-known table, its type arguments checked."""
+    if wk.args == "none":
+        _no_args(wk.qualname, args)
+    elif wk.args == "str" and args is not None:
+        arg: TypeRef | None = None
+        if len(args) == 1:
+            try:
+                arg = _lower(args[0], ctx, st)
+            except _Skip:
+                arg = None
+        if arg != TypeRef("str"):
+            raise _unsupported(f"`{wk.qualname}[{', '.join(render(a) for a in args)}]` "
+                               f"(only a str pattern maps: `{wk.qualname}[str]`)")
+    return wk.type
 
 
 def _expand_alias(alias: ResolvedAlias, name: Name, args: tuple[Node, ...] | None,
@@ -593,21 +709,49 @@ def _free_typevars(body: Node, ctx: LowerContext) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _typevar(name: str, kind: str, ctx: LowerContext, st: _State) -> TypeRef:
-    if kind == "ParamSpec":
+def _type_param(name: str, kind: str, ctx: LowerContext) -> ResolvedTypeVar:
+    """A PEP 695 type parameter in scope, with its bound when the context carries it."""
+    tv_kind: Literal["TypeVar", "ParamSpec", "TypeVarTuple"] = (
+        "ParamSpec" if kind == "ParamSpec" else "TypeVarTuple" if kind == "TypeVarTuple" else "TypeVar")
+    bound = dict(ctx.type_param_bounds).get(name)
+    return ResolvedTypeVar(name, tv_kind, bound)
+
+
+def _typevar(tv: ResolvedTypeVar, ctx: LowerContext, st: _State) -> TypeRef:
+    """A TypeVar: its ``monomorphise`` setting; else its bound's type; else the checked union
+    of its constraints; else (unbounded) a widened ``any`` or a skip (:func:`any_widens`)."""
+    name = tv.name
+    if tv.kind == "ParamSpec":
         raise _Skip(SkipReason.SkipParamSpec, f"ParamSpec `{name}`")
-    if kind == "TypeVarTuple":
+    if tv.kind == "TypeVarTuple":
         raise _Skip(SkipReason.SkipTypeVarTuple, f"TypeVarTuple `{name}`")
     settings = dict(ctx.monomorphise)
     chosen = settings.get(f"{ctx.path}.{name}") if ctx.path else None
     if chosen is None:
         chosen = settings.get(name)
-    if chosen is None:
+    if chosen is not None:
+        if name in st.typevars:
+            raise _unsupported(f"monomorphise setting for `{name}` refers to itself")
+        node = normalise(parse_annotation(chosen), ctx.resolver.typing_aliases(ctx.module))
+        return _lower(node, ctx, replace(st, typevars=(*st.typevars, name)))
+    if tv.bound is None and not tv.constraints:
+        if any_widens(ctx):
+            return typevar_any(name)
         raise _unsupported(f"TypeVar `{name}` (instantiate it with a monomorphise setting)")
     if name in st.typevars:
-        raise _unsupported(f"monomorphise setting for `{name}` refers to itself")
-    node = normalise(parse_annotation(chosen), ctx.resolver.typing_aliases(ctx.module))
-    return _lower(node, ctx, replace(st, typevars=(*st.typevars, name)))
+        raise _unsupported(f"the bound of TypeVar `{name}` refers to itself")
+    inner = replace(st, typevars=(*st.typevars, name))
+    # a module-level TypeVar's bound is read where the TypeVar is declared
+    tv_ctx = replace(ctx, module=tv.module, type_params=()) if tv.module else ctx
+    aliases = ctx.resolver.typing_aliases(tv_ctx.module)
+    if tv.constraints:
+        nodes = tuple(normalise(parse_annotation(c), aliases) for c in tv.constraints)
+        return _lower_union(nodes, tv_ctx, inner)
+    assert tv.bound is not None
+    bound = normalise(parse_annotation(tv.bound), aliases)
+    if isinstance(bound, TupleExpr):  # PEP 695 `T: (A, B)` lists constraints
+        return _lower_union(bound.items, tv_ctx, inner)
+    return _lower(bound, tv_ctx, inner)
 
 
 def _lower_tuple(args: tuple[Node, ...], ctx: LowerContext, st: _State) -> TypeRef:
@@ -639,30 +783,72 @@ def _flatten_union(items: Sequence[Node], ctx: LowerContext, out: list[Node], de
 
 
 def _lower_union(items: Sequence[Node], ctx: LowerContext, st: _State) -> TypeRef:
+    """``A | B | ...``: ``T | None`` -> ``T?``; two or more members -> a checked ``union``
+    (:func:`_collapse`); a union with an ``Any`` branch -> widened ``any`` or SkipOpenUnion."""
     flat: list[Node] = []
     _flatten_union(items, ctx, flat)
     has_none = any(_is_none(i) for i in flat)
     rest = [i for i in flat if not _is_none(i)]
-    if any(_head(i) == "Any" and isinstance(i, Name) and i.parts == ("Any",) for i in rest):
+    if any(isinstance(i, Name) and i.parts == ("Any",) for i in rest):
+        if any_widens(ctx):
+            return ANY_DECLARED  # the author said anything goes
         raise _Skip(SkipReason.SkipOpenUnion, "union with an `Any` branch")
     literals = [i for i in rest if isinstance(i, Subscript) and _head(i) == "Literal"]
-    if len(literals) > 1:  # Literal["a"] | Literal["b"] == Literal["a", "b"]
+    if len(literals) > 1:  # Literal["a"] | Literal["b"] == Literal["a", "b"], where the first stood
         merged = Subscript(Name(("Literal",), True), tuple(a for lit in literals for a in lit.args))
-        rest = [i for i in rest if i not in literals] + [merged]
-    lowered: list[TypeRef] = []
+        at = rest.index(literals[0])
+        rest = [i for i in rest[:at] if i not in literals] + [merged] + [i for i in rest[at:] if i not in literals]
+    members: list[TypeRef] = []
+    spliced: set[TypeRef] = set()  # members of a union named inside this one (Hashable, an alias)
+    narrow = ctx.narrowed is not None and ctx.position == "param" and not st.in_callable
+    dropped: list[NarrowedMember] = []
     for item in rest:
-        t = _lower(item, ctx, st)
+        if narrow:
+            try:
+                t = _lower(item, ctx, st)
+            except _Skip as skip:
+                dropped.append(NarrowedMember(render(item), skip.reason, skip.why))
+                if len(dropped) == len(rest):
+                    raise
+                continue
+        else:
+            t = _lower(item, ctx, st)
         if t.kind == "option":
             has_none = True
             t = t.args[0]
-        if t not in lowered:
-            lowered.append(t)
-    if not lowered:
+        if t.kind == "union":
+            spliced.update(t.args)
+        for m in t.args if t.kind == "union" else (t,):
+            if m not in members:
+                members.append(m)
+    if not members:
         raise _unsupported("`None` outside Optional")
-    if len(lowered) > 1:
-        raise _Skip(SkipReason.SkipOpenUnion,
-                    "non-optional union (v1 maps only `T | None`)")
-    return option_of(lowered[0]) if has_none else lowered[0]
+    if dropped and ctx.narrowed is not None:
+        ctx.narrowed.extend(dropped)
+    members = _collapse(members, spliced)
+    if len(members) == 1:
+        return option_of(members[0]) if has_none else members[0]
+    anys = [m for m in members if m.kind == "any"]
+    if anys:
+        if any_widens(ctx):
+            return anys[0]
+        raise _Skip(SkipReason.SkipOpenUnion, "union with an `any` member")
+    union = TypeRef("union", tuple(members))
+    return option_of(union) if has_none else union
+
+
+def _collapse(members: list[TypeRef], spliced: set[TypeRef]) -> list[TypeRef]:
+    """The special unions: a path with ``str`` (and then ``bytes``) is a path; an ``int``
+    written next to ``float`` is ``float`` (a float parameter accepts an int; an ``int`` of a
+    union named inside, like ``Hashable``'s, stays)."""
+    out = list(members)
+    plain_str, plain_bytes, plain_int = TypeRef("str"), TypeRef("bytes"), TypeRef("int")
+    if PATH in out:
+        had_str = plain_str in out
+        out = [m for m in out if m != plain_str and not (had_str and m == plain_bytes)]
+    if TypeRef("float") in out and plain_int in out and plain_int not in spliced:
+        out.remove(plain_int)
+    return out
 
 
 def _lower_literal(args: tuple[Node, ...], ctx: LowerContext, st: _State) -> TypeRef:
@@ -697,9 +883,8 @@ def _lower_literal(args: tuple[Node, ...], ctx: LowerContext, st: _State) -> Typ
             kinds.append(t)
     if not kinds:
         raise _unsupported("`Literal[None]` outside Optional")
-    if len(kinds) > 1:
-        raise _unsupported("Literal with values of mixed kinds")
-    return option_of(kinds[0]) if has_none else kinds[0]
+    t = kinds[0] if len(kinds) == 1 else TypeRef("union", tuple(kinds))  # mixed kinds: checked union
+    return option_of(t) if has_none else t
 
 
 def _lower_callable(args: tuple[Node, ...], ctx: LowerContext, st: _State) -> TypeRef:
@@ -719,7 +904,7 @@ def _lower_callable(args: tuple[Node, ...], ctx: LowerContext, st: _State) -> Ty
             raise _Skip(SkipReason.SkipParamSpec, f"ParamSpec `{params_node.dotted}`")
     if not isinstance(params_node, ListExpr):
         raise _unsupported("Callable parameters must be a list `[A, B]`")
-    params = tuple(_lower(p, ctx, st) for p in params_node.items)
+    params = tuple(_lower(p, ctx, replace(st, in_callable=True)) for p in params_node.items)
     ret_node = _strip_str(ret_node, ctx)
     ret = UNIT if _is_no_value(ret_node) else _lower(ret_node, ctx, st)
     if not (ctx.callables_cross if ctx.callables_cross is not None else callable_targets_ok(ctx.target)):

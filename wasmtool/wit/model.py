@@ -14,9 +14,13 @@ records -> ``record``, string enums -> ``enum`` (cases from the member names; th
 crosses as the case), int enums -> ``s64``, handles (opaque Python objects) -> a
 ``resource`` (typemap.md: plain classes and protocols): returned as ``own<r>`` anywhere in
 a result, taken as ``borrow<r>`` only as a whole parameter (a handle inside a container
-parameter would move the caller's resource into the component). Callables and ``any`` have
-no WIT form: functions that touch them are skipped with ``SkipTargetUnrepresentable``, as
-are records that are recursive. Every function returns
+parameter would move the caller's resource into the component). A checked union as a whole
+parameter crosses as one of its members (``string`` when it has one, else the first with a
+WIT form): the guest's wrapper accepts every member. Callables, ``any`` and checked unions
+elsewhere have no WIT form: functions that touch them are skipped with
+``SkipTargetUnrepresentable``, as are records that are recursive. A wire-form scalar (a
+``str``/``float`` with ``py``: a ``datetime``, a ``Decimal``...) is its scalar here; the
+guest's wrapper converts it. Every function returns
 ``result<T, py-error>`` (``result<_, py-error>`` without a value).
 
 Records, enums and resources live in a package interface ``types`` (exported by the world);
@@ -32,7 +36,7 @@ from typing import Any
 
 from wasmtool.skips import SkipReason, SkipReport
 from wasmtool.targets.profile import COMPONENT_TARGET
-from wasmtool.typemap.surface import EnumDecl, Function, MappedSurface, Record, TypeRef
+from wasmtool.typemap.surface import EnumDecl, Function, MappedSurface, Record, TypeRef, union_spelling
 
 from .names import LabelAllocator, kebab, semver
 
@@ -348,6 +352,8 @@ class _Planner:
             return
         if kind == "callable":
             raise _Unrepresentable("callables cannot cross the component boundary")
+        if kind == "union":
+            raise _Unrepresentable(f"checked union {union_spelling(t)} has no WIT form yet")
         raise _Unrepresentable(f"{kind} has no WIT type")
 
 
@@ -358,6 +364,23 @@ def _module_of(target: str) -> str:
 def _strip_alias(extern: str, alias: str) -> str:
     prefix = f"{alias}_"
     return extern[len(prefix):] if alias and extern.startswith(prefix) and len(extern) > len(prefix) else extern
+
+
+def _param_form(t: TypeRef, planner: _Planner) -> TypeRef:
+    """A parameter's WIT type: a checked union (or an optional one) crosses as one of its
+    members, ``string`` when it has one, else the first that has a WIT form. Narrowing an input
+    is sound: the component's wrapper accepts every member, the caller passes this one."""
+    inner = t.args[0] if t.kind == "option" else t
+    if inner.kind != "union":
+        return t
+    members = sorted(inner.args, key=lambda m: m.kind != "str")   # stable: declaration order otherwise
+    for member in members:
+        try:
+            planner.check_param(member)
+        except _Unrepresentable:
+            continue
+        return TypeRef("option", (member,)) if t.kind == "option" else member
+    return t
 
 
 def plan_surface(surface: MappedSurface, *, target: str = TARGET) -> WitPlan:
@@ -371,7 +394,7 @@ def plan_surface(surface: MappedSurface, *, target: str = TARGET) -> WitPlan:
     kept: list[tuple[Function, tuple[TypeRef, ...], TypeRef | None]] = []
     for fn in sorted(surface.functions, key=lambda f: f.extern_name):
         try:
-            params = tuple(_collapse(p.type) for p in fn.params)
+            params = tuple(_param_form(_collapse(p.type), planner) for p in fn.params)
             result = _collapse(fn.returns) if fn.returns is not None else None
             if result is not None and result.kind == "tuple" and not result.args:
                 result = None         # ``UNIT``: no value

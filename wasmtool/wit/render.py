@@ -146,7 +146,8 @@ def _doc_lines(doc: str, indent: str) -> list[str]:
     for line in doc.strip().splitlines():
         if not line.strip():
             break
-        para.append(" ".join(line.split()))
+        # wasm-tools refuses control characters in comments (a docstring's literal "\b")
+        para.append(" ".join("".join(c if c.isprintable() else " " for c in line).split()))
     return [f"{indent}/// {line}" for line in para[:6]]
 
 
