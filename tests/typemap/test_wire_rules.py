@@ -8,7 +8,6 @@ map it with :func:`map_module`, so that every import spelling goes through the r
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -16,11 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.typemap.test_typemap_map import surface
 from wasmtool.skips import SkipReason, SkipReport
-from wasmtool.stubs.model import ModuleStub
-from wasmtool.stubs.pyi import parse_stub
 from wasmtool.typemap.errors import TypemapSettingError
-from wasmtool.typemap.lower import map_module
 from wasmtool.typemap.surface import Function, MappedSurface, TypeRef, widened_why
 from wasmtool.typemap.table import (
     ANY_DECLARED,
@@ -418,21 +415,6 @@ def test_skip_policy_only_removes_widening(ann: str) -> None:
 
 
 # -- through the package resolver -------------------------------------------------------------------
-
-
-def stubs(files: dict[str, str]) -> list[ModuleStub]:
-    out = []
-    for path, text in files.items():
-        module = path.removesuffix(".pyi").removesuffix("/__init__").replace("/", ".")
-        out.append(parse_stub(textwrap.dedent(text), module=module, file=path, python_version=(3, 12)))
-    return out
-
-
-def surface(files: dict[str, str], **kw: object) -> MappedSurface:
-    args: dict[str, object] = {"dist": "mini", "version": "1.0", "alias": "mp", "import_names": ["mini"],
-                               "tier": "py.typed"}
-    args.update(kw)
-    return map_module(stubs(files), **args)  # type: ignore[arg-type]
 
 
 def extern(f: Function) -> str:
