@@ -326,3 +326,11 @@ def test_what_lives_in_an_unimportable_submodule_is_dropped_with_what_names_it()
     assert {(s.path, s.reason) for s in out.skips} == {("pkg.tls.TLSStream.send", SkipReason.SkipWasiUnavailable),
                                                        ("pkg.connect", SkipReason.SkipWasiUnavailable)}
     assert all(s.detail == "needs pkg.tls, which cannot be imported on wasi-p2: imports ssl" for s in out.skips)
+
+
+def test_the_pyodide_stdlib_is_read_although_its_build_vars_hold_an_f_string() -> None:
+    # Pyodide 314 writes a value of `build_time_vars` as an f-string: that entry is left out,
+    # the version and the module list are still read, so the per-target check runs there too
+    stdlib = backend_named("pyodide-314").partial_stdlib()
+    assert stdlib is not None and stdlib.version == "3.14"
+    assert {"json", "asyncio"} <= stdlib.module_names

@@ -84,9 +84,19 @@ def _literal_dict(text: str, name: str) -> dict[str, object]:
     for node in ast.parse(text).body:
         if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
                 and node.targets[0].id == name):
-            value = ast.literal_eval(node.value)
-            if isinstance(value, dict):
-                return value
+            if not isinstance(node.value, ast.Dict):
+                return {}
+            # entry by entry: a build may write a value as an f-string (Pyodide 314 does), which
+            # is not a literal; such an entry is left out, the others are still read
+            out: dict[str, object] = {}
+            for key, value in zip(node.value.keys, node.value.values, strict=True):
+                try:
+                    k, v = ast.literal_eval(key) if key is not None else None, ast.literal_eval(value)
+                except ValueError:
+                    continue
+                if isinstance(k, str):
+                    out[k] = v
+            return out
     return {}
 
 
