@@ -374,6 +374,10 @@ CALLS: list[tuple[str, str, list[Any], Any]] = [
     ("numpy", "np_typename", ["d"], "double precision"),
     ("numpy", "np_geterr", [], {"divide": "warn", "invalid": "warn", "over": "warn", "under": "ignore"}),
     ("orjson", "orjson_OPT_SORT_KEYS", [], 32.0),                         # dumps/loads take `any`
+    ("pillow", "PIL_BdfFontFile_TYPE_CHECKING", [], False),              # a submodule's constant
+    ("scikit-learn", "sklearn_externals_array_api_compat_numpy_pi", [], 3.141592653589793),
+    ("toml", "toml_loads", ["a = 1"], {"a": 1.0}),
+    ("tomli", "tomli_loads", ["a = 1"], {"a": 1.0}),                     # a declared Any, widened
     ("pandas", "pd_reset_option", ["display.max_rows"], None),
     ("pydantic", "pydantic_PaymentCardNumber_validate_brand", ["4000000000000002"], "Visa"),
     ("pydantic", "pydantic_Base_six_four_Encoder_decode", [[97, 71, 107, 61]], [104.0, 105.0]),
@@ -385,7 +389,7 @@ CALLS: list[tuple[str, str, list[Any], Any]] = [
     ("sqlalchemy", "sqlalchemy_version", [], "2.1.9"),
     ("starlette", "starlette_version", [], "1.10.0"),
     ("typer", "typer_get_app_dir", ["My App"], "/mochi-config/my-app"),
-    ("urllib3", "urllib_three_make_headers_full", [True, "mochi", "user:pass", None, None, None, None],
+    ("urllib3", "urllib_three_make_headers_full", [True, None, "mochi", "user:pass", None, None, None, None],
      {"connection": "keep-alive", "user-agent": "mochi", "authorization": "Basic dXNlcjpwYXNz"}),
 ]
 

@@ -41,7 +41,7 @@ CALLS = [
     {"call": "requests.check_compatibility", "args": ["2.8.0", None, "3.5.2"]},
     {"call": "requests.check_compatibility", "args": ["1.0.0", None, "3.5.2"]},           # AssertionError
     {"call": "urllib3.urllib_three_make_headers_full",
-     "args": [True, "mochi/1", "user:pass", None, True, None, None, None]},
+     "args": [True, None, "mochi/1", "user:pass", None, True, None, None]},
     {"call": "rich.Color_parse", "args": ["#ff8000"]},                                       # a NamedTuple record
     {"call": "rich.Color_from_rgb", "args": [255.0, 128.0, 0.0]},
     {"call": "rich.Color_get_truecolor", "args": [{"name": "red", "type": 1, "number": 1, "triplet": None}]},
