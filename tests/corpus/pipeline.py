@@ -11,7 +11,7 @@ import os
 import pickle
 import re
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from tests.support.session_cache import SESSION_CACHE_ENV
 from wasmtool.fsutil import atomic_write_bytes
-from wasmtool.ops.bind import candidate_submodules, map_package, public_import_names
+from wasmtool.ops.bind import candidate_submodules, map_package, module_of, public_import_names
 from wasmtool.project.manifest import PythonSettings
 from wasmtool.resolve.wheelinfo import read_wheel_info
 from wasmtool.skips import SkipReport, count_by_reason
@@ -262,27 +262,24 @@ def coverage(surface: MappedSurface) -> Coverage:
     return Coverage(len(bound), len(skipped))
 
 
-def _module_of(path: str, modules: Sequence[str]) -> str:
-    """The longest surface module that ``path`` lies in."""
-    best = ""
-    for m in modules:
-        if (path == m or path.startswith(m + ".")) and len(m) > len(best):
-            best = m
-    return best
+def public_modules(surface: MappedSurface) -> list[str]:
+    """The surface's modules: its import names and every public module an extern calls into
+    (a class of a private module is counted under the public module it lies in)."""
+    return sorted({m for m in (f.target.partition(":")[0] for f in surface.functions)
+                   if not any(part.startswith("_") for part in m.split("."))} | set(surface.import_names))
 
 
 def module_coverage(surface: MappedSurface) -> list[tuple[str, Coverage]]:
-    """:func:`coverage` per surface module (each item counted under the module that exports it)."""
-    modules = sorted({m for m in (f.target.partition(":")[0] for f in surface.functions)
-                      if not any(part.startswith("_") for part in m.split("."))} | set(surface.import_names))
-    out = []
-    for module in sorted(modules):
-        def mine(path: str, module: str = module) -> bool:
-            return _module_of(path, modules) == module
-        sub = replace(surface, functions=tuple(f for f in surface.functions if mine(f.target.partition(":")[0])),
-                      skips=tuple(k for k in surface.skips if mine(k.path)))
-        out.append((module, coverage(sub)))
-    return out
+    """:func:`coverage` per surface module (each item counted under the module that exports it);
+    externs and skips are sorted into their modules in one pass."""
+    modules = public_modules(surface)
+    functions: dict[str, list[Function]] = {m: [] for m in modules}
+    skips: dict[str, list[SkipReport]] = {m: [] for m in modules}
+    for f in surface.functions:
+        functions.get(module_of(f.target.partition(":")[0], modules), []).append(f)
+    for k in surface.skips:
+        skips.get(module_of(k.path, modules), []).append(k)
+    return [(m, coverage(replace(surface, functions=tuple(functions[m]), skips=tuple(skips[m])))) for m in modules]
 
 
 def _sha(text: str) -> str:
@@ -414,12 +411,13 @@ def golden_text(result: CorpusResult) -> str:
         *(f"module\t{module}\t{c.line()}" for module, c in module_coverage(s)),
     ]
     top = set(s.import_names)
-    modules = sorted({m for m in (f.target.partition(":")[0] for f in s.functions)
-                      if not any(part.startswith("_") for part in m.split("."))} | top)
+    modules = public_modules(s)
 
     def group(module: str) -> str:
-        """The surface module a line belongs to: a top-level module, or a public submodule."""
-        return _module_of(module, modules) or module
+        """The surface module a line belongs to (a top-level module, or a public submodule),
+        else the line's own module."""
+        found = module_of(module, modules)
+        return found if found in modules else module
 
     subs: dict[str, list[str]] = {}
 
