@@ -11,7 +11,13 @@
     process per sample. Target: <= 1.2x;
 (c) call overhead inside ONE Pyodide instance: `python_wrap.tomli.tomli_externs:tomli_loads`
     (the generated wrapper) vs `tomli.loads` called directly, timed by loops inside Pyodide /
-    Node (bench/pyodide_js/call_overhead.mjs), no per-call process round trips.
+    Node (bench/pyodide_js/call_overhead.mjs), no per-call process round trips;
+(d) page load to first result in headless Chromium (bench/pyodide_js/page_load.mjs) for the
+    example app examples/browser-form (installed from a copy: its page, the bundle, bindAlias)
+    vs plain Pyodide + `micropip.install` of the same packages from the same local index
+    (bench/pyodide_js/micropip_page/), one fresh browser context per sample, interleaved. Both
+    pages are served by one loopback server (the index proxied on the same origin, so micropip
+    needs no CORS); "first result" = pydantic's version computed in Python and shown.
 
 Everything talks to the hermetic index on 127.0.0.1 (tests/support/index_server.py over
 tests/data/artefacts). The one exception: the micropip wheel is not among the pinned test
@@ -23,23 +29,28 @@ keep-alive client then waits for the peer's delayed ACK (~40 ms per request on L
 (wasmtool) hits that, Node's fetch (micropip) does not, so the bench sets TCP_NODELAY on the
 index's sockets (`disable_nagle_algorithm`); the figure on the unchanged index is recorded too.
 
-    .venv/bin/python bench/pyodide.py [--runs N] [--load-runs N] [--calls N]
+    .venv/bin/python bench/pyodide.py [--runs N] [--load-runs N] [--calls N] [--page-runs N]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
+import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
+import urllib.parse
+import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from _common import ROOT, Panel, machine, summary, write_results
 
@@ -103,6 +114,96 @@ def run_timed(argv: list[str], env: dict[str, str]) -> float:
     return wall
 
 
+EXAMPLE = ROOT / "examples" / "browser-form"
+#: the example app's requirements as PEP 508 (its mochi.toml: pydantic ^2.9, tomli ^2)
+EXAMPLE_REQUIREMENTS = ["pydantic>=2.9,<3", "tomli>=2,<3"]
+PAGE_TYPES = {".wasm": "application/wasm", ".mjs": "text/javascript", ".js": "text/javascript",
+              ".json": "application/json", ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
+              ".zip": "application/zip", ".whl": "application/octet-stream", ".tar": "application/x-tar"}
+
+
+class PageHandler(http.server.SimpleHTTPRequestHandler):
+    """(d)'s server: ``/app/`` the example's bundle, ``/peer/`` the micropip page, ``/pyodide/``
+    the distribution, ``/micropip/`` the micropip wheel; ``/simple/`` and ``/files/`` are
+    relayed to the hermetic index with this server's Host (its URLs stay on this origin)."""
+
+    routes: ClassVar[dict[str, Path]] = {}
+    upstream: ClassVar[str] = ""
+
+    def translate_path(self, path: str) -> str:
+        clean = urllib.parse.unquote(urllib.parse.urlsplit(path).path)
+        for prefix, folder in self.routes.items():
+            if clean.startswith(prefix):
+                parts = [q for q in clean[len(prefix):].split("/") if q not in ("", ".", "..")]
+                return str(folder.joinpath(*parts))
+        return str(Path(self.directory) / "missing")
+
+    def guess_type(self, path: Any) -> str:
+        return PAGE_TYPES.get(Path(str(path)).suffix.lower(), "application/octet-stream")
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def do_GET(self) -> None:
+        if self.path.startswith(("/simple/", "/files/")):
+            req = urllib.request.Request(self.upstream + self.path, headers={
+                "Host": self.headers.get("Host", ""), "Accept": self.headers.get("Accept", "*/*")})
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                body = resp.read()
+                self.send_response(resp.status)
+                self.send_header("Content-Type", resp.headers.get("Content-Type", "application/octet-stream"))
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            return
+        super().do_GET()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def page_load(node: str, pyodide: Path, wheel: Path, index_url: str, tmp: Path, env: dict[str, str],
+              runs: int) -> dict[str, Any]:
+    """(d): install a copy of examples/browser-form, serve it and the micropip page, time both."""
+    proj = tmp / "browser-form"
+    proj.mkdir()
+    for name in ("mochi.toml", "main.mochi"):
+        shutil.copy(EXAMPLE / name, proj / name)
+    shutil.copytree(EXAMPLE / "web", proj / "web")
+    wasmtool = [str(Path(sys.executable).parent / "wasmtool"), "-C", str(proj), "--no-progress"]
+    run_timed([*wasmtool, "lock"], env)
+    run_timed([*wasmtool, "install", "--target=pyodide-314"], env)
+    bundle = proj / ".mochi" / "pyodide-314"
+    pins = locked_versions(proj / "mochi.lock")
+    upstream = urllib.parse.urlsplit(index_url)
+    handler = functools.partial(type("Handler", (PageHandler,), {
+        "routes": {"/app/": bundle, "/peer/": JS / "micropip_page", "/pyodide/": pyodide, "/micropip/": wheel.parent},
+        "upstream": f"{upstream.scheme}://{upstream.netloc}"}), directory=str(tmp))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    query = "&".join(f"req={urllib.parse.quote(r)}" for r in EXAMPLE_REQUIREMENTS)
+    try:
+        row, _ = run_json([node, str(JS / "page_load.mjs"), "--runs", str(runs),
+                           "--url", f"bundle={base}/app/index.html",
+                           "--url", f"micropip={base}/peer/index.html?{query}"],
+                          timeout=300 + 240 * runs)
+    finally:
+        server.shutdown()
+        server.server_close()
+    peer_installed = row["extra"]["micropip"]["installed"]
+    if peer_installed != pins:
+        raise SystemExit(f"(d) micropip installed {peer_installed}, the example locked {pins}: not the same set")
+    if row["extra"]["bundle"]["micropip"] is not False:
+        raise SystemExit("(d) the example app loaded micropip")
+    offsite = sum(r["offsite"] for rows in row["samples"].values() for r in rows)
+    if offsite:
+        raise SystemExit(f"(d) {offsite} request(s) tried to leave 127.0.0.1")
+    return {"pins": pins, "samples": row["samples"],
+            "bundle_files": sorted(p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file())}
+
+
 def locked_versions(lock: Path) -> dict[str, str]:
     data = tomllib.loads(lock.read_text())
     return {p["name"]: p["version"] for p in data["python-package"] if p["target"] == "pyodide-314"}
@@ -113,6 +214,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5, help="samples for (a)")
     ap.add_argument("--load-runs", type=int, default=7, help="samples for (b)")
     ap.add_argument("--calls", type=int, default=2000, help="calls per sample for (c)")
+    ap.add_argument("--page-runs", type=int, default=5, help="samples for (d), per page")
     args = ap.parse_args()
     from tests.support.index_server import IndexServer, load_files
     from wasmtool.run.pyodide import find_node, pyodide_dir
@@ -183,6 +285,9 @@ def main() -> int:
                              "--doc", DOC, "--calls", str(args.calls), "--samples", "7"], timeout=600)
         bundle_files = sorted(p["file"] for p in json.loads((bundle / "bundle.json").read_text())["packages"])
 
+        # (d) page load to first result in Chromium: the example app vs plain Pyodide + micropip
+        pages = page_load(node, pyodide, wheel, server.url, tmp, warm, args.page_runs)
+
     def col(rows: list[dict[str, Any]], key: str) -> list[float]:
         return [float(r[key]) for r in rows]
 
@@ -194,6 +299,8 @@ def main() -> int:
     load = {m: summary(col(loads[m], "total_s")) for m in modes}
     ratio_b = load["bundle"]["median_s"] / load["plain"]["median_s"]
     per = {k: summary(v) for k, v in calls["per_call_s"].items()}
+    page_first = {k: summary(col(v, "first_result_s")) for k, v in pages["samples"].items()}
+    ratio_d = page_first["micropip"]["median_s"] / page_first["bundle"]["median_s"]
     ratio_c_js = per["js_wrapper"]["median_s"] / per["js_proxy"]["median_s"]
     ratio_c_py = per["py_wrapper"]["median_s"] / per["py_direct"]["median_s"]
     data: dict[str, Any] = {
@@ -244,6 +351,29 @@ def main() -> int:
                      "on tomli.loads itself; js_proxy = a PyProxy of tomli.loads + toJs(); js_runpython = "
                      "pyodide.runPython('tomli.loads(DOC)') + toJs(). Headline: js_wrapper / js_proxy; the "
                      "wrapper alone: py_wrapper / py_direct. No target was set."},
+        "page_load_first_result": {
+            "app": "examples/browser-form", "requirements": EXAMPLE_REQUIREMENTS, "pins": pages["pins"],
+            "bundle": page_first["bundle"], "plain_pyodide_micropip": page_first["micropip"],
+            "wall_median_s": {k: summary(col(v, "wall_s"))["median_s"] for k, v in pages["samples"].items()},
+            "steps_median_s": {k: {step: summary([float(r["steps_s"][step]) for r in v])["median_s"]
+                                   for step in v[0]["steps_s"]} for k, v in pages["samples"].items()},
+            "requests_per_load": {k: v[0]["requests"] for k, v in pages["samples"].items()},
+            "samples_per_page": len(pages["samples"]["bundle"]), "bundle_files": pages["bundle_files"],
+            "ratio_micropip_vs_bundle": round(ratio_d, 2),
+            "notes": "headless Debian chromium, one fresh browser context (empty HTTP cache) per sample, the two "
+                     "pages interleaved, both served by one loopback server (Cache-Control: no-store). "
+                     "first_result = the page's own performance.mark after pydantic's version came back from "
+                     "Python, relative to the navigation start (wall = the same seen from the driver, from "
+                     "page.goto). bundle = the example app's page as `wasmtool install` wrote it (the example's "
+                     "[browser] app, served from the bundle folder): loadBundle fetches the bundle's own Pyodide "
+                     "(pyodide/, sha256 of each file checked, imported from memory) and every wheel (sha256 "
+                     "checked), loadPyodide, loadPackage; then bindAlias, pyd.VERSION() through the bindings. "
+                     "Steps: loaded (loadBundle done), bound (bindAlias done), firstResult. plain_pyodide_micropip "
+                     "= the same Pyodide files straight from node_modules/pyodide (unchecked), loadPyodide "
+                     "(step pyodide), loadPackage(micropip wheel) + import (step micropip), micropip.install("
+                     "requirements, index_urls=[the hermetic index relayed on the same origin]) (step installed), "
+                     "import pydantic, tomli; pydantic.VERSION (step firstResult). Same pins on both sides "
+                     "(checked). No target was set."},
     }
     lock_bars = {"wasmtool lock (warm)": w["median_s"], "wasmtool lock (empty cache)": c["median_s"],
                  "micropip install only": mp_install["median_s"],
@@ -258,11 +388,14 @@ def main() -> int:
                  "wrapper via callFunction (JS)": per["js_wrapper"]["median_s"] * 1e6,
                  "callFunction, no wrapper (JS)": per["js_call_direct"]["median_s"] * 1e6,
                  "runPython (JS)": per["js_runpython"]["median_s"] * 1e6}
+    page_bars = {"bundle (example app)": page_first["bundle"]["median_s"],
+                 "plain Pyodide + micropip.install": page_first["micropip"]["median_s"]}
     path = write_results(
         "pyodide", data, lock_bars, "median seconds",
         panels=[Panel(lock_bars, "median seconds", "(a) resolve: lock vs micropip"),
                 Panel(load_bars, "median seconds", "(b) cold load of the packages"),
-                Panel(call_bars, "median microseconds per call", "(c) one call to tomli.loads")],
+                Panel(call_bars, "median microseconds per call", "(c) one call to tomli.loads"),
+                Panel(page_bars, "median seconds", "(d) Chromium: page to first result")],
         title="pyodide-314 (blue: wasmtool, orange: peers)", ours=("wasmtool", "bundle", "wrapper"))
     print(f"(a) lock {w['median_s']:.2f}s (empty cache {c['median_s']:.2f}s) vs micropip {mp_until['median_s']:.2f}s "
           f"from process start ({mp_load_install['median_s']:.2f}s load+install, {mp_install['median_s']:.2f}s "
@@ -270,7 +403,9 @@ def main() -> int:
           f"(b) bundle {load['bundle']['median_s']:.2f}s vs plain {load['plain']['median_s']:.2f}s: {ratio_b:.3f}x\n"
           f"(c) wrapper {per['js_wrapper']['median_s'] * 1e6:.0f}us vs direct "
           f"{per['js_proxy']['median_s'] * 1e6:.0f}us "
-          f"per call from JS ({ratio_c_js:.2f}x); in Python {ratio_c_py:.2f}x  -> {path}")
+          f"per call from JS ({ratio_c_js:.2f}x); in Python {ratio_c_py:.2f}x\n"
+          f"(d) page to first result: bundle {page_first['bundle']['median_s']:.2f}s vs micropip "
+          f"{page_first['micropip']['median_s']:.2f}s ({ratio_d:.2f}x)  -> {path}")
     return 0
 
 

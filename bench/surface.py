@@ -3,7 +3,8 @@
 (a) cold: ``bind`` (stub discovery incl. sibling stub wheels and sandboxed stubgen, .pyi
     parsing, type mapping, wrapper + shim rendering and the shim grammar check) with empty
     stub and surface caches — the wheels are already in the artefact cache, as after ``lock``;
-(b) warm: the same ``bind`` again (stub and surface caches hit; rendering still runs);
+(b) warm: the same ``bind`` again (stub and surface caches hit: nothing is mapped or rendered,
+    and no rendered file is read, only each surface's digests);
     target <= 1 s total;
 (d) the surface's size: externs, skips and the Python modules the externs come from (each
     package's top-level module plus its public submodules, the default since submodules are

@@ -60,6 +60,7 @@ INTERNAL = {
     "wasmtool.typemap.table._Skip": "the mapper turns it into a SkipReport value, not an error",
     "wasmtool.wit.model._Unrepresentable": "plan_surface turns it into a skipped function",
     "wasmtool.run.inprocess._Timeout": "InProcessRuntime turns it into CallTimeoutError (WT728)",
+    "wasmtool.bundle.serve._Stop": "the SIGTERM handler raises it to leave serve_forever; serve returns normally",
     "wasmtool.wit.values.WitValueMismatch": (
         "stdlib-only module copied into every component; the host turns it into WitValueError (WT876)"),
 }

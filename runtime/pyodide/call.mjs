@@ -5,11 +5,14 @@
 //   node call.mjs --bundle DIR --smoke [--pyodide DIR]
 //
 // Output: {"ok": true, "value": ...} | {"ok": false, "error": {"type", "message", "code", ...}}
+// (args, kwargs and value in wasmtool's value encoding, through wasmtool_runtime.bridge: see
+// server.mjs; a handle returned here dies with the process)
 // and, for --smoke, {"ok": <no failures>, "imported": [...], "failures": [{package, import, type, message}]}.
 // Exit status: 0 when ok, 1 otherwise, 2 for usage errors. Python's own output and Pyodide's
 // messages go to stderr, so stdout carries nothing but the result line.
 import { parseArgs } from "node:util";
 import { loadBundle, callFunction, smokeTest, errorToJson } from "./loader.mjs";
+import { provideRuntime } from "./provide_runtime.mjs";
 
 function emit(obj) {
   process.stdout.write(JSON.stringify(obj) + "\n");
@@ -43,6 +46,7 @@ try {
     stdout: (s) => process.stderr.write(s + "\n"),
     stderr: (s) => process.stderr.write(s + "\n"),
   });
+  if (!values.smoke) provideRuntime(bundle);
   if (values.smoke) {
     const res = smokeTest(bundle);
     emit({ ok: res.failures.length === 0, ...res });

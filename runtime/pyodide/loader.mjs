@@ -7,15 +7,24 @@
 //
 // What it guarantees, in order:
 //  1. bundle.json and pyodide-lock.json are read; the lock's sha256 and its entries for the
-//     app's packages must agree with bundle.json (WT851 / WT842).
+//     app's packages (bundled and referenced) must agree with bundle.json (WT851 / WT842).
 //  2. Every wheel is hashed HERE before Pyodide sees it: in Node, Pyodide does not check
-//     integrity at all. A mismatch throws WT842 naming the file and both hashes.
-//  3. Pyodide starts with lockFileContents and packageBaseUrl set, and the app's entries point
+//     integrity at all. A mismatch throws WT842 naming the file and both hashes. Referenced
+//     packages (bundle.json "referenced") are fetched from their absolute URL and checked the
+//     same way (WT864 when they cannot be fetched).
+//  3. In a browser, the Pyodide runtime files bundle.json lists ("runtime": ./pyodide/ in the
+//     bundle, or a hosted URL) are fetched once, with SRI, and checked against their sha256
+//     (WT842) before any of them runs: pyodide.mjs and pyodide.asm.mjs are imported from the
+//     checked bytes, and while Pyodide loads, its requests for the checked files (the wasm,
+//     the standard library, the wheels) are answered with those same bytes, so what runs is
+//     what was checked and nothing is downloaded twice. Node takes Pyodide from node_modules.
+//  4. Pyodide starts with lockFileContents and packageBaseUrl set, and the app's entries point
 //     at absolute paths (Node) or absolute URLs (browser). With packageBaseUrl set, Pyodide's
-//     CDN fallback URL is the bundle folder itself, so nothing is ever fetched from elsewhere.
-//  4. loadPackage does not throw when a package fails: the names it returns are compared with
+//     CDN fallback URL is the bundle folder itself, so nothing is ever fetched from elsewhere
+//     but the referenced packages and a hosted runtime.
+//  5. loadPackage does not throw when a package fails: the names it returns are compared with
 //     the names asked for, and any difference throws WT854 with the errorCallback messages.
-//  5. micropip must not be in sys.modules (WT855): the bundle needs no resolution.
+//  6. micropip must not be in sys.modules (WT855): the bundle needs no resolution.
 //
 // Error codes are shared with wasmtool/bundle/errors.py.
 
@@ -23,7 +32,9 @@ const IN_NODE = typeof process === "object" && typeof process.versions?.node ===
   && typeof window === "undefined";
 
 export const FORMAT = "wasmtool-pyodide-bundle";
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+/** bundle.json versions this loader reads (1: no "referenced", no "runtime"). */
+export const READABLE_FORMAT_VERSIONS = [1, 2];
 
 export class BundleError extends Error {
   constructor(code, message, extra = {}) {
@@ -38,7 +49,7 @@ export class BundleError extends Error {
 export function errorToJson(err) {
   if (err instanceof BundleError) {
     const out = { type: err.name, message: err.message, code: err.code };
-    for (const key of ["file", "package", "expected", "actual", "py_type"]) {
+    for (const key of ["file", "package", "expected", "actual", "py_type", "url"]) {
       if (err[key] !== undefined) out[key] = err[key];
     }
     return out;
@@ -110,15 +121,169 @@ function parseManifest(bytes) {
   } catch (err) {
     throw new BundleError("WT851", `bundle.json: not JSON: ${err.message}`, { file: "bundle.json" });
   }
-  if (m?.format !== FORMAT || m?.format_version !== FORMAT_VERSION) {
+  if (m?.format !== FORMAT || !READABLE_FORMAT_VERSIONS.includes(m?.format_version)) {
     throw new BundleError("WT851",
-      `bundle.json: not a ${FORMAT} v${FORMAT_VERSION} manifest (format ${m?.format} v${m?.format_version})`,
-      { file: "bundle.json" });
+      `bundle.json: not a ${FORMAT} v${READABLE_FORMAT_VERSIONS.join("/v")} manifest ` +
+      `(format ${m?.format} v${m?.format_version})`, { file: "bundle.json" });
   }
   if (!Array.isArray(m.packages) || typeof m.lock?.file !== "string" || typeof m.lock?.sha256 !== "string") {
     throw new BundleError("WT851", "bundle.json: packages or lock missing", { file: "bundle.json" });
   }
+  m.referenced ??= [];
+  m.runtime ??= null;
+  if (!Array.isArray(m.referenced)
+      || m.referenced.some((r) => typeof r?.url !== "string" || typeof r?.sha256 !== "string"
+                                  || typeof r?.file_name !== "string" || typeof r?.name !== "string")) {
+    throw new BundleError("WT851", "bundle.json: referenced must list {name, file_name, url, sha256}",
+      { file: "bundle.json" });
+  }
+  if (m.runtime !== null && (typeof m.runtime.index_url !== "string" || !Array.isArray(m.runtime.files))) {
+    throw new BundleError("WT851", "bundle.json: runtime must be null or {index_url, files}", { file: "bundle.json" });
+  }
   return m;
+}
+
+function base64(bytes) {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+function hexToBytes(hexText) {
+  return Uint8Array.from(hexText.match(/../g) ?? [], (h) => parseInt(h, 16));
+}
+
+/**
+ * Fetch an absolute URL and check its sha256 (in a browser also with SRI, which the browser
+ * enforces): WT864 when it cannot be fetched, WT842 when its bytes are not the pinned ones.
+ * `shown` is the name errors give the file.
+ */
+async function fetchVerified(url, expected, shown, pkg) {
+  const extra = { file: shown, url, ...(pkg ? { package: pkg } : {}) };
+  let resp;
+  try {
+    resp = await fetch(url, IN_NODE ? {} : { integrity: `sha256-${base64(hexToBytes(expected))}` });
+  } catch (first) {
+    // The browser refused the bytes (SRI), or the fetch itself failed: fetch once more without
+    // SRI to tell which, and to name the hash the bytes have. Those bytes are checked below.
+    try {
+      resp = await fetch(url);
+    } catch (err) {
+      throw new BundleError("WT864", `${shown}: cannot fetch ${url}: ${err?.message ?? first?.message ?? err}`,
+        extra);
+    }
+  }
+  if (!resp.ok) throw new BundleError("WT864", `${shown}: cannot fetch ${url}: HTTP ${resp.status}`, extra);
+  const bytes = new Uint8Array(await resp.arrayBuffer());
+  const actual = await sha256Hex(bytes);
+  if (actual !== expected) {
+    throw new BundleError("WT842",
+      `${shown}: sha256 mismatch: expected ${expected}, got ${actual}; refusing to load it`,
+      { ...extra, expected, actual });
+  }
+  return bytes;
+}
+
+const MIME_TYPES = { ".wasm": "application/wasm", ".mjs": "text/javascript", ".js": "text/javascript",
+                     ".zip": "application/zip", ".json": "application/json" };
+
+function mimeOf(name) {
+  const dot = name.lastIndexOf(".");
+  return (dot >= 0 && MIME_TYPES[name.slice(dot)]) || "application/octet-stream";
+}
+
+/**
+ * Run fn() while fetch() answers the URLs of `served` (absolute URL -> checked bytes) from
+ * memory; every other request goes out as usual. Pyodide fetches its wasm, its standard
+ * library and the wheels through the global fetch: this makes it get the checked bytes.
+ */
+async function withCheckedFetch(served, fn) {
+  if (served.size === 0) return await fn();
+  const realFetch = globalThis.fetch;
+  const hooked = function fetch(input, init) {
+    let key;
+    try {
+      const raw = typeof input === "string" ? input : input instanceof URL ? input.href : input?.url;
+      key = new URL(raw, globalThis.location?.href).href;
+    } catch {
+      key = undefined;
+    }
+    const hit = key === undefined ? undefined : served.get(key);
+    if (hit) {
+      return Promise.resolve(new Response(hit, { status: 200, headers: { "Content-Type": mimeOf(key) } }));
+    }
+    return realFetch.call(globalThis, input, init);
+  };
+  globalThis.fetch = hooked;
+  try {
+    return await fn();
+  } finally {
+    if (globalThis.fetch === hooked) globalThis.fetch = realFetch;
+  }
+}
+
+async function importBytes(bytes) {
+  const url = URL.createObjectURL(new Blob([bytes], { type: "text/javascript" }));
+  try {
+    return await import(url);
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+/**
+ * The browser's Pyodide: bundle.json's runtime files (or opts.indexURL holding the same
+ * files), fetched and checked; their bytes are added to `served`. A bundle without a runtime
+ * (built for Node, or format v1) needs opts.indexURL and is imported from there unchecked.
+ */
+async function browserRuntime(opts, manifest, where, served) {
+  const rt = manifest.runtime;
+  let indexURL;
+  if (opts.indexURL) indexURL = new URL(opts.indexURL, globalThis.location?.href).href;
+  else if (rt) indexURL = new URL(rt.index_url, where.base).href;
+  else {
+    throw new BundleError("WT851",
+      "bundle.json names no Pyodide runtime (the bundle was built without one): pass indexURL to loadBundle",
+      { file: "bundle.json" });
+  }
+  if (!indexURL.endsWith("/")) indexURL += "/";
+  if (!rt || opts.pyodideModule) {
+    const { loadPyodide } = await import(opts.pyodideModule ?? new URL("pyodide.mjs", indexURL).href);
+    return { indexURL, loadPyodide };
+  }
+  const bytes = {};
+  await Promise.all(rt.files.map(async (f) => {
+    const url = new URL(f.file, indexURL).href;
+    const shown = opts.indexURL ? url : rt.index_url + f.file;
+    bytes[f.file] = await fetchVerified(url, f.sha256, shown);
+    served.set(url, bytes[f.file]);
+  }));
+  for (const needed of ["pyodide.mjs", "pyodide.asm.mjs"]) {
+    if (!bytes[needed]) {
+      throw new BundleError("WT851", `bundle.json: runtime.files lacks ${needed}`, { file: "bundle.json" });
+    }
+  }
+  const { loadPyodide } = await importBytes(bytes["pyodide.mjs"]);
+  const createPyodideModule = (await importBytes(bytes["pyodide.asm.mjs"])).default;
+  return { indexURL, loadPyodide, createPyodideModule };
+}
+
+/**
+ * Node: referenced wheels are written, checked, to a private temporary folder and the lock
+ * points at them there (Node's Pyodide resolves file names as paths). Returns a cleanup.
+ */
+async function stageReferencedInNode(manifest, lock, fetched) {
+  if (manifest.referenced.length === 0) return async () => {};
+  const fs = await import("node:fs/promises");
+  const os = await import("node:os");
+  const path = await import("node:path");
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "wasmtool-referenced-"));
+  for (const ref of manifest.referenced) {
+    const file = path.join(dir, ref.file_name);
+    await fs.writeFile(file, fetched.get(ref.name), { mode: 0o600 });
+    lock.packages[ref.name].file_name = file;
+  }
+  return async () => { await fs.rm(dir, { recursive: true, force: true }); };
 }
 
 async function verifyFile(where, rel, expected, pkg) {
@@ -132,18 +297,15 @@ async function verifyFile(where, rel, expected, pkg) {
   return bytes;
 }
 
+/** Node's Pyodide: opts.pyodideModule, opts.indexURL's pyodide.mjs, or the npm package. */
 async function importPyodide(opts) {
   if (opts.pyodideModule) return await import(opts.pyodideModule);
-  if (IN_NODE) {
-    if (opts.indexURL) {
-      const url = await import("node:url");
-      const path = await import("node:path");
-      return await import(url.pathToFileURL(path.join(opts.indexURL, "pyodide.mjs")).href);
-    }
-    return await import("pyodide");
+  if (opts.indexURL) {
+    const url = await import("node:url");
+    const path = await import("node:path");
+    return await import(url.pathToFileURL(path.join(opts.indexURL, "pyodide.mjs")).href);
   }
-  const indexURL = opts.indexURL ?? new URL("/pyodide/", globalThis.location.href).href;
-  return await import(new URL("pyodide.mjs", indexURL).href);
+  return await import("pyodide");
 }
 
 const PY_HELPERS = `
@@ -202,8 +364,10 @@ def micropip_imported():
 
 /**
  * Load a bundle. Options: bundleDir (Node) or bundleUrl (browser); indexURL (Pyodide's folder
- * or URL, default: the installed npm package in Node, "/pyodide/" in a browser); pyodideModule
- * (explicit URL of pyodide.mjs); stdout/stderr (line callbacks for Python's output).
+ * or URL, default: the installed npm package in Node; in a browser the runtime bundle.json
+ * names, "./pyodide/" beside bundle.json or the hosted URL given to install --pyodide-url;
+ * its files are checked against bundle.json either way); pyodideModule (explicit URL of
+ * pyodide.mjs, imported unchecked); stdout/stderr (line callbacks for Python's output).
  * Returns {pyodide, manifest, loaded, micropipImported()}.
  */
 export async function loadBundle(opts = {}) {
@@ -211,39 +375,73 @@ export async function loadBundle(opts = {}) {
   const manifest = parseManifest(await where.read("bundle.json"));
   const lockBytes = await verifyFile(where, manifest.lock.file, manifest.lock.sha256);
   const lock = JSON.parse(new TextDecoder().decode(lockBytes));
-  for (const pkg of manifest.packages) {
-    const entry = lock.packages?.[pkg.name];
-    if (!entry || entry.sha256 !== pkg.sha256 || entry.file_name !== pkg.file) {
+  const expectations = [
+    ...manifest.packages.map((p) => [p.name, p.sha256, p.file]),
+    ...manifest.referenced.map((r) => [r.name, r.sha256, r.url]),
+  ];
+  for (const [name, sha256, fileName] of expectations) {
+    const entry = lock.packages?.[name];
+    if (!entry || entry.sha256 !== sha256 || entry.file_name !== fileName) {
       throw new BundleError("WT851",
-        `${manifest.lock.file}: entry for ${pkg.name} disagrees with bundle.json`,
-        { file: manifest.lock.file, package: pkg.name });
+        `${manifest.lock.file}: entry for ${name} disagrees with bundle.json`,
+        { file: manifest.lock.file, package: name });
     }
   }
-  // (2) verify every wheel before Pyodide sees it.
-  for (const pkg of manifest.packages) await verifyFile(where, pkg.file, pkg.sha256, pkg.name);
-  // (3) absolute locations for the app's wheels: no lookup relative to anything else.
+  // (2) verify every wheel before Pyodide sees it; in a browser Pyodide is then served these bytes.
+  const served = new Map();
+  for (const pkg of manifest.packages) {
+    const bytes = await verifyFile(where, pkg.file, pkg.sha256, pkg.name);
+    if (!IN_NODE) served.set(where.resolve(pkg.file), bytes);
+  }
+  const fetched = new Map();
+  for (const ref of manifest.referenced) {
+    const bytes = await fetchVerified(ref.url, ref.sha256, ref.file_name, ref.name);
+    fetched.set(ref.name, bytes);
+    if (!IN_NODE) served.set(new URL(ref.url).href, bytes);
+  }
+  // (4) absolute locations for the app's wheels: no lookup relative to anything else.
   for (const pkg of manifest.packages) lock.packages[pkg.name].file_name = where.resolve(pkg.file);
+  const cleanup = IN_NODE ? await stageReferencedInNode(manifest, lock, fetched) : async () => {};
+  fetched.clear();
 
-  const { loadPyodide } = await importPyodide(opts);
   const config = {
     lockFileContents: lock,
     packageBaseUrl: where.base,
     checkAPIVersion: true,
   };
-  if (opts.indexURL) config.indexURL = opts.indexURL;
-  if (IN_NODE) config.packageCacheDir = where.base;
+  let loadPyodide;
+  if (IN_NODE) {
+    ({ loadPyodide } = await importPyodide(opts));
+    if (opts.indexURL) config.indexURL = opts.indexURL;
+    config.packageCacheDir = where.base;
+  } else {
+    // (3) the runtime, checked; its bytes join `served`.
+    const rt = await browserRuntime(opts, manifest, where, served);
+    loadPyodide = rt.loadPyodide;
+    config.indexURL = rt.indexURL;
+    if (rt.createPyodideModule) config.createPyodideModule = rt.createPyodideModule;
+  }
   if (opts.stdout) config.stdout = opts.stdout;
   if (opts.stderr) config.stderr = opts.stderr;
-  const pyodide = await loadPyodide(config);
 
-  // (4) loadPackage resolves even when a package failed: compare names.
-  const wanted = manifest.packages.map((p) => p.name);
+  // (5) loadPackage resolves even when a package failed: compare names.
+  const wanted = [...manifest.packages.map((p) => p.name), ...manifest.referenced.map((r) => r.name)];
   const errors = [];
-  const loadedData = await pyodide.loadPackage(wanted, {
-    messageCallback: opts.messageCallback ?? (() => {}),
-    errorCallback: (msg) => errors.push(String(msg)),
-    checkIntegrity: true,
-  });
+  let pyodide, loadedData;
+  try {
+    [pyodide, loadedData] = await withCheckedFetch(served, async () => {
+      const py = await loadPyodide(config);
+      const data = await py.loadPackage(wanted, {
+        messageCallback: opts.messageCallback ?? (() => {}),
+        errorCallback: (msg) => errors.push(String(msg)),
+        checkIntegrity: true,
+      });
+      return [py, data];
+    });
+  } finally {
+    served.clear();
+    await cleanup();
+  }
   const loaded = new Set(loadedData.map((p) => canonicalName(p.name)));
   const missing = wanted.filter((n) => !loaded.has(canonicalName(n)));
   if (missing.length) {
@@ -265,16 +463,42 @@ export async function loadBundle(opts = {}) {
     micropipImported: () => fns.micropipImported() || "micropip" in pyodide.loadedPackages,
     _fns: fns,
   };
-  // (5) nothing may have pulled micropip in.
+  // (6) nothing may have pulled micropip in.
   if (bundle.micropipImported()) {
     throw new BundleError("WT855", "micropip was imported while loading the bundle; a bundle must need no resolution");
   }
   return bundle;
 }
 
-/** Call module.function(*args, **kwargs); args/kwargs are JSON text. Never throws for Python errors. */
+/**
+ * Call module.function(*args, **kwargs); args/kwargs are JSON text in wasmtool's value encoding
+ * (docs/value-encoding.md). Never throws for Python errors: {ok: true, value} | {ok: false, error}.
+ *
+ * The call goes through wasmtool_runtime.bridge, shipped in the bindings wheel of every bundle
+ * `wasmtool install` writes: the same code as the native worker, so a result with no JSON form
+ * is a handle {"$handle": n} (numbered from 1 per module; the same object twice is the same
+ * number) that a later call of the same module takes as an argument, and
+ * callFunction(bundle, module, "wasmtool.release", "[1, 2]") drops handles (value: how many
+ * were known). Arguments that do not fit, or an unknown handle, answer error code WT727.
+ * A bundle without wasmtool_runtime (built from bare wheels) passes plain JSON only.
+ */
 export function callFunction(bundle, module, fn, argsJson = "[]", kwargsJson = "{}") {
-  const out = JSON.parse(bundle._fns.call(module, fn, argsJson, kwargsJson));
+  if (bundle._bridgeCall === undefined) {
+    const scope = bundle.pyodide.globals.get("dict")();
+    try {
+      bundle._bridgeCall = bundle.pyodide.runPython([
+        "try:",
+        "    from wasmtool_runtime.bridge import Bridge",
+        "except ImportError:",
+        "    Bridge = None",
+        "Bridge().call if Bridge is not None else None",
+      ].join("\n"), { globals: scope }) ?? null;
+    } finally {
+      scope.destroy();
+    }
+  }
+  const call = bundle._bridgeCall ?? bundle._fns.call;
+  const out = JSON.parse(call(module, fn, argsJson, kwargsJson));
   if (out.ok && bundle.micropipImported()) {
     return { ok: false, error: { type: "BundleError", code: "WT855",
                                  message: `micropip was imported by ${module}.${fn}` } };
@@ -282,7 +506,8 @@ export function callFunction(bundle, module, fn, argsJson = "[]", kwargsJson = "
   return out;
 }
 
-/** Import every top-level import name of every bundled package. */
+/** Import every top-level import name of every bundled and referenced package. */
 export function smokeTest(bundle) {
-  return JSON.parse(bundle._fns.smoke(JSON.stringify(bundle.manifest.packages)));
+  const packages = [...bundle.manifest.packages, ...bundle.manifest.referenced];
+  return JSON.parse(bundle._fns.smoke(JSON.stringify(packages)));
 }

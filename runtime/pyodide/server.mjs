@@ -11,9 +11,16 @@
 // Responses: {"id": 1, "ok": true, "value": ...} | {"id": 1, "ok": false, "error": {type, message, code}}
 //            smoke: {"id": 2, "ok": true, "imported": [...], "failures": [...]}
 // Requests are answered in order, one at a time. Python's output goes to stderr.
+//
+// Calls go through wasmtool_runtime.bridge (provide_runtime.mjs): args, kwargs and value are in
+// wasmtool's value encoding (docs/value-encoding.md), an object with no JSON form is a handle
+// {"$handle": n} numbered per module that later calls of that module take as an argument, and
+// the function "wasmtool.release" with args [n, ...] drops handles. Handles live as long as
+// this process.
 import { parseArgs } from "node:util";
 import readline from "node:readline";
 import { loadBundle, callFunction, smokeTest, errorToJson } from "./loader.mjs";
+import { provideRuntime } from "./provide_runtime.mjs";
 
 function emit(obj) {
   process.stdout.write(JSON.stringify(obj) + "\n");
@@ -39,6 +46,7 @@ try {
     stdout: (s) => process.stderr.write(s + "\n"),
     stderr: (s) => process.stderr.write(s + "\n"),
   });
+  provideRuntime(bundle);
 } catch (err) {
   emit({ ready: false, ok: false, error: errorToJson(err) });
   process.exit(1);

@@ -19,6 +19,7 @@ __all__ = [
     "argument_problem",
     "discover_methods",
     "error_data",
+    "handle_id",
     "is_async_callable",
     "python_type_name",
     "rpc_code_for",
@@ -100,3 +101,13 @@ def rpc_code_for(exc: BaseException) -> int:
     """-32000, or the exception class's ``wasmtool_rpc_code`` when that is -32000/-32001."""
     code = getattr(type(exc), "wasmtool_rpc_code", PYTHON_EXCEPTION)
     return code if code in _WIRE_CODES else PYTHON_EXCEPTION
+
+
+def handle_id(item: Any) -> int | None:
+    """The handle number ``item`` names (an int or ``{"$handle": n}``), else ``None``
+    (the arguments of ``wasmtool.release``)."""
+    if isinstance(item, dict) and set(item) == {"$handle"}:
+        item = item["$handle"]
+    if isinstance(item, int) and not isinstance(item, bool):
+        return item
+    return None

@@ -51,6 +51,7 @@ from .dispatch import (
     argument_problem,
     discover_methods,
     error_data,
+    handle_id,
     is_async_callable,
     rpc_code_for,
 )
@@ -289,7 +290,7 @@ class Worker:
             self._answer_result(request, None)
             self._stop.set()
         elif method == RELEASE:
-            ids = [_handle_id(item) for item in request.args]
+            ids = [handle_id(item) for item in request.args]
             if any(i is None for i in ids):
                 self._answer_error(
                     request, INVALID_PARAMS, f'{RELEASE} takes handle ids or {{"$handle": n}} objects'
@@ -389,14 +390,6 @@ class Worker:
             self._pool.shutdown(wait=False)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._loop_thread.join(self._drain)
-
-
-def _handle_id(item: Any) -> int | None:
-    if isinstance(item, dict) and set(item) == {"$handle"}:
-        item = item["$handle"]
-    if isinstance(item, int) and not isinstance(item, bool):
-        return item
-    return None
 
 
 def _isolate_stdio() -> tuple[IO[bytes], IO[bytes]]:

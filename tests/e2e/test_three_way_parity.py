@@ -3,9 +3,12 @@ packages run natively in-process, as WASI Preview 2 components under wasmtime, a
 Pyodide under Node, all through `wasmtool run --target=...`; every call gives the same
 answer (value, or Python exception type and message) on every target.
 
-Handles (opaque Python objects: packaging's `Version`) cross natively and as WIT
-resources; a second table compares them between native and wasi-p2 (Pyodide's Node server
-passes plain JSON, so it is left out of that table). A package none of whose functions has
+Handles (opaque Python objects: packaging's `Version`, toml's decoder) cross natively, as WIT
+resources and, in Pyodide, through the same handle table and value encoding as natively
+(wasmtool_runtime.bridge); a second calls file builds objects and then queries them (a handle
+inside a record, a handle passed back, an object changed by one call and read by the next),
+and its output is the same on all three targets (byte for byte between native and Pyodide,
+which report a Python exception with the same code). A package none of whose functions has
 a WIT form (tomli: `loads -> dict[str, Any]`) gets no component, and calling it on wasi-p2
 is a clear usage error.
 """
@@ -68,6 +71,15 @@ HANDLE_CALLS = [
     {"call": "packaging.Version_new", "args": ["not a version"]},                  # InvalidVersion
     {"call": "toml.TomlEncoder_new_full", "args": [True]},
     {"call": "toml.TomlEncoder_preserve", "args": [{"$handle": 1}]},
+    {"call": "packaging.parse_sdist_filename", "args": ["foo_bar-1.2.3rc1.tar.gz"]},    # a handle in a record
+    {"call": "packaging.Version_release", "args": [{"$handle": 3}]},
+    {"call": "packaging.Version_pre", "args": [{"$handle": 3}]},
+    {"call": "packaging.packaging_version_parse", "args": ["4.5"]},
+    {"call": "packaging.Version_public", "args": [{"$handle": 4}]},
+    {"call": "packaging.Version_major", "args": [{"$handle": 1}]},                     # still alive
+    {"call": "toml.TomlPreserveCommentDecoder_new", "args": []},
+    {"call": "toml.TomlPreserveCommentDecoder_preserve_comment", "args": [{"$handle": 2}, 3, "key", "# note", True]},
+    {"call": "toml.TomlPreserveCommentDecoder_saved_comments", "args": [{"$handle": 2}]},
 ]
 
 # Not in the table: functions that read the host environment (click.get_app_dir reads
@@ -107,13 +119,26 @@ def test_same_calls_same_answers_native_wasi_pyodide(tmp_path: Path, cache_dir: 
 
     handles = tmp_path / "handles.jsonl"
     handles.write_text("".join(json.dumps(c) + "\n" for c in HANDLE_CALLS))
-    code, out, _ = cli("run", "--target=native", str(handles), check=False)
+    code, native_out, _ = cli("run", "--target=native", str(handles), check=False)
     assert code == 1                                      # Version_new("not a version") raises
-    native_handles = normalised(out)
+    native_handles = normalised(native_out)
     assert native_handles[0]["result"] == {"$handle": 1} and native_handles[3]["result"] == "1.0rc1"
     assert native_handles[8]["error"]["type"] == "packaging.version.InvalidVersion"     # type: ignore[index]
+    assert native_handles[11]["result"] == {"t0": "foo-bar", "t1": {"$handle": 3}}
+    assert native_handles[12]["result"] == [1, 2, 3] and native_handles[13]["result"] == {"t0": "rc", "t1": 1}
+    assert native_handles[14]["result"] == {"$handle": 4} and native_handles[15]["result"] == "4.5"
+    assert native_handles[16]["result"] == 1
+    assert native_handles[17]["result"] == {"$handle": 2}
+    assert native_handles[19]["result"] == {"$map": [[3, {"t0": "key", "t1": "# note", "t2": True}]]}
     _, out, _ = cli("run", "--target=wasi-p2", str(handles), check=False)
     assert normalised(out) == native_handles
+    code, pyodide_out, err = cli("run", "--target=pyodide-314", str(handles), check=False)
+    assert code == 1 and "WT707" in err, err
+    assert pyodide_out == native_out                    # the same lines, the same error codes
+    # `call` hands out a handle in Pyodide as natively
+    for target in ("native", "pyodide-314"):
+        _, out, _ = cli("call", "packaging.Version_new", "--args", '["3.0"]', f"--target={target}")
+        assert json.loads(out) == {"$handle": 1}
 
     code, _, err = cli("call", "tomli.loads", "--args", '["a = 1"]', "--target=wasi-p2", check=False)
     assert code == 2 and "has no component on wasi-p2" in err

@@ -282,14 +282,24 @@ def test_conflict_where_only_unwanted_versions_have_a_wheel() -> None:
     assert "only x 1.0 has a wheel for the target (choose a p version that allows one)" in why.hint
 
 
-@pytest.mark.parametrize(("index_first", "offered"), [(False, True), (True, False)])
-def test_conflict_with_a_distribution_pin(index_first: bool, offered: bool) -> None:
+@pytest.mark.parametrize(("index_first", "says"), [
+    (False, 'distribution packages are fixed by the Pyodide lock; loosen the requirement; or set [python] '
+            'pyodide-packages = "index-first" (the default) in mochi.toml to take pydantic from the index'),
+    (True, "the index has no build of pydantic for the target that fits, so the Pyodide lock's pin is the "
+           "only candidate; loosen the requirement"),
+])
+def test_conflict_with_a_distribution_pin(index_first: bool, says: str) -> None:
     dist = {"pydantic": DistPackage("pydantic", "2.12.5", "pydantic-2.12.5-py3-none-any.whl", "0")}
     why = explain_conflict([cause("pydantic>=2.14")], {}, facts(PYODIDE, dist=dist, dist_lock_given=True,
                                                                 index_first=index_first))
     assert "pydantic: the Pyodide distribution lock pins pydantic 2.12.5" in why.message
-    assert why.hint is not None and "fixed by the Pyodide lock" in why.hint
-    assert ('pyodide-packages = "index-first"' in why.hint) is offered
+    assert why.hint is not None and says in why.hint
+    # index-first (the default) is offered only where it is not already in force
+    assert ('pyodide-packages = "index-first"' in why.hint) is not index_first
+
+
+def test_target_facts_default_to_index_first() -> None:
+    assert facts(PYODIDE).index_first is True
 
 
 def test_conflict_over_many_packages_is_cut() -> None:

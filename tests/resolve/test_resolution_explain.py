@@ -173,16 +173,18 @@ def test_a_transitive_dependency_names_the_chain(server: IndexServer) -> None:
 
 
 def test_the_index_first_hint_resolves_a_distribution_pin_conflict(server: IndexServer) -> None:
+    """Under `pyodide-packages = "distribution"` the hint offers index-first; following it (the
+    default, no setting at all) resolves."""
     dist = load_distribution_lock(DIST_LOCK)
     pyodide = load_profile("pyodide-314")
     with IndexClient(server.url, retries=0) as client:
         with pytest.raises(ResolutionConflictError) as info:
-            resolve(["pydantic>=2.14"], pyodide, client, dist_lock=dist)
-        assert info.value.hint is not None and 'pyodide-packages = "index-first"' in info.value.hint
+            resolve(["pydantic>=2.14"], pyodide, client, dist_lock=dist, index_first=False)
+        assert info.value.hint is not None and 'pyodide-packages = "index-first" (the default)' in info.value.hint
         assert info.value.details is not None and "pydantic>=2.14 (requested)" in info.value.details
-        got = {w.name: (w.version, w.origin) for w in resolve(["pydantic>=2.14"], pyodide, client, dist_lock=dist,
-                                                             index_first=True)}
+        got = {w.name: (w.version, w.origin) for w in resolve(["pydantic>=2.14"], pyodide, client, dist_lock=dist)}
     assert got["pydantic"] == ("2.14.4", "index")
+    assert got["pydantic-core"] == ("2.50.5", "index")
 
 
 # --------------------------------------------------------------------------- WT202: uv's long explanation

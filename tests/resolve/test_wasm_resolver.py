@@ -157,11 +157,12 @@ def test_resolution_is_deterministic(server: IndexServer) -> None:
 
 
 # --------------------------------------------------------------------------- distribution lock
+# (index_first=False: `[python] pyodide-packages = "distribution"`; index-first is the default)
 
 
 def test_numpy_from_the_distribution_lock_without_asking_the_index(server: IndexServer,
                                                                    dist_lock: DistributionLock) -> None:
-    (numpy,) = run(server, ["numpy"], dist_lock=dist_lock)
+    (numpy,) = run(server, ["numpy"], dist_lock=dist_lock, index_first=False)
     entry = json.loads(DIST_LOCK.read_text())["packages"]["numpy"]
     assert (numpy.version, numpy.filename, numpy.sha256) == (entry["version"], entry["file_name"], entry["sha256"])
     assert numpy.origin == "pyodide-lock"
@@ -171,7 +172,7 @@ def test_numpy_from_the_distribution_lock_without_asking_the_index(server: Index
 
 
 def test_distribution_packages_win_over_the_index(server: IndexServer, dist_lock: DistributionLock) -> None:
-    got = run(server, ["pydantic>=2.9,<3", "attrs", "toml"], dist_lock=dist_lock)
+    got = run(server, ["pydantic>=2.9,<3", "attrs", "toml"], dist_lock=dist_lock, index_first=False)
     lock = json.loads(DIST_LOCK.read_text())["packages"]
     by = {w.name: w for w in got}
     for name in ("pydantic", "pydantic-core", "attrs", "six", "typing-extensions"):
@@ -184,10 +185,33 @@ def test_distribution_packages_win_over_the_index(server: IndexServer, dist_lock
 
 def test_distribution_pin_conflict_is_readable(server: IndexServer, dist_lock: DistributionLock) -> None:
     with pytest.raises(ResolutionConflictError) as info:
-        run(server, ["pydantic>=2.14"], dist_lock=dist_lock)
+        run(server, ["pydantic>=2.14"], dist_lock=dist_lock, index_first=False)
     text = str(info.value)
     assert info.value.code == "WT232"
     assert "pydantic>=2.14 (requested)" in text and "distribution lock pins pydantic 2.12.5" in text
+
+
+def test_index_first_by_default_and_the_distribution_for_the_rest(server: IndexServer,
+                                                                 dist_lock: DistributionLock) -> None:
+    """No setting: every package the index has a build of for the target comes from the index
+    (pydantic-core's PEP 783 wheel, pure wheels), although the distribution lock lists it; the
+    distribution lock pins the rest: numpy (the index has only a manylinux build) and regex
+    (the index has no page for it)."""
+    got = run(server, ["pydantic>=2.9,<3", "attrs", "idna", "python-dateutil", "numpy", "regex"],
+              dist_lock=dist_lock)
+    by = {w.name: w for w in got}
+    lock = json.loads(DIST_LOCK.read_text())["packages"]
+    assert {n: (w.version, w.origin) for n, w in by.items()} == {
+        "annotated-types": ("0.8.0", "index"), "attrs": ("26.1.0", "index"), "idna": ("3.20", "index"),
+        "numpy": (lock["numpy"]["version"], "pyodide-lock"), "pydantic": ("2.14.4", "index"),
+        "pydantic-core": ("2.50.5", "index"), "python-dateutil": ("4.0.0", "index"),
+        "regex": (lock["regex"]["version"], "pyodide-lock"), "typing-extensions": ("4.16.0", "index"),
+        "typing-inspection": ("0.4.5", "index"), "tzdata": ("2026.6", "index")}
+    assert by["pydantic-core"].filename == "pydantic_core-2.50.5-cp314-cp314-pyemscripten_2026_0_wasm32.whl"
+    for name in ("numpy", "regex"):
+        assert (by[name].filename, by[name].sha256) == (lock[name]["file_name"], lock[name]["sha256"])
+        assert by[name].url == dist_lock.base_url + lock[name]["file_name"]
+    assert {"numpy", "regex"} <= project_requests(server)  # the index was asked first
 
 
 def test_distribution_lock_of_another_abi_is_refused(server: IndexServer, dist_lock: DistributionLock) -> None:
@@ -344,8 +368,9 @@ def test_metadata_from_the_wheel_when_the_index_has_no_pep658(server: IndexServe
 # --------------------------------------------------------------------------- ops.lock_wasm
 
 
-def _ctx(tmp_path: Path, server: IndexServer, deps: dict[str, str], sources: dict[str, str] | None = None) -> Context:
-    root = write_project(tmp_path / "proj", deps, sources=sources)
+def _ctx(tmp_path: Path, server: IndexServer, deps: dict[str, str], sources: dict[str, str] | None = None,
+         extra_python: str = "") -> Context:
+    root = write_project(tmp_path / "proj", deps, sources=sources, extra_python=extra_python)
     return Context.open(root, cache_dir=tmp_path / "cache", progress=False, index_url=server.url)
 
 
@@ -355,9 +380,11 @@ def _roundtrip(inputs: TargetInputs, packages: list[LockedPackage]) -> None:
     to_pylock_dict(packages, requires_python=">=3.12")  # validates with packaging.pylock
 
 
-def test_lock_wasm_pyodide_314(tmp_path: Path, server: IndexServer) -> None:
+def test_lock_wasm_pyodide_314_distribution(tmp_path: Path, server: IndexServer) -> None:
+    """`pyodide-packages = "distribution"`: what the distribution lock lists is pinned from it."""
     main = 'import python "pydantic@^2.9" as pyd\n'
-    with _ctx(tmp_path, server, {"pydantic": "^2.9", "toml": ">=0.10"}, {"main.mochi": main}) as ctx:
+    with _ctx(tmp_path, server, {"pydantic": "^2.9", "toml": ">=0.10"}, {"main.mochi": main},
+              extra_python='pyodide-packages = "distribution"') as ctx:
         inputs, packages = lock_wasm(ctx, PYODIDE, preferences=None)
     assert inputs.target == "pyodide-314" and inputs.python_version == "3.14"
     by = {p.name: p for p in packages}
@@ -373,6 +400,29 @@ def test_lock_wasm_pyodide_314(tmp_path: Path, server: IndexServer) -> None:
     assert toml.import_names == ("toml",)
     assert server.downloads(toml.wheel_filename) == 1
     assert not any(server.downloads(p.wheel_filename) for p in packages if p.origin == "pyodide-lock")
+    _roundtrip(inputs, packages)
+
+
+def test_lock_wasm_pyodide_314_index_first_by_default(tmp_path: Path, server: IndexServer) -> None:
+    """No setting: target builds from the index (fetched, blake3 recorded); numpy, which the
+    index has no build of for the target, pinned from the distribution lock with the URL of the
+    distribution's CDN (the pyodide npm package's own) and not downloaded by lock."""
+    with _ctx(tmp_path, server, {"pydantic": "^2.9", "numpy": "*"}) as ctx:
+        assert ctx.project.manifest.python.pyodide_packages == "index-first"
+        inputs, packages = lock_wasm(ctx, PYODIDE, preferences=None)
+    by = {p.name: p for p in packages}
+    core = by["pydantic-core"]
+    assert (core.origin, core.version, core.wheel_filename) == (
+        "index", "2.50.5", "pydantic_core-2.50.5-cp314-cp314-pyemscripten_2026_0_wasm32.whl")
+    assert core.wheel_blake3 and server.downloads(core.wheel_filename) == 1
+    assert all(p.origin == "index" for n, p in by.items() if n != "numpy")
+    entry = json.loads(DIST_LOCK.read_text())["packages"]["numpy"]
+    version = json.loads((DIST_LOCK.parent / "package.json").read_text())["version"]
+    numpy = by["numpy"]
+    assert (numpy.origin, numpy.source, numpy.version, numpy.wheel_sha256, numpy.wheel_filename) == (
+        "pyodide-lock", "distribution", entry["version"], entry["sha256"], entry["file_name"])
+    assert numpy.wheel_url == f"https://cdn.jsdelivr.net/pyodide/v{version}/full/{entry['file_name']}"
+    assert numpy.import_names == ("numpy",) and not numpy.wheel_blake3
     _roundtrip(inputs, packages)
 
 

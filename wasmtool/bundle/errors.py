@@ -23,7 +23,16 @@
         ├── CallTargetError         WT857  the module or function to call does not exist
         ├── ResultEncodingError     WT858  the call's result is not JSON-serialisable
         ├── RuntimeProtocolError    WT859  the Node process died or spoke something else than the protocol
-        └── RuntimeTimeoutError     WT860  (also TimeoutError) a request exceeded its timeout
+        ├── RuntimeTimeoutError     WT860  (also TimeoutError) a request exceeded its timeout
+        ├── ReferencedWheelError    WT861  a package the bundle references by URL is described wrongly
+        ├── RuntimeFilesError       WT862  the Pyodide runtime files to ship are missing, another version,
+        │                                  or not the bytes pinned for that version
+        ├── PyodideUrlError         WT863  ``install --pyodide-url``: not a usable URL of a hosted Pyodide
+        ├── RemoteFetchError        WT864  the loader could not fetch a referenced wheel or a hosted runtime file
+        ├── BundleNotInstalledError WT865  ``wasmtool serve``: the target has no installed bundle
+        ├── ServeError              WT866  ``wasmtool serve``: the address cannot be served (port taken, ...)
+        └── AppFolderError          WT869  ``[browser] app``: the folder is missing, or holds a link or a
+                                           file the bundle writes itself
 
 A wheel whose file name or contents are unreadable or inconsistent raises
 :class:`wasmtool.errors.WheelMetadataError` (WT350; WT844 is retired), which
@@ -38,8 +47,10 @@ from __future__ import annotations
 from wasmtool.errors import ExternalToolError, HashMismatchError, TargetError, WheelMetadataError
 
 __all__ = [
+    "AppFolderError",
     "BundleError",
     "BundleManifestError",
+    "BundleNotInstalledError",
     "BundleOutputError",
     "CallTargetError",
     "DependencyCycleError",
@@ -52,9 +63,14 @@ __all__ = [
     "PackageLoadError",
     "PyodideCallError",
     "PyodideNotInstalledError",
+    "PyodideUrlError",
+    "ReferencedWheelError",
+    "RemoteFetchError",
     "ResultEncodingError",
+    "RuntimeFilesError",
     "RuntimeProtocolError",
     "RuntimeTimeoutError",
+    "ServeError",
     "WheelHashMismatchError",
     "WheelMetadataError",
     "WheelNotFoundError",
@@ -72,8 +88,9 @@ class WheelNotFoundError(BundleError, FileNotFoundError):
 
 
 class WheelHashMismatchError(BundleError, HashMismatchError):
-    """The bytes of ``filename`` hash to ``actual``, but ``expected`` was pinned (``algorithm``
-    is ``"sha256"``); one ``except HashMismatchError`` catches it with the cache's."""
+    """The bytes of ``filename`` (a wheel, or a Pyodide runtime file the loader fetched) hash to
+    ``actual``, but ``expected`` was pinned (``algorithm`` is ``"sha256"``); one ``except
+    HashMismatchError`` catches it with the cache's."""
 
     code = "WT842"
 
@@ -161,6 +178,37 @@ class RuntimeTimeoutError(BundleError, TimeoutError):
     code = "WT860"
 
 
+class ReferencedWheelError(BundleError, ValueError):
+    code = "WT861"
+
+
+class RuntimeFilesError(BundleError):
+    code = "WT862"
+
+
+class PyodideUrlError(BundleError, ValueError):
+    code = "WT863"
+
+
+class RemoteFetchError(BundleError):
+    code = "WT864"
+
+
+class BundleNotInstalledError(BundleError, FileNotFoundError):
+    code = "WT865"
+
+
+class ServeError(BundleError, OSError):
+    code = "WT866"
+
+
+
+class AppFolderError(BundleError, ValueError):
+    """The ``[browser] app`` folder is missing or not a folder, or holds a file the bundle owns
+    (``bundle.json``, ``loader.mjs``, ``wheels/...``, ...) or a symbolic link."""
+
+    code = "WT869"
+
 _BY_CODE: dict[str, type[BundleError]] = {
     cls.code: cls
     for cls in (
@@ -168,7 +216,7 @@ _BY_CODE: dict[str, type[BundleError]] = {
         MissingDependencyError, DuplicatePackageError, DependencyCycleError, EntryModuleError,
         BundleOutputError, BundleManifestError, NodeNotFoundError, PyodideNotInstalledError,
         PackageLoadError, MicropipLoadedError, CallTargetError, ResultEncodingError,
-        RuntimeProtocolError, RuntimeTimeoutError,
+        RuntimeProtocolError, RuntimeTimeoutError, RemoteFetchError,
     )
 }
 

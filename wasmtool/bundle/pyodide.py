@@ -1,14 +1,22 @@
 """Pre-solved Pyodide bundles: wheels + ``pyodide-lock.json`` + ``bundle.json`` + a page.
 
 A bundle is a folder that Pyodide loads with **zero runtime resolution** (micropip is
-never imported)::
+never imported), and that any static file host can serve as it is (docs/browser.md)::
 
     <out_dir>/
-      bundle.json          the manifest: packages in load order, sha256 per wheel, entry module
-      pyodide-lock.json    the distribution's lock plus one entry per bundled wheel
+      bundle.json          the manifest: packages in load order, sha256 per wheel, entry module,
+                           referenced packages (URL + sha256), the Pyodide runtime (files + sha256)
+      pyodide-lock.json    the distribution's lock plus one entry per bundled or referenced wheel
       wheels/<file>.whl    the app's wheels, byte-identical copies of the inputs
+      pyodide/             the Pyodide runtime files a browser loads (wasmtool.bundle.runtime),
+                           unless the runtime is hosted elsewhere (``install --pyodide-url``)
       loader.mjs           copy of runtime/pyodide/loader.mjs (Node and browser)
+      bindings.mjs, bindings.d.mts, loader.d.mts, <alias>.d.ts
+                           the typed JS bindings, when the runtime folder / the workspace has them
       index.html           static page: loads the bundle, calls one function, sets window.result
+
+A package can also be *referenced* (:class:`ReferencedWheel`): not copied, but fetched by the
+loader from its absolute URL and checked against its sha256 before Pyodide sees the bytes.
 
 ``build_bundle`` is deterministic (same inputs -> byte-identical files: sorted keys, no
 timestamps) and atomic (written to a sibling temporary folder, then renamed into place).
@@ -55,20 +63,26 @@ from wasmtool.bundle.errors import (
     DuplicatePackageError,
     EntryModuleError,
     MissingDependencyError,
+    ReferencedWheelError,
     WheelHashMismatchError,
     WheelMetadataError,
     WheelNotFoundError,
     WheelTagError,
 )
+from wasmtool.bundle.runtime import PyodideRuntime, check_remote_url, copy_runtime
 from wasmtool.wheelfiles import import_names_from
 
 BUNDLE_FORMAT = "wasmtool-pyodide-bundle"
-BUNDLE_FORMAT_VERSION = 1
+BUNDLE_FORMAT_VERSION = 2
+#: ``format_version`` values this wasmtool reads (1: no ``referenced``, no ``runtime``).
+READABLE_FORMAT_VERSIONS = (1, 2)
 MANIFEST_NAME = "bundle.json"
 LOCK_NAME = "pyodide-lock.json"
 WHEELS_DIR = "wheels"
 LOADER_NAME = "loader.mjs"
 INDEX_NAME = "index.html"
+#: Files of the runtime folder that ship beside ``loader.mjs`` when present (the typed JS bindings).
+BINDING_FILES = ("bindings.mjs", "bindings.d.mts", "loader.d.mts")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 RUNTIME_DIR = REPO_ROOT / "runtime" / "pyodide"
@@ -167,8 +181,33 @@ class BundlePackage:
 
 
 @dataclass(frozen=True)
+class ReferencedWheel:
+    """A package the bundle does not hold: the loader fetches ``url`` and checks ``sha256``
+    before Pyodide sees the bytes (WT842 otherwise), then loads it like a bundled one.
+
+    ``url`` is absolute ``https://`` (``http://`` only on a loopback host) and its path ends
+    with ``/<file_name>`` (Pyodide installs a wheel by its file name); ``file_name`` must be a
+    wheel for this Pyodide. ``depends`` name bundled or referenced packages; ``imports`` are
+    its top-level import names (the wheel is not at hand to read them from)."""
+
+    name: str
+    version: str
+    file_name: str
+    url: str
+    sha256: str
+    depends: tuple[str, ...] = ()
+    imports: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "file_name": self.file_name, "url": self.url,
+                "sha256": self.sha256, "depends": list(self.depends), "imports": list(self.imports)}
+
+
+@dataclass(frozen=True)
 class BundleManifest:
-    """The content of ``bundle.json``; ``packages`` are in load order (dependencies first)."""
+    """The content of ``bundle.json``; ``packages`` are in load order (dependencies first),
+    ``referenced`` sorted by name; ``runtime`` is ``None`` for a bundle without the browser
+    runtime (Node only, or ``format_version`` 1)."""
 
     packages: tuple[BundlePackage, ...]
     entry_module: str | None
@@ -179,6 +218,8 @@ class BundleManifest:
     lock_file: str = LOCK_NAME
     format: str = field(default=BUNDLE_FORMAT)
     format_version: int = BUNDLE_FORMAT_VERSION
+    referenced: tuple[ReferencedWheel, ...] = ()
+    runtime: PyodideRuntime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -188,6 +229,8 @@ class BundleManifest:
             "lock": {"file": self.lock_file, "sha256": self.lock_sha256},
             "pyodide": {"abi_version": self.abi_version, "platform": self.platform, "python": self.python},
             "packages": [p.to_dict() for p in self.packages],
+            "referenced": [r.to_dict() for r in self.referenced],
+            "runtime": self.runtime.to_dict() if self.runtime is not None else None,
         }
 
     @classmethod
@@ -210,9 +253,9 @@ class BundleManifest:
         if fmt is not None and fmt != BUNDLE_FORMAT:
             problems.append(f"format: expected {BUNDLE_FORMAT!r}, got {fmt!r}")
         version = get(data, "format_version", int, "format_version")
-        if version is not None and version != BUNDLE_FORMAT_VERSION:
+        if version is not None and version not in READABLE_FORMAT_VERSIONS:
             problems.append(f"format_version: {version} is not supported (this wasmtool reads "
-                            f"{BUNDLE_FORMAT_VERSION})")
+                            f"{', '.join(map(str, READABLE_FORMAT_VERSIONS))})")
         entry = data.get("entry_module")
         if entry is not None and not (isinstance(entry, str) and _MODULE_RE.match(entry)):
             problems.append(f"entry_module: not a module name: {entry!r}")
@@ -240,12 +283,36 @@ class BundleManifest:
             if None not in (name, ver, pfile, sha, deps, imps):
                 packages.append(BundlePackage(name, ver, pfile, sha, tuple(map(str, deps)),
                                               tuple(map(str, imps))))
+        referenced: list[ReferencedWheel] = []
+        raw_referenced = data.get("referenced", [])
+        if not isinstance(raw_referenced, list):
+            problems.append(f"referenced: expected list, got {type(raw_referenced).__name__}")
+            raw_referenced = []
+        for i, raw in enumerate(raw_referenced):
+            where = f"referenced[{i}]"
+            v = {key: get(raw, key, str, f"{where}.{key}") for key in ("name", "version", "file_name", "url",
+                                                                       "sha256")}
+            deps = get(raw, "depends", list, f"{where}.depends")
+            imps = get(raw, "imports", list, f"{where}.imports")
+            if any(x is None for x in v.values()) or deps is None or imps is None:
+                continue
+            ref = ReferencedWheel(name=v["name"], version=v["version"], file_name=v["file_name"], url=v["url"],
+                                  sha256=v["sha256"], depends=tuple(map(str, deps)), imports=tuple(map(str, imps)))
+            problem = _referenced_problem(ref)
+            if problem is not None:
+                problems.append(f"{where}.{problem[0]}: {problem[1]}")
+            else:
+                referenced.append(ref)
+        runtime = None
+        if data.get("runtime") is not None:
+            runtime = PyodideRuntime.from_dict(data["runtime"], problems)
         if problems:
             raise BundleManifestError("invalid bundle manifest: " + "; ".join(problems), file=file)
         if lock_file is None or lock_sha is None or abi is None or platform is None or python is None:
             raise BundleManifestError("invalid bundle manifest", file=file)  # unreachable: reported above
         return cls(packages=tuple(packages), entry_module=entry, lock_sha256=lock_sha,
-                   abi_version=abi, platform=platform, python=python, lock_file=lock_file)
+                   abi_version=abi, platform=platform, python=python, lock_file=lock_file,
+                   format_version=int(version), referenced=tuple(referenced), runtime=runtime)
 
 
 def read_manifest(bundle_dir: Path) -> BundleManifest:
@@ -259,6 +326,21 @@ def read_manifest(bundle_dir: Path) -> BundleManifest:
     if not isinstance(data, Mapping):
         raise BundleManifestError("top level is not an object", file=str(path))
     return BundleManifest.from_dict(data, file=str(path))
+
+
+def _referenced_problem(ref: ReferencedWheel) -> tuple[str, str] | None:
+    """(field, problem) of a referenced package's description, ``None`` when it is sound."""
+    import urllib.parse
+
+    if not _SHA256_RE.match(ref.sha256.lower()):
+        return "sha256", "not 64 hex digits"
+    problem = check_remote_url(ref.url)
+    if problem is not None:
+        return "url", f"{ref.url!r} {problem}"
+    path = urllib.parse.unquote(urllib.parse.urlsplit(ref.url).path)
+    if not path.endswith("/" + ref.file_name):
+        return "url", f"{ref.url!r} does not end with the file name {ref.file_name!r}"
+    return None
 
 
 # --------------------------------------------------------------------------- pure helpers
@@ -356,14 +438,15 @@ _INDEX_HTML = """<!doctype html>
 <pre id="out">loading...</pre>
 <script type="module">
 // Query string: ?module=M&function=F&args=<JSON list>&kwargs=<JSON object>&pyodide=<index URL>
-// (defaults: the bundle's entry module, "main", [], {}, "/pyodide/").
+// (defaults: the bundle's entry module, "main", [], {}, and the Pyodide bundle.json names:
+// ./pyodide/ beside this page, or the hosted URL given to install --pyodide-url).
 import { loadBundle, callFunction, errorToJson } from "./loader.mjs";
 const q = new URLSearchParams(location.search);
 let result;
 try {
   const bundle = await loadBundle({
     bundleUrl: new URL("./", location.href).href,
-    indexURL: new URL(q.get("pyodide") ?? "/pyodide/", location.href).href,
+    indexURL: q.has("pyodide") ? new URL(q.get("pyodide"), location.href).href : undefined,
   });
   const module = q.get("module") ?? bundle.manifest.entry_module;
   const fn = q.get("function") ?? "main";
@@ -385,7 +468,10 @@ document.getElementById("out").textContent = JSON.stringify(result, null, 2);
 # --------------------------------------------------------------------------- build
 
 
-def _check_inputs(wheels: Sequence[BundleWheel], info: Mapping[str, Any]) -> dict[str, BundleWheel]:
+def _check_inputs(wheels: Sequence[BundleWheel], referenced: Sequence[ReferencedWheel],
+                  info: Mapping[str, Any]) -> tuple[dict[str, BundleWheel], dict[str, ReferencedWheel]]:
+    tags = {"abi_version": str(info["abi_version"]), "platform": str(info["platform"]),
+            "python": str(info["python"])}
     by_name: dict[str, BundleWheel] = {}
     for wheel in wheels:
         key: str = canonicalize_name(wheel.name)
@@ -394,6 +480,26 @@ def _check_inputs(wheels: Sequence[BundleWheel], info: Mapping[str, Any]) -> dic
                 f"two wheels for one distribution: {by_name[key].path.name} and {wheel.path.name}",
                 package=key)
         by_name[key] = wheel
+    refs: dict[str, ReferencedWheel] = {}
+    for ref in referenced:
+        key = canonicalize_name(ref.name)
+        if key in by_name or key in refs:
+            other = by_name[key].path.name if key in by_name else refs[key].file_name
+            raise DuplicatePackageError(f"two wheels for one distribution: {other} and {ref.file_name} "
+                                        "(bundled and referenced, or referenced twice)", package=key)
+        problem = _referenced_problem(ref)
+        if problem is not None:
+            raise ReferencedWheelError(problem[1], package=key, field=problem[0])
+        try:
+            wname, wver, _, _ = parse_wheel_filename(ref.file_name)
+        except InvalidWheelFilename as exc:
+            raise ReferencedWheelError(f"not a wheel file name: {exc}", package=key, field="file_name") from exc
+        if canonicalize_name(wname) != key or canonicalize_version(wver) != canonicalize_version(ref.version):
+            raise ReferencedWheelError(
+                f"file name says {wname} {wver}, but the package was given as {ref.name} {ref.version}",
+                package=key, field="file_name")
+        check_wheel_tags(ref.file_name, **tags)
+        refs[key] = ref
     for key, wheel in by_name.items():
         if not wheel.path.is_file():
             raise WheelNotFoundError("wheel file not found", file=str(wheel.path), package=key)
@@ -407,45 +513,59 @@ def _check_inputs(wheels: Sequence[BundleWheel], info: Mapping[str, Any]) -> dic
             raise WheelMetadataError(
                 f"file name says {wname} {wver}, but the wheel was given as {wheel.name} {wheel.version}",
                 file=str(wheel.path), package=key)
-        check_wheel_tags(wheel.path.name, abi_version=str(info["abi_version"]),
-                         platform=str(info["platform"]), python=str(info["python"]))
+        check_wheel_tags(wheel.path.name, **tags)
         actual = sha256_file(wheel.path)
         if actual != wheel.sha256.lower():
             raise WheelHashMismatchError(filename=wheel.path.name, expected=wheel.sha256.lower(),
                                          actual=actual, package=key, file=str(wheel.path))
-        for dep in wheel.depends:
-            if canonicalize_name(dep) not in by_name:
+    known = set(by_name) | set(refs)
+    for key, deps in [*((k, w.depends) for k, w in by_name.items()), *((k, r.depends) for k, r in refs.items())]:
+        for dep in deps:
+            if canonicalize_name(dep) not in known:
                 raise MissingDependencyError(
-                    f"depends on {dep!r}, which is not among the bundled wheels",
+                    f"depends on {dep!r}, which is neither bundled nor referenced",
                     package=key,
-                    hint="the Pyodide npm package ships no wheels: every dependency must be bundled")
-    return by_name
+                    hint="the Pyodide npm package ships no wheels: every dependency must be bundled or "
+                         "referenced by URL")
+    return by_name, refs
 
 
-def _make_packages(by_name: Mapping[str, BundleWheel]) -> list[BundlePackage]:
+def _make_packages(by_name: Mapping[str, BundleWheel], refs: Mapping[str, ReferencedWheel]
+                   ) -> tuple[list[BundlePackage], list[ReferencedWheel]]:
+    """The bundled packages in load order (referenced ones count as dependencies that load
+    first), and the referenced ones normalised, sorted by name."""
     deps = {k: tuple(sorted({canonicalize_name(d) for d in w.depends})) for k, w in by_name.items()}
+    ref_deps = {k: tuple(sorted({canonicalize_name(d) for d in r.depends})) for k, r in refs.items()}
     packages = []
-    for key in load_order(deps):
+    for key in load_order({**deps, **ref_deps}):
+        if key not in by_name:
+            continue
         wheel = by_name[key]
         imports = tuple(wheel.imports) if wheel.imports else wheel_import_names(wheel.path)
         packages.append(BundlePackage(name=key, version=wheel.version,
                                       file=f"{WHEELS_DIR}/{wheel.path.name}",
                                       sha256=wheel.sha256.lower(), depends=deps[key], imports=imports))
-    return packages
+    referenced = [ReferencedWheel(name=key, version=r.version, file_name=r.file_name, url=r.url,
+                                  sha256=r.sha256.lower(), depends=ref_deps[key], imports=tuple(r.imports))
+                  for key, r in sorted(refs.items())]
+    return packages, referenced
 
 
-def _make_lock(dist: Mapping[str, Any], packages: Iterable[BundlePackage]) -> bytes:
-    packages = list(packages)
+def _make_lock(dist: Mapping[str, Any], packages: Iterable[BundlePackage],
+               referenced: Iterable[ReferencedWheel] = ()) -> bytes:
+    packages, referenced = list(packages), list(referenced)
     raw = json.loads(json.dumps(dist))  # deep copy; distribution entries are left as they are
-    ours = {p.name for p in packages}
+    ours = {p.name for p in packages} | {r.name for r in referenced}
     raw["packages"] = {k: v for k, v in raw["packages"].items() if canonicalize_name(k) not in ours}
-    for p in packages:
-        entry = _Package314(name=p.name, version=p.version, file_name=p.file, install_dir="site",
-                            sha256=p.sha256, package_type="package", imports=list(p.imports),
-                            depends=list(p.depends), unvendored_tests=False)
-        raw["packages"][p.name] = entry.model_dump(mode="json", exclude_unset=True)
+    entries = [(p.name, p.version, p.file, p.sha256, p.imports, p.depends) for p in packages]
+    entries += [(r.name, r.version, r.url, r.sha256, r.imports, r.depends) for r in referenced]
+    for name, version, file_name, sha, imports, depends in entries:
+        entry = _Package314(name=name, version=version, file_name=file_name, install_dir="site",
+                            sha256=sha, package_type="package", imports=list(imports),
+                            depends=list(depends), unvendored_tests=False)
+        raw["packages"][name] = entry.model_dump(mode="json", exclude_unset=True)
     lock = validate_lock(raw)
-    # check_wheel_filenames parses file_name as a bare wheel name; ours are "wheels/<file>".
+    # check_wheel_filenames parses file_name as a bare wheel name; ours are "wheels/<file>" or URLs.
     bare = lock.model_copy(update={"packages": {
         k: v.model_copy(update={"file_name": v.file_name.rsplit("/", 1)[-1]})
         for k, v in lock.packages.items()}})
@@ -454,6 +574,26 @@ def _make_lock(dist: Mapping[str, Any], packages: Iterable[BundlePackage]) -> by
     except ValueError as exc:
         raise DistributionLockError(str(exc)) from exc
     return _dumps(lock.model_dump(mode="json", exclude_unset=True))
+
+
+def _typing_files(runtime_dir: Path, typings: Sequence[Path]) -> dict[str, bytes]:
+    """The typed JS bindings that ship beside the loader: :data:`BINDING_FILES` of the runtime
+    folder when present, and each of ``typings`` (``<alias>.d.ts``) by its file name."""
+    out: dict[str, bytes] = {}
+    for name in BINDING_FILES:
+        path = runtime_dir / name
+        if path.is_file():
+            out[name] = path.read_bytes()
+    reserved = {MANIFEST_NAME, LOCK_NAME, LOADER_NAME, INDEX_NAME, *BINDING_FILES}
+    for path in sorted(typings, key=lambda p: p.name):
+        if not path.name.endswith(".d.ts") or path.name in reserved or path.name in out:
+            raise BundleOutputError(f"cannot ship {path.name!r} beside the loader (not an <alias>.d.ts, "
+                                    "or its name is taken)", file=str(path))
+        try:
+            out[path.name] = path.read_bytes()
+        except OSError as exc:
+            raise BundleOutputError(f"cannot read: {exc}", file=str(path)) from exc
+    return out
 
 
 def _replace_dir(tmp: Path, out_dir: Path) -> None:
@@ -478,35 +618,46 @@ def _replace_dir(tmp: Path, out_dir: Path) -> None:
 
 
 def build_bundle(out_dir: Path, *, dist_lock_path: Path, wheels: Sequence[BundleWheel],
-                 entry_module: str | None = None, runtime_dir: Path | None = None) -> BundleManifest:
+                 entry_module: str | None = None, runtime_dir: Path | None = None,
+                 referenced: Sequence[ReferencedWheel] = (), runtime: PyodideRuntime | None = None,
+                 typings: Sequence[Path] = (), app_dir: Path | None = None) -> BundleManifest:
     """Write a pre-solved Pyodide bundle for ``wheels`` into ``out_dir``.
 
     ``dist_lock_path`` is the distribution's lock (``node_modules/pyodide/pyodide-lock.json``);
     its ``info`` decides which wheel tags are accepted. Every wheel is hashed and checked
-    against its pinned sha256 before it is copied. ``runtime_dir`` holds ``loader.mjs``
-    (default: the repository's ``runtime/pyodide``).
+    against its pinned sha256 before it is copied. ``referenced`` packages are recorded (URL,
+    sha256) for the loader to fetch instead. ``runtime`` is the Pyodide a browser loads
+    (:func:`wasmtool.bundle.runtime.bundled_runtime`: copied into ``pyodide/``, checked against
+    the pins; :func:`~wasmtool.bundle.runtime.hosted_runtime`: only recorded); ``None`` makes a
+    bundle only Node can load (Node takes Pyodide from ``node_modules``). ``runtime_dir`` holds
+    ``loader.mjs`` and the bindings' JS files (default: the repository's ``runtime/pyodide``);
+    ``typings`` are ``<alias>.d.ts`` files shipped beside them. ``app_dir``: the app's static
+    files (``[browser] app``), copied in last (:func:`wasmtool.bundle.app.copy_app`).
     """
     dist = read_distribution_lock(dist_lock_path)
     info = dist["info"]
-    by_name = _check_inputs(wheels, info)
-    packages = _make_packages(by_name)
+    by_name, refs = _check_inputs(wheels, referenced, info)
+    packages, refs_out = _make_packages(by_name, refs)
     if entry_module is not None:
         if not _MODULE_RE.match(entry_module):
             raise EntryModuleError(f"not a module name: {entry_module!r}")
         top = entry_module.split(".", 1)[0]
-        if not any(top in p.imports for p in packages):
+        if not any(top in imports for imports in [*(p.imports for p in packages), *(r.imports for r in refs_out)]):
             raise EntryModuleError(f"{entry_module!r}: no bundled package provides {top!r}",
                                    hint="list its wheel in `wheels` or fix `imports`")
-    loader = (runtime_dir or RUNTIME_DIR) / LOADER_NAME
+    runtime_dir = runtime_dir or RUNTIME_DIR
+    loader = runtime_dir / LOADER_NAME
     try:
         loader_bytes = loader.read_bytes()
     except OSError as exc:
         raise BundleOutputError(f"cannot read the loader: {exc}", file=str(loader)) from exc
-    lock_bytes = _make_lock(dist, packages)
+    extra_files = _typing_files(runtime_dir, typings)
+    lock_bytes = _make_lock(dist, packages, refs_out)
     manifest = BundleManifest(
         packages=tuple(packages), entry_module=entry_module,
         lock_sha256=hashlib.sha256(lock_bytes).hexdigest(), abi_version=str(info["abi_version"]),
-        platform=str(info["platform"]), python=str(info["python"]))
+        platform=str(info["platform"]), python=str(info["python"]), referenced=tuple(refs_out),
+        runtime=runtime)
 
     out_dir = out_dir.absolute()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -521,10 +672,18 @@ def build_bundle(out_dir: Path, *, dist_lock_path: Path, wheels: Sequence[Bundle
             if actual != p.sha256:
                 raise WheelHashMismatchError(filename=src.name, expected=p.sha256, actual=actual,
                                              package=p.name, file=str(src))
+        if runtime is not None:
+            copy_runtime(runtime, tmp)
         (tmp / LOCK_NAME).write_bytes(lock_bytes)
         (tmp / MANIFEST_NAME).write_bytes(_dumps(manifest.to_dict()))
         (tmp / LOADER_NAME).write_bytes(loader_bytes)
+        for name, data in extra_files.items():
+            (tmp / name).write_bytes(data)
         (tmp / INDEX_NAME).write_bytes(_index_html())
+        if app_dir is not None:   # last: everything already in tmp but index.html is the bundle's
+            from wasmtool.bundle.app import copy_app
+
+            copy_app(app_dir, tmp)
         os.chmod(tmp, 0o755)  # mkdtemp makes 0700; a bundle is served to others
         _replace_dir(tmp, out_dir)
     except BaseException:

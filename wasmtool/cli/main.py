@@ -13,6 +13,7 @@ import click
 
 from wasmtool.cli.call_cmd import call_command, run_command
 from wasmtool.cli.exec_cmd import exec_command
+from wasmtool.cli.serve_cmd import serve_command
 from wasmtool.errors import UsageError, WasmtoolError
 
 if TYPE_CHECKING:
@@ -109,9 +110,13 @@ def lock(opts: Options, targets: tuple[str, ...], check: bool, upgrade: bool, sm
 @click.option("--locked", is_flag=True,
               help="Fail if mochi.lock is missing or does not match the project, instead of locking first.")
 @click.option("--frozen", is_flag=True, help="Install mochi.lock as it is, without checking it against the project.")
+@click.option("--pyodide-url", "pyodide_url", default=None, metavar="URL",
+              help="Pyodide targets: load Pyodide from this hosted folder (same version; its files are checked "
+                   "against pinned sha256) instead of a copy inside the bundle.")
 @_verbose_option
 @pass_options
-def install(opts: Options, target: str | None, no_bind: bool, smoke: bool, locked: bool, frozen: bool) -> None:
+def install(opts: Options, target: str | None, no_bind: bool, smoke: bool, locked: bool, frozen: bool,
+            pyodide_url: str | None) -> None:
     """Install the locked packages for a target (verified against mochi.lock) and bind them.
 
     Like `uv sync`: a missing or stale mochi.lock is locked for the target first (see
@@ -124,7 +129,7 @@ def install(opts: Options, target: str | None, no_bind: bool, smoke: bool, locke
                          "project, --frozen does not", field="--frozen")
     mode: LockMode = "locked" if locked else "frozen" if frozen else "sync"
     with opts.context() as ctx:
-        outcome = install_op(ctx, target, smoke=smoke, bind=not no_bind, lock_mode=mode)
+        outcome = install_op(ctx, target, smoke=smoke, bind=not no_bind, lock_mode=mode, runtime_url=pyodide_url)
         for line in outcome.lines():
             _echo_err(line)
         if outcome.bindings is not None:
@@ -368,6 +373,7 @@ def cache_clean(opts: Options) -> None:
 cli.add_command(call_command)
 cli.add_command(run_command)
 cli.add_command(exec_command)
+cli.add_command(serve_command)
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "wasmtool") -> int:

@@ -60,7 +60,8 @@ from wasmtool.stubs.discover import (
 )
 from wasmtool.synth.dialect import MochiDialect
 from wasmtool.synth.errors import NotBoundError as NotBoundError  # re-exported: defined here before
-from wasmtool.synth.errors import ShimSyntaxError, SurfaceRenderError
+from wasmtool.synth.errors import ShimSyntaxError, SurfaceRenderError, WorkspaceError
+from wasmtool.synth.files import RenderedFiles
 from wasmtool.synth.workspace import Workspace, render_workspace, surface_files
 from wasmtool.targets.backend import TargetBackend, backend_for, backend_named
 from wasmtool.targets.profile import DEFAULT_TARGET, TargetProfile
@@ -75,7 +76,7 @@ if TYPE_CHECKING:
 __all__ = ["BindOutcome", "BoundPackage", "bind", "bound_packages", "surface_for", "surface_modules", "workspace_dir"]
 
 #: 3: the surface is kept once, as the alias folder's ``surface.json`` text, with its counts and types
-_SURFACE_FORMAT = 3
+_SURFACE_FORMAT = 4
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class BoundPackage:
     package: LockedPackage
     alias: str
     stubs: StubSet
-    files: Mapping[str, str]    # the alias folder's rendered files (surface_files)
+    files: RenderedFiles        # the alias folder's rendered files (surface_files), read on first use
     key: str = ""               # the surface cache's key (what the surface and files depend on)
     externs: int = 0
     skipped: int = 0
@@ -366,13 +367,12 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
                                       explicit_imports=bool(explicit), package=pkg.name)
     key = _settings_key(ctx, profile, alias, stubs, python_version, import_names, candidates, unrendered)
     cache_file = ctx.cache.root / "surfaces" / f"{key}.json"
-    if cache_file.is_file():
-        try:
-            entry = json.loads(cache_file.read_text("utf-8"))
-            return BoundPackage(pkg, alias, stubs, entry["files"], key, int(entry["externs"]), int(entry["skipped"]),
+    cached = _read_rendered_entry(cache_file)
+    if cached is not None:
+        hit, entry = cached
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            return BoundPackage(pkg, alias, stubs, hit, key, int(entry["externs"]), int(entry["skipped"]),
                                 entry["types"])
-        except (ValueError, KeyError, TypeError):
-            pass  # a damaged cache entry is recomputed
     submodules, target_skips = importable_submodules(stubs, candidates, profile,
                                                      backend.partial_stdlib() if candidates else None)
     major, minor = (int(x) for x in python_version.split(".")[:2])
@@ -394,14 +394,60 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
         # spelled alike): bind the top-level module as before and say why the rest is not
         surface = mapped((), unrendered_submodules(submodules, exc.message))
         files = surface_files(surface, project_dialect(ctx))
+    bound = BoundPackage(pkg, alias, stubs, RenderedFiles.of(files), key, len(surface.functions),
+                         len(surface.skips), _type_summary(surface), surface)
+    _write_rendered_entry(cache_file, bound.files, {"externs": bound.externs, "skipped": bound.skipped,
+                                                    "types": bound.types})
+    return bound
+
+
+def _body_path(head: Path) -> Path:
+    return head.with_name(f"{head.stem}.files.json")
+
+
+def _write_rendered_entry(head: Path, files: Mapping[str, str], fields: Mapping[str, Any]) -> None:
+    """Cache rendered files in two parts: ``<key>.files.json`` holds the texts, ``<key>.json``
+    (written last, so a head always has its body) their digests and ``fields``. A warm bind
+    reads only the head (:func:`_read_rendered_entry`)."""
     from wasmtool.fsutil import atomic_write_text
 
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
-    bound = BoundPackage(pkg, alias, stubs, files, key, len(surface.functions), len(surface.skips),
-                         _type_summary(surface), surface)
-    atomic_write_text(cache_file, json.dumps({"files": files, "externs": bound.externs, "skipped": bound.skipped,
-                                              "types": bound.types}, sort_keys=True))
-    return bound
+    rendered = files if isinstance(files, RenderedFiles) else RenderedFiles.of(files)
+    body = _body_path(head)
+    head.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(dict(rendered.texts()), sort_keys=True)
+    atomic_write_text(body, text)
+    atomic_write_text(head, json.dumps({**fields, "digests": dict(rendered.digests), "body-size": len(text.encode())},
+                                       sort_keys=True))
+
+
+def _read_rendered_entry(head: Path) -> tuple[RenderedFiles, dict[str, Any]] | None:
+    """The files and fields :func:`_write_rendered_entry` cached, the texts unread until used;
+    ``None`` when there is no usable entry (a damaged one is recomputed)."""
+    body = _body_path(head)
+    try:
+        entry = json.loads(head.read_text("utf-8"))
+        if not isinstance(entry, dict) or body.stat().st_size != int(entry["body-size"]):
+            return None
+        digests = {str(k): str(v) for k, v in dict(entry["digests"]).items()}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+    def discard() -> None:
+        for path in (head, body):   # never offered again: the next bind renders afresh
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    def load() -> Mapping[str, str]:
+        try:
+            texts = json.loads(body.read_text("utf-8"))
+            if isinstance(texts, dict):
+                return texts
+        except (OSError, ValueError):
+            pass
+        discard()
+        raise WorkspaceError("a cached rendering cannot be read", file=str(body),
+                             hint="the damaged copy was removed: run the command again to render it afresh")
+    return RenderedFiles(digests, load, origin=str(body), discard=discard), entry
 
 
 def _type_summary(surface: MappedSurface) -> dict[str, Any]:
@@ -529,6 +575,10 @@ def _bind_unlocked(ctx: Context, *, target: str, names: Sequence[str], write: bo
     bound, ws = render_bound(ctx, profile, python_version,
                              [surface_for(ctx, profile, p, python_version, refresh=refresh)
                               for p in bound_packages(ctx, lock, profile.name, names) if p.wheel_sha256])
+    if backend.typescript_declarations:   # python_wrap/<alias>/<alias>.d.ts (docs/typescript.md)
+        from wasmtool.ops.declarations import with_typescript
+
+        ws = with_typescript(ctx.cache.root, ws, bound)
     directory = backend.workspace_dir(ctx.root)
     changed: list[Path] = []
     if write:
@@ -578,52 +628,61 @@ def _disambiguated(ctx: Context, bound: Sequence[BoundPackage]) -> tuple[list[Ma
     """The surfaces and alias folders to render together: a type name declared by several
     packages is renamed in each (:func:`~wasmtool.synth.workspace.disambiguate`), and the
     renamed packages' folders are rendered again. Those are cached by the packages' surface
-    keys (``<cache>/workspaces/``), a failure too: a warm ``bind`` renders nothing and builds
-    no surface (the surfaces handed on carry only their declared types)."""
+    keys (``<cache>/workspaces/``: ``<key>.json`` names the renamed aliases, or the failure;
+    each renamed folder is a rendered entry of its own): a warm ``bind`` renders nothing,
+    builds no surface (the surfaces handed on carry only their declared types) and reads no
+    file's text."""
     from wasmtool.synth.workspace import disambiguate
 
     dialect = project_dialect(ctx)
     key = hashlib.sha256(json.dumps({
         "format": _SURFACE_FORMAT, "code": _code_fingerprint(), "dialect": dialect,
-        "surfaces": sorted([b.alias, b.key or hashlib.sha256(b.files["surface.json"].encode()).hexdigest()]
-                           for b in bound),
+        "surfaces": sorted([b.alias, b.key or b.files.digest("surface.json")] for b in bound),
     }, sort_keys=True).encode()).hexdigest()
-    cache_file = ctx.cache.root / "workspaces" / f"{key}.json"
+    folder = ctx.cache.root / "workspaces"
+    cache_file = folder / f"{key}.json"
+
+    def alias_entry(alias: str) -> Path:
+        return folder / f"{key}-{alias}.json"
+
     entry: dict[str, Any] | None = None
     if cache_file.is_file():
-        with contextlib.suppress(ValueError):
+        with contextlib.suppress(ValueError, OSError):
             entry = json.loads(cache_file.read_text("utf-8"))
     if isinstance(entry, dict) and isinstance(entry.get("failed"), dict):
         raise SurfaceRenderError(str(entry["failed"]["message"]), package=str(entry["failed"]["package"]))
-    if isinstance(entry, dict) and isinstance(entry.get("renamed"), dict):
+    if isinstance(entry, dict) and isinstance(entry.get("renamed"), list):
         with contextlib.suppress(ValueError, KeyError, TypeError):
-            renamed: dict[str, Any] = entry["renamed"]
-            surfaces = [MappedSurface.from_dict({**renamed[b.alias]["types"], "functions": [], "skips": []})
-                        if b.alias in renamed else b.types_only() for b in bound]
-            again = {s.alias: s for s in disambiguate(surfaces)}
-            if all(again[s.alias] is s for s in surfaces):   # nothing left to rename: render nothing
-                return surfaces, {b.alias: renamed[b.alias]["files"] if b.alias in renamed else b.files
-                                  for b in bound}
+            cached = {str(alias): _read_rendered_entry(alias_entry(str(alias))) for alias in entry["renamed"]}
+            if all(c is not None for c in cached.values()):
+                hits = {alias: c for alias, c in cached.items() if c is not None}
+                surfaces = [MappedSurface.from_dict({**hits[b.alias][1]["types"], "functions": [], "skips": []})
+                            if b.alias in hits else b.types_only() for b in bound]
+                again = {s.alias: s for s in disambiguate(surfaces)}
+                if all(again[s.alias] is s for s in surfaces):   # nothing left to rename: render nothing
+                    return surfaces, {b.alias: hits[b.alias][0] if b.alias in hits else b.files for b in bound}
     from wasmtool.fsutil import atomic_write_text
 
     originals = {b.alias: b.surface for b in bound}
-    out: dict[str, Any] = {}
+    out: dict[str, tuple[RenderedFiles, dict[str, Any]]] = {}
     try:
         for s in disambiguate(originals.values()):
             if s is not originals[s.alias]:
-                out[s.alias] = {"files": surface_files(s, dialect), "types": _type_summary(s)}
+                out[s.alias] = (RenderedFiles.of(surface_files(s, dialect)), _type_summary(s))
     except (SurfaceRenderError, ShimSyntaxError) as exc:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
         atomic_write_text(cache_file, json.dumps({"failed": {"package": exc.package or "", "message": exc.message}}))
         raise
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(cache_file, json.dumps({"renamed": out}, sort_keys=True))
-    surfaces = [MappedSurface.from_dict({**out[b.alias]["types"], "functions": [], "skips": []})
+    for alias, (files, types) in sorted(out.items()):
+        _write_rendered_entry(alias_entry(alias), files, {"types": types})
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(cache_file, json.dumps({"renamed": sorted(out)}))
+    surfaces = [MappedSurface.from_dict({**out[b.alias][1], "functions": [], "skips": []})
                 if b.alias in out else b.types_only() for b in bound]
     again = {s.alias: s for s in disambiguate(surfaces)}
     if not all(again[s.alias] is s for s in surfaces):   # renamed names meet again: let the renderer decide
         return list(originals.values()), {b.alias: b.files for b in bound}
-    return surfaces, {b.alias: out[b.alias]["files"] if b.alias in out else b.files for b in bound}
+    return surfaces, {b.alias: out[b.alias][0] if b.alias in out else b.files for b in bound}
 
 
 def binding_fields(bound: Sequence[BoundPackage], ws: Workspace | None = None,

@@ -83,9 +83,10 @@ def ensure_lock(ctx: Context, backend: TargetBackend, mode: LockMode = "sync") -
 
 
 def install(ctx: Context, target: str | None = None, *, smoke: bool = False, bind: bool = True,
-            lock_mode: LockMode = "sync") -> InstallReport:
+            lock_mode: LockMode = "sync", runtime_url: str | None = None) -> InstallReport:
     """Install the locked packages for ``target`` (default ``[python].target``) with its
-    backend, locking first as ``lock_mode`` says (:func:`ensure_lock`)."""
+    backend, locking first as ``lock_mode`` says (:func:`ensure_lock`); ``runtime_url``
+    (``--pyodide-url``) goes to the backend, which refuses it where it does not apply."""
     from wasmtool.ops.bind import bind as bind_op
 
     backend = backend_named(target or ctx.project.manifest.python.target)
@@ -97,7 +98,8 @@ def install(ctx: Context, target: str | None = None, *, smoke: bool = False, bin
         if lexical.is_relative_to(ctx.root):
             ensure_inside(ctx.root, lexical)
     locked = ensure_lock(ctx, backend, lock_mode)
-    report = backend.install(ctx, lambda: bind_op(ctx, target=backend.name), smoke=smoke, bind=bind)
+    report = backend.install(ctx, lambda: bind_op(ctx, target=backend.name), smoke=smoke, bind=bind,
+                             runtime_url=runtime_url)
     return report if locked is None else LockedFirst(locked, report)
 
 

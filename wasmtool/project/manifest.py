@@ -45,7 +45,7 @@ class PythonSettings:
     monomorphise: tuple[tuple[str, str], ...] = ()   # ("<item>.<TypeVar or parameter>", "<type>")
     typeshed: bool = True
     stubgen: dict[str, Any] | None = None   # formats.md §1.2 table, read by StubgenPolicy.from_config
-    pyodide_packages: str = "distribution"   # wasmtool addition: "distribution" | "index-first"
+    pyodide_packages: str = "index-first"   # wasmtool addition: "index-first" | "distribution"
     strict_return_types: bool = True
     int_mode: str = "bigint"
     mochi_dialect: str = "0.10"   # shim dialect: "0.10" (released Mochi) | "mep-71"
@@ -79,6 +79,9 @@ class Manifest:
     name: str = ""
     python: PythonSettings = field(default_factory=PythonSettings)
     dependencies: tuple[DependencySpec, ...] = ()
+    #: ``[browser] app``: the folder (relative to the project) whose files install copies into a
+    #: Pyodide bundle; "" = none (the bundle's generated page). See wasmtool/bundle/app.py.
+    browser_app: str = ""
 
 
 _PY_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
@@ -102,7 +105,7 @@ _DEP_KEYS: dict[str, type | tuple[type, ...]] = {
     "branch": str, "path": str, "editable": bool, "optional": bool, "groups": list, "import-names": list,
     "alias": str, "submodules": (bool, list)}
 _TOP_KEYS = {"name", "version", "description", "python", "python-dependencies", "package", "capabilities",
-             "dependencies", "authors", "license"}
+             "dependencies", "authors", "license", "browser"}
 
 
 def parse_manifest(text: str, *, file: str) -> Manifest:
@@ -113,10 +116,30 @@ def parse_manifest(text: str, *, file: str) -> Manifest:
             problems.append(f"{key}: unknown key")
     python = _parse_python(data.get("python", {}), problems)
     deps = _parse_deps(data.get("python-dependencies", {}), problems)
+    browser_app = _parse_browser(data.get("browser", {}), problems)
     name = data.get("name", "")
     if problems:
         raise ManifestError(problems, file=file)
-    return Manifest(file=file, name=str(name), python=python, dependencies=deps)
+    return Manifest(file=file, name=str(name), python=python, dependencies=deps, browser_app=browser_app)
+
+
+def _parse_browser(raw: Any, problems: list[str]) -> str:
+    """``[browser]``: ``app``, a relative folder without ``..`` (the app's static files)."""
+    if not isinstance(raw, dict):
+        problems.append("browser: expected a table")
+        return ""
+    for key in raw:
+        if key != "app":
+            problems.append(f"browser.{key}: unknown key")
+    app = raw.get("app", "")
+    if not isinstance(app, str):
+        problems.append(f"browser.app: expected str, got {type(app).__name__}")
+        return ""
+    if "app" in raw and (not app.strip("/") or _CONTROL.search(app) or app.startswith(("/", "\\"))
+                         or re.match(r"[A-Za-z]:", app) or ".." in re.split(r"[/\\]", app)):
+        problems.append(f"browser.app: {app!r}: expected a folder inside the project (relative, without '..')")
+        return ""
+    return app
 
 
 def load_manifest(path: Path) -> Manifest:
@@ -164,7 +187,7 @@ def _parse_python(raw: Any, problems: list[str]) -> PythonSettings:
         values["async_mode"] = "per-call"
     checks = {"implementation": ("cpython",), "runtime_mode": ("auto", "embedded", "inprocess", "subprocess"),
               "async_mode": ("per-call", "persistent"), "int_mode": ("bigint", "int64-only"),
-              "pyodide_packages": ("distribution", "index-first"), "mochi_dialect": ("0.10", "mep-71"),
+              "pyodide_packages": ("index-first", "distribution"), "mochi_dialect": ("0.10", "mep-71"),
               "any_policy": ("map", "skip")}
     keys = {attr: key for key, (_, attr) in _PY_KEYS.items() if attr}
     for attr, allowed in checks.items():

@@ -71,8 +71,8 @@ class TargetFacts:
     ``roots``: direct requirements, name -> text as written; ``dependents``: package -> names
     of the projects read during the search that require it; ``other_targets``: platform tag
     -> names of the other targets that accept it; ``dist``: the distribution lock's entries
-    (``dist_lock_given``: whether a distribution lock took part at all; ``index_first``: its
-    packages are taken from the index where the index has a build).
+    (``dist_lock_given``: whether a distribution lock took part at all; ``index_first``, the
+    default: its packages are taken from the index where the index has a build).
     """
 
     profile: TargetProfile
@@ -82,7 +82,7 @@ class TargetFacts:
     other_targets: Mapping[str, Sequence[str]] = field(default_factory=dict)
     dist: Mapping[str, DistPackage] = field(default_factory=dict)
     dist_lock_given: bool = False
-    index_first: bool = False
+    index_first: bool = True
 
     @property
     def target(self) -> str:
@@ -423,10 +423,13 @@ def explain_conflict(causes: Collection[Cause], reports: Mapping[str, ProjectRep
         lines.append(f"and {len(names) - limit} more conflicting packages")
     pinned = sorted({i.requirement.name for i in causes if i.requirement.name in facts.dist})
     if pinned:
-        options.append(f"distribution packages are fixed by the {facts.distribution or 'distribution'} lock; "
-                       "loosen the requirement")
-        if not facts.index_first:
-            options.append(f'or set [python] pyodide-packages = "index-first" in mochi.toml to take '
+        who = facts.distribution or "distribution"
+        if facts.index_first:
+            options.append(f"the index has no build of {some(pinned, limit=2)} for the target that fits, so the "
+                           f"{who} lock's pin is the only candidate; loosen the requirement")
+        else:
+            options.append(f"distribution packages are fixed by the {who} lock; loosen the requirement")
+            options.append(f'or set [python] pyodide-packages = "index-first" (the default) in mochi.toml to take '
                            f"{some(pinned, limit=2)} from the index where it has a build for the target")
     else:
         options.append("loosen or drop one of the requirements above")

@@ -2,8 +2,11 @@
 
 Candidates come from two places:
 
-- a **distribution lock** entry (Pyodide's ``pyodide-lock.json``): the one and only
-  candidate of that name, its ``depends`` are its dependencies; the index is never asked;
+- a **distribution lock** entry (Pyodide's ``pyodide-lock.json``): its ``depends`` are its
+  dependencies. With ``index_first`` (the default, ``[python] pyodide-packages =
+  "index-first"``) the index's builds for the target come first and the entry is the
+  fallback (the index may have no build, or no page, for it); without it the entry is the
+  one and only candidate of that name and the index is never asked;
 - the **index**: per version, the best wheel by the profile's tag priority, after
   ``requires-python`` (checked against the target interpreter) and yanked files (kept only
   when a requirement pins the version with ``==``/``===`` or the lock pins the file).
@@ -165,7 +168,7 @@ class WasmProvider(AbstractProvider[Req, Candidate, str]):
         pinned_files: Collection[str] = (),
         pure_only: bool = False,
         fetch_wheel: Callable[[IndexFile], Path] | None = None,
-        index_first: bool = False,
+        index_first: bool = True,
     ) -> None:
         self.client = client
         self.priority = {t: i for i, t in enumerate(tags if not pure_only else [t for t in tags
@@ -175,8 +178,8 @@ class WasmProvider(AbstractProvider[Req, Candidate, str]):
         self.dist = {str(canonicalize_name(k)): v for k, v in (dist or {}).items()}
         self.preferences = {str(canonicalize_name(k)): Version(v) for k, v in (preferences or {}).items()}
         self.pinned_files = frozenset(pinned_files)
-        # index-first: a package the distribution ships comes from the index when the index has a
-        # build for the target (bundles stay self-contained); the distribution's pin is the fallback
+        # index-first (the default): a package the distribution ships comes from the index when the
+        # index has a build for the target (it is bundled); the distribution's pin is the fallback
         self.index_first = index_first
         self.pure_only = pure_only
         self.fetch_wheel = fetch_wheel

@@ -8,8 +8,9 @@ Public API::
 
 resolvelib does the backtracking (:class:`wasmtool.resolve.provider.WasmProvider`); the
 profile gives the tag priority, the marker environment and the wording of its errors
-(``[messages]``). A package listed by the distribution lock is exactly that entry (origin
-``pyodide-lock``, never looked up on the index); reading that lock is the Pyodide target's
+(``[messages]``). A package listed by the distribution lock is taken from the index when
+the index has a build for the target (``index_first``, the default), else it is exactly that
+entry (origin ``pyodide-lock``); reading that lock is the Pyodide target's
 (:func:`wasmtool.targets.pyodide.load_distribution_lock`). For profiles whose index carries
 no platform builds (``index-pure-only``: ``pyodide_*`` without a PEP 783 ``pyemscripten_*``
 tag) the index can only contribute pure wheels. Failures are typed
@@ -149,7 +150,7 @@ def resolve(
     python_version: str | None = None,
     fetch_wheel: Callable[[IndexFile], Path] | None = None,
     max_rounds: int = MAX_ROUNDS,
-    index_first: bool = False,
+    index_first: bool = True,
     other_targets: Mapping[str, Sequence[str]] | None = None,
 ) -> list[ResolvedWheel]:
     """Resolve PEP 508 ``requirements`` for ``profile``; the result is sorted by name.
@@ -157,8 +158,9 @@ def resolve(
     ``preferences`` maps names to versions pinned by an existing lock (kept when they still
     fit); ``pinned_files`` are lock-pinned file names (usable even when yanked);
     ``fetch_wheel`` downloads a wheel (through the verified cache) when the index offers no
-    PEP 658 metadata for it. ``index_first``: a package the distribution lock lists is taken
-    from the index when the index has a build for the target (else from the lock).
+    PEP 658 metadata for it. ``index_first`` (the default; ``[python] pyodide-packages``): a
+    package the distribution lock lists is taken from the index when the index has a build for
+    the target, else from the lock; ``False`` pins every package the lock lists as it lists it.
     ``other_targets`` (platform tag -> names of the other targets accepting it) lets a missing
     wheel's hint name the targets the index has builds for.
     """

@@ -2,12 +2,22 @@
 
 ``PyodideNodeRuntime`` starts ``node runtime/pyodide/server.mjs --bundle DIR`` once (loading
 Pyodide costs about 2.5 s) and then speaks line-delimited JSON over stdio: one request per
-line, one response per line, in order. Values cross as JSON. The bundle is verified by the
-loader before anything runs (every wheel's sha256, in Node, where Pyodide does not check).
+line, one response per line, in order. The bundle is verified by the loader before anything
+runs (every wheel's sha256, in Node, where Pyodide does not check).
+
+Values cross in the wire encoding of the native runtimes (docs/value-encoding.md,
+:mod:`wasmtool_runtime.jsonrpc.values`): inside Pyodide, ``wasmtool_runtime.bridge`` (shipped
+in the bundle's bindings wheel; the Node scripts provide wasmtool's own copy to a bundle
+without one) encodes results and decodes arguments with one handle table per module, so an
+object with no JSON form comes back as a :class:`~wasmtool_runtime.jsonrpc.values.Handle`
+and goes in again as one; :meth:`PyodideNodeRuntime.release` drops handles
+(``wasmtool.release``, as a native worker does).
 
 Errors reported by the Node side carry the codes of ``wasmtool.bundle.errors`` and are
-raised as those classes; a call that outlives its timeout kills the process (Pyodide cannot
-be interrupted) and the next call starts a fresh one.
+raised as those classes (arguments that do not fit, an unknown handle: the native
+:class:`~wasmtool.run.errors.InvalidParamsError`, WT727); a call that outlives its timeout
+kills the process (Pyodide cannot be interrupted) and the next call starts a fresh one, with
+empty handle tables.
 """
 
 from __future__ import annotations
@@ -24,6 +34,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, NoReturn
 
+from wasmtool_runtime.bridge import INVALID_ARGUMENTS, PYTHON_RAISED
+from wasmtool_runtime.jsonrpc import INVALID_PARAMS, RELEASE
+
 from wasmtool.bundle.errors import (
     NodeNotFoundError,
     PyodideNotInstalledError,
@@ -32,7 +45,9 @@ from wasmtool.bundle.errors import (
     RuntimeTimeoutError,
     error_for_code,
 )
-from wasmtool.errors import ToolNotFoundError
+from wasmtool.errors import RuntimeBridgeError, ToolNotFoundError
+from wasmtool.run.codec import Handle, ValueDecodingError, ValueEncodingError, decode_value, encode_value
+from wasmtool.run.errors import InvalidParamsError, error_from_response
 from wasmtool.tools import Process, start_tool, wait_process
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -93,7 +108,10 @@ def split_target(target: str) -> tuple[str, str]:
     return module, attr
 
 
-def _raise_remote(error: Mapping[str, Any]) -> NoReturn:
+def _raise_remote(error: Mapping[str, Any], method: str = "") -> NoReturn:
+    if error.get("code") == INVALID_ARGUMENTS:     # the arguments do not fit: as natively
+        message = str(error.get("message", ""))
+        raise InvalidParamsError(method=method, rpc_code=INVALID_PARAMS, rpc_message=message)
     raise error_for_code(
         str(error.get("code", "")), str(error.get("message", "")),
         py_type=error.get("py_type"), file=error.get("file"), package=error.get("package"),
@@ -260,20 +278,60 @@ class PyodideNodeRuntime:
 
     # -- API -------------------------------------------------------------------------
 
+    def _call(self, module: str, function: str, args: Sequence[Any], kwargs: Mapping[str, Any] | None,
+              timeout: float | None) -> tuple[Any, Mapping[str, Any] | None]:
+        """(value, None) or (None, the error object) of one call; arguments encoded, result decoded."""
+        try:
+            wire_args = encode_value(list(args))
+            wire_kwargs = {str(k): encode_value(v) for k, v in (kwargs or {}).items()}
+        except ValueEncodingError as exc:
+            raise ResultEncodingError(f"{module}:{function}: the arguments cannot be encoded: {exc}") from exc
+        response = self._request({"op": "call", "module": module, "function": function,
+                                  "args": wire_args, "kwargs": wire_kwargs}, timeout)
+        if response.get("ok"):
+            try:
+                return decode_value(response.get("value")), None
+            except ValueDecodingError as exc:
+                raise RuntimeProtocolError(f"{module}:{function}: the result is not in the value encoding: {exc}",
+                                           file=str(self.bundle_dir)) from exc
+        error = response.get("error")
+        return None, error if isinstance(error, Mapping) else {"message": repr(response)}
+
     def call(self, target: str, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None,
              timeout: float | None = 60.0) -> Any:
-        """Call ``module:function`` (or ``module.function``) with JSON-able arguments.
+        """Call ``module:function`` (or ``module.function``) with arguments in the value encoding.
 
-        Raises :class:`~wasmtool.bundle.errors.PyodideCallError` when the function raises
-        (``py_type`` names the Python exception), ``CallTargetError`` when it does not exist.
+        An object with no JSON form comes back as a :class:`Handle`; pass it as an argument of a
+        later call in the same process. Raises :class:`~wasmtool.bundle.errors.PyodideCallError`
+        when the function raises (``py_type`` names the Python exception), ``CallTargetError``
+        when it does not exist, :class:`~wasmtool.run.errors.InvalidParamsError` when the
+        arguments do not fit it (or name an unknown handle).
         """
         module, function = split_target(target)
-        response = self._request({"op": "call", "module": module, "function": function,
-                                  "args": list(args), "kwargs": dict(kwargs or {})}, timeout)
-        if response.get("ok"):
-            return response.get("value")
-        error = response.get("error")
-        _raise_remote(error if isinstance(error, Mapping) else {"message": repr(response)})
+        value, error = self._call(module, function, args, kwargs, timeout)
+        if error is not None:
+            _raise_remote(error, function)
+        return value
+
+    def call_method(self, module: str, method: str, args: Sequence[Any] = (),
+                    kwargs: Mapping[str, Any] | None = None, *, timeout: float | None = 60.0) -> Any:
+        """``method`` of wrapper ``module``, raising what the native runtimes raise: a Python
+        exception is a :class:`~wasmtool.run.errors.RemotePythonError` (with its traceback;
+        :class:`~wasmtool.run.errors.ReturnTypeMismatchError` for a strict return type)."""
+        value, error = self._call(module, method, args, kwargs, timeout)
+        if error is None:
+            return value
+        rpc_code = error.get("rpc_code")
+        if error.get("code") == PYTHON_RAISED and isinstance(rpc_code, int):
+            data = {key: error.get(key, "") for key in ("type", "message", "traceback")}
+            raised: RuntimeBridgeError = error_from_response(method, rpc_code, str(error.get("message", "")), data)
+            raise raised
+        _raise_remote(error, method)
+
+    def release(self, module: str, handles: Sequence[Handle | int], *, timeout: float | None = 60.0) -> int:
+        """Forget ``handles`` of ``module`` (``wasmtool.release``, as a native worker does);
+        how many of them were known."""
+        return int(self.call_method(module, RELEASE, list(handles), timeout=timeout))
 
     def smoke(self, timeout: float | None = 300.0) -> list[SmokeFailure]:
         """Import every top-level import name of every bundled package; the failures."""

@@ -7,9 +7,12 @@
 * ``pyodide`` profiles: ONE :class:`~wasmtool.run.pyodide.PyodideNodeRuntime` over the
   bundle in ``.mochi/<target>/`` (every alias's wrapper is in its ``mochi_bindings`` wheel),
   seen by each alias through :class:`PyodideAliasRuntime`, which calls
-  ``python_wrap.<alias>.<pkg>_externs:<extern>`` and turns a Python exception raised inside
-  Pyodide into the same :class:`~wasmtool.run.errors.RemotePythonError` the native
-  runtimes raise, so one table of calls can be compared across targets.
+  ``python_wrap.<alias>.<pkg>_externs:<extern>`` and raises what the native runtimes raise
+  (a Python exception raised inside Pyodide is the same
+  :class:`~wasmtool.run.errors.RemotePythonError`; arguments that do not fit, an
+  :class:`~wasmtool.run.errors.InvalidParamsError`), with values in the same encoding:
+  handles are numbered per wrapper module, so per alias, and live as long as the process,
+  so one table of calls can be compared across targets.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from wasmtool.run.errors import ComponentMissingError, RemotePythonError, RuntimeClosedError
+from wasmtool.run.errors import ComponentMissingError, RuntimeClosedError
 
 if TYPE_CHECKING:
     from wasmtool.run.pyodide import PyodideNodeRuntime
@@ -96,16 +99,12 @@ class PyodideAliasRuntime:
         *,
         timeout: float | None = None,
     ) -> Any:
-        from wasmtool.bundle.errors import PyodideCallError
-
         if self._closed:
             raise RuntimeClosedError(f"{method}: the runtime is closed")
         wait = timeout if timeout is not None else self.default_timeout
-        try:
-            return self.node.call(f"{self.module}:{method}", args, kwargs,
-                                  timeout=wait if wait is not None else DEFAULT_PYODIDE_CALL_TIMEOUT)
-        except PyodideCallError as exc:
-            raise RemotePythonError(exc.py_type, exc.py_message, method=method) from exc
+        # handles are numbered per module inside Pyodide, so per alias as natively
+        return self.node.call_method(self.module, method, args, kwargs,
+                                     timeout=wait if wait is not None else DEFAULT_PYODIDE_CALL_TIMEOUT)
 
     def close(self) -> None:
         """Forget the shared process (the session closes it)."""

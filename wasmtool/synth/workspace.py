@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+import stat
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,12 +27,14 @@ from wasmtool.mochi_syntax import spell_inner_digits
 from wasmtool.skips import render_skipped_txt
 from wasmtool.synth.dialect import DEFAULT_DIALECT, MochiDialect, ffi_split
 from wasmtool.synth.errors import SurfaceRenderError, WorkspaceError
+from wasmtool.synth.files import RenderedFiles
 from wasmtool.synth.grammar import check_shim
 from wasmtool.synth.shim import render_shim
 from wasmtool.synth.wrapper import WRAP_MODULE, render_externs, render_externs_stub
 from wasmtool.typemap.surface import MappedSurface, declared_type_names, rename_types, render_widened_txt
 
-__all__ = ["MANIFEST_NAME", "Workspace", "externs_module", "render_workspace", "surface_files", "wrap_runtime_source"]
+__all__ = ["MANIFEST_NAME", "Workspace", "WorkspaceFiles", "externs_module", "render_workspace", "surface_files",
+           "wrap_runtime_source"]
 
 _RUNTIME_FILE = Path(__file__).resolve().parent.parent.parent / "runtime" / "wasmtool_runtime" / "mochi_wrap.py"
 
@@ -92,6 +95,14 @@ class Workspace:
     wrapper_sha256: Mapping[str, str]   # alias -> sha256 of <pkg>_externs.py
     shim_sha256: Mapping[str, str]      # alias -> sha256 of <pkg>_shim.mochi
 
+    def with_files(self, extra: Mapping[str, bytes]) -> Workspace:
+        """This workspace plus ``extra`` (posix path -> bytes), reading none of its files."""
+        if isinstance(self.files, WorkspaceFiles):
+            files: Mapping[str, bytes] = self.files.with_fixed(extra)
+        else:
+            files = {**self.files, **extra}
+        return Workspace(files=files, wrapper_sha256=self.wrapper_sha256, shim_sha256=self.shim_sha256)
+
     def write(self, root: Path, *, prune: bool = True, project_root: Path | None = None) -> list[Path]:
         """Write atomically; with ``prune``, files of aliases no longer bound are removed.
         Returns the changed paths.
@@ -100,18 +111,23 @@ class Workspace:
         rewritten atomically after every write) are ever pruned: a file the user put under
         ``python_wrap/`` survives. Before anything is written or deleted, every path is
         checked against ``project_root`` (default ``root``): a symbolic link on the way that
-        leads outside it raises :class:`~wasmtool.project.errors.PathEscapeError`."""
+        leads outside it raises :class:`~wasmtool.project.errors.PathEscapeError`.
+
+        The record also stamps each file it wrote (SHA-256, size, modification time): a file
+        whose stamp still matches what is on disk and what is to be written is neither read
+        nor written again (what ``make`` trusts; a file edited since differs in size or time
+        and is compared and restored)."""
         from wasmtool.fsutil import atomic_write_bytes
 
         base = project_root if project_root is not None else root
         record = root / MANIFEST_NAME
-        previous = _read_record(record)
+        previous, stamps = _read_record(record)
         stale = sorted(previous - set(self.files), reverse=True) if prune else []
         for rel in (*sorted(self.files), MANIFEST_NAME, *stale):
             _refuse_escape(base, root / rel)
         # record every file this write may leave behind before touching any: a write cut
         # short still leaves its files listed, so a later prune can remove them
-        _write_record(record, previous | set(self.files))
+        _write_record(record, previous | set(self.files), stamps)
         changed: list[Path] = []
         for rel in stale:
             old = root / rel
@@ -122,17 +138,30 @@ class Workspace:
             except OSError as exc:
                 raise WorkspaceError(f"cannot remove {rel}: {exc.strerror or exc}", file=str(old)) from exc
             _remove_empty_parents(old.parent, stop=root)
-        for rel, data in sorted(self.files.items()):
+        digest = self.files.digest if isinstance(self.files, WorkspaceFiles) else (
+            lambda rel: hashlib.sha256(self.files[rel]).hexdigest())
+        fresh: dict[str, Stamp] = {}
+        for rel in sorted(self.files):
             path = root / rel
+            want = digest(rel)
             try:
-                if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
+                now = _stamp_of(path, want)
+                if now is not None and stamps.get(rel) == now:
+                    fresh[rel] = now
                     continue
-                path.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write_bytes(path, data)
+                data = self.files[rel]
+                if not (path.is_file() and not path.is_symlink() and path.read_bytes() == data):
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    atomic_write_bytes(path, data)
+                    changed.append(path)
+                stamp = _stamp_of(path, want)
+            except WorkspaceError:
+                raise   # a cached rendering that cannot be read: it names itself
             except OSError as exc:
                 raise WorkspaceError(f"cannot write {rel}: {exc.strerror or exc}", file=str(path)) from exc
-            changed.append(path)
-        _write_record(record, set(self.files) | (set() if prune else previous))
+            if stamp is not None:
+                fresh[rel] = stamp
+        _write_record(record, set(self.files) | (set() if prune else previous), fresh)
         return changed
 
 
@@ -140,17 +169,31 @@ class Workspace:
 #: the workspace); pruning removes only files listed in it.
 MANIFEST_NAME = ".wasmtool-files.json"
 
+#: A written file's stamp in the record: (SHA-256 of its bytes, size, st_mtime_ns).
+Stamp = tuple[str, int, int]
 
-def _read_record(path: Path) -> set[str]:
-    """The generated files a previous write recorded: only relative paths under
-    ``python_wrap/`` without ``..`` are taken (a hand-edited record cannot aim elsewhere)."""
+
+def _stamp_of(path: Path, digest: str) -> Stamp | None:
+    """``path``'s stamp if it were holding bytes with ``digest`` (``None``: not a plain file)."""
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return (digest, st.st_size, st.st_mtime_ns)
+
+
+def _read_record(path: Path) -> tuple[set[str], dict[str, Stamp]]:
+    """The generated files a previous write recorded, and their stamps: only relative paths
+    under ``python_wrap/`` without ``..`` are taken (a hand-edited record cannot aim elsewhere)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return set()
+        return set(), {}
     files = data.get("files") if isinstance(data, dict) else None
     if not isinstance(files, list):
-        return set()
+        return set(), {}
     out: set[str] = set()
     for rel in files:
         if not isinstance(rel, str) or "\\" in rel or rel.startswith("/"):
@@ -158,13 +201,21 @@ def _read_record(path: Path) -> set[str]:
         parts = rel.split("/")
         if parts[0] == "python_wrap" and len(parts) > 1 and not {"", ".", ".."} & set(parts):
             out.add(rel)
-    return out
+    raw = data.get("stamps")
+    stamps: dict[str, Stamp] = {}
+    if isinstance(raw, dict):
+        for rel, value in raw.items():
+            if (isinstance(rel, str) and isinstance(value, list) and len(value) == 3
+                    and isinstance(value[0], str) and all(type(v) is int for v in value[1:])):
+                stamps[rel] = (value[0], value[1], value[2])
+    return out, stamps
 
 
-def _write_record(path: Path, files: set[str]) -> None:
+def _write_record(path: Path, files: set[str], stamps: Mapping[str, Stamp]) -> None:
     from wasmtool.fsutil import atomic_write_text
 
-    text = json.dumps({"generated-by": "wasmtool", "files": sorted(files)}, indent=1) + "\n"
+    text = json.dumps({"generated-by": "wasmtool", "files": sorted(files),
+                       "stamps": {rel: list(stamps[rel]) for rel in sorted(stamps) if rel in files}}, indent=1) + "\n"
     try:
         if path.is_symlink() or not path.is_file() or path.read_text(encoding="utf-8") != text:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -213,9 +264,12 @@ def render_workspace(surfaces: Iterable[MappedSurface],
     """All files of a workspace binding ``surfaces`` (aliases must be distinct).
 
     ``rendered`` maps an alias to its already rendered :func:`surface_files` (a cache the
-    caller keeps, keyed by everything the rendering depends on)."""
-    files: dict[str, bytes] = {f"{WRAP_MODULE}.py": wrap_runtime_source().encode("utf-8"),
+    caller keeps, keyed by everything the rendering depends on). Folders given as
+    :class:`~wasmtool.synth.files.RenderedFiles` stay unread: the hashes come from their
+    digests, and the workspace's files read them when written or looked at."""
+    fixed: dict[str, bytes] = {f"{WRAP_MODULE}.py": wrap_runtime_source().encode("utf-8"),
                                "python_wrap/__init__.py": b'"""Generated by wasmtool: Python bindings."""\n'}
+    folders: dict[str, RenderedFiles] = {}
     wrappers: dict[str, str] = {}
     shims: dict[str, str] = {}
     items = list(surfaces)
@@ -227,15 +281,56 @@ def render_workspace(surfaces: Iterable[MappedSurface],
     for s in disambiguate(originals.values()):
         if s is not originals.get(s.alias):
             rendered = {k: v for k, v in (rendered or {}).items() if k != s.alias}  # renamed: render again
-        if s.alias in wrappers:
+        if s.alias in folders:
             raise SurfaceRenderError(f"alias {s.alias!r} is bound twice", package=s.dist)
         pkg = primary_import(s)
-        alias_files = (rendered or {}).get(s.alias) or surface_files(s, dialect)
-        for name, text in alias_files.items():
-            data = text.encode("utf-8")
-            files[f"python_wrap/{s.alias}/{name}"] = data
-            if name == f"{pkg}_externs.py":
-                wrappers[s.alias] = hashlib.sha256(data).hexdigest()
-            elif name == f"{pkg}_shim.mochi":
-                shims[s.alias] = hashlib.sha256(data).hexdigest()
-    return Workspace(files=files, wrapper_sha256=wrappers, shim_sha256=shims)
+        given = (rendered or {}).get(s.alias)
+        alias_files = (given if isinstance(given, RenderedFiles) else RenderedFiles.of(given) if given
+                       else RenderedFiles.of(surface_files(s, dialect)))
+        folders[s.alias] = alias_files
+        if f"{pkg}_externs.py" in alias_files:
+            wrappers[s.alias] = alias_files.digest(f"{pkg}_externs.py")
+        if f"{pkg}_shim.mochi" in alias_files:
+            shims[s.alias] = alias_files.digest(f"{pkg}_shim.mochi")
+    return Workspace(files=WorkspaceFiles(fixed, folders), wrapper_sha256=wrappers, shim_sha256=shims)
+
+
+class WorkspaceFiles(Mapping[str, bytes]):
+    """A workspace's files (posix path -> bytes): the fixed files, then every alias folder
+    under ``python_wrap/<alias>/``, each read when one of its files is first looked at."""
+
+    def __init__(self, fixed: Mapping[str, bytes], folders: Mapping[str, RenderedFiles]) -> None:
+        self._fixed = dict(fixed)
+        self._folders = dict(folders)
+        self._where: dict[str, tuple[str, str]] = {
+            f"python_wrap/{alias}/{name}": (alias, name) for alias, files in self._folders.items() for name in files}
+
+    def with_fixed(self, extra: Mapping[str, bytes]) -> WorkspaceFiles:
+        """These files plus ``extra`` (which replace files of the same path)."""
+        out = WorkspaceFiles({**self._fixed, **extra}, self._folders)
+        for rel in extra:
+            out._where.pop(rel, None)
+        return out
+
+    def digest(self, rel: str) -> str:
+        """SHA-256 of the file's bytes (read only for the fixed files, which are in memory)."""
+        if rel in self._fixed:
+            return hashlib.sha256(self._fixed[rel]).hexdigest()
+        alias, name = self._where[rel]
+        return self._folders[alias].digest(name)
+
+    def __getitem__(self, rel: str) -> bytes:
+        if rel in self._fixed:
+            return self._fixed[rel]
+        alias, name = self._where[rel]
+        return self._folders[alias][name].encode("utf-8")
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._fixed
+        yield from self._where
+
+    def __len__(self) -> int:
+        return len(self._fixed) + len(self._where)
+
+    def __contains__(self, rel: object) -> bool:
+        return rel in self._fixed or rel in self._where

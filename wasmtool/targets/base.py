@@ -165,6 +165,10 @@ class TargetBackend(ABC):
         ``None`` for a complete CPython, or when it cannot be read (nothing is skipped then)."""
         return None
 
+    #: Whether ``bind`` also writes ``python_wrap/<alias>/<alias>.d.ts`` per alias, the TypeScript
+    #: types of its methods for JavaScript callers (``runtime/pyodide/bindings.mjs``, docs/typescript.md).
+    typescript_declarations: ClassVar[bool] = False
+
     def workspace_dir(self, root: Path) -> Path:
         """Where ``wasmtool bind`` writes this target's workspace: ``.mochi/python_workspace-<target>``."""
         return root / ".mochi" / f"python_workspace-{self.profile.name}"
@@ -209,10 +213,13 @@ class TargetBackend(ABC):
     # -- install -------------------------------------------------------------------------------------
 
     @abstractmethod
-    def install(self, ctx: Context, binder: Binder, *, smoke: bool = False, bind: bool = True) -> InstallReport:
+    def install(self, ctx: Context, binder: Binder, *, smoke: bool = False, bind: bool = True,
+                runtime_url: str | None = None) -> InstallReport:
         """Install the locked packages for this target (verified against mochi.lock).
         ``bind``: also bind where binding is not part of the install itself; ``smoke``: load
-        the result and import every package, where the target can."""
+        the result and import every package, where the target can; ``runtime_url``
+        (``--pyodide-url``): where the installed result loads its runtime from instead of a
+        copy of its own, for targets whose result carries one (others refuse it)."""
 
     # -- run -----------------------------------------------------------------------------------------
 

@@ -6,8 +6,8 @@
     ├── ProfileError                 WT801  a profile file is missing, not TOML, or invalid
     │   └── UnknownProfileError      WT802  no profile has that name or alias
     ├── TargetNotLockableError       WT805  the profile needs a resolver this wasmtool does not ship
-    ├── DistributionPackageError     WT820  a package is pinned from the Pyodide distribution, which a
-    │                                       bundle cannot hold offline (``install --target=pyodide-*``)
+    ├── DistributionPackageError     WT820  a package pinned from the Pyodide distribution is needed here
+    │                                       (to bind or smoke-test it) but its wheel cannot be fetched
     ├── SmokeTestError               WT821  the installed bundle does not import in Pyodide
     └── WasiInstallError             WT830  no bound package has a WASI component
                                             (``install --target=wasi-p2``)

@@ -97,10 +97,16 @@ class NativeBackend(TargetBackend):
             sync_wheels(venv, wheels)
         return NativeInstall(target, venv, tuple(f"{p.name}=={p.version}" for p in packages))
 
-    def install(self, ctx: Context, binder: Binder, *, smoke: bool = False, bind: bool = True) -> NativeInstall:
+    def install(self, ctx: Context, binder: Binder, *, smoke: bool = False, bind: bool = True,
+                runtime_url: str | None = None) -> NativeInstall:
         """The venv (``smoke`` does not apply: the packages are imported where they run), then
-        the bindings unless ``bind`` is false."""
+        the bindings unless ``bind`` is false. A venv has no runtime to fetch: ``runtime_url`` is refused."""
         del smoke
+        if runtime_url is not None:
+            from wasmtool.errors import UsageError
+
+            raise UsageError(f"--pyodide-url applies to Pyodide targets, not to {self.profile.name}",
+                             field="--pyodide-url")
         outcome = self.install_venv(ctx)
         if not bind:
             return outcome

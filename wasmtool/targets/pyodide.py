@@ -3,7 +3,12 @@
 * lock: wasmtool's resolvelib provider (:mod:`wasmtool.targets.wasm_lock`) over the index
   and the distribution's own lock (``[runtime].distribution-lock``,
   ``node_modules/pyodide/pyodide-lock.json``), which this module finds and reads
-  (:func:`load_distribution_lock`): a package it lists is pinned as it lists it;
+  (:func:`load_distribution_lock`). By default (``[python] pyodide-packages =
+  "index-first"``) a package comes from the index when the index has a build for the
+  target (a PEP 783 ``pyemscripten_*`` wheel or a pure one); the distribution lock pins the
+  packages the index has no build of (origin ``pyodide-lock``: version, file name, sha256 and
+  the URL of the distribution's CDN, :func:`distribution_cdn_url`). ``pyodide-packages =
+  "distribution"`` pins every package the distribution lock lists as it lists it;
 * install (``wasmtool install --target=pyodide-314``): a self-contained, pre-solved bundle.
   From ``mochi.lock`` and the target's workspace:
 
@@ -15,9 +20,11 @@
      ``pyodide-lock.json`` (the distribution's lock plus the app's packages, with sha256),
      ``bundle.json``, the verifying loader and ``index.html``. micropip is never involved.
 
-  Packages pinned from the distribution's own lock (``origin = "pyodide-lock"``) are served
-  by the Pyodide CDN, which a bundle cannot include offline: install refuses them by name
-  (``[python] pyodide-packages = "index-first"`` takes target builds from the index);
+  Packages pinned from the distribution's own lock (``origin = "pyodide-lock"``) are
+  bundled when their wheel can be had and verified (the cache, else a download from the
+  locked URL, sha256 from the distribution lock); otherwise the bundle references them by
+  URL with their sha256 (:func:`distribution_wheels`), the loader fetches and checks them,
+  and install says which packages are referenced and why;
 * smoke test (``install --smoke``, ``lock --smoke``): the bundle is loaded in Pyodide under
   Node and every package's top-level modules are imported, failing with the package and the
   Python error;
@@ -30,6 +37,7 @@ import base64
 import hashlib
 import io
 import json
+import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -47,15 +55,15 @@ from wasmtool.targets.pinning import locked_for_target
 from wasmtool.targets.profile import TargetProfile
 
 if TYPE_CHECKING:
-    from wasmtool.bundle.pyodide import BundleWheel
+    from wasmtool.bundle.pyodide import BundleWheel, ReferencedWheel
     from wasmtool.project.manifest import PythonSettings
     from wasmtool.resolve.wasm import DistributionLock
     from wasmtool.run.modes import ModeRuntime, WrapSettings
     from wasmtool.targets.stdlib import Stdlib
 
-__all__ = ["BINDINGS_DIST", "PYODIDE_CDN", "PyodideBackend", "PyodideInstallOutcome", "bindings_wheel",
-           "distribution_lock_for", "find_distribution_lock", "load_distribution_lock",
-           "smoke_entries"]
+__all__ = ["BINDINGS_DIST", "PyodideBackend", "PyodideInstallOutcome", "Referenced", "bindings_wheel",
+           "distribution_cdn_url", "distribution_lock_for", "distribution_wheels", "find_distribution_lock",
+           "load_distribution_lock", "referenced_lines", "smoke_entries"]
 
 #: The profile ``install_pyodide`` installs when none is named.
 DEFAULT_PROFILE = "pyodide-314"
@@ -63,8 +71,9 @@ BINDINGS_DIST = "mochi-bindings"
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 
-PYODIDE_CDN = "https://cdn.jsdelivr.net/pyodide/v{version}/full/"
-"""Where Pyodide loads distribution wheels from by default (``loadPyodide``'s ``cdnUrl``)."""
+#: ``loadPyodide``'s default ``cdnUrl`` in the npm package's ``pyodide.mjs``: the template
+#: literal ``packageBaseUrl ?? `<prefix>${version}<suffix>```.
+_CDN_DEFAULT = re.compile(r"packageBaseUrl\s*\?\?\s*`(https://[^`$]+)\$\{[A-Za-z_$][\w$]*\}([^`$]*)`")
 
 
 # -- the distribution lock -------------------------------------------------------------------------
@@ -75,7 +84,8 @@ def load_distribution_lock(path: Path, *, pyodide_version: str | None = None,
     """Read and validate ``pyodide-lock.json`` with the pyodide-lock models (via the bundle loader).
 
     The Pyodide version (for the CDN URL) is ``pyodide_version``, else the ``version`` of the
-    ``package.json`` beside the lock (the npm package), else the lock's ``info.version``.
+    ``package.json`` beside the lock (the npm package), else the lock's ``info.version``; the
+    CDN URL (``base_url`` unless given) is the npm package's own (:func:`distribution_cdn_url`).
     """
     from wasmtool.bundle.pyodide import read_distribution_lock, validate_lock
     from wasmtool.resolve.errors import DistributionLockMismatchError
@@ -89,7 +99,7 @@ def load_distribution_lock(path: Path, *, pyodide_version: str | None = None,
         if not version:
             raise DistributionLockMismatchError("cannot tell which Pyodide version this lock belongs to",
                                                 file=str(path), hint="pass pyodide_version or base_url")
-        base_url = PYODIDE_CDN.format(version=version)
+        base_url = distribution_cdn_url(path.parent, version)
     packages: dict[str, DistPackage] = {}
     for key, spec in sorted(lock.packages.items()):
         entry = DistPackage(name=spec.name, version=spec.version, file_name=spec.file_name, sha256=spec.sha256,
@@ -100,6 +110,30 @@ def load_distribution_lock(path: Path, *, pyodide_version: str | None = None,
     return DistributionLock(path=str(path), abi_version=str(lock.info.abi_version or ""),
                             python=lock.info.python, platform=lock.info.platform, pyodide_version=version,
                             base_url=base_url if base_url.endswith("/") else base_url + "/", packages=packages)
+
+
+def distribution_cdn_url(dist_dir: Path, version: str) -> str:
+    """Where the Pyodide npm package in ``dist_dir`` loads distribution wheels from by default
+    (``loadPyodide``'s ``cdnUrl``, read from its ``pyodide.mjs``), for Pyodide ``version``.
+
+    The one place the CDN is known: locks record ``<this URL><file name>`` for the packages
+    pinned from the distribution lock, and bundles reference them by that URL."""
+    from wasmtool.resolve.errors import DistributionLockMismatchError
+
+    script = dist_dir / "pyodide.mjs"
+    try:
+        text = script.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DistributionLockMismatchError(
+            f"cannot read where Pyodide loads its packages from: {exc}", file=str(script),
+            hint="run scripts/setup-node.sh (npm install pyodide) to install the Pyodide distribution") from None
+    found = _CDN_DEFAULT.search(text)
+    if found is None:
+        raise DistributionLockMismatchError(
+            "this Pyodide has no default package URL (packageBaseUrl ?? `...${version}...`) in pyodide.mjs",
+            file=str(script), hint="install the Pyodide version the target profile names ([runtime].npm-version)")
+    url = f"{found.group(1)}{version}{found.group(2)}"
+    return url if url.endswith("/") else url + "/"
 
 
 def _npm_version(package_json: Path) -> str | None:
@@ -145,14 +179,102 @@ def distribution_lock_for(ctx: Context, profile: TargetProfile) -> DistributionL
 
 
 @dataclass(frozen=True)
+class Referenced:
+    """A package pinned from the distribution lock that the bundle references by URL instead of
+    holding: its wheel could not be had here (``reason``). The loader fetches it from
+    ``package.wheel_url`` and checks ``package.wheel_sha256`` before Pyodide sees the bytes."""
+
+    package: LockedPackage
+    reason: str
+
+
+@dataclass(frozen=True)
 class PyodideInstallOutcome:
     target: str
     bundle: Path
     packages: tuple[str, ...]
     bindings: BindResult | None = None      # the bindings ship inside the bundle, not beside it
+    referenced: tuple[Referenced, ...] = ()
+    why_distribution: str = ""              # why packages come from the distribution lock at all
 
     def lines(self) -> list[str]:
-        return [f"bundled {len(self.packages)} package(s) for {self.target} into {self.bundle}"]
+        held = len(self.packages) - len(self.referenced)
+        return [f"bundled {held} package(s) for {self.target} into {self.bundle}",
+                *referenced_lines(self.referenced, self.why_distribution)]
+
+
+#: Bytes of the fetch failure quoted in an install line.
+_REASON_LIMIT = 200
+
+
+def referenced_lines(referenced: Sequence[Referenced], why_distribution: str) -> list[str]:
+    """What install prints about the packages it references rather than bundles: a line saying
+    what that means, then one line per package (name, version, URL, sha256, why)."""
+    if not referenced:
+        return []
+    out = [f"referenced {len(referenced)} package(s) by URL instead of bundling them: Pyodide's own builds "
+           f"({why_distribution}) whose wheels cannot be fetched here; the loader fetches each and checks its "
+           "sha256 before Pyodide loads it, so the URL must be reachable where the bundle runs:"]
+    for r in sorted(referenced, key=lambda r: r.package.name):
+        p = r.package
+        reason = r.reason if len(r.reason.encode()) <= _REASON_LIMIT else (
+            r.reason.encode()[:_REASON_LIMIT - 3].decode(errors="ignore") + "...")
+        out.append(f"  {p.name} {p.version}: {p.wheel_url} (sha256 {p.wheel_sha256}): {reason}")
+    return out
+
+
+def why_from_distribution(ctx: Context, target: str, count: int = 2) -> str:
+    """Why ``count`` packages are pinned from the distribution lock (``[python] pyodide-packages``)."""
+    them = "it" if count == 1 else "them"
+    if ctx.project.manifest.python.pyodide_packages == "distribution":
+        return f'[python] pyodide-packages = "distribution" pins {them} from the Pyodide distribution lock'
+    return f"the index has no build of {them} for {target}"
+
+
+def distribution_wheels(ctx: Context, entries: Sequence[LockedPackage]
+                        ) -> tuple[list[BundleWheel], list[Referenced]]:
+    """The packages of ``entries`` pinned from the distribution lock (``origin =
+    "pyodide-lock"``): bundled when their wheel is in the verified cache or can be downloaded
+    from the locked URL (sha256 from the distribution lock, checked by the cache), else
+    referenced with the reason. After one download fails for want of a connection, the others
+    are only looked up in the cache (the CDN is not tried once per package). A wheel that
+    arrives with other bytes than pinned is an error, never referenced."""
+    from wasmtool.bundle.pyodide import BundleWheel
+    from wasmtool.cache.errors import CachedArtifactMissingError, CacheRefError, DownloadError
+    from wasmtool.errors import HashMismatchError
+
+    bundled: list[BundleWheel] = []
+    referenced: list[Referenced] = []
+    unreachable = ""
+    for p in sorted((e for e in entries if e.origin == "pyodide-lock"), key=lambda e: e.name):
+        art = None
+        if unreachable:
+            try:
+                art = ctx.cache.lookup(p.wheel_sha256, verify=True, evict=True)
+            except (HashMismatchError, CacheRefError, CachedArtifactMissingError):
+                art = None
+        else:
+            try:
+                art = verified_artefact(ctx, p)
+            except DownloadError as exc:
+                unreachable = str(exc.__cause__ or "") or exc.message
+                referenced.append(Referenced(p, f"cannot be fetched here: {unreachable}"))
+                continue
+        if art is None:
+            referenced.append(Referenced(p, f"cannot be fetched here: {unreachable}"))  # not tried again
+            continue
+        bundled.append(BundleWheel(art.path, p.name, p.version, p.wheel_sha256, p.dependency_names,
+                                   tuple(p.import_names)))
+    return bundled, referenced
+
+
+def _referenced_wheels(referenced: Sequence[Referenced]) -> list[ReferencedWheel]:
+    from wasmtool.bundle.pyodide import ReferencedWheel
+
+    return [ReferencedWheel(name=r.package.name, version=r.package.version, file_name=r.package.wheel_filename,
+                            url=r.package.wheel_url, sha256=r.package.wheel_sha256,
+                            depends=r.package.dependency_names, imports=tuple(r.package.import_names))
+            for r in referenced]
 
 
 def bindings_wheel(workspace: Path, out_dir: Path, depends: list[str]) -> tuple[Path, str]:
@@ -163,12 +285,17 @@ def bindings_wheel(workspace: Path, out_dir: Path, depends: list[str]) -> tuple[
         if path.is_file() and "__pycache__" not in path.parts and (
                 rel == "_mochi_wrap.py" or rel.startswith("python_wrap/")):
             files[rel] = path.read_bytes()
+    import wasmtool_runtime  # its bridge gives Pyodide the native handle table and value encoding
+
+    runtime = Path(wasmtool_runtime.__file__).resolve().parent
+    for path in sorted(runtime.rglob("*.py")):
+        files[f"wasmtool_runtime/{path.relative_to(runtime).as_posix()}"] = path.read_bytes()
     info = "mochi_bindings-0.dist-info"
     meta = "Metadata-Version: 2.1\nName: mochi-bindings\nVersion: 0\n" + "".join(
         f"Requires-Dist: {d}\n" for d in sorted(depends))
     files[f"{info}/METADATA"] = meta.encode()
     files[f"{info}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: wasmtool\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-    files[f"{info}/top_level.txt"] = b"_mochi_wrap\npython_wrap\n"
+    files[f"{info}/top_level.txt"] = b"_mochi_wrap\npython_wrap\nwasmtool_runtime\n"
     record = []
     for name, data in sorted(files.items()):
         digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
@@ -191,22 +318,12 @@ def bindings_wheel(workspace: Path, out_dir: Path, depends: list[str]) -> tuple[
     return path, hashlib.sha256(data).hexdigest()
 
 
-def _refuse_distribution_packages(ctx: Context, entries: Sequence[LockedPackage]) -> None:
-    dist = sorted(p.name for p in entries if p.origin == "pyodide-lock")
-    if dist:
-        raise DistributionPackageError(
-            f"{', '.join(dist)} {'is' if len(dist) == 1 else 'are'} pinned from the Pyodide distribution lock; "
-            "its wheels are served by the Pyodide CDN and cannot be bundled here",
-            package=dist[0], file=str(ctx.lock_path), field="origin",
-            hint='set [python] pyodide-packages = "index-first" and re-lock with --upgrade to take target '
-                 "builds from the index, or load the bundle where the CDN is reachable")
-
-
 def _package_wheels(ctx: Context, entries: Sequence[LockedPackage]) -> list[BundleWheel]:
+    """The index wheels of ``entries``, verified from the cache (fetched when missing)."""
     from wasmtool.bundle.pyodide import BundleWheel
 
     wheels: list[BundleWheel] = []
-    for p in sorted(entries, key=lambda e: e.name):
+    for p in sorted((e for e in entries if e.origin != "pyodide-lock"), key=lambda e: e.name):
         art = verified_artefact(ctx, p)
         wheels.append(BundleWheel(art.path, p.name, p.version, p.wheel_sha256, p.dependency_names,
                                   tuple(p.import_names)))
@@ -232,11 +349,39 @@ def smoke_entries(ctx: Context, entries: Sequence[LockedPackage]) -> None:
     from wasmtool.bundle.pyodide import build_bundle
     from wasmtool.run.pyodide import dist_lock_path
 
-    _refuse_distribution_packages(ctx, entries)
+    from_dist, referenced = distribution_wheels(ctx, entries)
+    _refuse_unfetched(ctx, referenced, entries[0].target if entries else "", smoke=True)
     with tempfile.TemporaryDirectory(prefix="wasmtool-smoke-") as tmp:
         bundle = Path(tmp) / "bundle"
-        build_bundle(bundle, dist_lock_path=dist_lock_path(), wheels=_package_wheels(ctx, entries))
+        build_bundle(bundle, dist_lock_path=dist_lock_path(), wheels=[*_package_wheels(ctx, entries), *from_dist],
+                     referenced=_referenced_wheels(referenced))
         _raise_on_smoke_failures(bundle)
+
+
+def _refuse_unfetched(ctx: Context, referenced: Sequence[Referenced], target: str, *, smoke: bool) -> None:
+    """WT820 for the packages a bundle could only reference although something here needs their
+    wheel: ``--smoke`` imports every package, and binding a direct dependency reads its wheel
+    (its stubs). Says plainly what the package is and what to do; following the hint works."""
+    if not smoke:
+        direct = {str(canonicalize_name(r.name)) for r in ctx.project.requirements()}
+        referenced = [r for r in referenced if r.package.name in direct]
+    if not referenced:
+        return
+    first = referenced[0]
+    one = len(referenced) == 1
+    names = ", ".join(f"{r.package.name} {r.package.version}" for r in referenced)
+    needed = ("the smoke test imports it" if smoke else
+              f"binding {'it' if one else 'them'} reads {'its' if one else 'their'} wheel (the stubs)")
+    raise DistributionPackageError(
+        f"{names} {'needs' if one else 'need'} Pyodide's own build, served by Pyodide's CDN "
+        f"({why_from_distribution(ctx, target, len(referenced))}). A bundle references such a package by URL "
+        f"with the sha256 of the Pyodide distribution lock, but {needed}: {first.reason}",
+        package=first.package.name, file=first.package.wheel_url, field="origin",
+        hint=("run the smoke test where that URL is reachable, or install without --smoke (the bundle then "
+              "references the package and loads it where the bundle runs)" if smoke else
+              "run install where that URL is reachable once: the wheel is then checked against that sha256, "
+              f"cached and bundled; or leave {first.package.name} out of {target} with "
+              f"markers = \"sys_platform != 'emscripten'\" in its mochi.toml entry"))
 
 
 class PyodideBackend(TargetBackend):
@@ -244,6 +389,7 @@ class PyodideBackend(TargetBackend):
 
     kind = "pyodide"
     unavailable_skip = SkipReason.SkipPyodideUnavailable
+    typescript_declarations = True     # JavaScript calls the bundle: bindings.mjs
 
     def stdlib_module_names(self, ctx: Context) -> frozenset[str]:
         """Read from the installed distribution's ``python_stdlib.zip``."""
@@ -274,31 +420,43 @@ class PyodideBackend(TargetBackend):
         smoke_entries(ctx, entries)
 
     def write_bundle(self, ctx: Context, binder: Binder, *, smoke: bool = False,
-                     out_dir: Path | None = None) -> PyodideInstallOutcome:
-        """Bind, then write the bundle (``.mochi/<target>/`` unless ``out_dir``)."""
+                     out_dir: Path | None = None, runtime_url: str | None = None) -> PyodideInstallOutcome:
+        """Bind, then write the bundle (``.mochi/<target>/`` unless ``out_dir``) with the Pyodide
+        runtime a browser needs: copied from the npm package, or hosted at ``runtime_url``."""
         from wasmtool.bundle.pyodide import BundleWheel, build_bundle
-        from wasmtool.run.pyodide import dist_lock_path
+        from wasmtool.bundle.runtime import bundled_runtime, hosted_runtime
+        from wasmtool.run.pyodide import dist_lock_path, pyodide_dir
 
+        version = self.profile.runtime.get("npm-version")
+        expected = str(version) if version else None
+        runtime = (hosted_runtime(pyodide_dir(), runtime_url, expected_version=expected) if runtime_url is not None
+                   else bundled_runtime(pyodide_dir(), expected_version=expected))
         entries = locked_for_target(ctx, self.profile.name)
-        _refuse_distribution_packages(ctx, entries)
+        from_dist, referenced = distribution_wheels(ctx, entries)
+        _refuse_unfetched(ctx, referenced, self.profile.name, smoke=smoke)
         outcome = binder()
-        wheels = _package_wheels(ctx, entries)
+        wheels = [*_package_wheels(ctx, entries), *from_dist]
         bound = [b.package.name for b in outcome.bound]
         wheel, sha = bindings_wheel(outcome.directory, ctx.root / ".mochi" / "build" / self.profile.name, bound)
         wheels.append(BundleWheel(wheel, BINDINGS_DIST, "0", sha,
                                   tuple(sorted(str(canonicalize_name(n)) for n in bound)),
                                   ("_mochi_wrap", "python_wrap")))
         bundle = out_dir or (ctx.root / ".mochi" / self.profile.name)
-        build_bundle(bundle, dist_lock_path=dist_lock_path(), wheels=wheels)
+        app = ctx.project.manifest.browser_app
+        build_bundle(bundle, dist_lock_path=dist_lock_path(), wheels=wheels, app_dir=ctx.root / app if app else None,
+                     referenced=_referenced_wheels(referenced), runtime=runtime,
+                     typings=sorted((outcome.directory / "python_wrap").glob("*/*.d.ts")))
         if smoke:
             _raise_on_smoke_failures(bundle)
-        return PyodideInstallOutcome(self.profile.name, bundle, tuple(f"{p.name}=={p.version}" for p in entries))
+        return PyodideInstallOutcome(self.profile.name, bundle, tuple(f"{p.name}=={p.version}" for p in entries),
+                                     referenced=tuple(referenced),
+                                     why_distribution=why_from_distribution(ctx, self.profile.name))
 
     def install(self, ctx: Context, binder: Binder, *, smoke: bool = False,
-                bind: bool = True) -> PyodideInstallOutcome:
+                bind: bool = True, runtime_url: str | None = None) -> PyodideInstallOutcome:
         """The bundle; it always carries the bindings (``bind`` does not apply)."""
         del bind
-        return self.write_bundle(ctx, binder, smoke=smoke)
+        return self.write_bundle(ctx, binder, smoke=smoke, runtime_url=runtime_url)
 
     def choose_runtime(self, root: Path, settings: PythonSettings, *, mode: str | None,
                        python: str | None) -> RuntimeChoice:

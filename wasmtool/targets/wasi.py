@@ -149,8 +149,15 @@ class WasiBackend(TargetBackend):
         except (OSError, ValueError):
             return None
 
-    def install(self, ctx: Context, binder: Binder, *, smoke: bool = False, bind: bool = True) -> WasiInstallOutcome:
-        """One component per bound package; binding is part of it (``bind`` and ``smoke`` do not apply)."""
+    def install(self, ctx: Context, binder: Binder, *, smoke: bool = False, bind: bool = True,
+                runtime_url: str | None = None) -> WasiInstallOutcome:
+        """One component per bound package; binding is part of it (``bind`` and ``smoke`` do not
+        apply; ``runtime_url`` is refused: a component fetches no runtime)."""
+        if runtime_url is not None:
+            from wasmtool.errors import UsageError
+
+            raise UsageError(f"--pyodide-url applies to Pyodide targets, not to {self.profile.name}",
+                             field="--pyodide-url")
         from wasmtool.synth.workspace import externs_module
         from wasmtool.wit.build import build_component
         from wasmtool.wit.errors import ComponentBuildError
