@@ -8,6 +8,7 @@ not the ``0o600`` of a temporary file.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import stat
 import tempfile
@@ -87,3 +88,9 @@ def escaping_link(root: Path, path: Path) -> Path | None:
                 return shown
             current = target
     return None
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 (hex) of the file at ``path``, read in chunks (``OSError`` as is)."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()

@@ -47,6 +47,19 @@ export declare function releaseHandles(bundle: WasmtoolBundle, alias: string,
 export declare function spellInnerDigits(name: string): string;
 /** Extern name -> method name of an alias. */
 export declare function methodNames(alias: string, externs: Iterable<string>): Record<string, string>;
+/** What bindAlias needs of an alias (its methods.json; docs/typescript.md). */
+export interface MethodTable {
+  readonly alias: string;
+  /** The externs module the methods call. */
+  readonly module: string;
+  /** [method name, extern name, [[parameter name, has a default], ...]], by extern name. */
+  readonly methods: readonly (readonly [string, string, readonly (readonly [string, boolean])[]])[];
+}
+/** The method table of an alias's surface.json (what install writes as methods.json). */
+export declare function methodTable(surface: {
+  alias: string; import_names: readonly string[];
+  functions?: readonly { extern_name: string; params?: readonly { name: string; has_default?: boolean }[] }[];
+}): MethodTable;
 /** The wrapper module of an alias's surface.json. */
 export declare function externsModule(surface: { alias: string; import_names: readonly string[] }): string;
 /** JavaScript values as JSON text in the value encoding. */

@@ -5,9 +5,10 @@
 //   const pyd = bindAlias(bundle, "pyd");              // typed by the generated pyd.d.ts
 //   await pyd.to_camel("snake_case")                   // -> the decoded result
 //
-// bindAlias reads python_wrap/<alias>/surface.json from the bundle's bindings (through
-// callFunction, like every call) and returns an object with one method per extern of the
-// alias, named like `wasmtool call ALIAS.FUNC` names it: the extern without its `<alias>_`
+// bindAlias reads python_wrap/<alias>/methods.json from the bundle's bindings (through
+// callFunction, like every call; the method table install derives from surface.json, and
+// surface.json itself when a bundle has no table) and returns an object with one method per
+// extern of the alias, named like `wasmtool call ALIAS.FUNC` names it: the extern without its `<alias>_`
 // prefix (methodNames; wasmtool/synth/typescript.py applies the same rule to the .d.ts).
 // Every method returns a Promise: the result decoded from the JSON value encoding
 // (docs/value-encoding.md), or a rejection with a WasmtoolCallError carrying the error's
@@ -125,33 +126,60 @@ export function decodeValue(value) {
   return Object.fromEntries(keys.map((k) => [k, decodeValue(value[k])]));
 }
 
-const SURFACES = new WeakMap();   // bundle -> Map(alias -> its surface.json, parsed)
+const TABLES = new WeakMap();   // bundle -> Map(alias -> its method table)
 
 function describe(bundle, alias) {
-  let known = SURFACES.get(bundle);
-  if (known === undefined) SURFACES.set(bundle, (known = new Map()));
-  if (!known.has(alias)) known.set(alias, readSurface(bundle, alias));
+  let known = TABLES.get(bundle);
+  if (known === undefined) TABLES.set(bundle, (known = new Map()));
+  if (!known.has(alias)) known.set(alias, readTable(bundle, alias));
   return known.get(alias);
 }
 
-function readSurface(bundle, alias) {
+function readResource(bundle, alias, file) {
+  const args = JSON.stringify([`python_wrap.${alias}`, file]);
+  const res = callFunction(bundle, "wasmtool_runtime.bridge", "read_text", args, "{}");
+  // a bundle without wasmtool_runtime.bridge.read_text (an older wasmtool wrote it)
+  if (!res.ok && res.error?.code === "WT857") {
+    return callFunction(bundle, "importlib.resources", "read_text", args, "{}");
+  }
+  return res;
+}
+
+/**
+ * The method table of an alias surface.json describes (what wasmtool.synth.typescript.method_table
+ * writes as methods.json): {module, methods: [[method, extern, [[param, has_default], ...]], ...]}.
+ */
+export function methodTable(surface) {
+  const functions = [...(surface.functions ?? [])].sort((a, b) => (a.extern_name < b.extern_name ? -1 : 1));
+  const names = methodNames(surface.alias, functions.map((f) => f.extern_name));
+  return {
+    alias: surface.alias,
+    module: externsModule(surface),
+    methods: functions.map((f) => [names[f.extern_name], f.extern_name,
+                                   (f.params ?? []).map((p) => [p.name, Boolean(p.has_default)])]),
+  };
+}
+
+function readTable(bundle, alias) {
   if (typeof alias !== "string" || alias === "" || /[./\\\s]/.test(alias)) {
     throw new WasmtoolCallError({ code: "WT706", type: "UnknownAliasError",
                                   message: `bindAlias: ${JSON.stringify(alias)} is not an alias name` }, alias, "");
   }
-  const res = callFunction(bundle, "importlib.resources", "read_text",
-                           JSON.stringify([`python_wrap.${alias}`, "surface.json"]), "{}");
+  // methods.json: the small table install writes beside surface.json; a bundle without it
+  // (written by an older wasmtool) is bound from surface.json itself.
+  const table = readResource(bundle, alias, "methods.json");
+  if (table.ok && typeof table.value === "string") return JSON.parse(table.value);
+  const res = readResource(bundle, alias, "surface.json");
   if (!res.ok || typeof res.value !== "string") {
     const why = res.ok ? "not text" : res.error?.message;
     throw new WasmtoolCallError({ code: "WT706", type: "UnknownAliasError",
                                   message: `bindAlias: no alias ${alias} is bound in this bundle `
                                     + `(python_wrap/${alias}/surface.json: ${why})` }, alias, "");
   }
-  return JSON.parse(res.value);
+  return methodTable(JSON.parse(res.value));
 }
 
-function method(bundle, alias, module, fn, name) {
-  const params = fn.params ?? [];
+function method(bundle, alias, module, extern, params, name) {
   return async function (...given) {
     if (given.length > params.length) {
       throw new WasmtoolCallError({ code: "WT727", type: "TypeError",
@@ -159,13 +187,13 @@ function method(bundle, alias, module, fn, name) {
                                       + `${given.length} given` }, alias, name);
     }
     const args = given.map((a) => (a === undefined ? null : a));
-    while (args.length < params.length && params[args.length].has_default) args.push(null);
+    while (args.length < params.length && params[args.length][1]) args.push(null);
     if (args.length < params.length) {
       throw new WasmtoolCallError({ code: "WT727", type: "TypeError",
-                                    message: `${alias}.${name}: missing argument ${params[args.length].name}` },
+                                    message: `${alias}.${name}: missing argument ${params[args.length][0]}` },
                                   alias, name);
     }
-    const res = await callFunction(bundle, module, fn.extern_name, encodeValue(args), "{}");
+    const res = await callFunction(bundle, module, extern, encodeValue(args), "{}");
     if (!res.ok) throw new WasmtoolCallError(res.error, alias, name);
     return decodeValue(res.value);
   };
@@ -176,7 +204,7 @@ function method(bundle, alias, module, fn, name) {
  * many of them were known. A released number is never handed out again.
  */
 export async function releaseHandles(bundle, alias, handles) {
-  const module = externsModule(describe(bundle, alias));
+  const module = describe(bundle, alias).module;
   const res = await callFunction(bundle, module, "wasmtool.release", encodeValue([...handles]), "{}");
   if (!res.ok) throw new WasmtoolCallError(res.error, alias, "wasmtool.release");
   return decodeValue(res.value);
@@ -184,14 +212,11 @@ export async function releaseHandles(bundle, alias, handles) {
 
 /** The methods of `alias` in `bundle` (from loadBundle); throws WasmtoolCallError WT706 for an unknown alias. */
 export function bindAlias(bundle, alias) {
-  const surface = describe(bundle, alias);
-  const module = externsModule(surface);
-  const functions = surface.functions ?? [];
-  const names = methodNames(alias, functions.map((f) => f.extern_name));
+  const table = describe(bundle, alias);
   const bound = Object.create(null);
-  for (const fn of functions) {
-    const name = names[fn.extern_name];
-    Object.defineProperty(bound, name, { value: method(bundle, alias, module, fn, name), enumerable: true });
+  for (const [name, extern, params] of table.methods) {
+    Object.defineProperty(bound, name, { value: method(bundle, alias, table.module, extern, params, name),
+                                         enumerable: true });
   }
   return Object.freeze(bound);
 }

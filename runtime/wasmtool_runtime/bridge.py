@@ -34,13 +34,14 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import os
 from typing import Any
 
 from .dispatch import argument_problem, discover_methods, error_data, handle_id, python_type_name, rpc_code_for
 from .jsonrpc.messages import INVALID_PARAMS, METHODS, PING, RELEASE, RESERVED_PREFIX
 from .jsonrpc.values import HandleTable, ValueDecodingError, ValueEncodingError, decode_value, encode_value
 
-__all__ = ["CALL_TARGET", "INVALID_ARGUMENTS", "PYTHON_RAISED", "RESULT_ENCODING", "Bridge"]
+__all__ = ["CALL_TARGET", "INVALID_ARGUMENTS", "PYTHON_RAISED", "RESULT_ENCODING", "Bridge", "read_text"]
 
 #: The error codes of an answer (wasmtool.bundle.errors, wasmtool.calls.errors).
 PYTHON_RAISED = "WT856"
@@ -61,6 +62,18 @@ def _raised(code: str, exc: BaseException) -> str:
 
 def _invalid(message: str) -> str:
     return _failure(INVALID_ARGUMENTS, "InvalidParamsError", message, rpc_code=INVALID_PARAMS)
+
+
+def read_text(package: str, name: str) -> str:
+    """The text (UTF-8) of the file ``name`` in the folder of the regular package ``package``:
+    what ``importlib.resources.read_text`` answers for a package installed as files, without
+    importing :mod:`importlib.resources` (``bindings.mjs`` reads an alias's ``methods.json``
+    with it before the page's first call)."""
+    folder = os.path.dirname(importlib.import_module(package).__file__ or "")
+    if not folder or os.path.basename(name) != name:
+        raise FileNotFoundError(f"{package}: no file {name!r}")
+    with open(os.path.join(folder, name), encoding="utf-8") as f:
+        return f.read()
 
 
 class Bridge:

@@ -9,6 +9,8 @@ The calling convention (the Mochi side of a value, ``wasmtool.typemap.surface``)
 
     int / float / bool / str   as is              bytes      list[int] (bytes accepted)
     list<T> / set<T>           list               map<K, V>  dict
+                               (into Python: a tuple for a declared tuple[T, ...], a
+                               frozenset for a declared frozenset[T], else list / set)
     option<T>                  None or T          tuple      {"t0": .., "t1": ..} (tuple/list accepted)
     record                     dict by Python field name (objects with attributes accepted;
                                a not-required field that is None is left out)
@@ -455,14 +457,18 @@ class _Compiler:
     def _list(self, t: TypeDict, kind: str) -> Conv:
         item = self.compile(t["args"][0])
         fail, into = self.fail, self.into
-        make_set = into and kind == "set"
+        # into Python: the container the callee declared (tuple[T, ...], frozenset[T])
+        make: Callable[[list[Any]], Any] | None = None
+        if into:
+            make = {"builtins:tuple": tuple, "builtins:frozenset": frozenset}.get(
+                t.get("py", ""), set if kind == "set" else None)
 
         def conv(v: Any, p: str) -> Any:
             if isinstance(v, (str, bytes, Mapping)) or not isinstance(v, Iterable):
                 raise fail(f"expected a {kind}, got {_type_name(v)}", p)
             out = [item(x, f"{p}[{i}]") for i, x in enumerate(v)]
-            if make_set:
-                return set(out)
+            if make is not None:
+                return make(out)
             if kind == "set" and not into:
                 with contextlib.suppress(TypeError):
                     out.sort()

@@ -66,6 +66,23 @@ def skip_or_fail(reason: str) -> NoReturn:
     pytest.fail(f"{reason}; {SETUP_HINT}", pytrace=False)
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def playwright_npx() -> str:
+    """``npx``, once Debian's chromium and @playwright/test are known to be there (fails naming
+    what is missing otherwise)."""
+    root = Path(__file__).resolve().parents[2]
+    if not CHROMIUM.exists():
+        skip_or_fail(f"{CHROMIUM} is missing (scripts/setup-node.sh installs Debian chromium as root)")
+    npx = shutil.which("npx")
+    if npx is None:
+        skip_or_fail("npx is not on PATH")
+    if not (root / "node_modules" / "@playwright" / "test").is_dir():
+        skip_or_fail("@playwright/test is not installed (scripts/setup-node.sh)")
+    return npx
+
+
 @pytest.fixture(scope="session")
 def test_wheels() -> Path:
     folder = os.environ.get("WASMTOOL_TEST_WHEELS")

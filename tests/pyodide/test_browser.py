@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -11,12 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.pyodide.conftest import skip_or_fail
+from tests.pyodide.conftest import playwright_npx
 from tests.pyodide.test_install_bundle import build_app
 from tests.support.index_server import IndexServer
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 #: The specs this test runs, and how many tests they hold (other specs have their own runner).
 SPECS: dict[str, int] = {
     "browser-tests/bundle.spec.ts": 4,
@@ -35,13 +33,7 @@ def free_port() -> int:
 @pytest.mark.slow
 def test_playwright_specs(test_wheels: Path, dist_lock: Path, tmp_path: Path, cache_dir: Path,
                           index_server: IndexServer) -> None:
-    if not CHROMIUM.exists():
-        skip_or_fail(f"{CHROMIUM} is missing (scripts/setup-node.sh installs Debian chromium as root)")
-    npx = shutil.which("npx")
-    if npx is None:
-        skip_or_fail("npx is not on PATH")
-    if not (ROOT / "node_modules" / "@playwright" / "test").is_dir():
-        skip_or_fail("@playwright/test is not installed (scripts/setup-node.sh)")
+    npx = playwright_npx()
     # the app bundle: what the real CLI writes for a project (lock + install --target=pyodide-314)
     app = build_app(tmp_path / "app-project", cache_dir, index_server)
     env = {**os.environ,

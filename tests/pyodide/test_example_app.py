@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import VENV_BIN, cli_env, run_cli
-from tests.pyodide.conftest import skip_or_fail
+from tests.pyodide.conftest import playwright_npx
 from tests.support.index_server import IndexServer
 from tests.support.mochi_program import load
 
@@ -24,7 +24,6 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "browser-form"
 SPEC = "browser-tests/example-app.spec.ts"
 CONFIG = "browser-tests/example-app.config.ts"
-CHROMIUM = Path("/usr/bin/chromium")
 APP_FILES = ("app.mjs", "index.html", "style.css")
 SERVING = re.compile(r"Serving (?P<folder>/.+) at (?P<url>http://127\.0\.0\.1:[0-9]+/)")
 SERVE_STOP_TIMEOUT = 30
@@ -60,13 +59,7 @@ def test_the_example_is_what_the_docs_say() -> None:
 
 @pytest.mark.slow
 def test_browser_form_example_in_chromium(tmp_path: Path, cache_dir: Path, index_server: IndexServer) -> None:
-    if not CHROMIUM.exists():
-        skip_or_fail(f"{CHROMIUM} is missing (scripts/setup-node.sh installs Debian chromium as root)")
-    npx = shutil.which("npx")
-    if npx is None:
-        skip_or_fail("npx is not on PATH")
-    if not (ROOT / "node_modules" / "@playwright" / "test").is_dir():
-        skip_or_fail("@playwright/test is not installed (scripts/setup-node.sh)")
+    npx = playwright_npx()
     project = copy_example(tmp_path / "browser-form")
     bundle = install_example(project, cache_dir, index_server)
 

@@ -96,6 +96,10 @@ class Tagged:
 def retag(t: Tagged) -> Tagged:
     return Tagged(t.type + "!", t.n)
 
+def containers(xs: tuple[int, ...], fs: frozenset[str], s: set[int]) -> tuple[int, ...]:
+    assert type(xs) is tuple and type(fs) is frozenset and type(s) is set, (xs, fs, s)
+    return (*xs, len(fs), len(s))
+
 def sha256_hex(text: str) -> str:
     import hashlib
     return hashlib.sha256(text.encode()).hexdigest()[:8]
@@ -182,6 +186,8 @@ def test_wrapper_calls_convert_every_kind(workspace: Path) -> None:
     c = w.fk_Counter_new_full(5)
     assert w.fk_Counter_add(c, 2) == 7 and w.fk_Counter_doubled(c) == 14
     assert w.fk_slow_sync(0.0) == "done"
+    # Mochi lists and sets reach Python as the container each parameter declares
+    assert w.fk_containers([1, 2], ["a", "b", "a"], [3]) == [1, 2, 2, 1]
 
 
 def test_wrapper_rejects_bad_values_with_a_path(workspace: Path) -> None:

@@ -70,6 +70,7 @@ from wasmtool.bundle.errors import (
     WheelTagError,
 )
 from wasmtool.bundle.runtime import PyodideRuntime, check_remote_url, copy_runtime
+from wasmtool.fsutil import sha256_file as sha256_file  # re-exported: defined here before
 from wasmtool.wheelfiles import import_names_from
 
 BUNDLE_FORMAT = "wasmtool-pyodide-bundle"
@@ -344,14 +345,6 @@ def _referenced_problem(ref: ReferencedWheel) -> tuple[str, str] | None:
 
 
 # --------------------------------------------------------------------------- pure helpers
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def wheel_import_names(path: Path) -> tuple[str, ...]:

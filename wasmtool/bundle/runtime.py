@@ -24,7 +24,6 @@ bundle is built against those pins:
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import json
 import re
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from wasmtool.bundle.errors import PyodideUrlError, RuntimeFilesError
+from wasmtool.fsutil import sha256_file
 
 __all__ = ["RUNTIME_FILES", "RUNTIME_FOLDER", "PyodideRuntime", "RuntimeFile", "bundled_runtime",
            "check_remote_url", "copy_runtime", "hosted_runtime", "npm_version", "pinned_files"]
@@ -205,14 +205,6 @@ def _check_version(npm_dir: Path, expected_version: str | None) -> str:
     return version
 
 
-def _hash_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _check_file(path: Path, pin: RuntimeFile, version: str, *, shown: Path | None = None) -> None:
     """``path`` must have the pinned size and sha256 (``shown``: the path an error names)."""
     named = str(shown or path)
@@ -221,7 +213,7 @@ def _check_file(path: Path, pin: RuntimeFile, version: str, *, shown: Path | Non
     except FileNotFoundError as exc:
         raise RuntimeFilesError(f"{pin.file} of pyodide {version} is missing", file=named, package="pyodide",
                                 hint="run scripts/setup-node.sh (npm ci) to reinstall the Pyodide package") from exc
-    actual = _hash_file(path)
+    actual = sha256_file(path)
     if actual != pin.sha256 or size != pin.size:
         raise RuntimeFilesError(
             f"{pin.file} is not the file pinned for pyodide {version}: sha256 {actual} ({size} bytes), "

@@ -34,17 +34,23 @@ deterministic: declarations sorted by name, methods by name.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from wasmtool.mochi_syntax import spell_inner_digits
 from wasmtool.synth.errors import SurfaceRenderError
 from wasmtool.typemap.surface import WIRE_FORMS, Function, MappedSurface, Param, Record, TypeRef
 
 __all__ = [
+    "METHOD_TABLE_FILE",
+    "METHOD_TABLE_FORMAT",
+    "METHOD_TABLE_VERSION",
     "RESERVED_WORDS",
     "bindings_interface_name",
     "declaration_file",
     "method_names",
+    "method_table",
+    "render_method_table",
     "render_typescript",
     "ts_type",
 ]
@@ -274,6 +280,38 @@ def method_names(alias: str, externs: Iterable[str]) -> dict[str, str]:
         counts[name] = counts.get(name, 0) + 1
     return {extern: (name if counts[name] == 1 and (name == extern or name not in wanted) else extern)
             for extern, name in wanted.items()}
+
+
+#: ``python_wrap/<alias>/<METHOD_TABLE_FILE>`` in a Pyodide bundle's bindings wheel.
+METHOD_TABLE_FILE = "methods.json"
+#: ``format`` of a method table (docs/typescript.md).
+METHOD_TABLE_FORMAT = "wasmtool-method-table"
+METHOD_TABLE_VERSION = 1
+
+
+def method_table(surface: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``bindAlias`` needs of an alias, from its ``surface.json`` (as parsed JSON): the
+    externs module and, per method (:func:`method_names`), the extern and its parameters as
+    ``[name, has_default]``; methods sorted by extern name. Pure and deterministic; a bundle
+    ships it as ``python_wrap/<alias>/methods.json`` so that a page does not read (and parse)
+    the whole surface to bind an alias."""
+    alias = str(surface["alias"])
+    imports = [str(n) for n in surface.get("import_names", [])]
+    primary = alias if alias in imports else (sorted(imports)[0] if imports else alias)
+    functions = sorted(surface.get("functions", []), key=lambda f: str(f["extern_name"]))
+    names = method_names(alias, (str(f["extern_name"]) for f in functions))
+    return {
+        "format": METHOD_TABLE_FORMAT, "format_version": METHOD_TABLE_VERSION, "alias": alias,
+        "module": f"python_wrap.{alias}.{primary.replace('.', '_')}_externs",
+        "methods": [[names[str(f["extern_name"])], str(f["extern_name"]),
+                     [[str(p["name"]), bool(p.get("has_default", False))] for p in f.get("params", [])]]
+                    for f in functions],
+    }
+
+
+def render_method_table(surface: Mapping[str, Any]) -> str:
+    """:func:`method_table` as the text of ``methods.json`` (compact, one line, ``\\n`` ended)."""
+    return json.dumps(method_table(surface), ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n"
 
 
 def declaration_file(alias: str) -> str:

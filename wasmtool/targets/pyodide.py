@@ -61,9 +61,10 @@ if TYPE_CHECKING:
     from wasmtool.run.modes import ModeRuntime, WrapSettings
     from wasmtool.targets.stdlib import Stdlib
 
-__all__ = ["BINDINGS_DIST", "PyodideBackend", "PyodideInstallOutcome", "Referenced", "bindings_wheel",
-           "distribution_cdn_url", "distribution_lock_for", "distribution_wheels", "find_distribution_lock",
-           "load_distribution_lock", "referenced_lines", "smoke_entries"]
+__all__ = ["BINDINGS_DIST", "COMPILE_SCRIPT", "PyodideBackend", "PyodideInstallOutcome", "Referenced",
+           "bindings_files", "bindings_wheel", "distribution_cdn_url", "distribution_lock_for", "distribution_wheels",
+           "find_distribution_lock", "load_distribution_lock", "pyodide_bytecode", "referenced_lines",
+           "smoke_entries"]
 
 #: The profile ``install_pyodide`` installs when none is named.
 DEFAULT_PROFILE = "pyodide-314"
@@ -277,19 +278,117 @@ def _referenced_wheels(referenced: Sequence[Referenced]) -> list[ReferencedWheel
             for r in referenced]
 
 
-def bindings_wheel(workspace: Path, out_dir: Path, depends: list[str]) -> tuple[Path, str]:
-    """A byte-stable py3-none-any wheel of the workspace's bindings; (path, sha256)."""
+#: Byte-compiles the bindings with Pyodide's own CPython (:func:`pyodide_bytecode`).
+COMPILE_SCRIPT = REPO_ROOT / "runtime" / "pyodide" / "compile.mjs"
+
+
+def bindings_files(workspace: Path) -> dict[str, bytes]:
+    """The files of the bindings wheel but its dist-info, by path in the wheel: the workspace's
+    ``_mochi_wrap.py`` and ``python_wrap/`` (plus each alias's ``methods.json``, the method
+    table ``bindAlias`` reads, docs/typescript.md) and ``wasmtool_runtime``."""
+    from wasmtool.synth.typescript import METHOD_TABLE_FILE, render_method_table
+
     files: dict[str, bytes] = {}
     for path in sorted(workspace.rglob("*")):
         rel = path.relative_to(workspace).as_posix()
         if path.is_file() and "__pycache__" not in path.parts and (
                 rel == "_mochi_wrap.py" or rel.startswith("python_wrap/")):
             files[rel] = path.read_bytes()
+    for rel, data in sorted(files.items()):
+        parts = rel.split("/")
+        if len(parts) == 3 and parts[2] == "surface.json":
+            files[f"python_wrap/{parts[1]}/{METHOD_TABLE_FILE}"] = render_method_table(json.loads(data)).encode()
     import wasmtool_runtime  # its bridge gives Pyodide the native handle table and value encoding
 
     runtime = Path(wasmtool_runtime.__file__).resolve().parent
     for path in sorted(runtime.rglob("*.py")):
         files[f"wasmtool_runtime/{path.relative_to(runtime).as_posix()}"] = path.read_bytes()
+    return files
+
+
+def _bytecode_key(files: dict[str, bytes], pyodide: Path) -> str:
+    h = hashlib.sha256(b"wasmtool-pyodide-bytecode-1\0")
+    h.update(COMPILE_SCRIPT.read_bytes())
+    h.update(b"\0")
+    h.update((pyodide / "package.json").read_bytes())
+    for rel, data in sorted(files.items()):
+        if rel.endswith(".py"):
+            h.update(f"\0{rel}\0{hashlib.sha256(data).hexdigest()}".encode())
+    return h.hexdigest()
+
+
+def _read_cached_bytecode(path: Path) -> dict[str, bytes] | None:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return {name: zf.read(name) for name in zf.namelist()}
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError):
+        return None     # a missing or damaged entry is compiled again
+
+
+def pyodide_bytecode(files: dict[str, bytes], *, cache_root: Path | None = None) -> dict[str, bytes]:
+    """The ``.py`` among ``files`` (wheel path -> bytes) compiled by the Pyodide the bundle runs
+    (``node runtime/pyodide/compile.mjs``, in ``node_modules/pyodide``): ``{path of the .pyc in
+    the wheel (``pkg/__pycache__/mod.cpython-314.pyc``): bytes}``. Hash-checked .pyc (PEP 552),
+    so the bytes depend only on the sources and the Pyodide version, and Pyodide uses one only
+    while its source is unchanged. Cached under ``cache_root/pyodide-bytecode/`` by those inputs:
+    an install whose bindings did not change starts no Pyodide."""
+    import tempfile
+
+    from wasmtool.errors import ToolFailedError
+    from wasmtool.fsutil import atomic_write_bytes
+    from wasmtool.run.pyodide import find_node, pyodide_dir
+    from wasmtool.tools import run_tool, tail
+
+    sources = {rel: data for rel, data in files.items() if rel.endswith(".py")}
+    if not sources:
+        return {}
+    pyodide = pyodide_dir()
+    cached = cache_root / "pyodide-bytecode" / f"{_bytecode_key(sources, pyodide)}.zip" if cache_root else None
+    if cached is not None and cached.is_file():
+        found = _read_cached_bytecode(cached)
+        wanted = {f"{d + '/' if d else ''}__pycache__/{f[:-3]}" for d, _, f in (r.rpartition("/") for r in sources)}
+        if found is not None and len(found) == len(wanted) and {n.rsplit(".", 2)[0] for n in found} == wanted:
+            return dict(sorted(found.items()))
+    with tempfile.TemporaryDirectory(prefix="wasmtool-bytecode-") as tmp:
+        src, out = Path(tmp) / "src", Path(tmp) / "out"
+        for rel, data in sources.items():
+            dest = src.joinpath(*rel.split("/"))
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+        argv = [find_node(), str(COMPILE_SCRIPT), "--src", str(src), "--out", str(out), "--pyodide", str(pyodide)]
+        proc = run_tool("node", argv, timeout=600)
+        try:
+            answer = json.loads(proc.stdout.strip().splitlines()[-1])
+            compiled = {pyc: out.joinpath(*pyc.split("/")).read_bytes()
+                        for pyc in sorted(answer["files"][rel] for rel in sources)}
+        except (IndexError, KeyError, TypeError, ValueError, OSError) as exc:
+            raise ToolFailedError(
+                f"{COMPILE_SCRIPT.name} did not report the compiled bindings: {exc}", tool="node", argv=argv,
+                returncode=proc.returncode, stdout=proc.stdout, stderr=proc.stderr, stderr_tail=tail(proc.stderr),
+                hint="the bindings wheel's modules are byte-compiled by Pyodide under Node: check the "
+                     "pyodide npm package (scripts/setup-node.sh)") from None
+    if cached is not None:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+            for name, data in compiled.items():
+                zf.writestr(zipfile.ZipInfo(name, date_time=_EPOCH), data)
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(cached, buf.getvalue())
+        except OSError:
+            pass    # the cache is an optimisation
+    return compiled
+
+
+def bindings_wheel(workspace: Path, out_dir: Path, depends: list[str], *,
+                   bytecode: bool = False, cache_root: Path | None = None) -> tuple[Path, str]:
+    """A byte-stable py3-none-any wheel of the workspace's bindings (:func:`bindings_files`);
+    (path, sha256). With ``bytecode``, the wheel also carries their .pyc compiled by Pyodide
+    (:func:`pyodide_bytecode`): a page then imports the bindings (the large externs module
+    of a package with many functions among them) without compiling them first."""
+    files = bindings_files(workspace)
+    if bytecode:
+        files.update(pyodide_bytecode(files, cache_root=cache_root))
     info = "mochi_bindings-0.dist-info"
     meta = "Metadata-Version: 2.1\nName: mochi-bindings\nVersion: 0\n" + "".join(
         f"Requires-Dist: {d}\n" for d in sorted(depends))
@@ -437,7 +536,8 @@ class PyodideBackend(TargetBackend):
         outcome = binder()
         wheels = [*_package_wheels(ctx, entries), *from_dist]
         bound = [b.package.name for b in outcome.bound]
-        wheel, sha = bindings_wheel(outcome.directory, ctx.root / ".mochi" / "build" / self.profile.name, bound)
+        wheel, sha = bindings_wheel(outcome.directory, ctx.root / ".mochi" / "build" / self.profile.name, bound,
+                                    bytecode=True, cache_root=ctx.cache.root)
         wheels.append(BundleWheel(wheel, BINDINGS_DIST, "0", sha,
                                   tuple(sorted(str(canonicalize_name(n)) for n in bound)),
                                   ("_mochi_wrap", "python_wrap")))

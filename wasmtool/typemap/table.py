@@ -114,6 +114,11 @@ _SCALARS: dict[str, Literal["int", "float", "bool", "str", "bytes"]] = {
 }
 _LIST_LIKE = frozenset({"list", "List", "Sequence", "MutableSequence"})
 _SET_LIKE = frozenset({"set", "Set", "frozenset", "FrozenSet", "AbstractSet"})
+_FROZEN_SETS = frozenset({"frozenset", "FrozenSet"})
+#: ``py`` of a list that Python declared as ``tuple[T, ...]`` and of a set declared as a
+#: frozenset: the wrapper builds that container for Python (Mochi sees a list / a set).
+_PY_TUPLE = "builtins:tuple"
+_PY_FROZENSET = "builtins:frozenset"
 _MAP_LIKE = frozenset({"dict", "Dict", "Mapping", "MutableMapping"})
 _ITER_LIKE = frozenset({"Iterator", "Iterable"})
 _ASYNC_ITER_LIKE = frozenset({"AsyncIterator", "AsyncIterable"})
@@ -591,7 +596,7 @@ def _lower_name(name: Name, args: tuple[Node, ...] | None, ctx: LowerContext, st
         return TypeRef("list", (_lower(item, ctx, st),))
     if head in _SET_LIKE:
         (item,) = _need_args(head, args, 1)
-        return TypeRef("set", (_lower(item, ctx, st),))
+        return TypeRef("set", (_lower(item, ctx, st),), py=_PY_FROZENSET if head in _FROZEN_SETS else "")
     if head in _ITER_LIKE or head in _ASYNC_ITER_LIKE:
         (item,) = _need_args(head, args, 1)
         return TypeRef("list", (_lower(item, ctx, st),))
@@ -758,12 +763,18 @@ def _lower_tuple(args: tuple[Node, ...], ctx: LowerContext, st: _State) -> TypeR
     if args == (TupleExpr(()),):
         raise _unsupported("`tuple[()]` carries no value")
     if len(args) == 2 and isinstance(args[1], Ellipsis_):
-        return TypeRef("list", (_lower(args[0], ctx, st),))
+        # a list in Mochi; the wrapper hands Python the tuple it declared
+        return TypeRef("list", (_lower(args[0], ctx, st),), py=_PY_TUPLE)
     if any(isinstance(a, Ellipsis_) for a in args):
         raise _unsupported("`...` only allowed as tuple[T, ...]")
     items = tuple(_lower(a, ctx, st) for a in args)
     name = spell_inner_digits("Tup_" + "_".join(type_fragment(t) for t in items))
     return TypeRef("tuple", items, name=name)
+
+
+def _container_free(t: TypeRef) -> TypeRef:
+    """``t`` without the Python container a list or set was declared as (``py``)."""
+    return TypeRef(t.kind, t.args, t.name, "", t.value_kind) if t.kind in ("list", "set") and t.py else t
 
 
 def _flatten_union(items: Sequence[Node], ctx: LowerContext, out: list[Node], depth: int = 0) -> None:
@@ -819,7 +830,8 @@ def _lower_union(items: Sequence[Node], ctx: LowerContext, st: _State) -> TypeRe
         if t.kind == "union":
             spliced.update(t.args)
         for m in t.args if t.kind == "union" else (t,):
-            if m not in members:
+            # `list[int] | tuple[int, ...]` is one Mochi type: the first container stands
+            if _container_free(m) not in map(_container_free, members):
                 members.append(m)
     if not members:
         raise _unsupported("`None` outside Optional")

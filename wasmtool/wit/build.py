@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from wasmtool.errors import ToolNotFoundError, ToolTimeoutError
-from wasmtool.fsutil import atomic_write_text
+from wasmtool.fsutil import atomic_write_text, sha256_file
 from wasmtool.targets.stdlib import Stdlib
 from wasmtool.tools import run_tool
 from wasmtool.typemap.surface import MappedSurface
@@ -162,14 +162,6 @@ def componentize_py_version() -> str:
     return _version_of(str(find_componentize_py()))
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _externs_files(externs_dir: Path) -> list[Path]:
     return sorted(p for p in externs_dir.rglob("*")
                   if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo"))
@@ -193,7 +185,7 @@ def input_hash(*, wit_files: Sequence[tuple[str, str]], app: str, values: str, e
     for p in _externs_files(externs_dir):
         feed(f"externs:{p.relative_to(externs_dir).as_posix()}", p.read_bytes())
     for w in sorted(wheels, key=lambda w: w.name):
-        feed(f"wheel:{w.name}", _sha256_file(w).encode())
+        feed(f"wheel:{w.name}", sha256_file(w).encode())
     return h.hexdigest()
 
 
