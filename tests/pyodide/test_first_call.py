@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.run.test_pyodide_handles import GRAPH_SOURCE
+from tests.run.test_pyodide_handles import graph_workspace
 from wasmtool.bundle.pyodide import BundleWheel, build_bundle
 from wasmtool.run.pyodide import dist_lock_path, pyodide_dir
 from wasmtool.synth.typescript import METHOD_TABLE_FORMAT, method_table, render_method_table
@@ -73,12 +73,7 @@ def test_method_table_is_what_bindings_mjs_derives_from_the_surface(node: str, t
 
 
 def _workspace(root: Path) -> Path:
-    workspace = root / "workspace"
-    (workspace / "python_wrap" / "wtg").mkdir(parents=True)
-    (workspace / "_mochi_wrap.py").write_text('"""stand-in"""\n')
-    (workspace / "python_wrap" / "__init__.py").write_text("")
-    (workspace / "python_wrap" / "wtg" / "__init__.py").write_text("")
-    (workspace / "python_wrap" / "wtg" / "wtg_externs.py").write_text(GRAPH_SOURCE)
+    workspace = graph_workspace(root)
     (workspace / "python_wrap" / "wtg" / "surface.json").write_text(json.dumps(SURFACE, indent=1))
     return workspace
 

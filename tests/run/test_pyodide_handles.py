@@ -198,17 +198,22 @@ def bare_bundle(tmp_path_factory: pytest.TempPathFactory, node: str) -> Path:
     return root / "bundle"
 
 
-@pytest.fixture(scope="module")
-def bindings_bundle(tmp_path_factory: pytest.TempPathFactory, node: str) -> Path:
-    """A bundle with a real bindings wheel: its wrapper module is ``python_wrap.wtg.wtg_externs``."""
-    root = tmp_path_factory.mktemp("bindings-bundle")
+def graph_workspace(root: Path) -> Path:
+    """A workspace whose one alias, ``wtg``, wraps :data:`GRAPH_SOURCE`."""
     workspace = root / "workspace"
     (workspace / "python_wrap" / "wtg").mkdir(parents=True)
     (workspace / "_mochi_wrap.py").write_text('"""stand-in"""\n')
     (workspace / "python_wrap" / "__init__.py").write_text("")
     (workspace / "python_wrap" / "wtg" / "__init__.py").write_text("")
     (workspace / "python_wrap" / "wtg" / "wtg_externs.py").write_text(GRAPH_SOURCE)
-    path, sha = bindings_wheel(workspace, root / "wheels", [])
+    return workspace
+
+
+@pytest.fixture(scope="module")
+def bindings_bundle(tmp_path_factory: pytest.TempPathFactory, node: str) -> Path:
+    """A bundle with a real bindings wheel: its wrapper module is ``python_wrap.wtg.wtg_externs``."""
+    root = tmp_path_factory.mktemp("bindings-bundle")
+    path, sha = bindings_wheel(graph_workspace(root), root / "wheels", [])
     build_bundle(root / "bundle", dist_lock_path=dist_lock_path(),
                  wheels=[BundleWheel(path, "mochi-bindings", "0", sha)])
     return root / "bundle"
