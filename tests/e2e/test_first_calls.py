@@ -35,7 +35,7 @@ def _manifest() -> str:
         entries.append(f'{dep} = {{ version = "*", markers = "{markers}" }}' if markers else f'{dep} = "*"')
     lines = [
         'name = "first-calls"', "", "[python]", 'requires-python = ">=3.12"', 'python-version = "3.12"',
-        f"targets = {json.dumps(list(TARGETS))}", 'pyodide-packages = "index-first"', "",
+        f"targets = {json.dumps(list(TARGETS))}", "",
         "[python-dependencies]", *entries,
     ]
     return "\n".join(lines) + "\n"

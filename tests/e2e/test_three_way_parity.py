@@ -32,7 +32,6 @@ name = "three-way"
 requires-python = ">=3.12"
 python-version = "3.12"
 targets = ["native", "wasi-p2", "pyodide-314"]
-pyodide-packages = "index-first"
 
 [python-dependencies]
 packaging = { version = "*", import-names = ["packaging.utils", "packaging.version"] }

@@ -103,7 +103,6 @@ name = "wire-roundtrip"
 requires-python = ">=3.12"
 python-version = "3.12"
 targets = ["native", "wasi-p2", "pyodide-314"]
-pyodide-packages = "index-first"
 
 [python-dependencies]
 wirecheck = "*"

@@ -44,7 +44,6 @@ name = "typed"
 requires-python = ">=3.12"
 python-version = "3.12"
 targets = ["native", "pyodide-314"]
-pyodide-packages = "index-first"
 
 [python-dependencies]
 packaging = ">=24"
