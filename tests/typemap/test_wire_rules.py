@@ -8,14 +8,14 @@ map it with :func:`map_module`, so that every import spelling goes through the r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.typemap.test_typemap_map import surface
+from tests.typemap.test_typemap_table import FakeResolver, mochi
 from wasmtool.skips import SkipReason, SkipReport
 from wasmtool.typemap.errors import TypemapSettingError
 from wasmtool.typemap.surface import Function, MappedSurface, TypeRef, widened_why
@@ -24,7 +24,6 @@ from wasmtool.typemap.table import (
     ANY_OBJECT,
     ANY_UNANNOTATED,
     PARTIAL_TIERS,
-    UNIT,
     LowerContext,
     LoweredReturn,
     Resolved,
@@ -37,45 +36,6 @@ from wasmtool.typemap.table import (
     typevar_any,
 )
 from wasmtool.typemap.wellknown import PATH, WELL_KNOWN, well_known
-
-
-def show(t: TypeRef | None) -> str:
-    """Mochi text, plus what Mochi does not see: ``string[datetime:datetime]`` for a wire
-    form, ``any[typing:TypeVar T]`` for a widened any, ``A | B`` for a checked union."""
-    if t is None:
-        return ""
-    simple = {"int": "int", "float": "float", "bool": "bool", "str": "string", "bytes": "list<int>",
-              "any": "any"}
-    if t.kind in simple:
-        tag = " ".join(x for x in (t.py, t.name) if x)
-        return f"{simple[t.kind]}[{tag}]" if tag else simple[t.kind]
-    if t.kind == "union":
-        return " | ".join(show(a) for a in t.args)
-    if t.kind in ("list", "set"):
-        return f"{t.kind}<{show(t.args[0])}>"
-    if t.kind == "map":
-        return f"map<{show(t.args[0])}, {show(t.args[1])}>"
-    if t.kind == "option":
-        inner = show(t.args[0])
-        return f"({inner})?" if t.args[0].kind == "union" else inner + "?"
-    if t.kind == "callable":
-        ret, *params = t.args
-        head = f"fun({', '.join(show(p) for p in params)})"
-        return head if ret == UNIT else f"{head}: {show(ret)}"
-    return t.name
-
-
-@dataclass
-class FakeResolver:
-    names: dict[str, Resolved] = field(default_factory=dict)
-    aliases: dict[str, str] = field(default_factory=dict)
-
-    def resolve(self, module: str, parts: tuple[str, ...]) -> Resolved | None:
-        return self.names.get(".".join(parts))
-
-    def typing_aliases(self, module: str) -> Mapping[str, str]:
-        return self.aliases
-
 
 RESOLVER = FakeResolver(names={
     "T": ResolvedTypeVar("T"),
@@ -100,7 +60,7 @@ def lowered(ann: str, **kw: object) -> str:
         assert (r.path, r.detail) == ("pkg.f", ann)
         assert r.hint
         return f"skip:{r.reason.token}"
-    return show(r)
+    return mochi(r)
 
 
 # -- well-known types ----------------------------------------------------------------------------
@@ -418,8 +378,8 @@ def test_skip_policy_only_removes_widening(ann: str) -> None:
 
 
 def extern(f: Function) -> str:
-    params = ", ".join(f"{p.mochi_name}: {show(p.type)}" for p in f.params)
-    ret = f": {show(f.returns)}" if f.returns is not None else ""
+    params = ", ".join(f"{p.mochi_name}: {mochi(p.type)}" for p in f.params)
+    ret = f": {mochi(f.returns)}" if f.returns is not None else ""
     return f"({params}){ret}"
 
 
