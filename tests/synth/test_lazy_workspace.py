@@ -183,3 +183,15 @@ def test_a_damaged_cached_rendering_is_never_used(tmp_path: Path, index_server: 
     assert again.workspace.shim_sha256 == cold.workspace.shim_sha256
     assert json.loads(body.read_text()) == texts
     assert (again.directory / "python_wrap" / again.bound[0].alias / name).read_text() == texts[name]
+
+
+def test_a_partial_write_keeps_the_other_files_stamps(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    workspace(lazy(TEXTS)[0]).write(root)
+    before = json.loads((root / MANIFEST_NAME).read_text())["stamps"]
+    other = Workspace(files={"python_wrap/b/b.txt": b"b\n"}, wrapper_sha256={}, shim_sha256={})
+    other.write(root, prune=False)
+    after = json.loads((root / MANIFEST_NAME).read_text())["stamps"]
+    assert {k: v for k, v in after.items() if k in before} == before and "python_wrap/b/b.txt" in after
+    again, unread = lazy(TEXTS, fail=True)
+    assert workspace(again).write(root, prune=False) == [] and unread.calls == 0

@@ -161,7 +161,9 @@ class Workspace:
                 raise WorkspaceError(f"cannot write {rel}: {exc.strerror or exc}", file=str(path)) from exc
             if stamp is not None:
                 fresh[rel] = stamp
-        _write_record(record, set(self.files) | (set() if prune else previous), fresh)
+        # without pruning, the files of other aliases stay, and so do their stamps
+        _write_record(record, set(self.files) | (set() if prune else previous),
+                      fresh if prune else {**stamps, **fresh})
         return changed
 
 
