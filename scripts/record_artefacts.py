@@ -3,7 +3,11 @@ index and write tests/data/manifest.json (project, version, filename, sha256, si
 
 Run by hand when the pinned set should move (then review the manifest diff):
 
-    .venv/bin/python scripts/record_artefacts.py
+    .venv/bin/python scripts/record_artefacts.py                # every set
+    .venv/bin/python scripts/record_artefacts.py --set NAME     # only NAME; the others stay pinned
+
+A set with ``allow-sdist = true`` is resolved without ``--only-binary`` and pins the source
+distributions it picks (packages published only as source, built by wasmtool itself).
 
 The files themselves are not committed: scripts/fetch_artefacts.py (run by setup) downloads
 exactly the pinned files and verifies every sha256.
@@ -11,6 +15,7 @@ exactly the pinned files and verifies every sha256.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -31,14 +36,16 @@ def uv_bin() -> str:
     return uv.find_uv_bin()
 
 
-def resolve_uv(reqs: list[str], python_version: str, platform: str) -> list[dict[str, object]]:
+def resolve_uv(reqs: list[str], python_version: str, platform: str, *,
+               allow_sdist: bool = False) -> list[dict[str, object]]:
     with tempfile.TemporaryDirectory() as tmp:
         req = Path(tmp) / "req.in"
         req.write_text("\n".join(reqs) + "\n")
         out = Path(tmp) / "pylock.toml"
         env = dict(os.environ, UV_PYTHON_DOWNLOADS="never")
+        binary = [] if allow_sdist else ["--only-binary", ":all:"]
         subprocess.run(
-            [uv_bin(), "pip", "compile", str(req), "-q", "--no-header", "--only-binary", ":all:",
+            [uv_bin(), "pip", "compile", str(req), "-q", "--no-header", *binary,
              "--python-version", python_version, "--python-platform", platform,
              "--format", "pylock.toml", "-o", str(out)],
             check=True, env=env,
@@ -50,6 +57,11 @@ def resolve_uv(reqs: list[str], python_version: str, platform: str) -> list[dict
     major, minor = python_version.split(".")
     wanted_py = f"cp{major}{minor}"
     for pkg in lock["packages"]:
+        sdist = pkg.get("sdist")
+        if allow_sdist and sdist is not None and not pkg.get("wheels"):
+            files.append({"project": str(canonicalize_name(pkg["name"])), "version": pkg["version"],
+                          "filename": sdist["url"].rsplit("/", 1)[1], "sha256": sdist["hashes"]["sha256"],
+                          "size": sdist.get("size")})
         wheels = pkg.get("wheels", [])
         # Keep every wheel uv listed for this platform: the lock step ranks them itself.
         for w in wheels:
@@ -83,12 +95,27 @@ def resolve_pip(reqs: list[str], python_version: str, platform: str) -> list[dic
     return files
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", dest="only", action="append", default=[],
+                        help="re-record only this set (repeatable); the other sets keep their pins")
+    args = parser.parse_args(argv)
     sets = tomllib.loads((DATA / "record_sets.toml").read_text())["sets"]
+    unknown = sorted(set(args.only) - set(sets))
+    if unknown:
+        raise SystemExit(f"record_sets.toml has no set {', '.join(unknown)}")
     by_file: dict[str, dict[str, object]] = {}
+    if args.only:
+        for entry in json.loads((DATA / "manifest.json").read_text())["files"]:
+            kept = [s for s in entry["sets"] if s not in args.only]
+            if kept:
+                by_file[entry["filename"]] = {**entry, "sets": kept}
     for set_name, spec in sets.items():
+        if args.only and set_name not in args.only:
+            continue
         if "uv-python-platform" in spec:
-            files = resolve_uv(spec["requirements"], spec["python-version"], spec["uv-python-platform"])
+            files = resolve_uv(spec["requirements"], spec["python-version"], spec["uv-python-platform"],
+                               allow_sdist=bool(spec.get("allow-sdist", False)))
         else:
             files = resolve_pip(spec["requirements"], spec["python-version"], spec["pip-platform"])
         if "only-projects" in spec:  # a set that pins some projects of its resolution, not their dependencies
@@ -110,4 +137,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))
