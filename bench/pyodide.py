@@ -115,7 +115,8 @@ def run_timed(argv: list[str], env: dict[str, str]) -> float:
 
 
 EXAMPLE = ROOT / "examples" / "browser-form"
-#: the example app's requirements as PEP 508 (its mochi.toml: pydantic ^2.9, tomli ^2)
+#: the example app's index requirements as PEP 508 (its mochi.toml: tomli ^2; pydantic >=2.9,<3 is
+#: what its own package, py/checkout, requires)
 EXAMPLE_REQUIREMENTS = ["pydantic>=2.9,<3", "tomli>=2,<3"]
 PAGE_TYPES = {".wasm": "application/wasm", ".mjs": "text/javascript", ".js": "text/javascript",
               ".json": "application/json", ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
@@ -171,6 +172,7 @@ def page_load(node: str, pyodide: Path, wheel: Path, index_url: str, tmp: Path, 
     for name in ("mochi.toml", "main.mochi"):
         shutil.copy(EXAMPLE / name, proj / name)
     shutil.copytree(EXAMPLE / "web", proj / "web")
+    shutil.copytree(EXAMPLE / "py", proj / "py", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     wasmtool = [str(Path(sys.executable).parent / "wasmtool"), "-C", str(proj), "--no-progress"]
     run_timed([*wasmtool, "lock"], env)
     run_timed([*wasmtool, "install", "--target=pyodide-314"], env)
@@ -183,7 +185,10 @@ def page_load(node: str, pyodide: Path, wheel: Path, index_url: str, tmp: Path, 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
-    query = "&".join(f"req={urllib.parse.quote(r)}" for r in EXAMPLE_REQUIREMENTS)
+    # the app's own package (a path dependency) is the wheel wasmtool built; micropip installs that
+    # same file by URL, and its dependencies from the index
+    own = [f"{base}/app/wheels/{w.name}" for w in sorted((bundle / "wheels").glob("checkout-*.whl"))]
+    query = "&".join(f"req={urllib.parse.quote(r)}" for r in [*EXAMPLE_REQUIREMENTS, *own])
     try:
         row, _ = run_json([node, str(JS / "page_load.mjs"), "--runs", str(runs),
                            "--url", f"bundle={base}/app/index.html",
@@ -367,7 +372,8 @@ def main() -> int:
                      "page.goto). bundle = the example app's page as `wasmtool install` wrote it (the example's "
                      "[browser] app, served from the bundle folder): loadBundle fetches the bundle's own Pyodide "
                      "(pyodide/, sha256 of each file checked, imported from memory) and every wheel (sha256 "
-                     "checked), loadPyodide, loadPackage; then bindAlias, pyd.VERSION() through the bindings. "
+                     "checked), loadPyodide, loadPackage; then bindAlias, checkout.pydantic_version() "
+                     "through the bindings. "
                      "Steps: loaded (loadBundle done), bound (bindAlias done), firstResult. plain_pyodide_micropip "
                      "= the same Pyodide files straight from node_modules/pyodide (unchecked), loadPyodide "
                      "(step pyodide), loadPackage(micropip wheel) + import (step micropip), micropip.install("

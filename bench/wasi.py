@@ -38,6 +38,31 @@ result type and rebuilt the ok/err class sets on every call (about 25 us); they 
 computed once per function.
 
     .venv/bin/python bench/wasi.py [--calls N] [--samples N] [--warm-runs N] [--compile-runs N]
+
+Component sizes (``--sizes``, bench/results/wasi_sizes.json and .png): what a component
+carries decides its size (the guest holds every module imported while it was built). One
+component per case (:data:`SIZE_CASES`: the tomli test component, unidecode, idna, rich with
+pygments), built into a fresh cache by a subprocess running either this tree ("after") or
+the wasmtool tree given by ``--before-tree`` ("before", e.g. ``git archive HEAD wasmtool
+tests | tar -x -C DIR`` of the commit before a change); the number of modules each carries
+is recorded when the build reports it. Goal: the tomli component <= 20 MB.
+
+Committed sizes (bench/results/wasi_sizes.json), before -> after carrying every module of the
+wheels, the whole ``encodings`` package and the self-check, and leaving out the standard
+library's ``if __name__ == "__main__":`` blocks: tomli 32.4 -> 28.6 MB (353 modules), unidecode
+32.2 -> 28.4 MB (541), idna 38.8 -> 35.7 MB (358), rich 36.3 -> 50.2 MB (877: every pygments
+lexer). The tomli goal is NOT met: the component stores the guest's memory after the build
+(a 26.5 MB data segment for tomli, beside 6 MB of interpreter code), and a component that
+imports almost nothing is already about 18 MB.
+
+    .venv/bin/python bench/wasi.py --sizes [--before-tree DIR] [--cases tomli,unidecode]
+
+Modules that do not import (``--modules``, bench/results/wasi_modules.json): one probe
+component (``lock --smoke``'s) carrying every pure wheel of the corpus (:data:`CORPUS_WHEELS`),
+its self-check, and each failing module imported natively too (a fresh interpreter with the
+same wheels on ``sys.path``): the table in docs/wasi.md ("What cannot import on wasi-p2").
+
+    .venv/bin/python bench/wasi.py --modules [--cache-dir DIR]
 """
 
 from __future__ import annotations
@@ -61,6 +86,187 @@ HEADLINE = "tomli_loads_json"
 TARGET_RATIO = 1.5
 TARGET_WARM_S = 0.050
 _NO_DEADLINE = 1 << 62
+SIZE_GOAL_MB = 20.0
+
+#: Size cases: name -> (wheels, externs module text, [(extern name, Python target)]) with
+#: ``str -> str`` functions; "tomli" is the tomli test component (tests/wit/surfaces.py).
+SIZE_CASES: dict[str, tuple[list[str], str, list[tuple[str, str]]]] = {
+    "tomli": ([TOMLI_WHEEL], "", []),
+    "unidecode": (["Unidecode-1.4.0-py3-none-any.whl"],
+                  "import unidecode\n\ndef size_unidecode(s: str) -> str:\n    return unidecode.unidecode(s)\n",
+                  [("size_unidecode", "unidecode:unidecode")]),
+    "idna": (["idna-3.20-py3-none-any.whl"],
+             "import idna\n\ndef size_idna(s: str) -> str:\n    return idna.decode(s)\n",
+             [("size_idna", "idna:decode")]),
+    "rich": (["rich-15.0.0-py3-none-any.whl", "pygments-2.21.0-py3-none-any.whl",
+              "markdown_it_py-4.3.0-py3-none-any.whl", "mdurl-0.1.2-py3-none-any.whl"],
+             "from rich.text import Text\n\ndef size_rich(s: str) -> str:\n    return Text.from_markup(s).plain\n",
+             [("size_rich", "rich.text:Text.from_markup")]),
+}
+
+#: Run by ``--sizes`` in a subprocess whose ``sys.path`` starts with the tree measured.
+_SIZE_PROBE = """
+import json, sys
+from pathlib import Path
+from wasmtool.typemap.surface import Function, MappedSurface, Param, TypeRef
+from wasmtool.wit.build import build_component
+args = json.loads(sys.argv[1])
+folder = Path(args["wheels_dir"])
+if args["case"] == "tomli":
+    from tests.wit.surfaces import TOMLI_EXTERNS_DIR, tomli_surface
+    surface, externs = tomli_surface(), TOMLI_EXTERNS_DIR
+else:
+    externs = Path(args["work"]) / "externs"
+    externs.mkdir(parents=True, exist_ok=True)
+    (externs / "size_externs.py").write_text(args["externs"])
+    s = TypeRef("str")
+    surface = MappedSurface(dist=args["case"], version="1.0", alias="size", import_names=(args["case"],),
+                            tier="inline", functions=tuple(Function(e, t, "function", (Param("s", "s", s,
+                            "positional_or_keyword"),), s) for e, t in args["functions"]))
+built = build_component(surface, externs_dir=externs, wheels=[folder / w for w in args["wheels"]],
+                        cache_dir=Path(args["work"]) / "cache")
+info = json.loads((built.directory / "build.json").read_text())
+print(json.dumps({"size": built.path.stat().st_size, "seconds": info.get("seconds"),
+                  "carried_modules": info.get("carried_modules")}))
+"""
+
+
+#: The pure-Python wheels of the corpus that have components (and their dependencies).
+CORPUS_WHEELS = (
+    "Unidecode-1.4.0-py3-none-any.whl", "anyio-4.16.0-py3-none-any.whl", "attrs-26.1.0-py3-none-any.whl",
+    "certifi-2026.10.19.post1-py3-none-any.whl", "charset_normalizer-3.5.2-py3-none-any.whl",
+    "click-8.5.1-py3-none-any.whl", "h11-0.16.0-py3-none-any.whl", "httpcore-1.0.9-py3-none-any.whl",
+    "httpx-0.28.1-py3-none-any.whl", "idna-3.20-py3-none-any.whl", "markdown_it_py-4.3.0-py3-none-any.whl",
+    "mdurl-0.1.2-py3-none-any.whl", "packaging-26.3-py3-none-any.whl", "pygments-2.21.0-py3-none-any.whl",
+    "requests-2.34.2-py3-none-any.whl", "rich-15.0.0-py3-none-any.whl", "starlette-1.10.0-py3-none-any.whl",
+    "toml-0.10.2-py2.py3-none-any.whl", "tomli-2.5.0-py3-none-any.whl", "tqdm-4.70.1-py3-none-any.whl",
+    "typing_extensions-4.16.0-py3-none-any.whl", "urllib3-2.8.0-py3-none-any.whl",
+)
+_NATIVE_IMPORTS = """
+import importlib, json, sys
+out = {}
+for name in json.loads(sys.argv[1]):
+    try:
+        importlib.import_module(name)
+        out[name] = ""
+    except BaseException as exc:
+        out[name] = type(exc).__name__ + ": " + str(exc)
+print(json.dumps(out))
+"""
+
+
+def modules(cache_dir: Path | None) -> int:
+    """The ``--modules`` table (see the module docstring)."""
+    import json
+    import subprocess
+    import zipfile
+
+    from wasmtool.wit.build import build_probe_component, run_selfcheck
+    from wasmtool.wit.guest_python import guest_stdlib
+
+    wheels = [wheel().parent / w for w in CORPUS_WHEELS]
+    with tempfile.TemporaryDirectory(prefix="wasmtool-bench-modules-") as tmp_name:
+        tmp = Path(tmp_name)
+        t0 = time.perf_counter()
+        probe = build_probe_component(wheels, cache_dir=cache_dir or tmp / "cache")
+        build_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        failures = run_selfcheck(probe)
+        check_s = time.perf_counter() - t0
+        site = tmp / "site"
+        for w in wheels:
+            with zipfile.ZipFile(w) as zf:
+                zf.extractall(site)
+        proc = subprocess.run([sys.executable, "-c", _NATIVE_IMPORTS, json.dumps([m for m, _p, _e in failures])],
+                              capture_output=True, text=True, env={"PYTHONPATH": str(site)}, timeout=600)
+        native: dict[str, str] = json.loads(proc.stdout)
+        size = probe.path.stat().st_size
+        carried = json.loads((probe.directory / "modules.json").read_text())["carried"]
+    guest = guest_stdlib()
+    rows = [{"module": m, "phase": phase, "wasi_error": err, "native_error": native.get(m, "?"),
+             "stdlib": guest.is_module(m)} for m, phase, err in failures]
+    lost = [r for r in rows if r["phase"] == "run"]
+    data = {"benchmark": "wasi_modules", "machine": machine(), "wheels": list(CORPUS_WHEELS),
+            "probe_component_mb": round(size / 1e6, 1), "carried_modules": len(carried),
+            "build_s": round(build_s, 1), "selfcheck_s": round(check_s, 2), "failed": rows,
+            "lost_between_build_and_run": len(lost),
+            "wheel_modules_failing_on_wasi_only": sorted(r["module"] for r in rows
+                                                         if not r["stdlib"] and not r["native_error"]),
+            "notes": "failed: every carried module whose import fails in the guest (self-check), with the "
+                     "error natively ('' when it imports there)."}
+    wasi_only = data["wheel_modules_failing_on_wasi_only"]
+    counts = {"wheels' modules,\nwasi only": float(len(wasi_only)),
+              "wheels' modules,\nnatively too": float(sum(1 for r in rows if not r["stdlib"] and r["native_error"])),
+              "standard library": float(sum(1 for r in rows if r["stdlib"])), "lost at run": float(len(lost))}
+    write_results("wasi_modules", data, counts, "modules",
+                  panels=[Panel({"carried": float(len(carried))}, "modules", "carried by the probe"),
+                          Panel(counts, "modules", "do not import in the guest")],
+                  title="wasi-p2: the corpus's pure wheels in one probe component", ours=("carried",))
+    print(f"probe {size / 1e6:.1f} MB, {len(carried)} modules carried, {len(rows)} failing "
+          f"({len(wasi_only)} of the wheels' only on wasi), {len(lost)} lost at run")
+    return 0 if not lost else 1
+
+
+def measure_size(tree: Path, case: str, work: Path) -> dict[str, Any]:
+    """Build ``case`` with the wasmtool of ``tree`` into a fresh cache under ``work``."""
+    import json
+    import subprocess
+
+    wheels, externs, functions = SIZE_CASES[case]
+    args = {"case": case, "wheels": wheels, "externs": externs, "functions": functions, "work": str(work),
+            "wheels_dir": str(wheel().parent)}
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env["PYTHONPATH"] = str(tree)
+    proc = subprocess.run([sys.executable, "-c", _SIZE_PROBE, json.dumps(args)], cwd=tree, env=env,
+                          capture_output=True, text=True, timeout=1800)
+    if proc.returncode != 0:
+        raise SystemExit(f"{case} ({tree}): {proc.stderr[-2000:]}")
+    out: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return out
+
+
+def sizes(before_tree: Path | None, cases: list[str]) -> int:
+    from _common import RESULTS
+
+    path = RESULTS / "wasi_sizes.json"
+    import json
+
+    data: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
+    rows: dict[str, Any] = data.get("components", {})
+    trees = [("after", ROOT)] + ([("before", before_tree)] if before_tree is not None else [])
+    with tempfile.TemporaryDirectory(prefix="wasmtool-bench-sizes-") as tmp_name:
+        for case in cases:
+            for label, tree in trees:
+                got = measure_size(tree, case, Path(tmp_name) / f"{case}-{label}")
+                rows.setdefault(case, {})[label] = {"component_wasm_mb": round(got["size"] / 1e6, 2), **got}
+                print(f"{case} {label}: {got['size'] / 1e6:.1f} MB "
+                      f"({got.get('carried_modules') or '?'} modules carried)", flush=True)
+                _write_sizes(rows)      # after each build: a later failure keeps what was measured
+    met = _write_sizes(rows)
+    print(f"tomli goal <= {SIZE_GOAL_MB:g} MB: {'met' if met else 'NOT met'}")
+    return 0
+
+
+def _write_sizes(rows: dict[str, Any]) -> bool:
+    """Write bench/results/wasi_sizes.json and .png from ``rows``; whether the tomli goal is met."""
+    tomli_after = rows.get("tomli", {}).get("after", {}).get("component_wasm_mb")
+    data = {"benchmark": "wasi_sizes", "machine": machine(), "components": rows,
+            "goal_tomli_mb": SIZE_GOAL_MB,
+            "meets_goal": tomli_after is not None and tomli_after <= SIZE_GOAL_MB,
+            "notes": "component.wasm bytes per case, each built into a fresh cache. before: the tree given by "
+                     "--before-tree (the static import closure of the wrapper only); after: this tree (every "
+                     "module of every bundled wheel, what they reach in the standard library without "
+                     "`if __name__ == '__main__':` blocks, the whole encodings package, and the self-check). "
+                     "carried_modules: as build.json reports it (after only)."}
+    bars = {f"{label} {case}": row[label]["component_wasm_mb"] for case, row in rows.items()
+            for label in ("before", "after") if label in row}
+    modules = {f"after {case}": float(row["after"]["carried_modules"]) for case, row in rows.items()
+               if row.get("after", {}).get("carried_modules")}
+    write_results("wasi_sizes", data, bars, "MB",
+                  panels=[Panel(bars, "component.wasm MB", f"component size (goal: tomli <= {SIZE_GOAL_MB:g} MB)"),
+                          Panel(modules, "modules", "modules carried")],
+                  title="wasi-p2 components (blue: after, orange: before)", ours=("after",))
+    return bool(data["meets_goal"])
 
 
 def wheel() -> Path:
@@ -118,7 +324,16 @@ def main() -> int:
     ap.add_argument("--build-runs", type=int, default=1, help="cold builds for (b) (~15-20 s each)")
     ap.add_argument("--warm-runs", type=int, default=9, help="deserialize starts for (c)")
     ap.add_argument("--compile-runs", type=int, default=3, help="compile starts for (c) (~10-15 s each)")
+    ap.add_argument("--sizes", action="store_true", help="measure component sizes instead (see the docstring)")
+    ap.add_argument("--before-tree", type=Path, default=None, help="with --sizes: the wasmtool tree to compare")
+    ap.add_argument("--cases", default=",".join(SIZE_CASES), help="with --sizes: comma-separated cases")
+    ap.add_argument("--modules", action="store_true", help="list the modules that do not import (see the docstring)")
+    ap.add_argument("--cache-dir", type=Path, default=None, help="with --modules: a component cache to reuse")
     args = ap.parse_args()
+    if args.modules:
+        return modules(args.cache_dir)
+    if args.sizes:
+        return sizes(args.before_tree, [c for c in args.cases.split(",") if c])
     # imported by name so that mypy does not type-check the test module itself
     surfaces = importlib.import_module("tests.wit.surfaces")
     from wasmtool.run.wasi import WasiComponentRuntime

@@ -51,23 +51,26 @@ test("the browser-form example validates with pydantic and parses TOML, on loopb
     await expect(page.locator("#card-form")).toHaveAttribute("data-checked", String(round));
   };
 
-  // valid input: pydantic accepts the number (digits, Luhn, Visa's length) and the date
+  // valid input: the app's model (py/checkout) accepts the number (digits, Visa's length, Luhn)
+  // and the date
   await check("4242 4242 4242 4242", "2031-12-31", 1);
   await expect(result).toHaveText("Visa card ending in 4242, valid until 2031-12-31");
   await expect(numberError).toHaveText("");
   await expect(expiryError).toHaveText("");
   await expect(number).not.toHaveAttribute("aria-invalid", "true");
 
-  // invalid input: pydantic's own messages, next to their fields
+  // invalid input: the model's messages (its own validators, and pydantic's date parsing),
+  // each next to its field
   await check("4242-42x", "2031-12-31", 2);
   await expect(numberError).toHaveText("Card number is not all digits");
   await expect(expiryError).toHaveText("");
   await expect(result).toHaveText("");
-  await check("424242424242", "2031-12-31", 3);
+  await check("424242424242", "2020-01-31", 3);
   await expect(numberError).toHaveText("Length for a Visa card must be 13, 16 or 19");
+  await expect(expiryError).toHaveText("The card expired on 2020-01-31");
   await check("4242424242424241", "2031-02-30", 4);
-  await expect(numberError).toHaveText("Card number is not luhn valid");
-  await expect(expiryError).toHaveText("invalid date format");
+  await expect(numberError).toHaveText("Card number is not Luhn valid");
+  await expect(expiryError).toHaveText("Input should be a valid date or datetime, day value is outside expected range");
   await expect(number).toHaveAttribute("aria-invalid", "true");
   await expect(expiry).toHaveAttribute("aria-invalid", "true");
   await expect(result).toHaveText("");
@@ -84,7 +87,7 @@ test("the browser-form example validates with pydantic and parses TOML, on loopb
   expect(JSON.parse(await page.locator("#toml-result").textContent() ?? "")).toEqual(
     { title: "Card check", retries: 3, limits: { daily: 500, currencies: ["EUR", "USD"] } });
 
-  // the page as a person sees it: pydantic's errors beside the fields, the parsed TOML below
+  // the page as a person sees it: the model's errors beside the fields, the parsed TOML below
   const screenshot = testInfo.outputPath("example-app.png");
   await page.screenshot({ path: screenshot, fullPage: true });
   expect(fs.statSync(screenshot).size).toBeGreaterThan(10_000);

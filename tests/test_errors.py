@@ -32,6 +32,7 @@ RANGES: dict[str, tuple[tuple[int, int], ...]] = {
     "wasmtool.project.errors": ((50, 99),),
     "wasmtool.index.errors": ((100, 199),),
     "wasmtool.resolve.errors": ((200, 299),),
+    "wasmtool.attest.errors": ((270, 289),),
     "wasmtool.cache.errors": ((300, 399),),
     "wasmtool.lock.errors": ((400, 449),),
     "wasmtool.install.errors": ((450, 499),),
@@ -63,6 +64,8 @@ INTERNAL = {
     "wasmtool.bundle.serve._Stop": "the SIGTERM handler raises it to leave serve_forever; serve returns normally",
     "wasmtool.wit.values.WitValueMismatch": (
         "stdlib-only module copied into every component; the host turns it into WitValueError (WT876)"),
+    "wasmtool.wit.values.DynamicValueLimit": (
+        "stdlib-only module copied into every component; the host turns it into DynamicValueLimitError (WT890)"),
 }
 
 _CODE = re.compile(r"WT(\d{3})")

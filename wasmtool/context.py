@@ -35,6 +35,8 @@ class Context:
     progress: bool | None = None
     #: ``--index-url``: overrides the manifest and the environment.
     index_url_override: str | None = None
+    #: ``--no-build``: ``"none"`` overrides ``[python] build`` (wasmtool.build.service.build_policy).
+    build_override: str | None = None
     _http: httpx.Client | None = field(default=None, repr=False)
     _cache: ArtifactCache | None = field(default=None, repr=False)
 
@@ -114,6 +116,10 @@ def verified_artefact(ctx: Context, pkg: LockedPackage) -> CachedArtifact:
         art = ctx.cache.lookup(pkg.wheel_sha256, verify=True, evict=True)
     except (HashMismatchError, CacheRefError, CachedArtifactMissingError):
         art = None  # the bad entry was evicted: fetch it again, once (a second mismatch raises)
+    if pkg.build_inputs_sha256 and not pkg.wheel_url:
+        from wasmtool.build.service import rebuild_locked
+
+        art = rebuild_locked(ctx, pkg, art)  # built from a locked sdist or folder: checked, rebuilt when missing
     if art is None:
         art = ctx.cache.fetch(pkg.wheel_url, package=pkg.name, filename=pkg.wheel_filename,
                               expected_sha256=pkg.wheel_sha256, opener=ctx.http, progress=ctx.progress)

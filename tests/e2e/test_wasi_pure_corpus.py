@@ -1,12 +1,16 @@
 """Issue 6 over the pure-Python packages of the corpus: `install --target=wasi-p2` builds a
 component for every package with a WIT-representable function, reports the ones without
-(pytest), fails clearly for one that imports what WASI's CPython lacks (uvicorn: `ssl`)
-after building all the others, and calls through wasmtime answer as the native wrapper does.
+(pytest), and calls through wasmtime answer as the native wrapper does. A package that
+imports what WASI's CPython lacks (uvicorn: `ssl`, which needs `_ssl`) is refused at `lock`
+already (WT881), naming the module and its importers; the others lock and build. Every
+component's self-check passes: no module of the locked packages that imported at build time
+is missing when the component runs.
 (typer is left out: it requires pydantic, whose pydantic-core has no WASI build: WT231.)
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -14,7 +18,8 @@ import pytest
 from tests.e2e.parity import make_project, normalised
 from tests.support.index_server import IndexServer
 
-pytestmark = pytest.mark.slow
+# builds a real component per package: past the suite's 600 s default on a loaded machine
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 MANIFEST = """
 name = "pure-corpus"
@@ -54,12 +59,15 @@ CALLS = [
 def test_pure_corpus_components_answer_like_native(tmp_path: Path, cache_dir: Path,
                                                    index_server: IndexServer) -> None:
     project, calls, cli = make_project(tmp_path, "pure", MANIFEST, CALLS, cache_dir, index_server)
+    code, _, err = cli("lock", check=False)
+    assert code == 1 and "WT881" in err and "Traceback" not in err
+    assert "uvicorn needs module _ssl (imported by uvicorn -> uvicorn.config -> ssl)" in err
+    assert not (project / "mochi.lock").exists()
+    (project / "mochi.toml").write_text((project / "mochi.toml").read_text().replace('uvicorn = "*"\n', ""))
     cli("lock")
     cli("install")
     code, _, err = cli("install", "--target=wasi-p2", check=False)
-    assert code == 1 and "WT830" in err and "Traceback" not in err
-    assert "uvicorn (uvicorn): ModuleNotFoundError: No module named '_ssl'" in err
-    assert "(6 built)" in err
+    assert code == 0 and "Traceback" not in err, err
     built = sorted(p.name for p in (project / ".mochi" / "wasi-p2").iterdir())
     assert built == ["httpx", "requests", "rich", "starlette", "tqdm", "urllib3"]   # pytest: nothing exportable
     for alias in built:
@@ -73,5 +81,6 @@ def test_pure_corpus_components_answer_like_native(tmp_path: Path, cache_dir: Pa
     assert native[0]["result"] == "0.28.1" and native[8]["error"]["type"] == "rich.color.ColorParseError"  # type: ignore[index]
     assert normalised(wasi_out) == native
 
-    code, _, err = cli("call", "uvicorn.run", "--target=wasi-p2", check=False)
-    assert code == 2 and "has no component on wasi-p2" in err
+    for alias in built:       # the self-check ran at install; its report sits beside the component
+        report = json.loads((project / ".mochi" / "wasi-p2" / alias / "modules.json").read_text())
+        assert all(f["phase"] == "build" for f in report["failed"]), report["failed"]

@@ -35,6 +35,7 @@ def copy_example(dest: Path) -> Path:
     for name in ("mochi.toml", "main.mochi"):
         shutil.copy(EXAMPLE / name, dest / name)
     shutil.copytree(EXAMPLE / "web", dest / "web")
+    shutil.copytree(EXAMPLE / "py", dest / "py", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     return dest
 
 
@@ -49,7 +50,10 @@ def test_the_example_is_what_the_docs_say() -> None:
     assert 'targets = ["pyodide-314"]' in text and 'app = "web"' in text
     assert sorted(p.name for p in (EXAMPLE / "web").iterdir()) == sorted(APP_FILES)
     page = (EXAMPLE / "web" / "app.mjs").read_text()
-    assert 'from "./bindings.mjs"' in page and "bindAlias(bundle, \"pyd\")" in page
+    assert 'from "./bindings.mjs"' in page and "bindAlias(bundle, \"checkout\")" in page
+    # the form is validated by the app's own model: a path dependency on its Python folder
+    assert 'checkout = { path = "py/checkout" }' in text
+    assert (EXAMPLE / "py" / "checkout" / "checkout" / "py.typed").is_file()
     # Pyodide comes from the bundle (its runtime in bundle.json), never from a URL the page picks;
     # the packages come from the defaults (index-first), no setting needed
     assert "indexURL" not in page and "pyodideModule" not in page
@@ -75,7 +79,7 @@ def test_browser_form_example_in_chromium(tmp_path: Path, cache_dir: Path, index
     for shim in sorted(workspace.glob("python_wrap/*/*_shim.mochi")):
         declared.update(load(shim.read_text(), file=str(shim)).externs)
     program = load((project / "main.mochi").read_text(), file="main.mochi")
-    assert len(program.externs) == 5
+    assert len(program.externs) == 4
     for name, ext in program.externs.items():
         shim_ext = declared[name]
         assert (ext.module, ext.attr, ext.returns) == (shim_ext.module, shim_ext.attr, shim_ext.returns), name

@@ -8,6 +8,8 @@ Serves, for every file in ``tests/data/manifest.json`` present under ``tests/dat
 - ``/files/<filename>``             the artefact bytes (``HEAD`` answered too: uv sends it)
 - ``/files/<filename>.metadata``    the wheel's ``METADATA`` (PEP 658)
 
+Source distributions (``.tar.gz``, ``.zip``) are served like wheels, without PEP 658 metadata.
+:meth:`IndexServer.add_file` serves a file a test made (a tiny sdist) beside the pinned ones.
 The advertised sha256 is always the pinned one. Tests can make the server misbehave:
 ``tamper`` serves other bytes for a file (the index still advertises the pinned hash),
 ``stall_after`` sends part of a body then waits (to kill a client mid-download),
@@ -128,6 +130,22 @@ class IndexServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def add_file(self, path: Path, project: str | None = None) -> ServedFile:
+        """Serve ``path`` (made by the test) under its own name, with its own sha256. The
+        shared project table is copied, never changed: other tests' servers do not see it."""
+        from packaging.utils import parse_sdist_filename, parse_wheel_filename
+
+        name = project or str(parse_wheel_filename(path.name)[0] if path.name.endswith(".whl")
+                              else parse_sdist_filename(path.name)[0])
+        norm = str(canonicalize_name(name))
+        meta = _wheel_metadata(path)
+        served = ServedFile(norm, path.name, hashlib.sha256(path.read_bytes()).hexdigest(), path, meta,
+                            _requires_python(meta))
+        files = [f for f in self.projects.get(norm, []) if f.filename != path.name] + [served]
+        self.projects = {**self.projects, norm: sorted(files, key=lambda f: f.filename)}
+        self.by_name = {**self.by_name, path.name: served}
+        return served
 
     def downloads(self, filename: str) -> int:
         with self.behaviour.lock:

@@ -73,6 +73,10 @@ def demo_client(name):
 
 def demo_handle(x):
     calls.append(("handle", x.name))
+
+def demo_any(x):
+    calls.append(("any", x))
+    return len(x)
 '''
 
 _PREFIXES = ("wit_world", "componentize_py", "poll_loop", "app", VALUES_MODULE, "demo_externs")

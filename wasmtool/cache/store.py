@@ -13,6 +13,8 @@ Layout under the root (see :func:`~wasmtool.cache.location.default_cache_dir`)::
       tmp/<sha256>.<random>.ref    a ref being written
       locks/<sha256>.lock          per-artefact lock, held for a whole fetch
       locks/cache.lock             global lock: shared by fetch/lookup/sweep, exclusive for clean
+      sidecars/<sha256>.<kind>     a document about the artefact with that SHA-256 (``provenance``:
+                                   its PEP 740 provenance), written atomically, checked by its reader
 
 Write protocol (:meth:`ArtifactCache.fetch`), under the global lock (shared) and the
 artefact's lock:
@@ -274,6 +276,29 @@ class ArtifactCache:
 
     def ref_path(self, sha256: str) -> Path:
         return self.refs_dir / f"{sha256}.json"
+
+    def sidecar_path(self, sha256: str, kind: str) -> Path:
+        """Where the ``kind`` document about the artefact ``sha256`` is kept (see the layout)."""
+        sha = self._check_digest(sha256, package="", filename="", what="sha256")
+        if not kind.isalnum():
+            raise ValueError(f"sidecar kind {kind!r} is not alphanumeric")
+        return self.root / "sidecars" / f"{sha}.{kind}"
+
+    def read_sidecar(self, sha256: str, kind: str) -> bytes | None:
+        """The ``kind`` document stored for ``sha256``, ``None`` when there is none."""
+        try:
+            return self.sidecar_path(sha256, kind).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def write_sidecar(self, sha256: str, kind: str, data: bytes) -> Path:
+        """Store ``data`` as the ``kind`` document for ``sha256`` (atomic replace)."""
+        from wasmtool.fsutil import atomic_write_bytes
+
+        path = self.sidecar_path(sha256, kind)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, data)
+        return path
 
     # -- public API ----------------------------------------------------------------------
 

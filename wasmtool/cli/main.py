@@ -14,11 +14,13 @@ import click
 from wasmtool.cli.call_cmd import call_command, run_command
 from wasmtool.cli.exec_cmd import exec_command
 from wasmtool.cli.serve_cmd import serve_command
+from wasmtool.cli.verify_cmd import attestation_options, verify_command
 from wasmtool.errors import UsageError, WasmtoolError
 
 if TYPE_CHECKING:
     from wasmtool.cache import ArtifactCache
     from wasmtool.context import Context
+    from wasmtool.ops.attest import AttestOptions
     from wasmtool.targets.base import BindResult
 
 EXIT_USAGE = 2
@@ -35,12 +37,16 @@ class Options:
         self.index_url = index_url
         self.progress = progress
         self.verbose = False
+        self.no_build = False   # --no-build (lock, install)
 
     def context(self) -> Context:
         from wasmtool.context import Context
 
-        return Context.open(self.project, cache_dir=self.cache_dir, progress=self.progress,
-                            index_url=self.index_url)
+        ctx = Context.open(self.project, cache_dir=self.cache_dir, progress=self.progress,
+                           index_url=self.index_url)
+        if self.no_build:
+            ctx.build_override = "none"
+        return ctx
 
 
 pass_options = click.make_pass_decorator(Options)
@@ -77,15 +83,33 @@ _verbose_option = click.option(
     help="On failure, also print the long form of the error (a resolver's whole search).")
 
 
+def _set_no_build(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.ensure_object(Options).no_build = True
+    return value
+
+
+_no_build_option = click.option(
+    "--no-build", is_flag=True, expose_value=False, callback=_set_no_build,
+    help="Never build a package from its source distribution (docs/builds.md); one published only as "
+         "source is an error.")
+
+
 @cli.command()
 @click.option("--target", "targets", multiple=True, help="Target profile(s) to lock (repeatable).")
 @click.option("--check", is_flag=True, help="Exit non-zero, with a diff, if the lock is not up to date.")
 @click.option("--upgrade", is_flag=True, help="Re-resolve even when the lock already matches the project.")
 @click.option("--smoke", is_flag=True,
-              help="Pyodide targets: import every locked package in Pyodide under Node before writing.")
+              help="Import every locked package on each wasm target before writing (Pyodide under Node; "
+                   "wasi-p2: a probe component's self-check).")
+@_no_build_option
+@click.option("--accept-capabilities", is_flag=True,
+              help="Record [python.capabilities] grants beyond what mochi.lock records (a capability growth).")
 @_verbose_option
 @pass_options
-def lock(opts: Options, targets: tuple[str, ...], check: bool, upgrade: bool, smoke: bool) -> None:
+@attestation_options
+def lock(opts: Options, targets: tuple[str, ...], check: bool, upgrade: bool, smoke: bool,
+         accept_capabilities: bool, attest: AttestOptions) -> None:
     """Resolve the project's Python dependencies and write mochi.lock + pylock.toml.
 
     Each target is resolved, then versions are joined: a package gets one version on every
@@ -95,10 +119,11 @@ def lock(opts: Options, targets: tuple[str, ...], check: bool, upgrade: bool, sm
 
     with opts.context() as ctx:
         if check:
-            existing = run_check(ctx, targets)
+            existing = run_check(ctx, targets, attest=attest)
             _echo_err(f"mochi.lock is up to date for {', '.join(existing.targets)}")
             return
-        outcome = run_lock(ctx, targets, upgrade=upgrade, smoke=smoke)
+        outcome = run_lock(ctx, targets, upgrade=upgrade, smoke=smoke, accept_capabilities=accept_capabilities,
+                           attest=attest)
     for line in outcome.summary_lines():
         _echo_err(line)
 
@@ -113,10 +138,12 @@ def lock(opts: Options, targets: tuple[str, ...], check: bool, upgrade: bool, sm
 @click.option("--pyodide-url", "pyodide_url", default=None, metavar="URL",
               help="Pyodide targets: load Pyodide from this hosted folder (same version; its files are checked "
                    "against pinned sha256) instead of a copy inside the bundle.")
+@_no_build_option
 @_verbose_option
 @pass_options
+@attestation_options
 def install(opts: Options, target: str | None, no_bind: bool, smoke: bool, locked: bool, frozen: bool,
-            pyodide_url: str | None) -> None:
+            pyodide_url: str | None, attest: AttestOptions) -> None:
     """Install the locked packages for a target (verified against mochi.lock) and bind them.
 
     Like `uv sync`: a missing or stale mochi.lock is locked for the target first (see
@@ -129,7 +156,8 @@ def install(opts: Options, target: str | None, no_bind: bool, smoke: bool, locke
                          "project, --frozen does not", field="--frozen")
     mode: LockMode = "locked" if locked else "frozen" if frozen else "sync"
     with opts.context() as ctx:
-        outcome = install_op(ctx, target, smoke=smoke, bind=not no_bind, lock_mode=mode, runtime_url=pyodide_url)
+        outcome = install_op(ctx, target, smoke=smoke, bind=not no_bind, lock_mode=mode, runtime_url=pyodide_url,
+                             attest=attest)
         for line in outcome.lines():
             _echo_err(line)
         if outcome.bindings is not None:
@@ -374,6 +402,7 @@ cli.add_command(call_command)
 cli.add_command(run_command)
 cli.add_command(exec_command)
 cli.add_command(serve_command)
+cli.add_command(verify_command)
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "wasmtool") -> int:

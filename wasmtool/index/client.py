@@ -15,6 +15,8 @@
   checked, name/version checked), else a caller-supplied wheel (``fallback``).
 - :meth:`IndexClient.open_stream` lets the artefact cache stream downloads through the
   same pooled client.
+- PEP 740: :meth:`IndexClient.get_provenance` fetches a file's provenance object (same
+  retries; 404/410 = the file has none).
 
 The client is safe to share between threads (httpx's client is; the page memo is locked).
 """
@@ -226,6 +228,23 @@ class IndexClient:
         meta = read_wheel_metadata(path)
         check_matches(meta, file, source=str(path))
         return meta
+
+    # -- provenance (PEP 740) ------------------------------------------------------------
+
+    def get_provenance(self, file: IndexFile) -> bytes | None:
+        """The body at ``file.provenance``; ``None`` when the page gives no provenance URL or
+        it answers 404/410. Other statuses (after retries) raise :class:`IndexHTTPError`,
+        exhausted timeouts :class:`IndexTimeoutError`, other transport errors
+        :class:`IndexNetworkError`; the caller parses the body."""
+        if not file.provenance:
+            return None
+        url, project = file.provenance, file.project
+        resp = self._request(url, headers={"Accept": "application/json"}, project=project)
+        if resp.status_code in NOT_FOUND_STATUS:
+            return None
+        if resp.status_code >= 400:
+            raise self._status_error(resp, url, project)
+        return resp.content
 
     # -- downloads ---------------------------------------------------------------------
 

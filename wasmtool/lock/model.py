@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from wasmtool.lock.errors import LockSchemaError, LockVersionError
+from wasmtool.project.capabilities import CapabilityTable, parse_capabilities, table_to_dict
 
 SCHEMA_VERSION = 1
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -39,6 +40,13 @@ class LockedPackage:
     wheel_filename: str = ""
     wheel_url: str = ""
     sdist_filename: str = ""
+    sdist_url: str = ""            # a wheel built from an sdist (docs/builds.md): the sdist it came from,
+    sdist_sha256: str = ""
+    build_backend: str = ""        # ... the PEP 517 backend, the build dependencies (`name==v --hash=sha256:h`),
+    build_requires: tuple[str, ...] = ()
+    build_python: str = ""         # ... the building Python, and the hash of all of these with the sdist's
+    build_inputs_sha256: str = ""
+    path: str = ""                 # source = "path": the folder, relative to the project, built into the wheel
     platform_tag: str = ""
     wheel_blake3: str = ""
     wheel_sha256: str = ""
@@ -53,8 +61,11 @@ class LockedPackage:
     dependencies: tuple[str, ...] = ()
     markers: str = ""
     requires_python: str = ""
-    attestation_bundle: str = ""
+    attestation_bundle: str = ""   # sha256 of the PEP 740 provenance the file verified against
     attestation_verified: bool = False
+    attestation_publisher: str = ""    # the verified publisher label (docs/attestations.md)
+    attestation_predicate: str = ""    # the attestations' predicate type(s)
+    attestation_trust_root: str = ""   # "production", "staging" or "sha256:<hex>" of a trusted-root file
     skipped_count: int = 0
 
     @property
@@ -74,11 +85,13 @@ class LockedPackage:
         return f"{self.name}:{self.alias}" if self.alias else self.name
 
 
-_LIST_FIELDS = {"import_names", "capabilities_declared", "type_features", "extras", "dependencies"}
+_LIST_FIELDS = {"import_names", "capabilities_declared", "type_features", "extras", "dependencies",
+                "build_requires"}
 _BOOL_FIELDS = {"attestation_verified"}
 _INT_FIELDS = {"skipped_count"}
 _REQUIRED = ("name", "version", "target", "source")
-_SORTED_LISTS = {"capabilities_declared", "type_features", "extras", "dependencies", "import_names"}
+_SORTED_LISTS = {"capabilities_declared", "type_features", "extras", "dependencies", "import_names",
+                 "build_requires"}
 _FIELD_NAMES = [f.name for f in fields(LockedPackage)]
 _KEY_TO_FIELD = {n.replace("_", "-"): n for n in _FIELD_NAMES}
 _KEY_ALIASES = {"pypi-simple-sha256": "index-sha256"}
@@ -101,6 +114,9 @@ class MochiLock:
     requires_python: str = ""
     created_by: str = "wasmtool"
     tool_fields: Mapping[str, Any] = field(default_factory=dict)
+    #: ``[python-capabilities.<package>]``: the grants accepted for each package
+    #: (wasmtool/project/capabilities.py); none recorded = nothing granted.
+    capabilities: CapabilityTable = ()
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -134,6 +150,8 @@ class MochiLock:
         out["python-package"] = [
             _package_to_dict(p) for p in sorted(self.packages, key=lambda p: (p.target, p.name, p.version))
         ]
+        if table_to_dict(self.capabilities):
+            out["python-capabilities"] = table_to_dict(self.capabilities)
         return out
 
     @classmethod
@@ -151,9 +169,11 @@ class MochiLock:
                 hint="upgrade wasmtool, or re-create the lock with `wasmtool lock`",
             )
         for key in data:
-            if key not in ("schema-version", "created-by", "requires-python", "target", "python-package"):
+            if key not in ("schema-version", "created-by", "requires-python", "target", "python-package",
+                           "python-capabilities"):
                 problems.append(f"{key}: unknown key")
         inputs = _parse_inputs(data.get("target", []), problems)
+        capabilities = parse_capabilities(data.get("python-capabilities", {}), problems, path="python-capabilities")
         raw_packages = data.get("python-package", [])
         packages: list[LockedPackage] = []
         if not isinstance(raw_packages, list):
@@ -175,6 +195,7 @@ class MochiLock:
             inputs=tuple(inputs),
             requires_python=str(data.get("requires-python", "")),
             created_by=str(data.get("created-by", "wasmtool")),
+            capabilities=tuple((n, g) for n, g in capabilities if not g.is_empty()),
         )
 
 
@@ -250,7 +271,8 @@ def _parse_package(raw: Any, path: str, problems: list[str]) -> LockedPackage | 
     for req in _REQUIRED:
         if not values.get(req):
             problems.append(f"{path}.{req.replace('_', '-')}: missing")
-    for hfield in ("wheel_sha256", "index_sha256", "stub_sha256", "wrapper_sha256", "shim_sha256", "wheel_blake3"):
+    for hfield in ("wheel_sha256", "index_sha256", "stub_sha256", "wrapper_sha256", "shim_sha256", "wheel_blake3",
+                   "sdist_sha256", "build_inputs_sha256"):
         v = values.get(hfield, "")
         if v and not _HEX64.match(v):
             problems.append(f"{path}.{hfield.replace('_', '-')}: expected 64 lowercase hex digits")

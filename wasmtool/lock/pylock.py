@@ -54,7 +54,19 @@ def to_pylock_dict(packages: Sequence[LockedPackage], *, requires_python: str) -
             deps.append({"name": dname, "version": dver or versions.get(dname, "")})
         if deps:
             entry["dependencies"] = deps
-        if p.wheel_filename:
+        if p.build_inputs_sha256 and not p.wheel_url:
+            # built here from its sdist (docs/builds.md): the sdist is the PEP 751 artefact; the
+            # wheel it was built into, and the inputs of that build, are wasmtool's
+            if p.path:   # the project's own folder
+                entry["directory"] = {"path": p.path}
+            else:
+                entry["sdist"] = {"name": p.sdist_filename, "url": p.sdist_url,
+                                  "hashes": {"sha256": p.sdist_sha256}}
+            entry["tool"] = {"wasmtool": {
+                "built-wheel": {"name": p.wheel_filename, "hashes": {"sha256": p.wheel_sha256}},
+                "build-backend": p.build_backend, "build-requires": sorted(p.build_requires),
+                "build-python": p.build_python, "build-inputs-sha256": p.build_inputs_sha256}}
+        elif p.wheel_filename:
             wheel: dict[str, Any] = {"name": p.wheel_filename}
             if p.wheel_url:
                 wheel["url"] = p.wheel_url
@@ -75,7 +87,7 @@ def to_pylock_dict(packages: Sequence[LockedPackage], *, requires_python: str) -
 def render_pylock(doc: Mapping[str, Any]) -> str:
     from wasmtool.lock.toml_render import render
 
-    return render(doc, inline_arrays=frozenset({"wheels", "dependencies"}))
+    return render(doc, inline_arrays=frozenset({"wheels", "dependencies", "sdist", "directory", "built-wheel"}))
 
 
 def read_pylock(data: Mapping[str, Any], *, file: str) -> list[PylockPin]:

@@ -10,6 +10,8 @@ texts and lines out; :mod:`wasmtool.ops.lock` does the resolving and the writing
   has an entry, every entry's dependencies too: a hand-edited lock may have lost some);
 * what changed: :func:`binding_drift` (recorded binding fields against fresh ones; the pins
   themselves are :func:`wasmtool.lock.check.diff_locks`);
+* which grants a lock records: :func:`capability_drift` (the lock's ``[python-capabilities]``
+  against the manifest's; growth itself is :func:`wasmtool.project.capabilities.capability_growth`);
 * which files a lock is written as: :func:`lock_files` (``mochi.lock`` and one pylock per target),
   and which of them on disk are not what the lock implies (:func:`pylock_drift`).
 """
@@ -27,11 +29,13 @@ from packaging.utils import canonicalize_name
 from wasmtool.lock.io import render_lock, render_pylock_for
 from wasmtool.lock.model import LockedPackage, MochiLock, TargetInputs
 from wasmtool.lock.pylock import pylock_filename
+from wasmtool.project.capabilities import CapabilityTable, Grants
 
 __all__ = [
     "BINDING_FIELDS",
     "binding_drift",
     "bound_entries",
+    "capability_drift",
     "carry_bindings",
     "coverage_gaps",
     "input_drift",
@@ -161,6 +165,23 @@ def binding_drift(target: str, recorded: Mapping[str, LockedPackage],
             if f in now and now[f] != getattr(entry, f):
                 lines.append(f"[{target}] changed {entry.label} {f.replace('_', '-')}: "
                              f"{getattr(entry, f)} -> {now[f]} (re-run `wasmtool bind`)")
+    return lines
+
+
+def capability_drift(existing: MochiLock | None, wanted: CapabilityTable) -> list[str]:
+    """One line per grant the manifest (``wanted``) and the lock's record disagree on (empty:
+    the lock records exactly the manifest's grants, or there is no lock yet)."""
+    if existing is None:
+        return []
+    have = {n: g for n, g in existing.capabilities if not g.is_empty()}
+    want = {n: g for n, g in wanted if not g.is_empty()}
+    lines: list[str] = []
+    for name in sorted(set(have) | set(want)):
+        old, new = have.get(name, Grants()).describe(), want.get(name, Grants()).describe()
+        lines += [f"capability granted in mochi.toml, not recorded in the lock: {name} {item}"
+                  for item in new if item not in old]
+        lines += [f"capability recorded in the lock, no longer granted in mochi.toml: {name} {item}"
+                  for item in old if item not in new]
     return lines
 
 

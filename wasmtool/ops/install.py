@@ -24,7 +24,8 @@ from wasmtool.errors import TargetError, UsageError
 from wasmtool.lock.errors import LockDriftError, LockIncompleteError, LockMissingError
 from wasmtool.lock.io import read_lock
 from wasmtool.lock.model import MochiLock
-from wasmtool.lock.rules import coverage_gaps, input_drift, uncovered
+from wasmtool.lock.rules import capability_drift, coverage_gaps, input_drift, uncovered
+from wasmtool.ops.attest import AttestOptions, verify_locked
 from wasmtool.ops.lock import LockOutcome, run_lock
 from wasmtool.project.paths import ensure_inside
 from wasmtool.targets.backend import BindResult, InstallReport, TargetBackend, backend_named
@@ -49,7 +50,8 @@ def _existing(ctx: Context) -> MochiLock | None:
         return None
 
 
-def ensure_lock(ctx: Context, backend: TargetBackend, mode: LockMode = "sync") -> LockOutcome | None:
+def ensure_lock(ctx: Context, backend: TargetBackend, mode: LockMode = "sync",
+                attest: AttestOptions | None = None) -> LockOutcome | None:
     """Make sure ``mochi.lock`` answers the project for ``backend``'s target before an
     install; returns what locking did (``None``: the lock was used as it is)."""
     if mode not in LOCK_MODES:
@@ -72,6 +74,7 @@ def ensure_lock(ctx: Context, backend: TargetBackend, mode: LockMode = "sync") -
         return None
     inputs = backend.current_inputs(ctx)
     drift = input_drift(existing, inputs) + coverage_gaps(existing, inputs)
+    drift += capability_drift(existing, ctx.project.manifest.capabilities)
     if not drift:
         return None
     if mode == "locked":
@@ -79,11 +82,12 @@ def ensure_lock(ctx: Context, backend: TargetBackend, mode: LockMode = "sync") -
             raise LockMissingError("mochi.lock is missing and --locked forbids creating it",
                                    file=str(ctx.lock_path), hint="run `wasmtool lock`, or install without --locked")
         raise LockDriftError(drift, file=str(ctx.lock_path))
-    return run_lock(ctx, [target])
+    return run_lock(ctx, [target], attest=attest)
 
 
 def install(ctx: Context, target: str | None = None, *, smoke: bool = False, bind: bool = True,
-            lock_mode: LockMode = "sync", runtime_url: str | None = None) -> InstallReport:
+            lock_mode: LockMode = "sync", runtime_url: str | None = None,
+            attest: AttestOptions | None = None) -> InstallReport:
     """Install the locked packages for ``target`` (default ``[python].target``) with its
     backend, locking first as ``lock_mode`` says (:func:`ensure_lock`); ``runtime_url``
     (``--pyodide-url``) goes to the backend, which refuses it where it does not apply."""
@@ -97,7 +101,8 @@ def install(ctx: Context, target: str | None = None, *, smoke: bool = False, bin
         lexical = Path(os.path.normpath(place))
         if lexical.is_relative_to(ctx.root):
             ensure_inside(ctx.root, lexical)
-    locked = ensure_lock(ctx, backend, lock_mode)
+    locked = ensure_lock(ctx, backend, lock_mode, attest)
+    verify_locked(ctx, read_lock(ctx.lock_path), backend.name, attest)  # PEP 740, offline from the cache
     report = backend.install(ctx, lambda: bind_op(ctx, target=backend.name), smoke=smoke, bind=bind,
                              runtime_url=runtime_url)
     return report if locked is None else LockedFirst(locked, report)

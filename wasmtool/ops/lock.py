@@ -12,7 +12,7 @@ is kept, what changed and which bindings belong to a lock are the pure rules of
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -24,14 +24,17 @@ from wasmtool.lock.errors import LockDriftError, LockMissingError
 from wasmtool.lock.io import read_lock, render_pylock_for, write_text_files
 from wasmtool.lock.model import LockedPackage, MochiLock, TargetInputs
 from wasmtool.lock.rules import BINDING_FIELDS as BINDING_FIELDS  # re-exported: defined here before
-from wasmtool.lock.rules import binding_drift, bound_entries, lock_files, pylock_drift
+from wasmtool.lock.rules import binding_drift, bound_entries, capability_drift, lock_files, pylock_drift
 from wasmtool.lock.rules import carry_bindings as carry_bindings  # re-exported: defined here before
 from wasmtool.lock.rules import up_to_date as up_to_date  # re-exported: defined here before
 from wasmtool.lock.rules import with_bindings as with_bindings  # re-exported: defined here before
 from wasmtool.lock.summary import VersionDifference, joint_version, summary_lines, version_differences
+from wasmtool.ops.attest import AttestOptions, attest_lock, store_provenance
+from wasmtool.project.capabilities import capability_growth
 from wasmtool.targets.backend import TargetBackend, backend_for
 from wasmtool.targets.errors import TargetNotLockableError as TargetNotLockableError  # re-exported: defined here before
 from wasmtool.targets.profile import TargetProfile, load_profile
+from wasmtool.wit.errors import CapabilityGrowthError, CapabilityPackageError
 
 
 @dataclass(frozen=True)
@@ -41,11 +44,15 @@ class LockOutcome:
     changed: bool
     targets: tuple[str, ...] = ()
     differences: tuple[VersionDifference, ...] = ()
+    warnings: tuple[str, ...] = ()   # files without a PEP 740 attestation (policy "warn")
 
     def summary_lines(self) -> list[str]:
         """What ``wasmtool lock`` prints: packages per target, versions that differ and why."""
-        return summary_lines(self.lock, self.targets or self.lock.targets, changed=self.changed,
-                             differences=self.differences)
+        lines = list(self.warnings) + summary_lines(self.lock, self.targets or self.lock.targets,
+                                                    changed=self.changed, differences=self.differences)
+        # recorded for every target; only a WASI component is held to them (docs/configuration.md)
+        return lines + [f"capabilities of {name}: {', '.join(g.describe())} (enforced under wasmtime; "
+                        "recorded, not enforced, on native and Pyodide)" for name, g in self.lock.capabilities]
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,8 @@ class ComputedLock:
     existing: MochiLock | None
     profiles: list[TargetProfile]
     differences: tuple[VersionDifference, ...] = ()
+    sidecars: Mapping[str, bytes] = field(default_factory=dict)   # new provenance documents, by sha256
+    warnings: tuple[str, ...] = ()
 
 
 def requested_targets(ctx: Context, targets: Sequence[str]) -> list[TargetProfile]:
@@ -91,7 +100,8 @@ def current_inputs(ctx: Context, profile: TargetProfile) -> TargetInputs:
     return backend_for(profile).current_inputs(ctx)
 
 
-def compute_lock(ctx: Context, targets: Sequence[str], *, reuse: bool = False) -> ComputedLock:
+def compute_lock(ctx: Context, targets: Sequence[str], *, reuse: bool = False,
+                 attest: AttestOptions | None = None) -> ComputedLock:
     try:
         existing: MochiLock | None = read_lock(ctx.lock_path)
     except LockMissingError:
@@ -109,7 +119,9 @@ def compute_lock(ctx: Context, targets: Sequence[str], *, reuse: bool = False) -
         new = new.replace_target(profile.name, inputs, carry_bindings(existing, packages))
         fresh.append(profile)
     new, differences = join_versions(ctx, new, existing, fresh)
-    return ComputedLock(new, existing, profiles, differences)
+    attested = attest_lock(ctx, new, existing, [p.name for p in fresh], attest or AttestOptions(),
+                           kept=[p.name for p in profiles if p not in fresh])
+    return ComputedLock(attested.lock, existing, profiles, differences, attested.sidecars, attested.warnings)
 
 
 def join_versions(ctx: Context, lock: MochiLock, existing: MochiLock | None, fresh: Sequence[TargetProfile]
@@ -179,24 +191,49 @@ def output_files(ctx: Context, lock: MochiLock) -> dict[Path, str]:
     return lock_files(lock, lock_path=ctx.lock_path, configured_target=ctx.project.manifest.python.target)
 
 
-def run_lock(ctx: Context, targets: Sequence[str] = (), *, upgrade: bool = False, smoke: bool = False
-             ) -> LockOutcome:
+def record_capabilities(ctx: Context, lock: MochiLock, existing: MochiLock | None, *, accept: bool = False
+                        ) -> MochiLock:
+    """``lock`` recording the manifest's ``[python.capabilities]``. Each package named must be
+    locked on some target (:class:`CapabilityPackageError`); a grant beyond what ``existing``
+    records is a capability growth (:class:`CapabilityGrowthError`) unless ``accept``. A first
+    lock (no ``existing``) records the manifest's grants as they are."""
+    wanted = ctx.project.manifest.capabilities
+    locked = {str(canonicalize_name(p.name)) for p in lock.packages}
+    unknown = sorted(name for name, _ in wanted if name not in locked)
+    if unknown:
+        raise CapabilityPackageError(
+            f"[python.capabilities] names {', '.join(unknown)}, which no locked target holds",
+            file=ctx.project.manifest.file, field=f"python.capabilities.{unknown[0]}",
+            hint="name a package the project depends on (directly or through another package)")
+    if existing is not None and not accept:
+        lines = capability_growth(existing.capabilities, wanted)
+        if lines:
+            raise CapabilityGrowthError(lines, file=str(ctx.lock_path))
+    return replace(lock, capabilities=tuple((n, g) for n, g in wanted if not g.is_empty()))
+
+
+def run_lock(ctx: Context, targets: Sequence[str] = (), *, upgrade: bool = False, smoke: bool = False,
+             accept_capabilities: bool = False, attest: AttestOptions | None = None) -> LockOutcome:
     """Lock the targets. An existing lock whose inputs still match is kept (no resolution);
     ``upgrade`` re-resolves anyway (pins that still fit are preferred unless they are stale).
     ``smoke``: each target's backend proves its packages installable (Pyodide: loaded and
     imported in Pyodide under Node) BEFORE anything is written (a failure leaves the files as
-    they were)."""
-    computed = compute_lock(ctx, targets, reuse=not upgrade)
-    new, profiles = computed.lock, computed.profiles
+    they were). The manifest's capabilities are recorded (:func:`record_capabilities`; a
+    growth fails before anything is written unless ``accept_capabilities``)."""
+    computed = compute_lock(ctx, targets, reuse=not upgrade, attest=attest)
+    new = record_capabilities(ctx, computed.lock, computed.existing, accept=accept_capabilities)
+    profiles = computed.profiles
     if smoke:
         for profile in profiles:
             backend: TargetBackend = backend_for(profile)
             backend.smoke(ctx, list(new.for_target(profile.name)))
     files = output_files(ctx, new)
     changed = any(not p.exists() or p.read_text(encoding="utf-8") != text for p, text in files.items())
+    store_provenance(ctx, computed.sidecars)
     if changed:
         write_text_files(files)
-    return LockOutcome(new, tuple(sorted(files)), changed, tuple(p.name for p in profiles), computed.differences)
+    return LockOutcome(new, tuple(sorted(files)), changed, tuple(p.name for p in profiles), computed.differences,
+                       computed.warnings)
 
 
 def check_bindings(ctx: Context, lock: MochiLock, targets: Sequence[str]) -> list[str]:
@@ -226,15 +263,16 @@ def _pylock_lines(ctx: Context, lock: MochiLock) -> list[str]:
     return pylock_drift(expected, on_disk)
 
 
-def run_check(ctx: Context, targets: Sequence[str] = ()) -> MochiLock:
+def run_check(ctx: Context, targets: Sequence[str] = (), *, attest: AttestOptions | None = None) -> MochiLock:
     """``lock --check``: the lock against a fresh resolution, the pylock files against the
     lock, then the recorded bindings against recomputed ones."""
     existing = read_lock(ctx.lock_path)
     if not targets and not existing.targets:
         raise UsageError("the lock holds no target", file=str(ctx.lock_path))
-    computed = compute_lock(ctx, list(targets) or [t for t in existing.targets])
+    computed = compute_lock(ctx, list(targets) or [t for t in existing.targets], attest=attest)
     new, profiles = computed.lock, computed.profiles
     lines = diff_locks(existing, new, [p.name for p in profiles])
+    lines += capability_drift(existing, ctx.project.manifest.capabilities)
     lines += _pylock_lines(ctx, existing)
     if lines:
         raise LockDriftError(lines, file=str(ctx.lock_path))

@@ -14,7 +14,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidName, canonicalize_name
 
+from wasmtool.attest.policy import PublisherPin, parse_pin
 from wasmtool.mochi_syntax import MOCHI_KEYWORDS
+from wasmtool.project.capabilities import CapabilityTable, parse_capabilities
 from wasmtool.project.errors import ImportSpecError, ManifestError, ManifestMissingError, ManifestSyntaxError
 from wasmtool.project.spec import expand_version_set
 from wasmtool.targets.profile import DEFAULT_TARGET
@@ -50,6 +52,9 @@ class PythonSettings:
     int_mode: str = "bigint"
     mochi_dialect: str = "0.10"   # shim dialect: "0.10" (released Mochi) | "mep-71"
     any_policy: str = "map"       # `any`: "map" (a declared Any of a complete stub tier is widened) | "skip"
+    attestations: str = "warn"    # PEP 740 at lock time: "off" | "warn" | "require" (docs/attestations.md)
+    build: str = "pure"           # sdists built into wheels: "pure" | "all" | "none" (docs/builds.md)
+    accept_unreproducible_builds: bool = False   # install keeps a rebuilt wheel whose hash differs
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,8 @@ class DependencySpec:
     #: ``submodules``: ``None`` = not set (public submodules are bound unless ``import-names``
     #: is set), ``True``/``False``, or the submodules to bind, relative to the package (``"parser"``).
     submodules: bool | tuple[str, ...] | None = None
+    #: ``trusted-publisher`` (+ ``workflow``): who must have signed this package's attestations.
+    trusted_publisher: PublisherPin | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,9 @@ class Manifest:
     #: ``[browser] app``: the folder (relative to the project) whose files install copies into a
     #: Pyodide bundle; "" = none (the bundle's generated page). See wasmtool/bundle/app.py.
     browser_app: str = ""
+    #: ``[python.capabilities.<package>]``: what each package may reach at run time, by canonical
+    #: name (wasmtool/project/capabilities.py).
+    capabilities: CapabilityTable = ()
 
 
 _PY_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
@@ -92,7 +102,8 @@ _PY_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "allow-any": (list, "allow_any"),
     "typeshed": (bool, "typeshed"), "strict-return-types": (bool, "strict_return_types"),
     "int-mode": (str, "int_mode"), "pyodide-packages": (str, "pyodide_packages"), "runtime": (dict, ""),
-    "mochi-dialect": (str, "mochi_dialect"), "any": (str, "any_policy"),
+    "mochi-dialect": (str, "mochi_dialect"), "any": (str, "any_policy"), "attestations": (str, "attestations"),
+    "build": (str, "build"), "accept-unreproducible-builds": (bool, "accept_unreproducible_builds"),
     # accepted and validated by later phases; kept so that manifests using them parse
     "stubgen": (dict, "stubgen"), "typeshed-revision": (str, ""), "monomorphise": (list, "monomorphise"),
     "free-threaded": (bool, ""), "allow-untested-freethread": (bool, ""), "freethread-deny-list": (list, ""),
@@ -103,7 +114,7 @@ _PY_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
 _DEP_KEYS: dict[str, type | tuple[type, ...]] = {
     "version": str, "extras": list, "markers": str, "index": str, "git": str, "rev": str, "tag": str,
     "branch": str, "path": str, "editable": bool, "optional": bool, "groups": list, "import-names": list,
-    "alias": str, "submodules": (bool, list)}
+    "alias": str, "submodules": (bool, list), "trusted-publisher": (str, dict), "workflow": str}
 _TOP_KEYS = {"name", "version", "description", "python", "python-dependencies", "package", "capabilities",
              "dependencies", "authors", "license", "browser"}
 
@@ -117,10 +128,14 @@ def parse_manifest(text: str, *, file: str) -> Manifest:
     python = _parse_python(data.get("python", {}), problems)
     deps = _parse_deps(data.get("python-dependencies", {}), problems)
     browser_app = _parse_browser(data.get("browser", {}), problems)
+    raw_python = data.get("python", {})
+    raw_caps = raw_python.get("capabilities") if isinstance(raw_python, dict) else None
+    capabilities = parse_capabilities(raw_caps, problems) if isinstance(raw_caps, dict) else ()
     name = data.get("name", "")
     if problems:
         raise ManifestError(problems, file=file)
-    return Manifest(file=file, name=str(name), python=python, dependencies=deps, browser_app=browser_app)
+    return Manifest(file=file, name=str(name), python=python, dependencies=deps, browser_app=browser_app,
+                    capabilities=capabilities)
 
 
 def _parse_browser(raw: Any, problems: list[str]) -> str:
@@ -188,7 +203,8 @@ def _parse_python(raw: Any, problems: list[str]) -> PythonSettings:
     checks = {"implementation": ("cpython",), "runtime_mode": ("auto", "embedded", "inprocess", "subprocess"),
               "async_mode": ("per-call", "persistent"), "int_mode": ("bigint", "int64-only"),
               "pyodide_packages": ("index-first", "distribution"), "mochi_dialect": ("0.10", "mep-71"),
-              "any_policy": ("map", "skip")}
+              "any_policy": ("map", "skip"), "attestations": ("off", "warn", "require"),
+              "build": ("pure", "all", "none")}
     keys = {attr: key for key, (_, attr) in _PY_KEYS.items() if attr}
     for attr, allowed in checks.items():
         if attr in values and values[attr] not in allowed:
@@ -326,6 +342,15 @@ def _parse_deps(raw: Any, problems: list[str]) -> tuple[DependencySpec, ...]:
         if vals.get("editable") and "path" not in vals:
             problems.append(f"{path}.editable: only valid with path")
         submodules = _parse_submodules(vals.get("submodules"), f"{path}.submodules", problems)
+        pin: PublisherPin | None = None
+        if "trusted-publisher" in vals:
+            parsed = parse_pin(vals["trusted-publisher"], workflow=vals.get("workflow"))
+            if isinstance(parsed, str):
+                problems.append(f"{path}.trusted-publisher: {parsed}")
+            else:
+                pin = parsed
+        elif "workflow" in vals:
+            problems.append(f"{path}.workflow: only valid with trusted-publisher")
         alias = vals.get("alias", "")
         if alias and (not re.fullmatch(r"[^\W\d]\w*", alias) or alias in MOCHI_KEYWORDS):
             problems.append(f"{path}.alias: {alias!r} is not a Mochi identifier (letters, digits, _; not a keyword)")
@@ -336,7 +361,7 @@ def _parse_deps(raw: Any, problems: list[str]) -> tuple[DependencySpec, ...]:
             rev=vals.get("rev") or vals.get("tag") or vals.get("branch") or "", path=vals.get("path", ""),
             editable=vals.get("editable", False), optional=vals.get("optional", False),
             groups=tuple(vals.get("groups", [])), import_names=tuple(vals.get("import-names", [])),
-            alias=vals.get("alias", ""), submodules=submodules,
+            alias=vals.get("alias", ""), submodules=submodules, trusted_publisher=pin,
         )
     return tuple(out[k] for k in sorted(out))
 

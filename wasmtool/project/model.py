@@ -70,8 +70,8 @@ def build_project(manifest: Manifest, imports: list[ImportLine], root: Path) -> 
         if dep.optional:
             continue
         url = f"git+{dep.git}" + (f"@{dep.rev}" if dep.rev else "") if dep.git else ""
-        if dep.path:
-            url = (root / dep.path).resolve().as_uri()
+        if dep.path:   # relative, so that the lock's inputs are the same on every machine (docs/builds.md)
+            url = f"file:{Path(dep.path).as_posix()}"
         reqs[dep.name] = Requirement(
             name=dep.name, specifier=dep.version, extras=dep.extras, markers=dep.markers,
             source="git" if dep.git else "path" if dep.path else "index" if dep.index else "registry",

@@ -16,6 +16,13 @@ resolver (WT230-WT239).
         ├── DistributionLockMismatchError WT233  the distribution lock is for another ABI / Python than the profile
         ├── BadRequirementError        WT234  a requirement string is not PEP 508
         └── ResolutionTooDeepError     WT235  resolvelib gave up after too many rounds
+    └── SdistBuildError                WT240  building a source distribution into a wheel failed (docs/builds.md)
+        ├── BuildTimeoutError          WT241  the build did not finish in time (it was killed)
+        ├── BuildDisabledError         WT242  a package has only an sdist and building is off (``--no-build``)
+        ├── CompiledBuildRefusedError  WT243  the sdist is (or builds as) a compiled extension; ``build = "pure"``
+        ├── CompiledForTargetError     WT244  the built wheel is compiled for the host; a wasm target cannot use it
+        ├── BuildMismatchError         WT245  a rebuild from the locked sdist differs from the locked wheel
+        └── SdistUnreadableError       WT246  the sdist is not a readable source archive
 
 The WebAssembly resolver's errors are short (a few lines, under 2 KB with the hint); the
 whole search -- every cause, version, file and tag -- is in ``details`` (the CLI prints it
@@ -35,11 +42,18 @@ from wasmtool.errors import ExternalToolError, ResolveError, WheelMetadataError
 
 __all__ = [
     "BadRequirementError",
+    "BuildDisabledError",
+    "BuildMismatchError",
+    "BuildTimeoutError",
+    "CompiledBuildRefusedError",
+    "CompiledForTargetError",
     "DistributionLockMismatchError",
     "NoTargetWheelError",
     "NoWheelError",
     "ResolutionConflictError",
     "ResolutionTooDeepError",
+    "SdistBuildError",
+    "SdistUnreadableError",
     "UnsafeRequirementError",
     "UvFailedError",
     "UvNotFoundError",
@@ -167,3 +181,37 @@ class BadRequirementError(WasmResolveError, ValueError):
 
 class ResolutionTooDeepError(WasmResolveError):
     code = "WT235"
+
+
+# -- building sdists into wheels (wasmtool/build/) ----------------------------------------------------
+
+
+class SdistBuildError(ResolveError):
+    """Building ``package``'s sdist failed: the message names the backend and shows the tail of
+    the build's log (``details`` holds all of it)."""
+
+    code = "WT240"
+
+
+class BuildTimeoutError(SdistBuildError):
+    code = "WT241"
+
+
+class BuildDisabledError(SdistBuildError):
+    code = "WT242"
+
+
+class CompiledBuildRefusedError(SdistBuildError):
+    code = "WT243"
+
+
+class CompiledForTargetError(SdistBuildError):
+    code = "WT244"
+
+
+class BuildMismatchError(SdistBuildError):
+    code = "WT245"
+
+
+class SdistUnreadableError(SdistBuildError):
+    code = "WT246"

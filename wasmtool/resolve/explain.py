@@ -283,7 +283,11 @@ def _platforms(report: ProjectReport) -> list[str]:
 
 def _why(report: ProjectReport, facts: TargetFacts) -> str:
     profile = facts.profile
-    if report.compiled:
+    if report.sdist_only:
+        why = "it is published only as source (sdists, no wheel at all), and no wheel was built from it"
+    elif report.python_only:
+        why = f"no version supports Python {facts.python_version} (each one's Requires-Python excludes it)"
+    elif report.compiled:
         why = profile.messages.get("no-compiled-build", _NO_COMPILED_BUILD).format(
             platforms=", ".join(profile.platform_tags))
     else:
@@ -299,12 +303,22 @@ def _tried(report: ProjectReport, *, limit: int = 3, files: int = 3) -> str:
     the reasons counted."""
     versions = report.versions
     if len(versions) <= limit:
-        parts = [f"{v} ({some(sorted(report.files[v]), limit=files)}: {report.reasons.get(v, 'no matching wheel')})"
-                 for v in versions]
+        parts = [_version_files(report, v, limit=files) for v in versions]
         return "; ".join(parts) or "none"
     reasons = Counter(report.reasons.get(v, "no matching wheel") for v in versions)
     why = ", ".join(f"{r} ({n})" for r, n in sorted(reasons.items(), key=lambda rn: (-rn[1], rn[0]))[:2])
     return f"{version_span(versions)}: {why}"
+
+
+def _version_files(report: ProjectReport, version: str, *, limit: int) -> str:
+    """``1.0 (a.whl, b.tar.gz: why)`` when its files share one reason, else each file with its own."""
+    per_file = {f: r for f, r in report.file_reasons.get(version, {}).items() if r}
+    default = report.reasons.get(version, "no matching wheel")
+    if len(set(per_file.values())) <= 1:
+        return f"{version} ({some(sorted(report.files[version]), limit=limit)}: {default})"
+    shown = sorted(per_file.items())[:limit]
+    more = f", {len(per_file) - limit} more" if len(per_file) > limit else ""
+    return f"{version} ({'; '.join(f'{f}: {r}' for f, r in shown)}{more})"
 
 
 def explain_no_wheel(name: str, causes: Collection[Cause], reports: Mapping[str, ProjectReport],
@@ -478,8 +492,11 @@ def _details(title: str, causes: Collection[Cause], reports: Mapping[str, Projec
         out.append(f"{report.name} (index page {report.url})")
         out.append(f"  required by ({len(parents)}): {', '.join(parents) or 'the project'}")
         out.append(f"  versions tried ({len(report.versions)}):")
-        out += [f"    {v}: {', '.join(sorted(report.files[v]))}: {report.reasons.get(v, 'no matching wheel')}"
-                for v in report.versions]
+        for v in report.versions:
+            out.append(f"    {v}: {', '.join(sorted(report.files[v]))}: {report.reasons.get(v, 'no matching wheel')}")
+            per_file = report.file_reasons.get(v, {})
+            if len(set(per_file.values())) > 1:   # the files were refused for different reasons: each one
+                out += [f"      {f}: {r or 'usable'}" for f, r in sorted(per_file.items())]
     ordered = sorted(causes, key=_cause_key)
     out.append(f"resolvelib's causes ({len(ordered)}):")
     out += [f"  {i.requirement.text} ({_parent_text(i.parent)})" if i.requirement.name != PYTHON

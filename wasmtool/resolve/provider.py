@@ -107,15 +107,32 @@ class ProjectReport:
     reasons: dict[str, str] = field(default_factory=dict)          # version -> why it has no candidate
     usable: list[str] = field(default_factory=list)                # versions with a wheel for the target
     has_pure: bool = False                                          # some wheel is py*-none-any
+    #: version -> file name -> why that file is no candidate ("" for the one chosen)
+    file_reasons: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def versions(self) -> list[str]:
         return sorted(self.files, key=Version, reverse=True)
 
     @property
+    def has_wheels(self) -> bool:
+        return any(f.endswith(".whl") for files in self.files.values() for f in files)
+
+    @property
+    def sdist_only(self) -> bool:
+        """Published only as source: files, none of them a wheel."""
+        return bool(self.files) and not self.has_wheels
+
+    @property
     def compiled(self) -> bool:
-        """Only platform-specific wheels (or only sdists): a compiled extension."""
-        return not self.has_pure
+        """Wheels, none of them pure: a compiled extension (an sdist-only package is not one)."""
+        return self.has_wheels and not self.has_pure
+
+    @property
+    def python_only(self) -> bool:
+        """Every version was refused for its ``Requires-Python`` alone."""
+        return bool(self.files) and not self.usable and all(
+            self.reasons.get(v, "").startswith("requires Python") for v in self.files)
 
 
 def identifier_of(name: str, extras: Collection[str]) -> str:
@@ -169,6 +186,8 @@ class WasmProvider(AbstractProvider[Req, Candidate, str]):
         pure_only: bool = False,
         fetch_wheel: Callable[[IndexFile], Path] | None = None,
         index_first: bool = True,
+        build_sdist: Callable[[IndexFile], tuple[IndexFile, Path]] | None = None,
+        local: Mapping[str, IndexFile] | None = None,
     ) -> None:
         self.client = client
         self.priority = {t: i for i, t in enumerate(tags if not pure_only else [t for t in tags
@@ -183,6 +202,13 @@ class WasmProvider(AbstractProvider[Req, Candidate, str]):
         self.index_first = index_first
         self.pure_only = pure_only
         self.fetch_wheel = fetch_wheel
+        #: Builds a version published only as an sdist (wasmtool.build): the built wheel as an
+        #: index file (no URL) and its path; it raises when the build is refused or fails.
+        self.build_sdist = build_sdist
+        self.built: dict[str, IndexFile] = {}       # sdist file name -> the wheel built from it
+        #: Wheels built from the project's own folders (``path`` dependencies), by name: the only
+        #: candidate of that name (the index is never asked for it).
+        self.local = {str(canonicalize_name(k)): v for k, v in (local or {}).items()}
         self.reports: dict[str, ProjectReport] = {}
         self._index: dict[str, list[tuple[Version, IndexFile]]] = {}
         self._metadata: dict[str, Metadata] = {}
@@ -222,6 +248,10 @@ class WasmProvider(AbstractProvider[Req, Candidate, str]):
         name, extras = reqs[0].name, reqs[0].extras
         if name == PYTHON:
             cand = Candidate(PYTHON, self.python)
+            return [cand] if all(self.is_satisfied_by(r, cand) for r in reqs) and cand not in bad else []
+        own = self.local.get(name)
+        if own is not None:
+            cand = Candidate(name, Version(own.version or "0"), extras, file=own)
             return [cand] if all(self.is_satisfied_by(r, cand) for r in reqs) and cand not in bad else []
         entry = self.dist.get(name)
         if entry is not None:
@@ -282,6 +312,7 @@ class WasmProvider(AbstractProvider[Req, Candidate, str]):
             if f.is_wheel and any(t.platform == "any" for t in parsed[2]):
                 report.has_pure = True
             why = self._unusable(f, usable)
+            report.file_reasons.setdefault(str(version), {})[f.filename] = why or ""
             if why is not None:
                 if f.is_wheel or str(version) not in report.reasons:  # a wheel's reason says more
                     report.reasons[str(version)] = why
@@ -290,6 +321,10 @@ class WasmProvider(AbstractProvider[Req, Candidate, str]):
             assert rank is not None  # checked by _unusable
             if version not in best or (rank, f.filename) < best[version][:2]:
                 best[version] = (rank, f.filename, f)
+        if self.build_sdist is not None:
+            for version, sdist in _sdist_only(page.files).items():
+                if version not in best and sdist in usable:
+                    best[version] = (len(self.priority), sdist.filename, sdist)
         out = [(v, best[v][2]) for v in sorted(best, reverse=True)]
         report.usable = [str(v) for v, _ in out]
         for v in report.usable:
@@ -302,7 +337,8 @@ class WasmProvider(AbstractProvider[Req, Candidate, str]):
         if f not in usable:
             return f"{f.filename}: no sha256 offered"
         if not f.is_wheel:
-            return "sdist only (wasm targets take wheels only)"
+            return "sdist only (wasm targets take wheels only)" if self.build_sdist is None else "sdist"
+
         if rank_wheel(f.filename, self.priority) is None:
             return "no wheel for the target's tags"
         if f.requires_python:
@@ -317,8 +353,14 @@ class WasmProvider(AbstractProvider[Req, Candidate, str]):
     # -- dependencies ----------------------------------------------------------------
 
     def metadata(self, file: IndexFile) -> Metadata:
-        """Core metadata of an index wheel: PEP 658 ``.metadata``, else read from the fetched wheel."""
+        """Core metadata of an index wheel: PEP 658 ``.metadata``, else read from the fetched wheel;
+        of an sdist-only version: read from the wheel built from it."""
         meta = self._metadata.get(file.filename)
+        if meta is None and not file.is_wheel and self.build_sdist is not None:
+            built, path = self.build_sdist(file)
+            self.built[file.filename] = built
+            meta = self.client.get_metadata(built, lambda: path)
+            self._metadata[file.filename] = meta
         if meta is None:
             fetch = self.fetch_wheel
             fallback = (lambda: fetch(file)) if fetch is not None else None
@@ -363,6 +405,22 @@ class WasmProvider(AbstractProvider[Req, Candidate, str]):
                 if r.name not in (candidate.name, PYTHON):
                     out.setdefault(r.name, set()).add(candidate.name)
         return out
+
+
+def _sdist_only(files: Sequence[IndexFile]) -> dict[Version, IndexFile]:
+    """Version -> its sdist, for the versions published only as source (no wheel at all: a
+    version with wheels for other platforms is a compiled package, not built for a wasm target)."""
+    with_wheels: set[Version] = set()
+    sdists: dict[Version, IndexFile] = {}
+    for f in files:
+        parsed = parse_filename(f.filename)
+        if parsed is None or f.yanked:
+            continue
+        if f.is_wheel:
+            with_wheels.add(parsed[1])
+        elif f.sha256 and (parsed[1] not in sdists or f.filename < sdists[parsed[1]].filename):
+            sdists[parsed[1]] = f
+    return {v: f for v, f in sdists.items() if v not in with_wheels}
 
 
 def marker_of(reqs: Iterable[Req]) -> str:

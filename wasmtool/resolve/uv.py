@@ -81,6 +81,8 @@ class CompileRequest:
     #: The interpreter uv is told to use (``--python``); ``None``: uv looks for one itself.
     #: It never sets the target (``python_version`` and ``python_platform`` do).
     interpreter: str | None = None
+    #: Folders of wheels built here from sdists (wasmtool.build): candidates beside the index's.
+    find_links: tuple[str, ...] = ()
 
 
 def compile_argv(
@@ -97,6 +99,8 @@ def compile_argv(
             argv += ["--index", url]
     if req.only_binary:
         argv += ["--only-binary", ":all:"]
+    for folder in req.find_links:
+        argv += ["--find-links", folder]
     if req.interpreter:
         argv += ["--python", req.interpreter]
     if req.offline:

@@ -128,6 +128,8 @@ class ResolvedWheel:
     imports: tuple[str, ...] = ()    # known without the wheel (distribution lock entries)
     yanked: bool = False
     index_file: IndexFile | None = field(default=None, compare=False, repr=False)
+    #: The sdist the wheel was built from (a version published only as source), else ``None``.
+    sdist: IndexFile | None = field(default=None, compare=False, repr=False)
 
 
 # --------------------------------------------------------------------------- resolve
@@ -152,6 +154,8 @@ def resolve(
     max_rounds: int = MAX_ROUNDS,
     index_first: bool = True,
     other_targets: Mapping[str, Sequence[str]] | None = None,
+    build_sdist: Callable[[IndexFile], tuple[IndexFile, Path]] | None = None,
+    local: Mapping[str, IndexFile] | None = None,
 ) -> list[ResolvedWheel]:
     """Resolve PEP 508 ``requirements`` for ``profile``; the result is sorted by name.
 
@@ -173,7 +177,8 @@ def resolve(
     provider = WasmProvider(
         client, tags=profile.supported_tags(pyver), env=env, python_version=env["python_full_version"],
         dist=dist_lock.packages if dist_lock is not None else None, preferences=preferences,
-        pinned_files=pinned_files, pure_only=pure_only(profile), fetch_wheel=fetch_wheel, index_first=index_first)
+        pinned_files=pinned_files, pure_only=pure_only(profile), fetch_wheel=fetch_wheel, index_first=index_first,
+        build_sdist=build_sdist, local=local)
     roots = [r for r in (parse_requirement(t, env) for t in requirements) if r is not None]
     reporter = _ConflictCounter()
     resolver: Resolver[Req, Candidate, str] = Resolver(provider, reporter)
@@ -222,9 +227,11 @@ def _collect(mapping: Mapping[str, Candidate], roots: Sequence[Req], provider: W
             assert c.file is not None
             meta = provider.metadata(c.file)
             rp = str(meta.requires_python) if meta.requires_python is not None else (c.file.requires_python or "")
-            out.append(replace(base, filename=c.file.filename, url=c.file.url, sha256=c.file.sha256, origin="index",
-                               requires_python=rp, platform_tag=platform_tag(c.file.filename), yanked=c.file.yanked,
-                               index_file=c.file))
+            built = provider.built.get(c.file.filename)
+            wheel = built or c.file
+            out.append(replace(base, filename=wheel.filename, url=wheel.url, sha256=wheel.sha256, origin="index",
+                               requires_python=rp, platform_tag=platform_tag(wheel.filename), yanked=c.file.yanked,
+                               index_file=wheel, sdist=c.file if built is not None else None))
     return out
 
 

@@ -16,8 +16,24 @@
 - The compiled code is kept as a ``.cwasm`` beside the component, keyed by the build's
   input hash, the wasmtime version and the engine configuration; a later runtime deserializes it (``load_path ==
   "deserialize"``) and falls back to a compile on any load error.
+- Least privilege (``grants``, :class:`~wasmtool.project.capabilities.Grants`, the union of
+  the recorded ``[python-capabilities]`` of the distributions the component carries): each
+  granted folder of the project (``root``) is preopened at ``/<folder>`` (the guest's working
+  directory is ``/``, so project-relative paths name the same files as natively), read-only
+  for ``fs-read`` and read-write for ``fs-write``; each granted environment variable is
+  passed with the host's value when the host has it set; nothing else: no other folder, no
+  other variable, no argv, no stdin, no network (wasmtime-py only offers the whole host
+  network, so ``net`` grants are recorded and never given). wasmtime's WASI always provides
+  clocks and random: those grants are recorded, not enforced. A folder that cannot be granted
+  (missing, or leading out of the project through a link) raises
+  :class:`~wasmtool.wit.errors.CapabilityGrantError` before anything is instantiated. No
+  ``grants`` (a project without ``[python.capabilities]``) gives exactly that: nothing.
 - ``err(py-error)`` raises :class:`~wasmtool.wit.errors.GuestPythonError` (a
-  :class:`~wasmtool.run.errors.RemotePythonError`); results are told apart by the
+  :class:`~wasmtool.run.errors.RemotePythonError`), or its subclass
+  :class:`~wasmtool.wit.errors.CapabilityDeniedError` when the grants explain it (an
+  ``OSError`` on a path outside every granted folder, a write refused in a read-only one, a
+  ``KeyError`` from ``os.environ[...]`` for an ungranted variable:
+  :func:`~wasmtool.project.capabilities.denial_of`); results are told apart by the
   function's WIT type (wasmtime-py returns them untagged when the ok and err types
   differ in Python). A trap raises :class:`~wasmtool.wit.errors.InstanceTrappedError`
   and the next call instantiates again; ``timeout`` uses epoch interruption and raises
@@ -27,24 +43,30 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
 from wasmtool.fsutil import atomic_write_bytes
+from wasmtool.project.capabilities import Grants, check_grant_folders, denial_of, grant_folders
 from wasmtool.run.codec import Handle, HandleTable
 from wasmtool.run.errors import RuntimeClosedError
 from wasmtool.wit.build import DEFAULT_ENGINE_CONFIG, BuiltComponent, cwasm_path_for, engine_key
 from wasmtool.wit.errors import (
-    GuestPythonError,
+    CapabilityDeniedError,
+    CapabilityGrantError,
     InstanceTrappedError,
     ToolMissingError,
     WitCallTimeoutError,
     WitError,
     WitMethodNotFoundError,
     WitValueError,
+    guest_error,
+    value_error,
 )
 from wasmtool.wit.model import WitFunction, WitInterface
 from wasmtool.wit.values import Codec, WasmtimeAdapter, WitValueMismatch
@@ -92,8 +114,13 @@ def _wasmtime() -> Any:
 class WasiComponentRuntime:
     """Calls a built component's exports (see the module docstring)."""
 
-    def __init__(self, component: BuiltComponent, *, use_cwasm: bool = True, inherit_stdio: bool = False) -> None:
+    def __init__(self, component: BuiltComponent, *, use_cwasm: bool = True, inherit_stdio: bool = False,
+                 grants: Grants | None = None, root: Path | None = None, grantee: str = "") -> None:
         self.component = component
+        self.grants = grants if grants is not None else Grants()
+        self.root = root
+        self.grantee = grantee    # the package named in a denial's hint (the one the component binds)
+        self._granted = False
         self.plan = component.plan
         self.use_cwasm = use_cwasm
         self.inherit_stdio = inherit_stdio
@@ -170,15 +197,44 @@ class WasiComponentRuntime:
         linker.add_wasip2()
         self._linker = linker
 
-    def _instantiate(self) -> None:
-        self._load()
-        wt = _wasmtime()
-        store = wt.Store(self._engine)
+    def _check_grants(self) -> None:
+        """The granted folders exist in the project and stay in it (checked once)."""
+        if self._granted:
+            return
+        folders = grant_folders(self.grants)
+        if folders and self.root is None:
+            raise CapabilityGrantError(f"{self.component.path}: folders are granted but no project root is given",
+                                       package=self.grantee or None)
+        problems = check_grant_folders(self.root, self.grants) if folders and self.root is not None else []
+        if problems:
+            raise CapabilityGrantError("cannot grant " + "; ".join(problems), package=self.grantee or None,
+                                       field=f"python.capabilities.{self.grantee}" if self.grantee else None,
+                                       hint="create the folder in the project, or change the grant and relock")
+        self._granted = True
+
+    def _wasi_config(self, wt: Any) -> Any:
+        """The component's WASI context: exactly the grants (see the module docstring)."""
         wasi = wt.WasiConfig()          # REQUIRED: without it wasmtime-py aborts the process
         if self.inherit_stdio:
             wasi.inherit_stdout()
             wasi.inherit_stderr()
-        store.set_wasi(wasi)
+        for g in grant_folders(self.grants):
+            assert self.root is not None   # _check_grants
+            try:
+                wasi.preopen_dir(str((self.root / g.folder).resolve()), g.guest, g.writable)
+            except wt.WasmtimeError as exc:
+                raise CapabilityGrantError(f"cannot grant {g.folder}: {exc}", package=self.grantee or None) from exc
+        env = [[name, os.environ[name]] for name in self.grants.env if name in os.environ]
+        if env:
+            wasi.env = env
+        return wasi
+
+    def _instantiate(self) -> None:
+        self._check_grants()
+        self._load()
+        wt = _wasmtime()
+        store = wt.Store(self._engine)
+        store.set_wasi(self._wasi_config(wt))
         store.set_epoch_deadline(_NO_DEADLINE)
         try:
             instance = self._linker.instantiate(store, self._component)
@@ -256,7 +312,7 @@ class WasiComponentRuntime:
         try:
             return [codec.to_wit(p.type.to_dict(), v, p.name) for p, v in zip(fn.params, values, strict=True)]
         except WitValueMismatch as exc:
-            raise WitValueError(str(exc), method=method) from exc
+            raise value_error(str(exc), exc, method=method) from exc
 
     def call(
         self,
@@ -303,15 +359,20 @@ class WasiComponentRuntime:
                         self._store.set_epoch_deadline(_NO_DEADLINE)
             ok, payload = self._split_result(self._result_classes(iface, fn, func, store), raw)
         if not ok:
-            raise GuestPythonError(str(getattr(payload, "kind", "Exception")),
-                                   str(getattr(payload, "message", "")),
-                                   str(getattr(payload, "traceback", "")), method=method)
+            kind, message = str(getattr(payload, "kind", "Exception")), str(getattr(payload, "message", ""))
+            trace = str(getattr(payload, "traceback", ""))
+            denial = denial_of(kind, message, trace, self.grants)
+            if denial is not None:
+                raise CapabilityDeniedError(kind, message, trace, method=method, capability=denial.capability,
+                                            subject=denial.subject, package=self.grantee or "<package>",
+                                            detail=denial.detail)
+            raise guest_error(kind, message, trace, method=method)
         if fn.result is None:
             return None
         try:
             return self._codec().from_wit(fn.result.to_dict(), payload, "return")
         except (WitValueMismatch, LookupError, TypeError) as exc:
-            raise WitValueError(f"cannot read the result: {exc}", method=method) from exc
+            raise value_error(f"cannot read the result: {exc}", exc, method=method) from exc
 
     def _result_classes(self, iface: WitInterface, fn: WitFunction, func: Any, store: Any) -> _ResultClasses:
         """The ok / err Python classes of ``fn``'s result type, asked of wasmtime once per

@@ -3,7 +3,10 @@
 * ``wasi`` profiles: one :class:`~wasmtool.run.wasi.WasiComponentRuntime` per alias, over
   the component ``wasmtool install --target=<target>`` wrote to
   ``.mochi/<target>/<alias>/`` (``component.wasm``, ``build.json``, ``plan.json``). Its
-  compiled ``.cwasm`` sits beside the component, so a warm call does not compile.
+  compiled ``.cwasm`` sits beside the component, so a warm call does not compile. It is
+  granted what ``mochi.lock`` records in ``[python-capabilities]`` for the distributions the
+  component carries (``build.json``'s wheels: the bound package and its dependencies), no
+  more (:func:`component_grants`); without a lock, nothing.
 * ``pyodide`` profiles: ONE :class:`~wasmtool.run.pyodide.PyodideNodeRuntime` over the
   bundle in ``.mochi/<target>/`` (every alias's wrapper is in its ``mochi_bindings`` wheel),
   seen by each alias through :class:`PyodideAliasRuntime`, which calls
@@ -23,21 +26,23 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
+from wasmtool.project.capabilities import Grants
 from wasmtool.run.errors import ComponentMissingError, RuntimeClosedError
 
 if TYPE_CHECKING:
     from wasmtool.run.pyodide import PyodideNodeRuntime
     from wasmtool.run.wasi import WasiComponentRuntime
 
-__all__ = ["ComponentMissingError", "PyodideAliasRuntime", "component_runtime", "exported_functions",
-           "pyodide_bundle", "pyodide_runtime"]
+__all__ = ["ComponentMissingError", "PyodideAliasRuntime", "component_grants", "component_runtime",
+           "exported_functions", "pyodide_bundle", "pyodide_runtime"]
 
 #: What a call into Pyodide may take when the session sets no timeout (seconds).
 DEFAULT_PYODIDE_CALL_TIMEOUT = 120.0
 
 
 def component_runtime(root: Path, target: str, alias: str) -> WasiComponentRuntime:
-    """The runtime of alias ``alias``'s component in ``.mochi/<target>/<alias>/``."""
+    """The runtime of alias ``alias``'s component in ``.mochi/<target>/<alias>/``, with the
+    grants :func:`component_grants` gives it."""
     from wasmtool.run.wasi import WasiComponentRuntime
     from wasmtool.wit.build import BuiltComponent
 
@@ -47,7 +52,43 @@ def component_runtime(root: Path, target: str, alias: str) -> WasiComponentRunti
             raise ComponentMissingError(
                 f"no built component for alias {alias!r} ({name} is missing)", file=str(directory / name),
                 hint=f"run `wasmtool install --target={target}`")
-    return WasiComponentRuntime(BuiltComponent.load(directory))
+    grantee, grants = component_grants(root, target, alias)
+    return WasiComponentRuntime(BuiltComponent.load(directory), grants=grants, root=root, grantee=grantee)
+
+
+def component_grants(root: Path, target: str, alias: str) -> tuple[str, Grants]:
+    """``(package, grants)`` for alias ``alias``'s component: the union of the grants
+    ``mochi.lock`` records for each distribution the component carries (one WASI instance
+    runs them all, so a grant to one is a grant to the others), and the distribution the
+    alias binds (named in a denial's hint). No lock, or nothing recorded: nothing granted."""
+    from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+
+    from wasmtool.lock.io import LOCK_NAME, read_lock
+
+    build = root / ".mochi" / target / alias / "build.json"
+    try:
+        wheels = json.loads(build.read_text(encoding="utf-8")).get("wheels", [])
+    except (OSError, ValueError, AttributeError) as exc:
+        raise ComponentMissingError(f"cannot read the component's build record: {exc}", file=str(build),
+                                    hint=f"run `wasmtool install --target={target}` again") from exc
+    carried: set[str] = set()
+    for wheel in wheels if isinstance(wheels, list) else []:
+        try:
+            carried.add(str(parse_wheel_filename(str(wheel))[0]))
+        except InvalidWheelFilename:
+            continue
+    lock_path = root / LOCK_NAME
+    if not lock_path.is_file():
+        return "", Grants()
+    lock = read_lock(lock_path)
+    entry = next((p for p in lock.for_target(target) if p.alias == alias), None)
+    grantee = str(canonicalize_name(entry.name)) if entry is not None else (
+        alias if str(canonicalize_name(alias)) in carried else "")
+    grants = Grants()
+    for name, granted in lock.capabilities:
+        if name in carried:
+            grants = grants.union(granted)
+    return grantee, grants
 
 
 def exported_functions(root: Path, target: str, alias: str) -> frozenset[str] | None:

@@ -6,9 +6,11 @@ back from the lock.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
@@ -24,11 +26,22 @@ from wasmtool.targets.profile import TargetProfile
 
 if TYPE_CHECKING:  # imported where used: httpx only when something is fetched, wheelinfo's
     # packaging.metadata (the email package) only once uv has been started
+    from wasmtool.build.model import BuiltWheel
     from wasmtool.cache import CachedArtifact
     from wasmtool.index.client import IndexClient
     from wasmtool.resolve.wheelinfo import WheelSummary
 
-__all__ = ["ChosenWheel", "build_entries", "check_inputs_current", "cross_check", "fetch_all", "locked_for_target"]
+__all__ = [
+    "ChosenWheel",
+    "build_entries",
+    "check_inputs_current",
+    "cross_check",
+    "fetch_all",
+    "local_builds",
+    "locked_for_target",
+    "resolvable_requirements",
+    "with_build",
+]
 
 
 #: The project name a PEP 508 requirement starts with (packaging's identifier, greedy).
@@ -118,6 +131,51 @@ def build_entries(ctx: Context, profile: TargetProfile, python_version: str, cho
             capabilities_declared=("cextension",) if info.has_extension else (),
         ))
     return packages
+
+
+def with_build(pkg: LockedPackage, built: BuiltWheel) -> LockedPackage:
+    """``pkg`` as a wheel built from its pinned sdist: no wheel URL (install rebuilds it when the
+    cache lacks it) and no index hash; the sdist and the build inputs instead (docs/builds.md)."""
+    out = replace(pkg, wheel_url="", index_sha256="", sdist_filename=built.sdist_filename,
+                  sdist_url=built.sdist_url, sdist_sha256=built.sdist_sha256, build_backend=built.inputs.backend,
+                  build_requires=tuple(sorted(built.inputs.requires)), build_python=built.inputs.python_version,
+                  build_inputs_sha256=built.inputs.sha256(), path=built.path)
+    # a project folder: no index; `sdist-sha256` is the hash of the folder's files
+    return replace(out, source="path", index_url="", origin="") if built.path else out
+
+
+def local_builds(ctx: Context) -> dict[str, BuiltWheel]:
+    """The project's ``path`` dependencies, each built into a wheel (wasmtool.build), by name."""
+    from wasmtool.build.service import builder_for
+
+    folders: dict[str, str] = {}
+    for dep in ctx.project.manifest.dependencies:
+        if dep.path and not dep.optional:
+            folders[str(canonicalize_name(dep.name))] = dep.path
+    for imp in ctx.project.imports:   # `import python "name@path+folder"`: relative to the project
+        if imp.spec.source == "path" and imp.spec.path:
+            folders.setdefault(str(canonicalize_name(imp.spec.name)), imp.spec.path)
+    out: dict[str, BuiltWheel] = {}
+    for name, path in sorted(folders.items()):
+        folder = (ctx.root / path).resolve()
+        rel = Path(os.path.relpath(folder, ctx.root.resolve())).as_posix()
+        out[name] = builder_for(ctx).build_folder(name, folder, rel)
+    return out
+
+
+def resolvable_requirements(ctx: Context, local: dict[str, BuiltWheel]) -> tuple[str, ...]:
+    """The project's requirements as a resolver takes them: a ``path`` dependency becomes
+    ``name==<version of the wheel built from it>`` (the wheel is offered beside the index's files)."""
+    out: list[str] = []
+    for r in ctx.project.requirements():
+        built = local.get(str(canonicalize_name(r.name)))
+        if built is None:
+            out.append(r.pep508())
+            continue
+        extras = f"[{','.join(r.extras)}]" if r.extras else ""
+        text = f"{built.name}{extras}=={built.version}"
+        out.append(f"{text} ; {r.markers}" if r.markers else text)
+    return tuple(sorted(out))
 
 
 def locked_for_target(ctx: Context, target: str) -> list[LockedPackage]:

@@ -21,7 +21,7 @@ _REQUIRED = ("name", "kind", "python-version", "resolver", "platforms")
 _KNOWN = set(_REQUIRED) | {"aliases", "implementation", "uv-python-platform", "sys-platform", "platform-system",
                            "platform-machine", "os-name", "read-only-platforms", "denied-capabilities", "runtime",
                            "callables", "index-pure-only", "messages"}
-_MESSAGES = {"no-compiled-build", "no-compiled-build-hint", "distribution"}
+_MESSAGES = {"no-compiled-build", "no-compiled-build-hint", "distribution", "build-hint"}
 KINDS = ("native", "pyodide", "wasi")
 
 #: The profile used when none is named (``[python].target``'s default, ``wasmtool exec``).

@@ -13,7 +13,8 @@ target, never on the host:
 * ``module_names``: the top-level ``.py`` modules and packages of the archive, the C modules
   of ``MODBUILT_NAMES`` and :data:`INTERPRETER_CORE` (the interpreter's own built-ins, which
   no build variable lists);
-* ``source(name)``: the text of a module's ``.py`` (``None`` for C modules).
+* ``source(name)``: the text of a module's ``.py`` (``None`` for C modules);
+* ``dotted_names``: every ``.py`` module and package of the archive by dotted name.
 """
 
 from __future__ import annotations
@@ -72,6 +73,20 @@ class Stdlib:
             if path in self.files:
                 return path
         return None
+
+    @cached_property
+    def dotted_names(self) -> tuple[str, ...]:
+        """Every module of the archive by dotted name (``encodings.punycode``, ``email``), sorted."""
+        out: set[str] = set()
+        for path in self.files:
+            if not path.endswith(".py"):
+                continue
+            parts = path[:-3].split("/")
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            if parts and all(p.isidentifier() for p in parts) and parts[0] in self.module_names:
+                out.add(".".join(parts))
+        return tuple(sorted(out))
 
     @cached_property
     def key(self) -> str:

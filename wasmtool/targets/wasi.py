@@ -20,14 +20,31 @@ under wasmtime.
   in :attr:`WasiInstallOutcome.skipped` with the count of skipped functions, and any stale
   component of it is removed. Only when no bound package has a component does install fail
   (WT830);
+  Each component carries every module of its wheels (:mod:`wasmtool.wit.preimport`) and
+  exports a self-check; install runs it (:func:`wasmtool.wit.build.run_selfcheck`) before it
+  reports success: a module that imported while the component was built but not when it runs
+  is an error (WT880); a module that could not import at build time is listed, with its
+  error and the reason when known (:func:`failure_reason`), in the install's output and in
+  ``.mochi/<target>/<alias>/modules.json``;
+* lock also checks that every locked package imports on the guest's CPython: the modules that
+  ``import <package>`` runs (:func:`wasmtool.wit.preimport.import_time_closure`) are read from
+  the locked wheels, and a package that needs a module the guest lacks (``_bz2``, ``_ssl``)
+  is refused there (WT881), naming the module and its importers. ``lock --smoke`` builds a
+  probe component from the locked wheels and runs its self-check (WT882 when a locked
+  distribution's own module does not import);
 * runtime: each alias's component under wasmtime.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import logging
+import re
 import shutil
-from collections.abc import Sequence
+import sys
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,13 +57,30 @@ from wasmtool.targets.errors import WasiInstallError
 from wasmtool.targets.pinning import locked_for_target
 
 if TYPE_CHECKING:
+    from wasmtool.lock.model import TargetInputs
     from wasmtool.project.manifest import PythonSettings
     from wasmtool.run.modes import ModeRuntime, WrapSettings
     from wasmtool.targets.stdlib import Stdlib
     from wasmtool.wit.build import BuiltComponent
     from wasmtool.wit.errors import ComponentBuildError
 
-__all__ = ["SkippedAlias", "WasiBackend", "WasiComponentInfo", "WasiInstallOutcome", "dependency_closure"]
+__all__ = ["ModuleFailure", "SkippedAlias", "WasiBackend", "WasiComponentInfo", "WasiInstallOutcome",
+           "dependency_closure", "failure_reason", "missing_on_guest", "modules_needing_missing"]
+
+log = logging.getLogger("wasmtool.targets.wasi")
+_NO_MODULE = re.compile(r"No module named '([^']+)'")
+#: Module failures listed per component in the install output (the rest: modules.json).
+_LISTED_FAILURES = 12
+
+
+@dataclass(frozen=True)
+class ModuleFailure:
+    """A module a component carries that did not import at build time."""
+
+    alias: str
+    module: str
+    error: str
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,10 +104,20 @@ class WasiInstallOutcome:
     components: tuple[WasiComponentInfo, ...]
     skipped: tuple[SkippedAlias, ...] = ()
     bindings: BindResult | None = None      # the components are built from the bindings
+    module_failures: tuple[ModuleFailure, ...] = ()
 
     def lines(self) -> list[str]:
         out = [f"component {c.alias}: {c.path} ({'cached' if c.built.from_cache else 'built'})"
                for c in self.components]
+        for c in self.components:
+            failed = [f for f in self.module_failures if f.alias == c.alias]
+            if not failed:
+                continue
+            out.append(f"component {c.alias}: {len(failed)} module(s) of its packages cannot import on "
+                       f"{self.target} (listed in {c.path.parent / 'modules.json'}):")
+            out += [f"  {f.module}: {f.reason or f.error}" for f in failed[:_LISTED_FAILURES]]
+            if len(failed) > _LISTED_FAILURES:
+                out.append(f"  ... and {len(failed) - _LISTED_FAILURES} more")
         out += [f"no component for {sk.alias} ({sk.dist}): none of its functions has a WIT form "
                 f"({sk.skipped_functions} skipped; `wasmtool surface {sk.dist} --target={self.target}`)"
                 for sk in self.skipped]
@@ -102,6 +146,66 @@ def dependency_closure(entries: Sequence[LockedPackage], root: str) -> list[Lock
     return sorted((by_name[n] for n in seen), key=lambda e: e.name)
 
 
+def missing_on_guest(guest: Stdlib) -> frozenset[str]:
+    """Standard-library modules the host's CPython can import and the guest's lacks
+    (``_bz2``, ``_ssl``, ``_ctypes``; not Windows-only modules, which no Linux host has)."""
+    return frozenset(n for n in sys.stdlib_module_names
+                     if n not in guest.module_names and importlib.util.find_spec(n) is not None)
+
+
+def failure_reason(error: str, *, guest: Stdlib, carried_tops: Iterable[str], target: str) -> str:
+    """Why a module does not import on ``target``, when its error says (else ``""``): a module
+    this CPython does not have (a C module such as ``_bz2``, or a standard-library module of
+    another platform or version), or a module of a package that is not locked (an optional
+    dependency, which does not import natively either without it)."""
+    found = _NO_MODULE.search(error)
+    if found is None:
+        return ""
+    name = found.group(1)
+    top = name.split(".")[0]
+    if top in set(carried_tops) or top in guest.module_names:
+        return ""
+    if top in sys.stdlib_module_names or top.startswith("_"):
+        return f"the {target} CPython ({guest.full_version}) has no module {name}"
+    return f"{name} is not locked (an optional dependency; not importable natively either without it)"
+
+
+def modules_needing_missing(wheels: Mapping[str, Path], guest: Stdlib, missing: frozenset[str],
+                            roots: Iterable[str] | None = None) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """``{package: (missing module, importer chain)}`` for each package of ``roots`` (default:
+    every one of ``wheels``, locked name -> wheel) whose import runs an import of a module the
+    guest lacks (see the module docstring). The other locked wheels are read for the chain: a
+    dependency imported lazily (httpx's httpcore) is not needed to import the package."""
+    from wasmtool.wit.preimport import ModuleSource, import_time_closure, module_of_member
+
+    sources: list[ModuleSource] = []
+    tops: dict[str, set[str]] = {}
+    for name, wheel in sorted(wheels.items()):
+        with zipfile.ZipFile(wheel) as zf:
+            for member in sorted(zf.namelist()):
+                found = module_of_member(member)
+                if found is None:
+                    continue
+                sources.append(ModuleSource(found[0], found[1], zf.read(member).decode("utf-8", errors="replace")))
+                if "." not in found[0]:
+                    tops.setdefault(name, set()).add(found[0])
+
+    def stdlib_source(module: str) -> ModuleSource | None:
+        got = guest.source(module)
+        return ModuleSource(module, got[0], got[1]) if got is not None else None
+
+    out: dict[str, tuple[str, tuple[str, ...]]] = {}
+    wanted = sorted(tops) if roots is None else sorted(set(roots) & set(tops))
+    for name in wanted:
+        chains = import_time_closure(sources, sorted(tops[name]), is_stdlib_module=guest.is_module,
+                                     stdlib_source=stdlib_source)
+        bad = sorted((len(chain), module, chain) for module, chain in chains.items()
+                     if module.split(".")[0] in missing)
+        if bad:
+            out[name] = (bad[0][1], bad[0][2])
+    return out
+
+
 def _stage(workspace: Path, alias: str, pkg_module: str, stage: Path) -> None:
     """The guest's view: ``_mochi_wrap.py`` and ``<pkg>_externs.py`` side by side (byte copies)."""
     if stage.exists():
@@ -114,7 +218,7 @@ def _stage(workspace: Path, alias: str, pkg_module: str, stage: Path) -> None:
 def _publish(comp: BuiltComponent, out: Path, module: str) -> None:
     """Copy a cached build into ``.mochi/<target>/<alias>/`` (unchanged files are left alone)."""
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("component.wasm", "build.json", "plan.json"):
+    for name in ("component.wasm", "build.json", "plan.json", "modules.json"):
         src = comp.directory / name
         if src.is_file() and (not (out / name).is_file() or (out / name).read_bytes() != src.read_bytes()):
             shutil.copyfile(src, out / name)
@@ -149,6 +253,96 @@ class WasiBackend(TargetBackend):
         except (OSError, ValueError):
             return None
 
+    def lock(self, ctx: Context, *, preferences: str | None) -> tuple[TargetInputs, list[LockedPackage]]:
+        """Resolve (:meth:`TargetBackend.lock`), then refuse a required package that cannot
+        import on the guest's CPython (WT881; see the module docstring)."""
+        inputs, entries = super().lock(ctx, preferences=preferences)
+        self.check_importable(ctx, entries)
+        return inputs, entries
+
+    def check_importable(self, ctx: Context, entries: Sequence[LockedPackage]) -> None:
+        """WT881 when importing a package the project requires imports a module the guest's
+        CPython lacks; the locked wheels are fetched (into the cache) and read."""
+        from packaging.utils import canonicalize_name
+
+        from wasmtool.wit.errors import WasiModuleMissingError
+
+        wanted = {str(canonicalize_name(r.name)) for r in ctx.project.requirements()}
+        with_wheels = [e for e in entries if e.wheel_filename]
+        if not wanted & {str(canonicalize_name(e.name)) for e in with_wheels}:
+            return
+        guest = self.guest_stdlib()
+        wheels = {str(canonicalize_name(e.name)): verified_artefact(ctx, e).path for e in with_wheels}
+        found = modules_needing_missing(wheels, guest, missing_on_guest(guest), roots=wanted)
+        if not found:
+            return
+        lines = [f"{pkg} needs module {module} (imported by {' -> '.join(chain)})"
+                 for pkg, (module, chain) in sorted(found.items())]
+        raise WasiModuleMissingError(
+            f"{len(found)} package(s) cannot import on {self.profile.name} (CPython {guest.full_version}): "
+            + "; ".join(lines), package=sorted(found)[0], file=str(ctx.root / "mochi.toml"),
+            hint=f"drop the package from {self.profile.name} (or the target), or use a pure-Python alternative")
+
+    def smoke(self, ctx: Context, entries: Sequence[LockedPackage]) -> None:
+        """``lock --smoke``: build a probe component from the locked wheels (every module of
+        each) and run its self-check: WT882 when the top-level module of a package the project
+        requires, or any module that imported at build time, does not import; other failing
+        modules (a dependency's, a submodule) are logged as warnings."""
+        from packaging.utils import canonicalize_name
+
+        from wasmtool.wit.build import build_probe_component, run_selfcheck
+        from wasmtool.wit.errors import ProbeCheckError
+        from wasmtool.wit.preimport import module_of_member
+
+        with_wheels = [e for e in entries if e.wheel_filename]
+        if not with_wheels:
+            return
+        wheels = {str(canonicalize_name(e.name)): verified_artefact(ctx, e).path for e in with_wheels}
+        probe = build_probe_component(sorted(wheels.values()), cache_dir=ctx.cache.root, stdlib=self.guest_stdlib())
+        failures = run_selfcheck(probe)
+        owner: dict[str, str] = {}          # top-level module -> locked distribution
+        for name, wheel in sorted(wheels.items()):
+            with zipfile.ZipFile(wheel) as zf:
+                for member in zf.namelist():
+                    found = module_of_member(member)
+                    if found is not None:
+                        owner.setdefault(found[0].split(".")[0], name)
+        wanted = {str(canonicalize_name(r.name)) for r in ctx.project.requirements()}
+        bad = [(m, phase, err) for m, phase, err in failures
+               if phase == "run" or ("." not in m and owner.get(m) in wanted)]
+        for m, phase, err in failures:
+            if (m, phase, err) not in bad:
+                log.warning("%s: %s does not import on %s: %s", owner.get(m.split(".")[0], "the standard library"),
+                            m, self.profile.name, err)
+        if bad:
+            raise ProbeCheckError(
+                f"{len(bad)} locked module(s) do not import on {self.profile.name}: "
+                + "; ".join(f"{m} ({owner.get(m.split('.')[0], 'the standard library')}, {phase}): {err}"
+                            for m, phase, err in bad[:10]),
+                package=owner.get(bad[0][0].split(".")[0]), file=str(ctx.lock_path),
+                hint="drop the package from this target, or use a pure-Python alternative")
+
+    def _selfcheck(self, alias: str, comp: BuiltComponent, stdlib: Stdlib
+                   ) -> tuple[list[ModuleFailure], list[tuple[str, str]]]:
+        """Run ``comp``'s self-check and record it in its modules.json: (modules that failed at
+        build time, modules that imported at build time and fail now)."""
+        from wasmtool.wit.build import record_selfcheck, run_selfcheck
+
+        failures = run_selfcheck(comp)
+        report = json.loads((comp.directory / "modules.json").read_text(encoding="utf-8"))
+        carried_tops = {m.split(".")[0] for m in report.get("carried", []) if m}
+        reasons = {m: failure_reason(err, guest=stdlib, carried_tops=carried_tops, target=self.profile.name)
+                   for m, _phase, err in failures}
+        for m, _phase, err in failures:     # the guest's own standard library: a WASI limitation
+            if stdlib.is_module(m) and not reasons[m]:
+                reasons[m] = f"not supported by the {self.profile.name} CPython's standard library ({err})"
+        record_selfcheck(comp, failures, {m: r for m, r in reasons.items() if r})
+        # listed in the output: the locked packages' own modules (the standard library's are in modules.json)
+        built = [ModuleFailure(alias, m, err, reasons[m]) for m, phase, err in failures
+                 if phase == "build" and not stdlib.is_module(m)]
+        lost = [(m, err) for m, phase, err in failures if phase == "run"]
+        return built, lost
+
     def install(self, ctx: Context, binder: Binder, *, smoke: bool = False, bind: bool = True,
                 runtime_url: str | None = None) -> WasiInstallOutcome:
         """One component per bound package; binding is part of it (``bind`` and ``smoke`` do not
@@ -159,7 +353,7 @@ class WasiBackend(TargetBackend):
             raise UsageError(f"--pyodide-url applies to Pyodide targets, not to {self.profile.name}",
                              field="--pyodide-url")
         from wasmtool.synth.workspace import externs_module
-        from wasmtool.wit.build import build_component
+        from wasmtool.wit.build import BuiltComponent, build_component
         from wasmtool.wit.errors import ComponentBuildError
         from wasmtool.wit.render import render_package
 
@@ -171,6 +365,8 @@ class WasiBackend(TargetBackend):
         built: list[WasiComponentInfo] = []
         skipped: list[SkippedAlias] = []
         failed: list[tuple[str, str, ComponentBuildError]] = []
+        module_failures: list[ModuleFailure] = []
+        lost: list[tuple[str, str, str]] = []
         for b in outcome.bound:
             out = ctx.root / ".mochi" / name / b.surface.alias
             plan = render_package(b.surface, target=name).plan
@@ -192,6 +388,10 @@ class WasiBackend(TargetBackend):
                     shutil.rmtree(out)
                 continue
             _publish(comp, out, module)
+            # checked where `run` finds it: the compiled form the check keeps is the one calls load
+            at_build, at_run = self._selfcheck(b.surface.alias, BuiltComponent.load(out), stdlib)
+            module_failures += at_build
+            lost += [(b.surface.alias, m, err) for m, err in at_run]
             built.append(WasiComponentInfo(b.surface.alias, out / "component.wasm", comp, module))
         if failed:
             raise WasiInstallError(
@@ -207,7 +407,15 @@ class WasiBackend(TargetBackend):
                 f"({', '.join(f'{s.alias}: {s.skipped_functions} skipped' for s in skipped) or 'nothing is bound'})",
                 file=str(ctx.root / "mochi.toml"),
                 hint=f"`wasmtool surface <pkg> --target={name}` lists the skips and their reasons")
-        return WasiInstallOutcome(name, tuple(built), tuple(skipped))
+        if lost:
+            from wasmtool.wit.errors import SelfCheckError
+
+            raise SelfCheckError(
+                f"{len(lost)} module(s) imported while a component was built but not when it runs on {name}: "
+                + "; ".join(f"{alias}: {m}: {err}" for alias, m, err in lost[:10]),
+                failures=[(m, err) for _alias, m, err in lost], package=lost[0][0],
+                hint="report this: the component does not carry a module it imported at build time")
+        return WasiInstallOutcome(name, tuple(built), tuple(skipped), module_failures=tuple(module_failures))
 
     def choose_runtime(self, root: Path, settings: PythonSettings, *, mode: str | None,
                        python: str | None) -> RuntimeChoice:

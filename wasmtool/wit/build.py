@@ -17,8 +17,18 @@
    with ``VIRTUAL_ENV`` removed (hermetic: nothing from the host venv leaks in) and
    ``RUST_BACKTRACE=0``.
 
+What a component carries: every module of every bundled wheel (test suites shipped inside a
+wheel excepted), what those and the wrapper reach in the guest's standard library, and the
+whole ``encodings`` package (:func:`wasmtool.wit.preimport.carried_modules`), each imported
+once at build time; ``modules.json`` lists them (``carried``, ``left_out``). Every component
+also exports the self-check interface (:data:`wasmtool.wit.guest.SELFCHECK_WIT`, in
+``wit/wasmtool-selfcheck.wit``: a world ``<world>-checked`` that includes the rendered world);
+:func:`run_selfcheck` calls it and :func:`record_selfcheck` adds the modules that failed to
+import at build time, with their errors, to ``modules.json``. :func:`build_probe_component`
+builds the self-check alone over a set of wheels (``lock --smoke``).
+
 Cache layout: ``<cache_dir>/components/<input-hash>/`` holding ``component.wasm``, ``wit/``,
-``src/``, ``plan.json``, ``build.json`` and, once a runtime compiled it, one
+``src/``, ``plan.json``, ``build.json``, ``modules.json`` and, once a runtime compiled it, one
 ``component-<input-hash>-<engine-key>.cwasm`` per build, wasmtime version and engine config
 (a copied ``component.wasm`` replaced by another build never meets the old ``.cwasm``).
 """
@@ -33,7 +43,7 @@ import shutil
 import tempfile
 import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
@@ -46,10 +56,20 @@ from wasmtool.targets.stdlib import Stdlib
 from wasmtool.tools import run_tool
 from wasmtool.typemap.surface import MappedSurface
 
-from .errors import ComponentBuildError, ToolMissingError, WitError, strip_ansi
-from .guest import APP_MODULE, VALUES_MODULE, render_app, values_module_source
+from .errors import ComponentBuildError, SelfCheckError, ToolMissingError, WitError, strip_ansi
+from .guest import (
+    APP_MODULE,
+    SELFCHECK_INTERFACE,
+    SELFCHECK_WIT,
+    SELFCHECK_WORLD,
+    VALUES_MODULE,
+    render_app,
+    render_probe_app,
+    values_module_source,
+)
 from .guest_python import guest_stdlib
 from .model import TARGET, WitPlan
+from .preimport import Carried
 from .render import render_package, write_wit_dir
 from .validate import find_tool, tool_env, validate_wit
 
@@ -60,17 +80,24 @@ __all__ = [
     "BuiltComponent",
     "build_app_component",
     "build_component",
+    "build_probe_component",
     "build_stats",
     "componentize_py_version",
     "cwasm_path_for",
     "engine_key",
     "input_hash",
+    "record_selfcheck",
+    "run_selfcheck",
 ]
 
 log = logging.getLogger("wasmtool.wit.build")
 
 #: Bump when the layout or the guest conventions change (part of the input hash).
-BUILD_FORMAT = "wasmtool-wit-build/1"
+BUILD_FORMAT = "wasmtool-wit-build/2"
+#: The package of a probe component (``lock --smoke``): the self-check alone.
+PROBE_PACKAGE = ("mochi", "wasmtool-probe", "0.1.0")
+SELFCHECK_WIT_FILE = "wasmtool-selfcheck.wit"
+MODULES_FILE = "modules.json"
 #: The engine configuration :class:`wasmtool.run.wasi.WasiComponentRuntime` uses by default.
 DEFAULT_ENGINE_CONFIG = "epoch_interruption=1"
 _OUTPUT_TAIL_LINES = 25
@@ -235,14 +262,14 @@ def additions_key(stdlib: Stdlib) -> str:
     return h.hexdigest()
 
 
-def guest_additions(externs_dir: Path, wheels: Sequence[Path], stdlib: Stdlib | None = None,
-                    ) -> tuple[tuple[str, ...], dict[str, dict[str, str]]]:
-    """The guest's pre-imports (the static import closure of the staged wrapper over the
-    wheels' sources and the guest's standard library, :mod:`wasmtool.wit.preimport`) and its
-    embedded metadata (distribution name as in the wheel file name -> dist-info text files),
-    from one pass over each wheel. ``stdlib`` defaults to the pinned componentize-py's
-    (:func:`wasmtool.wit.guest_python.guest_stdlib`)."""
-    from wasmtool.wit.preimport import ModuleSource, import_closure, module_of_member
+def guest_additions(externs_dir: Path | None, wheels: Sequence[Path], stdlib: Stdlib | None = None,
+                    ) -> tuple[Carried, dict[str, dict[str, str]]]:
+    """What the guest carries (:func:`wasmtool.wit.preimport.carried_modules`: every module of
+    the wheels, the staged wrapper's, and what they reach in the guest's standard library)
+    and its embedded metadata (distribution name as in the wheel file name -> dist-info text
+    files), from one pass over each wheel. ``stdlib`` defaults to the pinned componentize-py's
+    (:func:`wasmtool.wit.guest_python.guest_stdlib`); ``externs_dir`` is None for a probe."""
+    from wasmtool.wit.preimport import ModuleSource, carried_modules, module_of_member
 
     guest = stdlib if stdlib is not None else guest_stdlib()
 
@@ -251,13 +278,16 @@ def guest_additions(externs_dir: Path, wheels: Sequence[Path], stdlib: Stdlib | 
         return ModuleSource(name, found[0], found[1]) if found is not None else None
 
     sources: list[ModuleSource] = []
-    roots: list[str] = [VALUES_MODULE]
-    for path in _externs_files(externs_dir):
-        found = module_of_member(path.relative_to(externs_dir).as_posix())
-        if found is not None:
-            sources.append(ModuleSource(found[0], found[1], path.read_text(encoding="utf-8", errors="replace")))
-            roots.append(found[0])
-    sources.append(ModuleSource(VALUES_MODULE, False, values_module_source()))
+    roots: list[str] = []
+    if externs_dir is not None:
+        roots.append(VALUES_MODULE)
+        for path in _externs_files(externs_dir):
+            found = module_of_member(path.relative_to(externs_dir).as_posix())
+            if found is not None:
+                sources.append(ModuleSource(found[0], found[1], path.read_text(encoding="utf-8", errors="replace")))
+                roots.append(found[0])
+        sources.append(ModuleSource(VALUES_MODULE, False, values_module_source()))
+    bundled: list[str] = []
     metadata: dict[str, dict[str, str]] = {}
     for wheel in sorted(wheels, key=lambda w: w.name):
         with zipfile.ZipFile(wheel) as zf:
@@ -271,8 +301,30 @@ def guest_additions(externs_dir: Path, wheels: Sequence[Path], stdlib: Stdlib | 
                 if found is not None:
                     text = zf.read(member).decode("utf-8", errors="replace")
                     sources.append(ModuleSource(found[0], found[1], text))
-    closure = import_closure(sources, roots, is_stdlib_module=guest.is_module, stdlib_source=stdlib_source)
-    return closure, metadata
+                    bundled.append(found[0])
+    carried = carried_modules(sources, roots, bundled=bundled, is_stdlib_module=guest.is_module,
+                              stdlib_source=stdlib_source, stdlib_names=guest.dotted_names)
+    return carried, metadata
+
+
+def selfcheck_files(package_id: str, world: str, labels: Sequence[str]) -> tuple[tuple[str, str], str]:
+    """The WIT file that adds the self-check to ``world`` (a package's rendered world) and the
+    name of the world to build (``<world>-checked``)."""
+    checked = f"{world}-checked"
+    clash = sorted({SELFCHECK_INTERFACE, checked} & {world, *labels})
+    if clash:
+        raise WitError(f"{package_id}: the name {clash[0]} is taken by the package's own WIT",
+                       hint="the self-check interface and world use these names")
+    # no comment above `package`: the rendered world.wit has one, and a package takes one
+    text = (f"package {package_id};\n\n// Generated by wasmtool: the self-check every component exports.\n"
+            f"{SELFCHECK_WIT}\nworld {checked} {{\n  include {world};\n"
+            f"  export {SELFCHECK_INTERFACE};\n}}\n")
+    return (SELFCHECK_WIT_FILE, text), checked
+
+
+def _modules_report(carried: Carried) -> dict[str, Any]:
+    return {"carried": list(carried.modules),
+            "left_out": [{"module": m, "reason": "a test suite shipped inside the wheel"} for m in carried.left_out]}
 
 
 def _unpack_wheels(wheels: Sequence[Path], deps: Path) -> None:
@@ -397,14 +449,17 @@ def build_component(
     if not plan.interfaces:
         raise WitError(f"{surface.dist}: no function can be exported on {target}",
                        hint=f"{len(plan.skips)} functions were skipped (SkipTargetUnrepresentable)")
+    check_file, build_world = selfcheck_files(plan.package_id, plan.world, [i.label for i in plan.interfaces])
+    wit_files = (*rendered.files, check_file)
     # the hash covers the glue without its additions, plus what the additions derive from
-    skeleton = render_app(plan, externs_module=module, dist=surface.dist, dist_version=surface.version)
+    skeleton = render_app(plan, externs_module=module, dist=surface.dist, dist_version=surface.version,
+                          selfcheck=True)
     values = values_module_source()
     tool_version = componentize_py_version()
     guest = stdlib if stdlib is not None else guest_stdlib()
-    digest = input_hash(wit_files=rendered.files, app=f"{skeleton}\n# additions {additions_key(guest)}\n",
+    digest = input_hash(wit_files=wit_files, app=f"{skeleton}\n# additions {additions_key(guest)}\n",
                         values=values, externs_dir=externs_dir, wheels=wheels, tool_version=tool_version,
-                        world=plan.world)
+                        world=build_world)
     root = Path(cache_dir) / "components"
     final = root / digest
     if (final / "component.wasm").is_file() and (final / "build.json").is_file():
@@ -415,35 +470,178 @@ def build_component(
     root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".tmp-{digest[:12]}-", dir=root))
     try:
-        wit_dir = write_wit_dir(rendered, work / "wit")
+        wit_dir = write_wit_dir(wit_files, work / "wit")
         validate_wit(wit_dir)
         src = work / "src"
-        preimport, metadata = guest_additions(externs_dir, wheels, guest)
+        carried, metadata = guest_additions(externs_dir, wheels, guest)
         app = render_app(plan, externs_module=module, dist=surface.dist, dist_version=surface.version,
-                         preimport=preimport, dist_metadata=metadata)
+                         preimport=carried.modules, dist_metadata=metadata, selfcheck=True)
         atomic_write_text(src / f"{APP_MODULE}.py", app)
         atomic_write_text(src / f"{VALUES_MODULE}.py", values)
         deps = work / "deps"
         _unpack_wheels(wheels, deps)
         out = work / "component.wasm"
-        seconds = _componentize(wit_dir=wit_dir, world=plan.world, app_module=APP_MODULE,
+        seconds = _componentize(wit_dir=wit_dir, world=build_world, app_module=APP_MODULE,
                                 paths=[src, externs_dir, deps], output=out, cwd=work, timeout=timeout,
                                 what=f"{surface.dist} {surface.version}")
         shutil.rmtree(deps, ignore_errors=True)
-        atomic_write_text(work / "plan.json", json.dumps(plan.to_dict(), indent=1, sort_keys=True) + "\n")
-        info: dict[str, Any] = {
+        _publish(work, final, plan=plan, carried=carried, info={
             "format": BUILD_FORMAT, "input_hash": digest, "world": plan.world, "package": plan.package_id,
-            "tool": tool_version, "externs_module": module, "seconds": round(seconds, 2),
-            "size": out.stat().st_size, "wheels": sorted(w.name for w in wheels),
-        }
-        atomic_write_text(work / "build.json", json.dumps(info, indent=1, sort_keys=True) + "\n")
-        try:
-            os.replace(work, final)
-        except OSError:
-            if not (final / "build.json").is_file():   # lost a race to an identical build: keep theirs
-                raise
+            "build_world": build_world, "tool": tool_version, "externs_module": module, "seconds": round(seconds, 2),
+            "size": out.stat().st_size, "wheels": sorted(w.name for w in wheels)})
         log.info("built %s in %.1f s", digest[:12], seconds)
     finally:
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
     return BuiltComponent.load(final, from_cache=False)
+
+
+def _publish(work: Path, final: Path, *, plan: WitPlan, carried: Carried, info: dict[str, Any]) -> None:
+    """Write the build's records (plan.json, the modules report, build.json with ``info`` and the
+    module counts) into ``work`` and move it to ``final`` in one rename."""
+    atomic_write_text(work / "plan.json", json.dumps(plan.to_dict(), indent=1, sort_keys=True) + "\n")
+    atomic_write_text(work / MODULES_FILE, json.dumps(_modules_report(carried), indent=1, sort_keys=True) + "\n")
+    info = {**info, "carried_modules": len(carried.modules), "left_out_modules": len(carried.left_out)}
+    atomic_write_text(work / "build.json", json.dumps(info, indent=1, sort_keys=True) + "\n")
+    try:
+        os.replace(work, final)
+    except OSError:
+        if not (final / "build.json").is_file():   # lost a race to an identical build: keep theirs
+            raise
+
+
+def build_probe_component(wheels: Sequence[Path], *, cache_dir: Path, stdlib: Stdlib | None = None,
+                          timeout: float = 900) -> BuiltComponent:
+    """A component that carries ``wheels`` (as :func:`build_component` would) and exports the
+    self-check alone: what ``lock --smoke`` runs, before any package is bound. Cached by input
+    hash like the others."""
+    wheels = [Path(w).resolve() for w in wheels]
+    for w in wheels:
+        _check_wheel(w)
+    namespace, package, version = PROBE_PACKAGE
+    package_id = f"{namespace}:{package}@{version}"
+    wit_text = (f"// Generated by wasmtool: the self-check probe of a lock. Do not edit.\npackage {package_id};\n\n"
+                f"{SELFCHECK_WIT}\nworld {SELFCHECK_WORLD} {{\n  export {SELFCHECK_INTERFACE};\n}}\n")
+    wit_files = ((SELFCHECK_WIT_FILE, wit_text),)
+    guest = stdlib if stdlib is not None else guest_stdlib()
+    tool_version = componentize_py_version()
+    skeleton = render_probe_app(preimport=())
+    root = Path(cache_dir) / "components"
+    root.mkdir(parents=True, exist_ok=True)
+    empty = Path(tempfile.mkdtemp(prefix=".tmp-probe-", dir=root))
+    try:
+        digest = input_hash(wit_files=wit_files, app=f"{skeleton}\n# additions {additions_key(guest)}\n", values="",
+                            externs_dir=empty, wheels=wheels, tool_version=tool_version, world=SELFCHECK_WORLD)
+    finally:
+        shutil.rmtree(empty, ignore_errors=True)
+    final = root / digest
+    if (final / "component.wasm").is_file() and (final / "build.json").is_file():
+        _STATS.cache_hits += 1
+        return BuiltComponent.load(final, from_cache=True)
+    plan = WitPlan(namespace=namespace, package=package, version=version, world=SELFCHECK_WORLD, interfaces=())
+    work = Path(tempfile.mkdtemp(prefix=f".tmp-{digest[:12]}-", dir=root))
+    try:
+        wit_dir = write_wit_dir(wit_files, work / "wit")
+        validate_wit(wit_dir)
+        carried, metadata = guest_additions(None, wheels, guest)
+        atomic_write_text(work / "src" / f"{APP_MODULE}.py",
+                          render_probe_app(preimport=carried.modules, dist_metadata=metadata))
+        deps = work / "deps"
+        _unpack_wheels(wheels, deps)
+        out = work / "component.wasm"
+        seconds = _componentize(wit_dir=wit_dir, world=SELFCHECK_WORLD, app_module=APP_MODULE,
+                                paths=[work / "src", deps], output=out, cwd=work, timeout=timeout,
+                                what=f"the probe of {len(wheels)} wheel(s)")
+        shutil.rmtree(deps, ignore_errors=True)
+        _publish(work, final, plan=plan, carried=carried, info={
+            "format": BUILD_FORMAT, "input_hash": digest, "world": SELFCHECK_WORLD, "package": package_id,
+            "build_world": SELFCHECK_WORLD, "tool": tool_version, "externs_module": "", "seconds": round(seconds, 2),
+            "size": out.stat().st_size, "wheels": sorted(w.name for w in wheels)})
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+    return BuiltComponent.load(final, from_cache=False)
+
+
+def _engine_config(wt: Any, spec: str) -> Any:
+    config = wt.Config()
+    for item in filter(None, (s.strip() for s in spec.split(","))):
+        name, _, value = item.partition("=")
+        setattr(config, name, value == "1")
+    return config
+
+
+def run_selfcheck(component: BuiltComponent, *, timeout: float = 300) -> list[tuple[str, str, str]]:
+    """Call the component's self-check: ``(module, "build" | "run", error)`` for every carried
+    module that does not import. Compiles with the runtime's engine configuration and keeps
+    the ``.cwasm`` where :class:`wasmtool.run.wasi.WasiComponentRuntime` looks for it (a later
+    call does not compile again). Raises :class:`SelfCheckError` when the check cannot run."""
+    import threading
+
+    try:
+        import wasmtime
+        import wasmtime.component
+    except ImportError as exc:  # pragma: no cover - the wasi extra is missing
+        raise ToolMissingError("wasmtime (the Python package)") from exc
+    from wasmtool.fsutil import atomic_write_bytes
+
+    where = str(component.path)
+    engine = wasmtime.Engine(_engine_config(wasmtime, DEFAULT_ENGINE_CONFIG))
+    comp = None
+    if component.cwasm_path.is_file():
+        try:
+            comp = wasmtime.component.Component.deserialize_file(engine, str(component.cwasm_path))
+        except Exception:
+            comp = None
+    if comp is None:
+        try:
+            comp = wasmtime.component.Component.from_file(engine, str(component.path))
+        except wasmtime.WasmtimeError as exc:
+            raise SelfCheckError(f"wasmtime cannot compile the component: {exc}", file=where) from exc
+        try:
+            atomic_write_bytes(component.cwasm_path, bytes(comp.serialize()))
+        except (OSError, wasmtime.WasmtimeError) as exc:
+            log.warning("cannot write %s: %s", component.cwasm_path, exc)
+    linker = wasmtime.component.Linker(engine)
+    linker.add_wasip2()
+    store = wasmtime.Store(engine)
+    store.set_wasi(wasmtime.WasiConfig())     # REQUIRED: without it wasmtime-py aborts the process
+    store.set_epoch_deadline(1)
+    timer = threading.Timer(timeout, engine.increment_epoch)
+    timer.daemon = True
+    timer.start()
+    iface_id = component.plan.interface_id(SELFCHECK_INTERFACE)
+    try:
+        instance = linker.instantiate(store, comp)
+        iface = instance.get_export_index(store, iface_id)
+        index = instance.get_export_index(store, "check", iface) if iface is not None else None
+        func = instance.get_func(store, index) if index is not None else None
+        if func is None:
+            raise SelfCheckError(f"the component does not export {iface_id}#check "
+                                 "(built by another wasmtool?)", file=where)
+        raw = func(store)
+    except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
+        text = str(exc).strip().splitlines()
+        raise SelfCheckError(f"the self-check trapped or did not finish within {timeout:g} s: "
+                             f"{text[0] if text else type(exc).__name__}", file=where) from exc
+    finally:
+        timer.cancel()
+    return sorted((str(m), str(phase), str(err)) for m, phase, err in raw)
+
+
+def record_selfcheck(component: BuiltComponent, failures: Sequence[tuple[str, str, str]],
+                     reasons: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Add the modules that failed to import at build time, with their errors (and a reason
+    where the caller knows one), to the component's ``modules.json``; returns the report."""
+    path = component.directory / MODULES_FILE
+    try:
+        report: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        report = {"carried": [], "left_out": []}
+    reasons = reasons or {}
+    report["failed"] = [{"module": m, "phase": phase, "error": err,
+                         **({"reason": reasons[m]} if m in reasons else {})} for m, phase, err in failures]
+    text = json.dumps(report, indent=1, sort_keys=True) + "\n"
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        atomic_write_text(path, text)
+    return report

@@ -14,10 +14,21 @@
         ├── ToolMissingError             WT875  wasm-tools / componentize-py / wasmtime not installed
         │                                       (also :class:`~wasmtool.errors.ExternalToolError`)
         ├── WitValueError                WT876  an argument / result does not fit its WIT type
-        │                                       (also ``ValueError``)
+        │   │                                   (also ``ValueError``)
+        │   └── DynamicValueLimitError   WT890  an ``any`` value is over a limit (depth, nodes, bytes)
         ├── WitMethodNotFoundError       WT877  no exported function has that name (also ``LookupError``)
         └── WitCallTimeoutError          WT878  the call outlived its timeout (epoch interruption;
                                                 also :class:`~wasmtool.calls.errors.CallTimeoutError`)
+    ├── SelfCheckError                   WT880  a component's self-check: a module it carries does not
+    │                                           import at run time, or the check itself failed
+    └── ProbeCheckError                  WT882  ``lock --smoke``: a locked distribution does not import
+                                                in the wasi-p2 guest (probe component)
+    WasiModuleMissingError (LockError)   WT881  a locked package imports, when imported, a module the
+                                                wasi-p2 CPython lacks (names module and importers)
+    CapabilityGrowthError (LockError)    WT896  a relock grants a package more than mochi.lock records
+    CapabilityDeniedError                WT897  a call reached for an ungranted capability (a GuestPythonError)
+    CapabilityGrantError                 WT898  a recorded grant cannot be given (folder missing / escapes)
+    CapabilityPackageError (LockError)   WT899  [python.capabilities] names a package no target locks
 
 Every call error names the ``method`` it is about.
 """
@@ -27,14 +38,22 @@ from __future__ import annotations
 import re
 
 from wasmtool.calls.errors import CallTimeoutError, RemotePythonError
-from wasmtool.errors import ExternalToolError, RuntimeBridgeError, TargetError, WasmtoolError
+from wasmtool.errors import ExternalToolError, LockError, RuntimeBridgeError, TargetError, WasmtoolError
 
 __all__ = [
+    "CapabilityDeniedError",
+    "CapabilityGrantError",
+    "CapabilityGrowthError",
+    "CapabilityPackageError",
     "ComponentBuildError",
+    "DynamicValueLimitError",
     "GuestPythonError",
     "InstanceTrappedError",
     "InvalidWitError",
+    "ProbeCheckError",
+    "SelfCheckError",
     "ToolMissingError",
+    "WasiModuleMissingError",
     "WitCallTimeoutError",
     "WitError",
     "WitMethodNotFoundError",
@@ -151,6 +170,120 @@ class WitCallTimeoutError(WitError, CallTimeoutError):
 
     def __init__(self, *, method: str, timeout: float) -> None:
         CallTimeoutError.__init__(self, method=method, timeout=timeout, side="wasmtime")
+
+
+
+# -- modules a component carries (wasmtool.wit.preimport, wasmtool.targets.wasi) ------------------
+
+
+class SelfCheckError(WitError):
+    """A component's self-check (WT880): ``failures`` lists ``(module, error)`` for each module
+    that imported while the component was built but not when it runs (or the check failed)."""
+
+    code = "WT880"
+
+    def __init__(self, message: str, *, failures: list[tuple[str, str]] | None = None, file: str | None = None,
+                 package: str | None = None, hint: str | None = None) -> None:
+        self.failures = list(failures or [])
+        super().__init__(message, file=file, package=package, hint=hint)
+
+
+class WasiModuleMissingError(LockError):
+    """A locked package cannot import on wasi-p2 (WT881): importing it imports a module the
+    pinned WASI CPython does not have (``_bz2``, ``_ssl``); refused at ``lock``."""
+
+    code = "WT881"
+
+
+class ProbeCheckError(WitError):
+    """``lock --smoke`` for wasi-p2 (WT882): a locked distribution's own module does not import
+    in a component built from the locked wheels."""
+
+    code = "WT882"
+
+
+# -- least privilege ([python.capabilities]; wasmtool.project.capabilities) ---------------------
+
+
+class CapabilityGrowthError(LockError):
+    """A relock: the manifest grants a package more than ``mochi.lock`` records (WT896);
+    ``lines`` names each package and what it adds."""
+
+    code = "WT896"
+    exit_code = 1
+
+    def __init__(self, lines: list[str], *, file: str) -> None:
+        self.lines = lines
+        super().__init__("capability growth: the manifest grants more than the lock records:\n  "
+                         + "\n  ".join(lines), file=file,
+                         hint="review the grants, then run `wasmtool lock --accept-capabilities`")
+
+
+class CapabilityDeniedError(GuestPythonError):
+    """A call reached for something its component was not granted (WT897): ``capability``
+    (``fs-read``, ``fs-write``, ``env``) and ``subject`` (the path or variable). The guest's
+    exception is kept (``python_type``, ``python_message``, ``traceback``)."""
+
+    code = "WT897"
+
+    def __init__(self, python_type: str, python_message: str, traceback: str = "", *, method: str,
+                 capability: str, subject: str, package: str, detail: str) -> None:
+        super().__init__(python_type, python_message, traceback, method=method)
+        self.message = (f"{method}: capability {capability} denied: {detail} "
+                        f"(the guest raised {python_type}: {python_message})")
+        self.args = (self.message,)
+        self.capability, self.subject, self.package = capability, subject, package
+        self.hint = f"grant it in mochi.toml [python.capabilities.{package}] {capability}, then relock"
+
+
+class CapabilityGrantError(WitError):
+    """A recorded grant cannot be given to a component (WT898): a granted folder is missing,
+    not a folder, or leads outside the project through a symbolic link."""
+
+    code = "WT898"
+
+
+class CapabilityPackageError(LockError):
+    """``[python.capabilities]`` names a package that no locked target holds (WT899)."""
+
+    code = "WT899"
+
+
+# -- dynamic values (``any``; wasmtool.wit.values) ------------------------------------------------
+
+
+#: The guest's exception for an ``any`` value over a limit (``wasmtool.wit.values.DynamicValueLimit``).
+DYNAMIC_LIMIT_KIND = "wasmtool_wit_values.DynamicValueLimit"
+
+
+class DynamicValueLimitError(WitValueError):
+    """An ``any`` value crossing a ``wasi-p2`` component's boundary is over one of the limits
+    of a dynamic value (WT890): nested too deeply, too many items, or too many bytes of text
+    (wasi.md, "Dynamic values"). Raised for an argument before the call, and for a result the
+    component refused to send."""
+
+    code = "WT890"
+
+    def __init__(self, message: str, *, method: str | None = None) -> None:
+        WitValueError.__init__(self, message, method=method)
+        self.hint = ("pass large or deeply nested data as text (JSON, TOML) and parse it in Python, "
+                     "or call the function on another target")
+
+
+def value_error(message: str, cause: BaseException, *, method: str) -> WitValueError:
+    """The error for a value that cannot cross: :class:`DynamicValueLimitError` when ``cause``
+    is a limit (it has a ``limit``), else :class:`WitValueError`."""
+    if getattr(cause, "limit", None):
+        return DynamicValueLimitError(message, method=method)
+    return WitValueError(message, method=method)
+
+
+def guest_error(python_type: str, python_message: str, traceback: str = "", *, method: str) -> WitError:
+    """The error for a guest's ``err(py-error)``: :class:`DynamicValueLimitError` when the guest
+    refused to send an ``any`` result over a limit, else :class:`GuestPythonError`."""
+    if python_type == DYNAMIC_LIMIT_KIND:
+        return DynamicValueLimitError(f"cannot send the result: {python_message}", method=method)
+    return GuestPythonError(python_type, python_message, traceback, method=method)
 
 
 def _indent(text: str) -> str:

@@ -16,9 +16,13 @@ crosses as the case), int enums -> ``s64``, handles (opaque Python objects) -> a
 a result, taken as ``borrow<r>`` only as a whole parameter (a handle inside a container
 parameter would move the caller's resource into the component). A checked union as a whole
 parameter crosses as one of its members (``string`` when it has one, else the first with a
-WIT form): the guest's wrapper accepts every member. Callables, ``any`` and checked unions
+WIT form): the guest's wrapper accepts every member. Callables and checked unions
 elsewhere have no WIT form: functions that touch them are skipped with
-``SkipTargetUnrepresentable``, as are records that are recursive. A wire-form scalar (a
+``SkipTargetUnrepresentable``, as are records that are recursive. ``any`` (a declared
+``Any`` the surface maps) is the record ``dyn-value`` of the shipped interface
+``mochi:python/dynamic`` (``wit/mochi-python/dynamic.wit``): a flattened tree of nodes,
+converted both ways by :mod:`wasmtool.wit.values`; :attr:`WitPlan.uses_any` says whether a
+plan needs it. A wire-form scalar (a
 ``str``/``float`` with ``py``: a ``datetime``, a ``Decimal``...) is its scalar here; the
 guest's wrapper converts it. Every function returns
 ``result<T, py-error>`` (``result<_, py-error>`` without a value).
@@ -41,6 +45,8 @@ from wasmtool.typemap.surface import EnumDecl, Function, MappedSurface, Record, 
 from .names import LabelAllocator, kebab, semver
 
 __all__ = [
+    "DYNAMIC_INTERFACE",
+    "DYN_VALUE",
     "PY_ERROR_PACKAGE",
     "PY_ERROR_VERSION",
     "TYPES_INTERFACE",
@@ -52,12 +58,16 @@ __all__ = [
     "WitPlan",
     "WitRecord",
     "WitResource",
+    "has_any",
     "plan_surface",
 ]
 
 PY_ERROR_PACKAGE = "mochi:python"
 PY_ERROR_VERSION = "0.1.0"
 TYPES_INTERFACE = "types"
+#: The shipped interface holding ``dyn-value`` (package ``mochi:python``) and that type's label.
+DYNAMIC_INTERFACE = "dynamic"
+DYN_VALUE = "dyn-value"
 #: The profile named in the skip reasons of a plan, unless :func:`plan_surface` is told another.
 TARGET = COMPONENT_TARGET
 
@@ -206,6 +216,14 @@ class WitPlan:
         """Whether the package has a ``types`` interface (records, string enums or resources)."""
         return bool(self.records or self.resources or any(e.value_kind == "string" for e in self.enums))
 
+    @property
+    def uses_any(self) -> bool:
+        """Whether a kept function or record has an ``any`` (``dyn-value``) in its types."""
+        types = [f.type for r in self.records for f in r.fields]
+        for _iface, fn in self.functions():
+            types += [p.type for p in fn.params] + ([fn.result] if fn.result is not None else [])
+        return any(has_any(t) for t in types)
+
     def functions(self) -> Iterator[tuple[WitInterface, WitFunction]]:
         for iface in self.interfaces:
             for fn in iface.functions:
@@ -260,6 +278,11 @@ class WitPlan:
         )
 
 
+def has_any(t: TypeRef) -> bool:
+    """Whether ``t`` is or holds an ``any``."""
+    return t.kind == "any" or any(has_any(a) for a in t.args)
+
+
 # -- planning ------------------------------------------------------------------------------
 
 
@@ -307,7 +330,7 @@ class _Planner:
         """Raise :class:`_Unrepresentable` if ``t`` has no WIT form; note records/enums/handles used.
         ``owned``: a handle may appear (as ``own<r>``), i.e. ``t`` is (part of) a result."""
         kind = t.kind
-        if kind in ("int", "float", "bool", "str", "bytes"):
+        if kind in ("int", "float", "bool", "str", "bytes", "any"):
             return
         if kind in ("list", "set", "option"):
             if len(t.args) != 1:
@@ -426,7 +449,7 @@ def plan_surface(surface: MappedSurface, *, target: str = TARGET) -> WitPlan:
         if result is not None:
             planner.check(result)
 
-    type_labels = LabelAllocator()
+    type_labels = LabelAllocator(reserved=(DYN_VALUE,))
     records: list[WitRecord] = []
     enums: list[WitEnum] = []
     resources: list[WitResource] = []
@@ -471,7 +494,7 @@ def plan_surface(surface: MappedSurface, *, target: str = TARGET) -> WitPlan:
         ilabel = iface_labels.allocate("api" if wanted == world else wanted)
         # functions share the interface's namespace with the types it ``use``s: ``py-error`` is
         # reserved; a record / enum named like a function is renamed in the ``use`` (render.py)
-        fn_labels = LabelAllocator(reserved=("py-error",))
+        fn_labels = LabelAllocator(reserved=("py-error", DYN_VALUE))
         functions: list[WitFunction] = []
         for fn, params, result in by_module[module]:   # already sorted by extern name
             flabel = fn_labels.allocate(kebab(_strip_alias(fn.extern_name, surface.alias), fallback="call"))

@@ -6,7 +6,8 @@ interpreter is snapshotted; recipes.md §6): ``attrs.__getattr__`` importing
 ``click._textwrap`` on first use, fail at call time with ``ModuleNotFoundError``. The guest
 glue therefore imports, at its top level, the **static import closure** of the wrapper:
 starting from the staged wrapper modules, every ``import`` / ``from ... import`` statement
-(also inside functions; not under ``if TYPE_CHECKING:``) and every
+(also inside functions; not under ``if TYPE_CHECKING:`` nor under ``if __name__ ==
+"__main__":``, a module's script part, which importing never runs) and every
 ``import_module("x")`` / ``lazy_module("x")`` / ``load_module("x")`` call with a literal
 name is followed through the bundled wheels' sources. Names reaching the standard library
 are followed through its sources in the same way (``importlib.metadata`` imports
@@ -15,7 +16,17 @@ are followed through its sources in the same way (``importlib.metadata`` imports
 once at build time, most of them already imported by the modules that need them.
 
 Imports computed at run time (``__import__(name)`` with a variable, plugin registries such
-as pygments' lexer map) are not seen; such functions still fail on wasi-p2.
+as pygments' lexer map, unidecode's per-block tables, codecs looked up by name) cannot be
+seen by reading sources, so a component carries more than that closure
+(:func:`carried_modules`): **every module of every bundled wheel** (test suites shipped
+inside a wheel excepted, unless a kept module imports one), the closure of all of them over
+the standard library, and the whole ``encodings`` package (``str.encode("punycode")``,
+``codecs.lookup(name)``). What fails to import at build time is reported, not fatal.
+
+:func:`import_time_closure` is the narrower set a lock check needs: the modules that
+``import <package>`` itself runs (module-level imports, not those inside functions or under
+a ``try`` that handles ``ImportError``), each with the module that imported it, so that a
+package which cannot import on the target is refused naming the chain.
 
 Pure: sources in, sorted module names out (no IO).
 """
@@ -25,12 +36,19 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
-__all__ = ["EXCLUDED", "ModuleSource", "import_closure", "module_of_member"]
+__all__ = ["ALWAYS_CARRIED", "EXCLUDED", "Carried", "ModuleSource", "carried_modules", "import_closure",
+           "import_time_closure", "is_test_module", "module_of_member"]
 
 #: Never imported by the guest: they print, open a browser, need a display, or run a program.
 EXCLUDED = frozenset({"__main__", "__hello__", "__phello__", "antigravity", "this", "idlelib", "tkinter",
                       "turtle", "turtledemo", "test", "pydoc_data", "ensurepip", "venv", "lib2to3"})
+#: Standard-library packages carried whole: their modules are looked up by name at run time
+#: (``codecs.lookup("punycode")`` imports ``encodings.punycode``).
+ALWAYS_CARRIED = ("encodings",)
+#: A package folder of this name inside a wheel is a test suite (left out unless imported).
+_TEST_PARTS = frozenset({"test", "tests"})
 _IMPORT_CALLS = frozenset({"import_module", "lazy_module", "load_module", "__import__"})
 
 
@@ -70,6 +88,14 @@ def _is_type_checking(test: ast.expr) -> bool:
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
+def _is_main_guard(test: ast.expr) -> bool:
+    """``if __name__ == "__main__":``: the module's script part, which importing never runs
+    (no module is ``__main__`` in the guest); heapq's pulls in doctest, doctest pdb, pdb asyncio."""
+    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
+            and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq) and len(test.comparators) == 1
+            and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value == "__main__")
+
+
 def _imports(module: ModuleSource) -> set[str]:
     """Absolute module names ``module``'s source may import (a ``from x import y`` gives both
     ``x`` and ``x.y``: ``y`` may be a submodule)."""
@@ -84,7 +110,7 @@ def _imports(module: ModuleSource) -> set[str]:
     todo: list[ast.AST] = [tree]
     while todo:
         node = todo.pop()
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
+        if isinstance(node, ast.If) and (_is_type_checking(node.test) or _is_main_guard(node.test)):
             todo.extend(node.orelse)
             continue
         if isinstance(node, ast.Import):
@@ -150,3 +176,127 @@ def import_closure(sources: Iterable[ModuleSource], roots: Iterable[str], *,
             if source is not None:
                 todo.extend(_imports(source))
     return tuple(sorted(keep))
+
+
+def is_test_module(name: str) -> bool:
+    """``pkg.tests.test_x`` / ``pkg.test`` / ``conftest``: a test suite shipped inside a wheel."""
+    parts = name.split(".")
+    return any(p in _TEST_PARTS for p in parts) or parts[-1] == "conftest"
+
+
+@dataclass(frozen=True)
+class Carried:
+    """What a component carries (:func:`carried_modules`)."""
+
+    modules: tuple[str, ...]        # imported at build time, sorted
+    left_out: tuple[str, ...]       # modules of the wheels not carried (test suites), sorted
+
+
+def carried_modules(sources: Iterable[ModuleSource], roots: Iterable[str], *, bundled: Iterable[str],
+                    is_stdlib_module: Callable[[str], bool],
+                    stdlib_source: Callable[[str], ModuleSource | None] = lambda _name: None,
+                    stdlib_names: Iterable[str] = ()) -> Carried:
+    """Every module a component carries (see the module docstring).
+
+    ``bundled`` names the modules of the wheels (each one is a root unless it belongs to a
+    test suite); ``roots`` the guest's own modules; ``stdlib_names`` every dotted module name
+    of the standard library (for the packages of :data:`ALWAYS_CARRIED`)."""
+    sources = list(sources)
+    wheel_modules = sorted(set(bundled))
+    kept_roots = [n for n in wheel_modules if not is_test_module(n)
+                  and not any(p == "__main__" for p in n.split(".")) and n.split(".")[0] not in EXCLUDED]
+    whole = [n for n in stdlib_names if n.split(".")[0] in ALWAYS_CARRIED and not is_test_module(n)]
+    closure = import_closure(sources, [*roots, *kept_roots, *whole], is_stdlib_module=is_stdlib_module,
+                             stdlib_source=stdlib_source)
+    carried = set(closure)
+    return Carried(tuple(sorted(carried)), tuple(n for n in wheel_modules if n not in carried))
+
+
+def _handles_import_error(handler: ast.ExceptHandler) -> bool:
+    names: list[ast.expr] = []
+    if handler.type is None:
+        return True
+    names = list(handler.type.elts) if isinstance(handler.type, ast.Tuple) else [handler.type]
+    caught = {n.id if isinstance(n, ast.Name) else n.attr if isinstance(n, ast.Attribute) else "" for n in names}
+    return bool(caught & {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+
+
+@lru_cache(maxsize=16384)
+def _import_time_imports(module: ModuleSource) -> tuple[str, ...]:
+    """The absolute names ``module`` surely imports when it is imported (module level, class
+    and ``with`` bodies; not in functions, not under an ``if``, not in a ``try`` whose
+    handlers catch ``ImportError``), in source order."""
+    try:
+        tree = ast.parse(module.text)
+    except (SyntaxError, ValueError):
+        return ()
+    found: list[str] = []
+
+    def walk(body: Iterable[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, ast.Import):
+                found.extend(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = (_resolve_relative(module, node.level, node.module) if node.level else node.module)
+                if base:
+                    found.append(base)
+                    found.extend(f"{base}.{a.name}" for a in node.names if a.name != "*")
+            elif isinstance(node, ast.If):
+                # a condition is not evaluated here (``if sys.platform != "wasi":``): only the
+                # ``else`` of ``if TYPE_CHECKING:`` is sure to run
+                if _is_type_checking(node.test):
+                    walk(node.orelse)
+            elif isinstance(node, ast.Try | ast.TryStar):
+                if not any(_handles_import_error(h) for h in node.handlers):
+                    walk(node.body)
+                walk(node.orelse)
+                walk(node.finalbody)
+            elif isinstance(node, ast.With | ast.ClassDef):
+                walk(node.body)
+
+    walk(tree.body)
+    return tuple(found)
+
+
+def import_time_closure(sources: Iterable[ModuleSource], roots: Iterable[str], *,
+                        is_stdlib_module: Callable[[str], bool],
+                        stdlib_source: Callable[[str], ModuleSource | None] = lambda _name: None,
+                        ) -> dict[str, tuple[str, ...]]:
+    """``{module: importer chain}`` for every module that importing ``roots`` runs: the chain
+    runs from a root to the module's importer (``("networkx", "networkx.utils", "bz2")`` for
+    ``_bz2``; a root's chain is empty). A name neither bundled nor in the standard library is
+    kept too (the caller tells a missing module from another package's)."""
+    by_name: Mapping[str, ModuleSource] = {m.name: m for m in sources}
+    bundled_tops = {n.split(".")[0] for n in by_name}
+    chains: dict[str, tuple[str, ...]] = {}
+    todo: list[tuple[str, tuple[str, ...]]] = [(r, ()) for r in sorted(set(roots))]
+    while todo:
+        next_todo: list[tuple[str, tuple[str, ...]]] = []
+        for name, chain in todo:       # breadth first: each module gets a shortest chain
+            if name in chains:
+                continue
+            top = name.split(".")[0]
+            if top in EXCLUDED:
+                continue
+            if top in bundled_tops:
+                if name not in by_name:
+                    if "." in name and name.rsplit(".", 1)[0] in by_name:
+                        continue       # ``from pkg import attribute``
+                    chains[name] = chain
+                    continue
+                source: ModuleSource | None = by_name[name]
+            elif is_stdlib_module(name):
+                source = stdlib_source(name)
+            else:
+                if "." in name and name.rsplit(".", 1)[0] in chains:
+                    continue           # ``from json import loads``, ``from _bz2 import X``: an attribute
+                chains[name] = chain
+                continue
+            chains[name] = chain
+            parents = name.split(".")[:-1]
+            for i in range(1, len(parents) + 1):
+                next_todo.append((".".join(parents[:i]), chain))
+            if source is not None:
+                next_todo.extend((n, (*chain, name)) for n in _import_time_imports(source))
+        todo = next_todo
+    return dict(sorted(chains.items()))

@@ -5,6 +5,8 @@ wit`` read)::
 
     <dir>/world.wit                     package mochi:py-<dist>@<semver>; types, interfaces, world
     <dir>/deps/mochi-python/types.wit   package mochi:python@0.1.0 (py-error), shipped by wasmtool
+    <dir>/deps/mochi-python/dynamic.wit the same package's ``dyn-value`` (``any``); only when the
+                                        plan uses ``any``
 
 Example (tomli)::
 
@@ -32,10 +34,23 @@ from wasmtool.fsutil import atomic_write_text
 from wasmtool.skips import SkipReport
 from wasmtool.typemap.surface import MappedSurface, TypeRef
 
-from .model import PY_ERROR_PACKAGE, PY_ERROR_VERSION, TARGET, TYPES_INTERFACE, WitFunction, WitPlan, plan_surface
+from .model import (
+    DYN_VALUE,
+    DYNAMIC_INTERFACE,
+    PY_ERROR_PACKAGE,
+    PY_ERROR_VERSION,
+    TARGET,
+    TYPES_INTERFACE,
+    WitFunction,
+    WitPlan,
+    has_any,
+    plan_surface,
+)
 from .names import LabelAllocator, escape, strong_key
 
 __all__ = [
+    "DYNAMIC_DEP_PATH",
+    "DYNAMIC_WIT",
     "PY_ERROR_DEP_PATH",
     "PY_ERROR_WIT",
     "RenderedWit",
@@ -67,6 +82,50 @@ interface types {{
 
 PY_ERROR_DEP_PATH = "deps/mochi-python/types.wit"
 _PY_ERROR_USE = f"use {PY_ERROR_PACKAGE}/types@{PY_ERROR_VERSION}.{{py-error}};"
+
+#: The shipped package's dynamic values (also ``wit/mochi-python/dynamic.wit``): an ``any``
+#: crosses as a flattened tree, since WIT types cannot be recursive (docs/wasi.md).
+DYNAMIC_WIT = f"""\
+package {PY_ERROR_PACKAGE}@{PY_ERROR_VERSION};
+
+// Part of the WIT package wasmtool ships for WASI Preview 2 components (a comment before
+// `package` would be a second package doc beside types.wit's). Do not edit.
+
+/// Dynamic values: what Mochi's `any` holds, as a tree flattened into a list (WIT types
+/// cannot be recursive).
+interface {DYNAMIC_INTERFACE} {{
+  /// One node of a tree. A container names its children by their index in `nodes`; a child
+  /// comes after its container and belongs to exactly one container.
+  variant dyn-node {{
+    /// `None`.
+    none,
+    boolean(bool),
+    integer(s64),
+    /// An integer beyond s64, in decimal.
+    big-integer(string),
+    number(f64),
+    text(string),
+    bytes(list<u8>),
+    /// A list, tuple or set (a set sorted when its items sort).
+    sequence(list<u32>),
+    /// A dict whose keys are all strings, in its order.
+    mapping(list<tuple<string, u32>>),
+    /// Any other dict: (key node, value node) pairs, in its order.
+    pairs(list<tuple<u32, u32>>),
+    /// An object with no value form, kept by the component; the host shows it as a handle.
+    object(u32),
+  }}
+
+  /// A dynamic value: its nodes and the index of the root.
+  record {DYN_VALUE} {{
+    nodes: list<dyn-node>,
+    root: u32,
+  }}
+}}
+"""
+
+DYNAMIC_DEP_PATH = "deps/mochi-python/dynamic.wit"
+_DYNAMIC_USE = f"use {PY_ERROR_PACKAGE}/{DYNAMIC_INTERFACE}@{PY_ERROR_VERSION}.{{{DYN_VALUE}}};"
 
 
 @dataclass(frozen=True)
@@ -120,6 +179,8 @@ def wit_type(t: TypeRef, plan: WitPlan, aliases: Mapping[str, str] | None = None
     if kind == "handle":
         label = plan.resource(t.name).label
         return escape(names.get(label, label))
+    if kind == "any":
+        return DYN_VALUE
     raise ValueError(f"type {kind} was not planned for WIT")
 
 
@@ -167,6 +228,8 @@ def render_wit(plan: WitPlan, *, dist: str = "", dist_version: str = "") -> str:
     if plan.has_types:
         out.append(f"interface {TYPES_INTERFACE} {{")
         body: list[str] = []
+        if any(has_any(f.type) for r in plan.records for f in r.fields):
+            body.append(f"  {_DYNAMIC_USE}")
         for rec in plan.records:
             fields = "".join(f"    {escape(f.label)}: {wit_type(f.type, plan)},\n" for f in rec.fields)
             body.append(f"  /// `{rec.py}`\n" if rec.py else "")
@@ -199,6 +262,9 @@ def render_wit(plan: WitPlan, *, dist: str = "", dist_version: str = "") -> str:
         fn_keys = {strong_key(label) for label in fn_labels}
         taken = LabelAllocator(reserved=(*fn_labels, *used, "py-error"))
         aliases = {u: taken.allocate(f"{u}-type") for u in sorted(used) if strong_key(u) in fn_keys}
+        if any(has_any(p.type) for fn in iface.functions for p in fn.params) or any(
+                fn.result is not None and has_any(fn.result) for fn in iface.functions):
+            out.append(f"  {_DYNAMIC_USE}")
         if used:
             items = [escape(u) + (f" as {escape(aliases[u])}" if u in aliases else "") for u in sorted(used)]
             out.append(f"  use {TYPES_INTERFACE}.{{{', '.join(items)}}};")
@@ -216,11 +282,15 @@ def render_wit(plan: WitPlan, *, dist: str = "", dist_version: str = "") -> str:
 
 
 def render_package(surface: MappedSurface, *, target: str = TARGET) -> RenderedWit:
-    """Plan ``surface`` for WIT and render its files (``world.wit`` and the py-error dep);
+    """Plan ``surface`` for WIT and render its files (``world.wit``, the py-error dep and, when the
+    plan uses ``any``, the dynamic-value dep);
     ``target`` is the profile named in the plan's skip reasons."""
     plan = plan_surface(surface, target=target)
     text = render_wit(plan, dist=surface.dist, dist_version=surface.version)
-    return RenderedWit(plan, (("world.wit", text), (PY_ERROR_DEP_PATH, PY_ERROR_WIT)))
+    files = [("world.wit", text), (PY_ERROR_DEP_PATH, PY_ERROR_WIT)]
+    if plan.uses_any:
+        files.append((DYNAMIC_DEP_PATH, DYNAMIC_WIT))
+    return RenderedWit(plan, tuple(files))
 
 
 def write_wit_dir(files: Iterable[tuple[str, str]] | RenderedWit, directory: Path) -> Path:

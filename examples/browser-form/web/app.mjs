@@ -1,6 +1,7 @@
-// The example app: a card form validated by pydantic and a TOML box parsed by tomli, in Pyodide.
-// The page talks to Python only through the generated bindings (bindAlias, bindings.mjs): a method
-// is an extern of the alias without its `<alias>_` prefix (pyd_VERSION -> pyd.VERSION); see
+// The example app: a card form validated by the app's own pydantic model (../py/checkout) and a
+// TOML box parsed by tomli, in Pyodide. The page talks to Python only through the generated
+// bindings (bindAlias, bindings.mjs): a method is an extern of the alias without its `<alias>_`
+// prefix (checkout_check_card -> checkout.check_card); see
 // ../main.mochi for the same calls in Mochi. A Python exception rejects with an Error whose
 // .message is Python's message and .code the wasmtool error code.
 import { loadBundle } from "./loader.mjs";
@@ -38,12 +39,12 @@ async function main() {
   const bundle = await loadBundle({ bundleUrl: new URL("./", location.href).href });
   reached("loaded");
   app.micropipLoaded = () => bundle.micropipImported();
-  const pyd = bindAlias(bundle, "pyd");
+  const checkout = bindAlias(bundle, "checkout");
   const tomli = bindAlias(bundle, "tomli");
   reached("bound");
 
-  // The first result: pydantic's version, from Python.
-  const version = await pyd.VERSION();
+  // The first result: the version of pydantic the model runs with, from Python.
+  const version = await checkout.pydantic_version();
   reached("firstResult");
   app.firstResultMs = app.timings.firstResult;
   status.textContent = `Ready: pydantic ${version} and tomli running in Pyodide ` +
@@ -55,24 +56,14 @@ async function main() {
     event.preventDefault();
     const numberInput = $("card-number");
     const expiryInput = $("expiry");
-    const number = numberInput.value.replace(/[\s-]/g, "");
     const result = $("card-result");
     result.textContent = "";
-    // pydantic's PaymentCardNumber checks, in its own order: digits, Luhn, then the brand's length.
-    let numberError = null;
-    let brand = null;
-    for (const check of [() => pyd.PaymentCardNumber_validate_digits(number),
-                         () => pyd.PaymentCardNumber_validate_luhn_check_digit(number),
-                         () => pyd.PaymentCardNumber_validate_brand(number)]) {
-      const out = await attempt(check);
-      if (!out.ok) { numberError = out.message; break; }
-      brand = out.value;
-    }
-    const expiry = await attempt(() => pyd.v_one_datetime_parse_parse_date(expiryInput.value.trim()));
-    setFieldError(numberInput, $("card-number-error"), numberError);
-    setFieldError(expiryInput, $("expiry-error"), expiry.ok ? null : expiry.message);
-    if (numberError === null && expiry.ok) {
-      result.textContent = `${brand} card ending in ${number.slice(-4)}, valid until ${expiry.value}`;
+    // the model (Card in ../py/checkout) checks both fields; its messages come back by field
+    const errors = await checkout.check_card(numberInput.value, expiryInput.value);
+    setFieldError(numberInput, $("card-number-error"), errors.number);
+    setFieldError(expiryInput, $("expiry-error"), errors.expiry);
+    if (Object.keys(errors).length === 0) {
+      result.textContent = await checkout.describe_card(numberInput.value, expiryInput.value);
     }
     cardForm.dataset.checked = String((Number(cardForm.dataset.checked) || 0) + 1);
   });

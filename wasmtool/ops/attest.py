@@ -1,0 +1,311 @@
+"""PEP 740 attestations in ``lock`` and ``install`` (docs/attestations.md).
+
+``lock``: for every entry of the targets being locked whose file came from an index, the
+file's provenance is taken from the artefact cache (``sidecars/<sha256>.provenance``) or
+fetched from the ``provenance`` URL the index page gives, verified (:mod:`wasmtool.attest.verify`)
+against the file's name and SHA-256 -- the ones the cache checked when it stored the file --
+and the verified publisher and predicate are written into the entry. A publisher different
+from the one the existing lock records for that package is an error unless accepted. New
+provenance documents are only returned (:class:`AttestOutcome`); the caller stores them
+once everything succeeded, so a failed lock leaves the cache as it was.
+
+``install``: every entry that records a verified attestation is verified again from the
+cached provenance, offline, against the trust root the lock records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from wasmtool.attest.errors import (
+    AttestationMissingError,
+    ProvenanceChangedError,
+    ProvenanceNotCachedError,
+    PublisherChangedError,
+    TrustRootError,
+)
+from wasmtool.attest.policy import PublisherPin, describe_drift
+from wasmtool.attest.trust import INSTANCES, TrustRoot, load_trust_root
+from wasmtool.attest.verify import Verified, verify_provenance
+from wasmtool.context import Context
+from wasmtool.errors import WasmtoolError
+from wasmtool.lock.model import LockedPackage, MochiLock
+
+if TYPE_CHECKING:
+    from wasmtool.index.client import IndexClient
+
+__all__ = ["AttestOptions", "AttestOutcome", "attest_lock", "report_lock", "store_provenance", "verify_locked"]
+
+SIDECAR = "provenance"
+
+
+@dataclass(frozen=True)
+class AttestOptions:
+    """The command line's say: ``--require-attestations``, ``--trust-root``,
+    ``--refresh-trust-root``, ``--accept-publisher-change`` (repeatable)."""
+
+    require: bool = False
+    trust_root: str | None = None
+    refresh_trust_root: bool = False
+    accept_publisher_change: frozenset[str] = frozenset()
+    timeout: float = 30.0
+    retries: int = 3
+
+
+@dataclass(frozen=True)
+class AttestOutcome:
+    lock: MochiLock
+    sidecars: Mapping[str, bytes] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+def _mode(ctx: Context, opts: AttestOptions) -> str:
+    return "require" if opts.require else ctx.project.manifest.python.attestations
+
+
+def _pins(ctx: Context) -> dict[str, PublisherPin]:
+    return {d.name: d.trusted_publisher for d in ctx.project.manifest.dependencies if d.trusted_publisher}
+
+
+def _attested_file(p: LockedPackage) -> tuple[str, str] | None:
+    """(filename, sha256) of the index file an entry was locked from: the sdist a wheel was
+    built from, else the wheel; ``None`` for files no index served (a distribution's lock)."""
+    if p.origin != "index":
+        return None
+    if p.sdist_filename and getattr(p, "sdist_sha256", ""):
+        return p.sdist_filename, p.sdist_sha256
+    if p.wheel_filename and p.wheel_sha256:
+        return p.wheel_filename, p.wheel_sha256
+    return None
+
+
+class _Roots:
+    def __init__(self, opts: AttestOptions) -> None:
+        self.opts = opts
+        self._root: TrustRoot | None = None
+
+    def default(self) -> TrustRoot:
+        if self._root is None:
+            self._root = load_trust_root(self.opts.trust_root or "production", refresh=self.opts.refresh_trust_root)
+        return self._root
+
+    def recorded(self, label: str, *, file: str, package: str) -> TrustRoot:
+        """The root a lock entry names: an instance, or the ``--trust-root`` file that hashes to it."""
+        if label in INSTANCES and not self.opts.trust_root:
+            return load_trust_root(label)
+        root = self.default()
+        if root.label != label:
+            raise TrustRootError(
+                f"mochi.lock verified this file against the {label} trust root, this run uses {root.label}",
+                file=file, package=package, hint="pass the same --trust-root as `wasmtool lock` did")
+        return root
+
+
+def attest_lock(ctx: Context, lock: MochiLock, existing: MochiLock | None, targets: Iterable[str],
+                opts: AttestOptions, *, kept: Iterable[str] = ()) -> AttestOutcome:
+    """Verify and record the attestations of ``targets``' entries (see the module doc).
+    ``kept``: targets whose entries were kept from the existing lock; with ``require`` their
+    entries without a verified attestation are checked too."""
+    mode = _mode(ctx, opts)
+    if mode == "off":
+        return AttestOutcome(lock)
+    wanted = set(targets) | (set(kept) if mode == "require" else set())
+    pins = _pins(ctx)
+    roots = _Roots(opts)
+    old = {p.key: p for p in existing.packages} if existing is not None else {}
+    results: dict[str, tuple[Verified | None, bytes | None, str]] = {}  # sha256 -> (verified, document, root)
+    sidecars: dict[str, bytes] = {}
+    unattested: dict[str, list[str]] = {}
+    client: IndexClient | None = None
+    packages: list[LockedPackage] = []
+    # the project pages of the files whose provenance is not cached, fetched several at a time
+    # (the client keeps them): the loop below then asks the index only for provenance documents
+    missing = sorted({p.name for p in lock.packages if p.target in wanted and (f := _attested_file(p))
+                      and ctx.cache.read_sidecar(f[1], SIDECAR) is None})
+    try:
+        if missing:
+            from concurrent.futures import ThreadPoolExecutor
+
+            from wasmtool.index.client import IndexClient
+
+            client = IndexClient(ctx.index, timeout=opts.timeout, retries=opts.retries)
+            with ThreadPoolExecutor(max_workers=min(6, len(missing))) as pool:
+                list(pool.map(client.get_project, missing))
+        for p in lock.packages:
+            attested = _attested_file(p)
+            if p.target not in wanted or attested is None or (
+                    p.target in set(kept) - set(targets) and p.attestation_verified):
+                packages.append(p)
+                continue
+            filename, sha = attested
+            before = old.get(p.key)
+            # the root a file was verified against is kept, like its publisher (unless --trust-root);
+            # loaded only when a provenance is there to verify (sigstore's import is not free)
+            keep_root = (before.attestation_trust_root if before is not None and not opts.trust_root
+                         and _attested_file(before) == attested else "")
+
+            def root_for(keep: str = keep_root, filename: str = filename, name: str = p.name) -> TrustRoot:
+                return roots.recorded(keep, file=filename, package=name) if keep else roots.default()
+
+            if sha not in results:
+                cached = ctx.cache.read_sidecar(sha, SIDECAR)
+                data, source = cached, "the cache"
+                if data is None:
+                    if client is None:
+                        from wasmtool.index.client import IndexClient
+
+                        client = IndexClient(ctx.index, timeout=opts.timeout, retries=opts.retries)
+                    data, source = _fetch(client, p.name, filename)
+                verified, label = None, ""
+                if data is not None:
+                    root = root_for()
+                    verified = verify_provenance(data, filename=filename, sha256=sha, package=p.name,
+                                                 pin=pins.get(p.name), trust=root, source=source)
+                    label = root.label
+                    if cached is None:
+                        sidecars[sha] = data
+                results[sha] = (verified, data, label)
+            verified, data, root_label = results[sha]
+            now = verified.publisher if verified is not None else ""
+            if before is not None and before.attestation_publisher and before.attestation_publisher != now \
+                    and p.name not in opts.accept_publisher_change:
+                raise PublisherChangedError(
+                    describe_drift(p.name, before.attestation_publisher, now or "no attestation"),
+                    file=filename, package=p.name,
+                    hint=f"if the new publisher is expected, run `wasmtool lock --accept-publisher-change {p.name}`")
+            if verified is None or data is None:
+                if mode == "require" or p.name in pins:
+                    why = (f"its dependency table pins trusted-publisher {pins[p.name].label}" if p.name in pins
+                           else "[python] attestations = \"require\" (or --require-attestations)")
+                    raise AttestationMissingError(f"the index serves no PEP 740 attestation for it, and {why}",
+                                                  file=filename, package=p.name)
+                unattested.setdefault(p.target, []).append(filename)
+                packages.append(replace(p, attestation_bundle="", attestation_verified=False,
+                                        attestation_publisher="", attestation_predicate="",
+                                        attestation_trust_root=""))
+                continue
+            packages.append(replace(p, attestation_bundle=hashlib.sha256(data).hexdigest(), attestation_verified=True,
+                                    attestation_publisher=verified.publisher,
+                                    attestation_predicate=verified.predicate,
+                                    attestation_trust_root=root_label))
+    finally:
+        if client is not None:
+            client.close()
+    warnings = tuple(f"warning: {len(files)} file(s) locked for {target} have no PEP 740 attestation "
+                     f"(attestations = \"warn\"): {', '.join(sorted(files))}"
+                     for target, files in sorted(unattested.items()))
+    return AttestOutcome(replace(lock, packages=tuple(packages)), sidecars, warnings)
+
+
+def _fetch(client: IndexClient, name: str, filename: str) -> tuple[bytes | None, str]:
+    from wasmtool.attest.fetch import fetch_provenance
+
+    page = client.get_project(name)
+    f = page.file(filename)
+    if f is None or not f.provenance:
+        return None, page.url
+    return fetch_provenance(client, f, package=name), f.provenance
+
+
+def store_provenance(ctx: Context, sidecars: Mapping[str, bytes]) -> None:
+    """Keep verified provenance documents in the artefact cache, by the file's SHA-256."""
+    for sha, data in sorted(sidecars.items()):
+        ctx.cache.write_sidecar(sha, SIDECAR, data)
+
+
+def verify_locked(ctx: Context, lock: MochiLock, target: str, opts: AttestOptions | None = None) -> int:
+    """``install``: verify again, offline from the cache, every entry of ``target`` that records a
+    verified attestation; returns how many were verified."""
+    opts = opts or AttestOptions()
+    if _mode(ctx, opts) == "off":
+        return 0
+    pins = _pins(ctx)
+    roots = _Roots(opts)
+    done = 0
+    for p in lock.for_target(target):
+        attested = _attested_file(p)
+        if not p.attestation_verified or attested is None:
+            continue
+        filename, sha = attested
+        data = ctx.cache.read_sidecar(sha, SIDECAR)
+        if data is None:
+            raise ProvenanceNotCachedError(
+                "mochi.lock records a verified attestation, but the cache holds no provenance for this file",
+                file=filename, package=p.name, hint="run `wasmtool lock --upgrade` with network access")
+        if hashlib.sha256(data).hexdigest() != p.attestation_bundle:
+            raise ProvenanceChangedError(
+                f"the cached provenance (sha256 {hashlib.sha256(data).hexdigest()}) is not the one mochi.lock "
+                f"records ({p.attestation_bundle})", file=filename, package=p.name,
+                hint="run `wasmtool cache clean` and `wasmtool lock --upgrade`")
+        root = roots.recorded(p.attestation_trust_root or "production", file=filename, package=p.name)
+        verified = verify_provenance(data, filename=filename, sha256=sha, package=p.name, pin=pins.get(p.name),
+                                     trust=root, source="the cache")
+        if verified.publisher != p.attestation_publisher:
+            raise PublisherChangedError(describe_drift(p.name, p.attestation_publisher, verified.publisher),
+                                        file=filename, package=p.name)
+        done += 1
+    return done
+
+
+def report_lock(ctx: Context, targets: Iterable[str], opts: AttestOptions
+                ) -> tuple[list[dict[str, object]], list[WasmtoolError]]:
+    """``wasmtool verify``: one row per locked entry (``status``: ``verified``, ``unattested``,
+    ``failed``, ``not-from-an-index``) and the errors of the failed ones, in row order. The
+    provenance comes from the cache, else from the index; nothing is written."""
+    from wasmtool.lock.io import read_lock
+
+    lock = read_lock(ctx.lock_path)
+    wanted = set(targets) or set(lock.targets)
+    mode = _mode(ctx, opts)
+    pins = _pins(ctx)
+    roots = _Roots(opts)
+    rows: list[dict[str, object]] = []
+    errors: list[WasmtoolError] = []
+    client: IndexClient | None = None
+    try:
+        for p in sorted(lock.packages, key=lambda p: (p.target, p.name)):
+            if p.target not in wanted:
+                continue
+            attested = _attested_file(p)
+            row: dict[str, object] = {"target": p.target, "name": p.name, "version": p.version,
+                                      "filename": attested[0] if attested else p.wheel_filename,
+                                      "publisher": "", "predicate": "", "recorded-publisher": p.attestation_publisher}
+            rows.append(row)
+            if attested is None:
+                row["status"] = "not-from-an-index"
+                continue
+            filename, sha = attested
+            try:
+                data = ctx.cache.read_sidecar(sha, SIDECAR)
+                source = "the cache"
+                if data is None:
+                    if client is None:
+                        from wasmtool.index.client import IndexClient
+
+                        client = IndexClient(ctx.index, timeout=opts.timeout, retries=opts.retries)
+                    data, source = _fetch(client, p.name, filename)
+                if data is None:
+                    if p.attestation_publisher or mode == "require" or p.name in pins:
+                        raise AttestationMissingError("the index serves no PEP 740 attestation for it",
+                                                      file=filename, package=p.name)
+                    row["status"] = "unattested"
+                    continue
+                root = (roots.recorded(p.attestation_trust_root, file=filename, package=p.name)
+                        if p.attestation_trust_root else roots.default())
+                verified = verify_provenance(data, filename=filename, sha256=sha, package=p.name,
+                                             pin=pins.get(p.name), trust=root, source=source)
+                if p.attestation_publisher and verified.publisher != p.attestation_publisher:
+                    raise PublisherChangedError(describe_drift(p.name, p.attestation_publisher, verified.publisher),
+                                                file=filename, package=p.name)
+                row.update(status="verified", publisher=verified.publisher, predicate=verified.predicate,
+                           **{"trust-root": root.label})
+            except WasmtoolError as exc:
+                row.update(status="failed", error=exc.message, code=exc.code)
+                errors.append(exc)
+    finally:
+        if client is not None:
+            client.close()
+    return rows, errors
