@@ -14,7 +14,8 @@ and turns ANY exception into ``Err(PyError(kind, message, traceback))``: an unca
 exception would trap the instance.
 
 Everything is imported at module top level: the guest holds only modules imported at
-build time (recipes.md §6). ``preimport`` (:func:`wasmtool.wit.preimport.carried_modules`:
+build time (docs/wasi.md, "Modules a component carries").
+``preimport`` (:func:`wasmtool.wit.preimport.carried_modules`:
 every module of the bundled wheels and what they reach in the standard library) lists what
 the component carries; the glue imports each of them once and keeps the error of each one
 that fails (a Windows-only module, say) instead of stopping.

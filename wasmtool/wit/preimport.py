@@ -1,8 +1,8 @@
 """Which modules a componentize-py guest must import at build time.
 
 A componentize-py component holds only the modules imported while it was built (the
-interpreter is snapshotted; recipes.md §6): ``attrs.__getattr__`` importing
-``importlib.metadata`` inside a function, or ``click.formatting.wrap_text`` importing
+interpreter is snapshotted; docs/wasi.md, "Modules a component carries"):
+``attrs.__getattr__`` importing ``importlib.metadata`` inside a function, or ``click.formatting.wrap_text`` importing
 ``click._textwrap`` on first use, fail at call time with ``ModuleNotFoundError``. The guest
 glue therefore imports, at its top level, the **static import closure** of the wrapper:
 starting from the staged wrapper modules, every ``import`` / ``from ... import`` statement
