@@ -196,6 +196,11 @@ def test_flipped_byte_served_file_fails_on_the_digest(tmp_path: Path, index: Att
     proc = _cli(["lock", "--trust-root", "staging"], root, cache, index)
     assert proc.returncode != 0 and "WT275" in proc.stderr and WHEEL.name in proc.stderr, proc.stderr
     assert not (root / "mochi.lock").exists() and not (cache / "sidecars").exists()
+    # the file this lock downloaded (it matched the index's own hash) is not kept either
+    kept = sorted(k for k in tree_snapshot(cache) if k.startswith(("wheels/", "by-sha256/")))
+    assert kept == [], kept
+    wheels = cache / "wheels"
+    assert not wheels.exists() or not any(wheels.rglob("*")), list(wheels.rglob("*"))
 
 
 def test_publisher_drift_fails_unless_accepted(tmp_path: Path, index: AttestIndex) -> None:

@@ -572,3 +572,23 @@ def test_concurrent_threads_download_once(cache: ArtifactCache, server: Artefact
 def test_wait_helper_fails_instead_of_hanging() -> None:
     with pytest.raises(pytest.fail.Exception):
         wait_for(lambda: False, timeout=0.05, what="never")
+
+
+def test_discard_added_takes_back_only_what_this_cache_object_stored(cache: ArtifactCache, demo: Artefact) -> None:
+    """A command that fails after a download for a reason found in the file (an attestation that
+    does not verify) leaves the cache as it was: its own download goes, an older entry stays."""
+    def store(c: ArtifactCache) -> Path:
+        return c.fetch("mem://demo", package=demo.package, filename=demo.filename, expected_sha256=demo.sha256,
+                       opener=chunks_opener(demo.data)).path  # type: ignore[arg-type]
+
+    path = store(cache)
+    assert cache.discard_added(demo.sha256) is True
+    assert cache.lookup(demo.sha256) is None and not path.exists() and not path.parent.exists()
+    assert cache.discard_added(demo.sha256) is False            # nothing of this object's left
+
+    store(cache)
+    other = ArtifactCache(cache.root)                           # another command: found, not stored
+    assert other.fetch("mem://demo", package=demo.package, filename=demo.filename, expected_sha256=demo.sha256,
+                       opener=refuse_opener).path == path
+    assert other.discard_added(demo.sha256) is False
+    assert cache.lookup(demo.sha256) is not None

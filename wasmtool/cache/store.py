@@ -249,6 +249,8 @@ class ArtifactCache:
         self.lock_timeout = lock_timeout
         self.stale_after = stale_after
         self.check_wheels = check_wheels
+        #: entries this object stored (not found): what :meth:`discard_added` may take back
+        self._added: set[str] = set()
 
     def __repr__(self) -> str:
         return f"ArtifactCache({str(self.root)!r})"
@@ -322,6 +324,23 @@ class ArtifactCache:
                 if evict:
                     self._evict_if_bad_locked(sha, verify=verify)
                 raise
+
+    def discard_added(self, sha256: str) -> bool:
+        """Remove the entry with this SHA-256 if this object stored it (a command that fails
+        after a download, for a reason found in the file, leaves the cache as it was); an
+        entry that was already cached is kept. Returns whether an entry was removed."""
+        sha = self._check_digest(sha256, package="", filename="", what="sha256")
+        if sha not in self._added:
+            return False
+        with self._global(shared=True, package="", filename=""), \
+                self._artefact_locked(sha, package="", filename=""):
+            ref = self._read_ref_file(self.ref_path(sha), sha256=sha, tolerant=True)
+            self._evict_locked(sha)
+            if ref is not None:
+                with suppress(OSError):   # its folder, when nothing else is in it
+                    self.artefact_path(ref.blake3, ref.filename).parent.rmdir()
+        self._added.discard(sha)
+        return True
 
     def evict_bad(self) -> list[CacheProblem]:
         """Remove every entry whose ref, file size or digests are wrong (what ``verify_all``
@@ -607,9 +626,11 @@ class ArtifactCache:
                 if hit is not None:
                     return hit
                 with open_source() as source:
-                    return self._ingest_locked(
+                    stored = self._ingest_locked(
                         source, sha=sha, package=package, filename=filename, origin=origin, progress=progress
                     )
+                self._added.add(sha)
+                return stored
 
     def _hit_locked(self, sha: str, *, package: str, filename: str) -> CachedArtifact | None:
         """A usable cached copy under ``filename``; a broken entry is evicted (it is about to be replaced)."""

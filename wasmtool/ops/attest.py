@@ -162,8 +162,12 @@ def attest_lock(ctx: Context, lock: MochiLock, existing: MochiLock | None, targe
                 verified, label = None, ""
                 if data is not None:
                     root = root_for()
-                    verified = verify_provenance(data, filename=filename, sha256=sha, package=p.name,
-                                                 pin=pins.get(p.name), trust=root, source=source)
+                    try:
+                        verified = verify_provenance(data, filename=filename, sha256=sha, package=p.name,
+                                                     pin=pins.get(p.name), trust=root, source=source)
+                    except WasmtoolError:
+                        ctx.cache.discard_added(sha)   # downloaded by this lock: the cache stays as it was
+                        raise
                     label = root.label
                     if cached is None:
                         sidecars[sha] = data
