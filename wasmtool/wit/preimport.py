@@ -83,6 +83,17 @@ def _resolve_relative(module: ModuleSource, level: int, name: str | None) -> str
     return ".".join([*base, *([name] if name else [])]) or None
 
 
+def _statement_imports(module: ModuleSource, node: ast.Import | ast.ImportFrom) -> list[str]:
+    """The absolute names one ``import`` / ``from ... import`` statement of ``module`` may
+    import, in source order (``from a import b``: ``a`` and ``a.b``, since ``b`` may be a module)."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names]
+    base = _resolve_relative(module, node.level, node.module) if node.level else node.module
+    if not base:
+        return []
+    return [base, *(f"{base}.{a.name}" for a in node.names if a.name != "*")]
+
+
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
@@ -113,13 +124,8 @@ def _imports(module: ModuleSource) -> set[str]:
         if isinstance(node, ast.If) and (_is_type_checking(node.test) or _is_main_guard(node.test)):
             todo.extend(node.orelse)
             continue
-        if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = (_resolve_relative(module, node.level, node.module) if node.level else node.module)
-            if base:
-                found.add(base)
-                found.update(f"{base}.{a.name}" for a in node.names if a.name != "*")
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.update(_statement_imports(module, node))
         elif isinstance(node, ast.Call):
             fn = node.func
             called = fn.attr if isinstance(fn, ast.Attribute) else fn.id if isinstance(fn, ast.Name) else ""
@@ -234,13 +240,8 @@ def _import_time_imports(module: ModuleSource) -> tuple[str, ...]:
 
     def walk(body: Iterable[ast.stmt]) -> None:
         for node in body:
-            if isinstance(node, ast.Import):
-                found.extend(a.name for a in node.names)
-            elif isinstance(node, ast.ImportFrom):
-                base = (_resolve_relative(module, node.level, node.module) if node.level else node.module)
-                if base:
-                    found.append(base)
-                    found.extend(f"{base}.{a.name}" for a in node.names if a.name != "*")
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                found.extend(_statement_imports(module, node))
             elif isinstance(node, ast.If):
                 # a condition is not evaluated here (``if sys.platform != "wasi":``): only the
                 # ``else`` of ``if TYPE_CHECKING:`` is sure to run
