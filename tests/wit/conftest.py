@@ -7,12 +7,15 @@ missing (tests/skip_policy.py: a missing tool is never a reason to skip).
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
 import shutil
 import sys
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,24 +75,31 @@ def tomli_component(wit_tools: None, tomli_wheel: Path, component_cache: Path) -
                            cache_dir=component_cache)
 
 
+@contextlib.contextmanager
+def native_module(wheels: Sequence[Path], externs_dir: Path, module: str, site: Path,
+                  roots: Sequence[str]) -> Iterator[Any]:
+    """``module`` (an externs module in ``externs_dir``) imported natively, with ``wheels``
+    unpacked into ``site`` ahead of everything on ``sys.path``; on exit the path is restored
+    and the modules under ``roots`` (top-level names) are forgotten."""
+    for wheel in wheels:
+        with zipfile.ZipFile(wheel) as zf:
+            zf.extractall(site)
+    added = [str(site), str(externs_dir)]
+    sys.path[:0] = added
+    try:
+        yield importlib.import_module(module)
+    finally:
+        for p in added:
+            sys.path.remove(p)
+        for name in [m for m in sys.modules if m.split(".")[0] in roots]:
+            del sys.modules[name]
+
+
 @pytest.fixture(scope="session")
 def native_tomli(tomli_wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """The same externs module imported natively (tomli from the same wheel)."""
     from wasmtool.run.inprocess import InProcessRuntime
 
-    site = tmp_path_factory.mktemp("native-site")
-    with zipfile.ZipFile(tomli_wheel) as zf:
-        zf.extractall(site)
-    added = [str(site), str(TOMLI_EXTERNS_DIR)]
-    sys.path[:0] = added
-    try:
-        import importlib
-
-        module = importlib.import_module("tomli_externs")
-        with InProcessRuntime(module) as rt:
-            yield rt
-    finally:
-        for p in added:
-            sys.path.remove(p)
-        for name in [m for m in sys.modules if m == "tomli_externs" or m == "tomli" or m.startswith("tomli.")]:
-            del sys.modules[name]
+    with native_module([tomli_wheel], TOMLI_EXTERNS_DIR, "tomli_externs", tmp_path_factory.mktemp("native-site"),
+                       ("tomli_externs", "tomli")) as module, InProcessRuntime(module) as rt:
+        yield rt

@@ -9,15 +9,13 @@ sides of the boundary.
 
 from __future__ import annotations
 
-import importlib
-import sys
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.wit.conftest import native_module
 from tests.wit.surfaces import FIXTURES, fn, lst
 from wasmtool.run.codec import HandleTable, encode_value
 from wasmtool.run.wasi import WasiComponentRuntime
@@ -85,18 +83,9 @@ def any_component(wit_tools: None, tomli_wheel: Path, component_cache: Path) -> 
 
 @pytest.fixture(scope="module")
 def native(tomli_wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    site = tmp_path_factory.mktemp("any-native-site")
-    with zipfile.ZipFile(tomli_wheel) as zf:
-        zf.extractall(site)
-    added = [str(site), str(ANY_EXTERNS_DIR)]
-    sys.path[:0] = added
-    try:
-        yield importlib.import_module("anyx_externs")
-    finally:
-        for p in added:
-            sys.path.remove(p)
-        for name in [m for m in sys.modules if m == "anyx_externs" or m == "tomli" or m.startswith("tomli.")]:
-            del sys.modules[name]
+    with native_module([tomli_wheel], ANY_EXTERNS_DIR, "anyx_externs", tmp_path_factory.mktemp("any-native-site"),
+                       ("anyx_externs", "tomli")) as module:
+        yield module
 
 
 def _native_answers(module: Any, calls: list[tuple[str, list[Any]]]) -> list[Any]:

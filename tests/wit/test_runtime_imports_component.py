@@ -9,16 +9,14 @@ missing; a probe component (``lock --smoke``) reports a module that needs ``_bz2
 from __future__ import annotations
 
 import json
-import sys
 import textwrap
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.pyodide.wheelmaker import make_wheel
-from tests.wit.conftest import wheel_path
+from tests.wit.conftest import native_module, wheel_path
 from tests.wit.surfaces import S, fn
 from wasmtool.typemap.surface import MappedSurface
 from wasmtool.wit.build import BuiltComponent, build_component, build_probe_component, run_selfcheck
@@ -126,22 +124,9 @@ def built(inputs: tuple[Path, list[Path]], component_cache: Path) -> BuiltCompon
 @pytest.fixture(scope="module")
 def native(inputs: tuple[Path, list[Path]], tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     externs, wheels = inputs
-    site = tmp_path_factory.mktemp("rt-native-site")
-    for w in wheels:
-        with zipfile.ZipFile(w) as zf:
-            zf.extractall(site)
-    added = [str(site), str(externs)]
-    sys.path[:0] = added
-    try:
-        import importlib
-
-        yield importlib.import_module("rtimports_externs")
-    finally:
-        for p in added:
-            sys.path.remove(p)
-        for name in [m for m in sys.modules
-                     if m.split(".")[0] in ("rtimports_externs", "unidecode", "idna", "lazypkg")]:
-            del sys.modules[name]
+    with native_module(wheels, externs, "rtimports_externs", tmp_path_factory.mktemp("rt-native-site"),
+                       ("rtimports_externs", "unidecode", "idna", "lazypkg")) as module:
+        yield module
 
 
 def test_run_time_imports_answer_as_natively(built: BuiltComponent, native: object) -> None:
