@@ -20,6 +20,11 @@ def diff_locks(old: MochiLock, new: MochiLock, targets: list[str] | None = None)
         lines += [f"[{target}] requirement removed: {r}" for r in sorted(o_reqs - n_reqs)]
         if oi and ni and oi.python_version != ni.python_version:
             lines.append(f"[{target}] python-version {oi.python_version} -> {ni.python_version}")
+        if oi and ni and oi.abi_tag_policy != ni.abi_tag_policy:
+            lines.append(f"[{target}] abi-tag-policy {oi.abi_tag_policy or 'both'} -> {ni.abi_tag_policy or 'both'}")
+        if oi and ni and oi.freethread_status != ni.freethread_status:
+            lines.append(f"[{target}] freethread-status {oi.freethread_status or 'gil'} -> "
+                         f"{ni.freethread_status or 'gil'}")
         olds = {p.name: p for p in old.for_target(target)}
         news = {p.name: p for p in new.for_target(target)}
         for name in sorted(set(olds) | set(news)):

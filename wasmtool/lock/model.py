@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from wasmtool.lock.errors import LockSchemaError, LockVersionError
+from wasmtool.project.budget import MeasurementTable, measurement_to_dict, parse_measurements
 from wasmtool.project.capabilities import CapabilityTable, parse_capabilities, table_to_dict
 
 SCHEMA_VERSION = 1
@@ -66,6 +67,10 @@ class LockedPackage:
     attestation_publisher: str = ""    # the verified publisher label (docs/attestations.md)
     attestation_predicate: str = ""    # the attestations' predicate type(s)
     attestation_trust_root: str = ""   # "production", "staging" or "sha256:<hex>" of a trusted-root file
+    audit_verdict: str = ""        # wheel audit at lock time (docs/audit.md): "ok" | "findings" | "skipped"
+    audit_inputs_sha256: str = ""  # hash of the audit's inputs: a verdict is reused while it matches
+    audit_findings: tuple[str, ...] = ()   # one "rule member subject" line per finding
+    freethread_status: str = ""    # free-threaded locks only: "full" | "pure" | "untested" | "incompatible"
     skipped_count: int = 0
 
     @property
@@ -86,12 +91,14 @@ class LockedPackage:
 
 
 _LIST_FIELDS = {"import_names", "capabilities_declared", "type_features", "extras", "dependencies",
-                "build_requires"}
+                "build_requires", "audit_findings"}
 _BOOL_FIELDS = {"attestation_verified"}
 _INT_FIELDS = {"skipped_count"}
 _REQUIRED = ("name", "version", "target", "source")
 _SORTED_LISTS = {"capabilities_declared", "type_features", "extras", "dependencies", "import_names",
-                 "build_requires"}
+                 "build_requires", "audit_findings"}
+AUDIT_VERDICTS = ("", "ok", "findings", "skipped")
+FREETHREAD_STATUSES = ("", "full", "pure", "untested", "incompatible")
 _FIELD_NAMES = [f.name for f in fields(LockedPackage)]
 _KEY_TO_FIELD = {n.replace("_", "-"): n for n in _FIELD_NAMES}
 _KEY_ALIASES = {"pypi-simple-sha256": "index-sha256"}
@@ -105,6 +112,8 @@ class TargetInputs:
     python_version: str
     requirements: tuple[str, ...]
     index_url: str = ""
+    abi_tag_policy: str = ""       # recorded when not the default "both" (docs/audit.md)
+    freethread_status: str = ""    # "free-threaded" for a free-threaded lock, else "" (GIL)
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,9 @@ class MochiLock:
     #: ``[python-capabilities.<package>]``: the grants accepted for each package
     #: (wasmtool/project/capabilities.py); none recorded = nothing granted.
     capabilities: CapabilityTable = ()
+    #: ``[budget.<target>]``: the last cold-start measurement of each target's bundle
+    #: (``install --smoke`` with a ``[python.budget.<target>]``; wasmtool/project/budget.py).
+    budget: MeasurementTable = ()
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -144,6 +156,7 @@ class MochiLock:
             {k: v for k, v in {
                 "name": i.target, "python-version": i.python_version,
                 "index-url": i.index_url, "requirements": sorted(i.requirements),
+                "abi-tag-policy": i.abi_tag_policy, "freethread-status": i.freethread_status,
             }.items() if v != ""}
             for i in sorted(self.inputs, key=lambda i: i.target)
         ]
@@ -152,6 +165,8 @@ class MochiLock:
         ]
         if table_to_dict(self.capabilities):
             out["python-capabilities"] = table_to_dict(self.capabilities)
+        if self.budget:
+            out["budget"] = {m.target: measurement_to_dict(m) for m in sorted(self.budget, key=lambda m: m.target)}
         return out
 
     @classmethod
@@ -170,10 +185,11 @@ class MochiLock:
             )
         for key in data:
             if key not in ("schema-version", "created-by", "requires-python", "target", "python-package",
-                           "python-capabilities"):
+                           "python-capabilities", "budget"):
                 problems.append(f"{key}: unknown key")
         inputs = _parse_inputs(data.get("target", []), problems)
         capabilities = parse_capabilities(data.get("python-capabilities", {}), problems, path="python-capabilities")
+        budget = parse_measurements(data.get("budget", {}), problems)
         raw_packages = data.get("python-package", [])
         packages: list[LockedPackage] = []
         if not isinstance(raw_packages, list):
@@ -196,6 +212,7 @@ class MochiLock:
             requires_python=str(data.get("requires-python", "")),
             created_by=str(data.get("created-by", "wasmtool")),
             capabilities=tuple((n, g) for n, g in capabilities if not g.is_empty()),
+            budget=budget,
         )
 
 
@@ -230,9 +247,17 @@ def _parse_inputs(raw: Any, problems: list[str]) -> list[TargetInputs]:
             problems.append(f"{path}.requirements: expected a list of strings")
             continue
         for key in t:
-            if key not in ("name", "python-version", "requirements", "index-url"):
+            if key not in ("name", "python-version", "requirements", "index-url", "abi-tag-policy",
+                           "freethread-status"):
                 problems.append(f"{path}.{key}: unknown key")
-        out.append(TargetInputs(name, str(pyver), tuple(reqs), str(t.get("index-url", ""))))
+        if t.get("abi-tag-policy", "legacy") not in ("legacy", "abi2026"):   # "both" (the default) is not written
+            problems.append(f"{path}.abi-tag-policy: expected legacy or abi2026, got {t['abi-tag-policy']!r}")
+            continue
+        if t.get("freethread-status", "free-threaded") != "free-threaded":
+            problems.append(f"{path}.freethread-status: expected \"free-threaded\", got {t['freethread-status']!r}")
+            continue
+        out.append(TargetInputs(name, str(pyver), tuple(reqs), str(t.get("index-url", "")),
+                                str(t.get("abi-tag-policy", "")), str(t.get("freethread-status", ""))))
     return out
 
 
@@ -272,12 +297,17 @@ def _parse_package(raw: Any, path: str, problems: list[str]) -> LockedPackage | 
         if not values.get(req):
             problems.append(f"{path}.{req.replace('_', '-')}: missing")
     for hfield in ("wheel_sha256", "index_sha256", "stub_sha256", "wrapper_sha256", "shim_sha256", "wheel_blake3",
-                   "sdist_sha256", "build_inputs_sha256"):
+                   "sdist_sha256", "build_inputs_sha256", "audit_inputs_sha256"):
         v = values.get(hfield, "")
         if v and not _HEX64.match(v):
             problems.append(f"{path}.{hfield.replace('_', '-')}: expected 64 lowercase hex digits")
     if values.get("source") and values["source"] not in SOURCES:
         problems.append(f"{path}.source: expected one of {', '.join(SOURCES)}, got {values['source']!r}")
+    if values.get("audit_verdict", "") not in AUDIT_VERDICTS:
+        problems.append(f"{path}.audit-verdict: expected ok, findings or skipped, got {values['audit_verdict']!r}")
+    if values.get("freethread_status", "") not in FREETHREAD_STATUSES:
+        problems.append(f"{path}.freethread-status: expected full, pure, untested or incompatible, "
+                        f"got {values['freethread_status']!r}")
     if values.get("stub_provenance", "") not in STUB_TIERS:
         problems.append(f"{path}.stub-provenance: unknown tier {values['stub_provenance']!r}")
     if (values.get("index_sha256") and values.get("wheel_sha256")

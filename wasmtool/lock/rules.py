@@ -72,6 +72,12 @@ def input_drift(existing: MochiLock | None, inputs: TargetInputs) -> list[str]:
         lines.append(f"[{t}] Python version: {have.python_version} locked, {inputs.python_version} configured")
     if have.index_url != inputs.index_url:
         lines.append(f"[{t}] index: {have.index_url} locked, {inputs.index_url} configured")
+    if have.abi_tag_policy != inputs.abi_tag_policy:
+        lines.append(f"[{t}] abi-tag-policy: {have.abi_tag_policy or 'both'} locked, "
+                     f"{inputs.abi_tag_policy or 'both'} configured")
+    if have.freethread_status != inputs.freethread_status:
+        lines.append(f"[{t}] free-threaded: {bool(have.freethread_status)} locked, "
+                     f"{bool(inputs.freethread_status)} configured")
     return lines
 
 

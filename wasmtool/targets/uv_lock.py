@@ -21,6 +21,7 @@ from packaging.version import Version
 from wasmtool.context import Context
 from wasmtool.lock.model import LockedPackage, TargetInputs
 from wasmtool.resolve.errors import NoWheelError, UvFailedError
+from wasmtool.targets.abi_policy import TagPolicy, policy_tags, project_tag_policy
 from wasmtool.targets.pinning import (
     ChosenWheel,
     build_entries,
@@ -39,7 +40,8 @@ if TYPE_CHECKING:
 __all__ = ["choose_wheels", "lock_uv", "pick_sdist", "sdist_only_packages"]
 
 
-def choose_wheels(pylock: dict[str, Any], profile: TargetProfile, python_version: str) -> list[ChosenWheel]:
+def choose_wheels(pylock: dict[str, Any], profile: TargetProfile, python_version: str,
+                  policy: TagPolicy | None = None) -> list[ChosenWheel]:
     chosen: list[ChosenWheel] = []
     for pkg in pylock.get("packages", []):
         if "version" not in pkg:   # a direct reference (git URL, folder) uv pinned without a version
@@ -48,9 +50,11 @@ def choose_wheels(pylock: dict[str, Any], profile: TargetProfile, python_version
                                " with no version: only index packages and the project's folders can be locked",
                                package=str(pkg.get("name", "")))
         wheels = {w["url"].rsplit("/", 1)[-1].split("#", 1)[0]: w for w in pkg.get("wheels", [])}
-        best = best_wheel(sorted(wheels), profile, python_version)
+        best = best_wheel(sorted(wheels), profile, python_version, policy)
         if best is None:
-            tags = ", ".join(str(t) for t in profile.supported_tags(python_version)[:6])
+            tags = ", ".join(str(t) for t in (profile.supported_tags(python_version) if policy is None else
+                                              policy_tags(profile.supported_tags(python_version), policy,
+                                                          python_version))[:6])
             raise NoWheelError(
                 f"{pkg['version']} has no wheel for target {profile.name} (Python {python_version}); "
                 f"files offered: {', '.join(sorted(wheels)) or 'none (sdist only)'}; accepted tags start {tags}",
@@ -60,6 +64,29 @@ def choose_wheels(pylock: dict[str, Any], profile: TargetProfile, python_version
         chosen.append(ChosenWheel(str(canonicalize_name(pkg["name"])), pkg["version"], best, w["url"],
                                   w["hashes"]["sha256"]))
     return sorted(chosen, key=lambda c: c.name)
+
+
+def with_index_wheels(ctx: Context, pylock: dict[str, Any]) -> dict[str, Any]:
+    """``pylock`` with every wheel the index lists for each pinned version. uv resolves for
+    the GIL build (it takes no free-threaded ``--python-version``) and lists only the wheels
+    that build can use; a free-threaded lock chooses among all of them (docs/audit.md)."""
+    from wasmtool.index.client import IndexClient
+    from wasmtool.index.models import parse_filename
+    from wasmtool.index.selection import select_files
+
+    packages: list[dict[str, Any]] = []
+    with IndexClient(ctx.index) as client:
+        for pkg in pylock.get("packages", []):
+            if "version" not in pkg or "wheels" not in pkg:
+                packages.append(pkg)
+                continue
+            page = client.get_project(str(pkg["name"]))
+            have = {w["url"].rsplit("/", 1)[-1].split("#", 1)[0] for w in pkg["wheels"]}
+            extra = [{"url": f.url, "hashes": {"sha256": f.sha256}} for f in select_files(page)
+                     if f.is_wheel and f.filename not in have and (parsed := parse_filename(f.filename)) is not None
+                     and parsed[1] == Version(str(pkg["version"]))]
+            packages.append({**pkg, "wheels": [*pkg["wheels"], *extra]})
+    return {**pylock, "packages": packages}
 
 
 #: How many times one lock may go back to uv after building sdists uv could not use.
@@ -159,7 +186,10 @@ def lock_uv(ctx: Context, profile: TargetProfile, *, preferences: str | None,
                     art = ctx.cache.lookup(b.wheel_sha256)
                     assert art is not None  # the builder stored it
                     shutil.copyfile(art.path, Path(links) / art.filename)
-        chosen = choose_wheels(pylock, profile, python_version)
+        policy = project_tag_policy(ctx.project.manifest.python)
+        if policy is not None and policy.free_threaded:
+            pylock = with_index_wheels(ctx, pylock)
+        chosen = choose_wheels(pylock, profile, python_version, policy)
     artefacts = fetch_all(ctx, chosen)
     summaries = ctx.cache.root / "summaries"
     infos = {w.name: wheel_summary(artefacts[w.name].path, artefacts[w.name].sha256, summaries)
