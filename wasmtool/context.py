@@ -71,6 +71,9 @@ class Context:
             from wasmtool.cache.sweep import sweep_stale
 
             sweep_stale(self._cache)  # what a killed run left in tmp/ (never a live writer's file)
+            from wasmtool.cache.remote import attach_from_settings
+
+            attach_from_settings(self._cache.root, self.project.manifest)  # [cache] remote (docs/remote-cache.md)
         return self._cache
 
     @property

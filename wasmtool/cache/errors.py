@@ -21,6 +21,15 @@ too; everything else the cache raises is defined here::
         └── WheelRejectedError       WT340  a wheel breaks the rules of wasmtool.cache.wheel_check
                                             (unsafe path, symlink, duplicate, RECORD lie, bomb) (also ValueError)
     CacheVerifyError                 WT320  ``cache verify`` found problems (one line each; exit 1)
+    RemoteCacheError                 WT970  the OCI remote tier, push and pull (wasmtool.cache.remote, .oci)
+    ├── RemoteConfigError            WT971  ``[cache] remote`` / ``WASMTOOL_CACHE_REMOTE`` / a REF is malformed
+    ├── RemoteAuthError              WT972  the registry wants credentials the Docker config does not give
+    ├── RemoteUnavailableError       WT973  the registry cannot be reached or timed out
+    ├── RemoteProtocolError          WT974  the registry answered something the OCI API does not allow
+    ├── RemoteNotFoundError          WT975  no manifest under that reference
+    ├── RemoteDigestError            WT976  bytes from the registry do not hash to their descriptor
+    └── RemoteArtifactError          WT977  a pulled manifest is not a wasmtool / Wasm artifact, or
+                                            there is nothing to push
 
 Every concrete error carries ``package``, ``filename`` and ``path`` (the file at fault:
 a cache path, a source path or a URL) so a message alone says what to look at.
@@ -44,6 +53,14 @@ __all__ = [
     "InvalidDigestError",
     "InvalidFilenameError",
     "OrphanArtifactError",
+    "RemoteArtifactError",
+    "RemoteAuthError",
+    "RemoteCacheError",
+    "RemoteConfigError",
+    "RemoteDigestError",
+    "RemoteNotFoundError",
+    "RemoteProtocolError",
+    "RemoteUnavailableError",
     "WheelRejectedError",
 ]
 
@@ -194,3 +211,60 @@ class WheelRejectedError(ArtifactError, ValueError):
         )
         self.member = problems[0][0] if problems else ""
         self.problems = list(problems)
+
+
+class RemoteCacheError(CacheError):
+    """The OCI remote tier (``[cache] remote``), ``wasmtool push`` or ``wasmtool pull`` failed.
+
+    For the cache tier every such error turns into a warning and the local path (the index,
+    a local build); ``push`` and ``pull`` report it. ``file`` is the registry reference
+    (never with credentials)."""
+
+    code = "WT970"
+
+
+class RemoteConfigError(RemoteCacheError, ValueError):
+    """``[cache] remote``, ``WASMTOOL_CACHE_REMOTE``, ``remote-timeout`` or a push/pull REF is
+    malformed (expected ``oci://host[:port]/repository[:tag]``)."""
+
+    code = "WT971"
+    exit_code = 2
+
+
+class RemoteAuthError(RemoteCacheError):
+    """The registry answered 401/403: no credentials for its host in the Docker config
+    (``$DOCKER_CONFIG/config.json``, else ``~/.docker/config.json``), or it refused them."""
+
+    code = "WT972"
+
+
+class RemoteUnavailableError(RemoteCacheError):
+    """The registry could not be reached, closed the connection, or did not answer in time."""
+
+    code = "WT973"
+
+
+class RemoteProtocolError(RemoteCacheError):
+    """The registry answered with a status or a document the OCI distribution API does not allow."""
+
+    code = "WT974"
+
+
+class RemoteNotFoundError(RemoteCacheError):
+    """No manifest (or blob) under that reference in the registry."""
+
+    code = "WT975"
+
+
+class RemoteDigestError(RemoteCacheError):
+    """Bytes from the registry do not hash to the digest their descriptor names (altered in the
+    registry's storage, or on the way); they are refused, never used."""
+
+    code = "WT976"
+
+
+class RemoteArtifactError(RemoteCacheError):
+    """A pulled manifest is not what was asked for (not a Wasm component or a wasmtool bundle
+    artifact, a layer missing or unsafe), or a push has nothing to publish."""
+
+    code = "WT977"

@@ -425,14 +425,20 @@ class ArtifactCache:
         """
         self._check_filename(filename, package=package)
         sha = self._check_digest(expected_sha256, package=package, filename=filename, what="sha256")
-        return self._store(
-            sha,
-            package=package,
-            filename=filename,
-            origin=url,
-            open_source=lambda: open_url(url, opener, package=package, filename=filename),
-            progress=progress,
-        )
+
+        def from_url() -> CachedArtifact:
+            return self._store(
+                sha,
+                package=package,
+                filename=filename,
+                origin=url,
+                open_source=lambda: open_url(url, opener, package=package, filename=filename),
+                progress=progress,
+            )
+
+        from wasmtool.cache.remote import fetch_through  # the remote tier, when one is attached (else from_url)
+
+        return fetch_through(self, sha, package=package, filename=filename, fetch=from_url)
 
     def add_file(self, path: Path, *, package: str, expected_sha256: str | None = None) -> CachedArtifact:
         """Import a local file (e.g. from a ``file://`` index) under its own name.
