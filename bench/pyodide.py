@@ -19,6 +19,14 @@
     pages are served by one loopback server (the index proxied on the same origin, so micropip
     needs no CORS); "first result" = pydantic's version computed in Python and shown.
 
+(e) first call, memory snapshot vs plain, for the example app examples/browser-form (installed
+    from a copy twice: `install` and `install --snapshot`): in Node (bench/pyodide_js/first_call.mjs,
+    one fresh process per sample: the bundle's loader and bindings, `checkout.pydantic_version()`)
+    and in headless Chromium (page_load.mjs on the two bundles served side by side; the snapshot's
+    transfer from the loopback server is counted), same run, interleaved, with the ratio; per
+    phase: runtime start / restore, packages / unpack, first call. Goal (issue 20): <= 0.5 s in
+    Node, <= 1 s in Chromium, from the loader's first line to the first result.
+
 Everything talks to the hermetic index on 127.0.0.1 (tests/support/index_server.py over
 tests/data/artefacts). The one exception: the micropip wheel is not among the pinned test
 artefacts, so the first run downloads micropip==0.11.1 once with pip into build/bench-cache/
@@ -30,6 +38,8 @@ keep-alive client then waits for the peer's delayed ACK (~40 ms per request on L
 index's sockets (`disable_nagle_algorithm`); the figure on the unchanged index is recorded too.
 
     .venv/bin/python bench/pyodide.py [--runs N] [--load-runs N] [--calls N] [--page-runs N]
+                                      [--snapshot-runs N] [--only-snapshot]
+(--only-snapshot runs (e) alone and merges it into the existing bench/results/pyodide.json)
 """
 
 from __future__ import annotations
@@ -209,6 +219,180 @@ def page_load(node: str, pyodide: Path, wheel: Path, index_url: str, tmp: Path, 
             "bundle_files": sorted(p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file())}
 
 
+def copy_example(dest: Path) -> Path:
+    dest.mkdir()
+    for name in ("mochi.toml", "main.mochi"):
+        shutil.copy(EXAMPLE / name, dest / name)
+    shutil.copytree(EXAMPLE / "web", dest / "web")
+    shutil.copytree(EXAMPLE / "py", dest / "py", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    return dest
+
+
+def snapshot_vs_plain(node: str, pyodide: Path, tmp: Path, env: dict[str, str], runs: int,
+                      page_runs: int) -> dict[str, Any]:
+    """(e): the example app installed twice (plain, then --snapshot), its first call timed in
+    Node and in Chromium, both bundles in the same run, interleaved."""
+    proj = copy_example(tmp / "snapshot-app")
+    wasmtool = [str(Path(sys.executable).parent / "wasmtool"), "-C", str(proj), "--no-progress"]
+    run_timed([*wasmtool, "lock"], env)
+    run_timed([*wasmtool, "install", "--target=pyodide-314"], env)
+    plain = tmp / "plain-bundle"
+    shutil.copytree(proj / ".mochi" / "pyodide-314", plain)
+    t0 = time.perf_counter()
+    proc = subprocess.run([*wasmtool, "install", "--target=pyodide-314", "--snapshot"], capture_output=True,
+                          text=True, env=env, timeout=1200, stdin=subprocess.DEVNULL)
+    install_s = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"(e) install --snapshot failed: {proc.stderr[-3000:]}")
+    snap = proj / ".mochi" / "pyodide-314"
+    record = json.loads((snap / "snapshot.json").read_text())
+    node_rows: dict[str, list[dict[str, Any]]] = {"snapshot": [], "plain": []}
+    argv = [node, str(JS / "first_call.mjs"), "--pyodide", str(pyodide), "--alias", "checkout",
+            "--method", "pydantic_version"]
+    for _ in range(runs):
+        for name, bundle, extra in (("snapshot", snap, []), ("plain", plain, ["--plain"])):
+            row, wall = run_json([*argv, "--bundle", str(bundle), *extra])
+            if row["snapshot"] != (name == "snapshot"):
+                raise SystemExit(f"(e) the {name} bundle was {'not ' if name == 'snapshot' else ''}restored")
+            node_rows[name].append({**row, "process_wall_s": wall})
+    if len({r["value"] for rows in node_rows.values() for r in rows}) != 1:
+        raise SystemExit("(e) the first call answered differently with and without the snapshot")
+    handler = functools.partial(type("Handler", (PageHandler,), {
+        "routes": {"/snapshot/": snap, "/plain/": plain}, "upstream": ""}), directory=str(tmp))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        page, _ = run_json([node, str(JS / "page_load.mjs"), "--runs", str(page_runs),
+                            "--url", f"snapshot={base}/snapshot/index.html", "--url", f"plain={base}/plain/index.html"],
+                           timeout=300 + 240 * page_runs)
+    finally:
+        server.shutdown()
+        server.server_close()
+    if any(r["offsite"] for rows in page["samples"].values() for r in rows):
+        raise SystemExit("(e) a request tried to leave 127.0.0.1")
+    warned = [w for rows in page["samples"].values() for r in rows for w in r.get("warnings", [])]
+    if warned or not all(r["snapshot_bytes"] for r in page["samples"]["snapshot"]):
+        raise SystemExit(f"(e) Chromium did not restore the snapshot: {warned[:1]}")
+    return {"node": node_rows, "chromium": page["samples"], "record": record, "install_snapshot_s": install_s,
+            "install_lines": [ln for ln in proc.stderr.splitlines() if "snapshot" in ln or "beside" in ln
+                              or "verified by" in ln]}
+
+
+def snapshot_section(res: dict[str, Any]) -> dict[str, Any]:
+    def med(values: list[float]) -> float:
+        return float(summary(values)["median_s"])
+
+    node_total = {k: summary([r["total_ms"] / 1000 for r in v]) for k, v in res["node"].items()}
+    node_phases = {k: {ph: round(med([float(r["phases_ms"][ph]) for r in v]), 1) for ph in v[0]["phases_ms"]}
+                   for k, v in res["node"].items()}
+    chrome = {k: summary([float(r["first_result_s"]) for r in v]) for k, v in res["chromium"].items()}
+    chrome_steps = {k: {st: round(med([float(r["steps_s"][st]) for r in v]), 3) for st in v[0]["steps_s"]}
+                    for k, v in res["chromium"].items()}
+    rec = res["record"]
+    ratio_node = node_total["plain"]["median_s"] / node_total["snapshot"]["median_s"]
+    ratio_chrome = chrome["plain"]["median_s"] / chrome["snapshot"]["median_s"]
+    return {
+        "app": "examples/browser-form", "first_call": "checkout.pydantic_version() through bindAlias",
+        "node_first_result": node_total, "node_phases_median_ms": node_phases,
+        "node_process_wall_median_s": {k: med([r["process_wall_s"] for r in v]) for k, v in res["node"].items()},
+        "chromium_first_result": chrome, "chromium_steps_median_s": chrome_steps,
+        "chromium_transfer_bytes": {k: v[0]["transfer_bytes"] for k, v in res["chromium"].items()},
+        "chromium_snapshot_bytes": res["chromium"]["snapshot"][0]["snapshot_bytes"],
+        "ratio_plain_vs_snapshot_node": round(ratio_node, 2),
+        "ratio_plain_vs_snapshot_chromium": round(ratio_chrome, 2),
+        "goal_s": {"node": 0.5, "chromium": 1.0},
+        "meets_goal": {"node": node_total["snapshot"]["median_s"] <= 0.5,
+                       "chromium": chrome["snapshot"]["median_s"] <= 1.0},
+        "snapshot": {"size": rec["size"], "gzip": rec["gzip"], "brotli": rec["brotli"],
+                     "heap_bytes": rec["heap_bytes"], "libraries": [lib["name"] for lib in rec["libraries"]],
+                     "imports": rec["imports"]},
+        "install_snapshot_s": round(res["install_snapshot_s"], 2), "install_lines": res["install_lines"],
+        "notes": "Node: one fresh process per sample, from first_call.mjs's first line (before the loader is "
+                 "imported) until checkout.pydantic_version() returned; snapshot = the bundle `install --snapshot` "
+                 "wrote (loadBundle restores snapshot.bin: Pyodide's module instantiated, memory grown, "
+                 "pydantic-core's .so loaded again at its recorded bases, snapshot applied, wheels unpacked), plain = "
+                 "the same bundle before --snapshot (loadPyodide + loadPackage). Phases: the loader's own timings "
+                 "(runtime-start, packages | restore, unpack), load = loadBundle as a whole (bundle.json and lock "
+                 "checks, sha256 of every wheel and of the snapshot, the key), bind, first-call. Chromium: "
+                 "page_load.mjs on the two bundles served side by side from one loopback server "
+                 "(Cache-Control: no-store, a fresh context per sample), first_result = the page's own mark; "
+                 "transfer_bytes = response bodies of one load (the snapshot's included). The machine is shared: "
+                 "compare the ratios, not the absolute times.",
+    }
+
+
+def panels_from(data: dict[str, Any]) -> list[Panel]:
+    """The result plot's panels, from the result document (so --only-snapshot redraws them all)."""
+    panels: list[Panel] = []
+    if "lock_vs_micropip" in data:
+        lv = data["lock_vs_micropip"]
+        panels.append(Panel({"wasmtool lock (warm)": lv["wasmtool_lock_upgrade_warm_cache"]["median_s"],
+                             "wasmtool lock (empty cache)": lv["wasmtool_lock_upgrade_empty_cache"]["median_s"],
+                             "micropip install only": lv["micropip_install_only"]["median_s"],
+                             "micropip load+install": lv["micropip_load_and_install"]["median_s"],
+                             "micropip from process start": lv["micropip_until_installed"]["median_s"]},
+                            "median seconds", "(a) resolve: lock vs micropip"))
+    if "cold_load" in data:
+        cl = data["cold_load"]
+        panels.append(Panel({"bundle (wasmtool loader)": cl["bundle"]["median_s"],
+                             "plain loadPackage": cl["plain_loadpackage"]["median_s"],
+                             "lockfile, no checks": cl["bundle_lock_without_checks"]["median_s"]},
+                            "median seconds", "(b) cold load of the packages"))
+    if "call_overhead" in data:
+        per = data["call_overhead"]["per_call"]
+        panels.append(Panel({"direct (Python loop)": per["py_direct"]["median_s"] * 1e6,
+                             "wrapper (Python loop)": per["py_wrapper"]["median_s"] * 1e6,
+                             "direct PyProxy (JS)": per["js_proxy"]["median_s"] * 1e6,
+                             "wrapper via callFunction (JS)": per["js_wrapper"]["median_s"] * 1e6,
+                             "callFunction, no wrapper (JS)": per["js_call_direct"]["median_s"] * 1e6,
+                             "runPython (JS)": per["js_runpython"]["median_s"] * 1e6},
+                            "median microseconds per call", "(c) one call to tomli.loads"))
+    if "page_load_first_result" in data:
+        pl = data["page_load_first_result"]
+        panels.append(Panel({"bundle (example app)": pl["bundle"]["median_s"],
+                             "plain Pyodide + micropip.install": pl["plain_pyodide_micropip"]["median_s"]},
+                            "median seconds", "(d) Chromium: page to first result"))
+    if "first_call_snapshot" in data:
+        fc = data["first_call_snapshot"]
+        panels.append(Panel({"wasmtool snapshot (Node)": fc["node_first_result"]["snapshot"]["median_s"],
+                             "plain (Node)": fc["node_first_result"]["plain"]["median_s"],
+                             "wasmtool snapshot (Chromium)": fc["chromium_first_result"]["snapshot"]["median_s"],
+                             "plain (Chromium)": fc["chromium_first_result"]["plain"]["median_s"]},
+                            "median seconds", "(e) first call, snapshot"))
+    return panels
+
+
+def only_snapshot(args: argparse.Namespace) -> int:
+    from tests.support.index_server import IndexServer, load_files
+    from wasmtool.run.pyodide import find_node, pyodide_dir
+
+    node, pyodide = find_node(), pyodide_dir()
+    server = IndexServer(load_files())
+    server.httpd.RequestHandlerClass.disable_nagle_algorithm = True
+    with server, tempfile.TemporaryDirectory(prefix="wasmtool-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        base_env = {k: v for k, v in os.environ.items() if not k.startswith(("WASMTOOL_", "PIP_INDEX", "PIP_EXTRA"))}
+        env = dict(base_env, WASMTOOL_CACHE_DIR=str(tmp / "cache"), WASMTOOL_INDEX_URL=server.url)
+        res = snapshot_vs_plain(node, pyodide, tmp, env, args.snapshot_runs, args.page_runs)
+    existing = ROOT / "bench" / "results" / "pyodide.json"
+    data = json.loads(existing.read_text()) if existing.is_file() else {"benchmark": "pyodide"}
+    data["first_call_snapshot"] = snapshot_section(res)
+    path = write_results("pyodide", data, {}, "median seconds", panels=panels_from(data),
+                         title="pyodide-314 (blue: wasmtool, orange: peers)", ours=("wasmtool", "bundle", "wrapper"))
+    print_snapshot(data["first_call_snapshot"], path)
+    return 0
+
+
+def print_snapshot(fc: dict[str, Any], path: Path) -> None:
+    print(f"(e) first call, snapshot vs plain: Node {fc['node_first_result']['snapshot']['median_s']:.2f}s vs "
+          f"{fc['node_first_result']['plain']['median_s']:.2f}s ({fc['ratio_plain_vs_snapshot_node']}x), Chromium "
+          f"{fc['chromium_first_result']['snapshot']['median_s']:.2f}s vs "
+          f"{fc['chromium_first_result']['plain']['median_s']:.2f}s ({fc['ratio_plain_vs_snapshot_chromium']}x); "
+          f"snapshot {fc['snapshot']['size'] / 1e6:.1f} MB ({fc['snapshot']['brotli'] / 1e6:.1f} MB brotli) -> {path}")
+    print(f"    Node phases (ms): {fc['node_phases_median_ms']}")
+
+
 def locked_versions(lock: Path) -> dict[str, str]:
     data = tomllib.loads(lock.read_text())
     return {p["name"]: p["version"] for p in data["python-package"] if p["target"] == "pyodide-314"}
@@ -219,8 +403,13 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5, help="samples for (a)")
     ap.add_argument("--load-runs", type=int, default=7, help="samples for (b)")
     ap.add_argument("--calls", type=int, default=2000, help="calls per sample for (c)")
-    ap.add_argument("--page-runs", type=int, default=5, help="samples for (d), per page")
+    ap.add_argument("--page-runs", type=int, default=5, help="samples for (d) and (e) in Chromium, per page")
+    ap.add_argument("--snapshot-runs", type=int, default=7, help="samples for (e) in Node, per bundle")
+    ap.add_argument("--only-snapshot", action="store_true",
+                    help="run (e) alone and merge it into the existing bench/results/pyodide.json")
     args = ap.parse_args()
+    if args.only_snapshot:
+        return only_snapshot(args)
     from tests.support.index_server import IndexServer, load_files
     from wasmtool.run.pyodide import find_node, pyodide_dir
 
@@ -292,6 +481,9 @@ def main() -> int:
 
         # (d) page load to first result in Chromium: the example app vs plain Pyodide + micropip
         pages = page_load(node, pyodide, wheel, server.url, tmp, warm, args.page_runs)
+
+        # (e) first call, memory snapshot vs plain, Node and Chromium
+        snapshots = snapshot_vs_plain(node, pyodide, tmp, warm, args.snapshot_runs, args.page_runs)
 
     def col(rows: list[dict[str, Any]], key: str) -> list[float]:
         return [float(r[key]) for r in rows]
@@ -381,6 +573,7 @@ def main() -> int:
                      "import pydantic, tomli; pydantic.VERSION (step firstResult). Same pins on both sides "
                      "(checked). No target was set."},
     }
+    data["first_call_snapshot"] = snapshot_section(snapshots)
     lock_bars = {"wasmtool lock (warm)": w["median_s"], "wasmtool lock (empty cache)": c["median_s"],
                  "micropip install only": mp_install["median_s"],
                  "micropip load+install": mp_load_install["median_s"],
@@ -396,12 +589,9 @@ def main() -> int:
                  "runPython (JS)": per["js_runpython"]["median_s"] * 1e6}
     page_bars = {"bundle (example app)": page_first["bundle"]["median_s"],
                  "plain Pyodide + micropip.install": page_first["micropip"]["median_s"]}
+    del load_bars, call_bars, page_bars   # the same bars, drawn from `data` (panels_from)
     path = write_results(
-        "pyodide", data, lock_bars, "median seconds",
-        panels=[Panel(lock_bars, "median seconds", "(a) resolve: lock vs micropip"),
-                Panel(load_bars, "median seconds", "(b) cold load of the packages"),
-                Panel(call_bars, "median microseconds per call", "(c) one call to tomli.loads"),
-                Panel(page_bars, "median seconds", "(d) Chromium: page to first result")],
+        "pyodide", data, lock_bars, "median seconds", panels=panels_from(data),
         title="pyodide-314 (blue: wasmtool, orange: peers)", ours=("wasmtool", "bundle", "wrapper"))
     print(f"(a) lock {w['median_s']:.2f}s (empty cache {c['median_s']:.2f}s) vs micropip {mp_until['median_s']:.2f}s "
           f"from process start ({mp_load_install['median_s']:.2f}s load+install, {mp_install['median_s']:.2f}s "
@@ -412,6 +602,7 @@ def main() -> int:
           f"per call from JS ({ratio_c_js:.2f}x); in Python {ratio_c_py:.2f}x\n"
           f"(d) page to first result: bundle {page_first['bundle']['median_s']:.2f}s vs micropip "
           f"{page_first['micropip']['median_s']:.2f}s ({ratio_d:.2f}x)  -> {path}")
+    print_snapshot(data["first_call_snapshot"], path)
     return 0
 
 

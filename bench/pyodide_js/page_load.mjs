@@ -7,7 +7,9 @@
 // Each page sets window.app = {state, firstResultMs, error, ...}; firstResultMs is measured by
 // the page itself (performance.mark, relative to the navigation's time origin). Requests that do
 // not go to 127.0.0.1 are aborted and counted. Prints one JSON line:
-// {"ok": true, "samples": {NAME: [{first_result_s, wall_s, requests, offsite, steps_s}]}, "extra": {NAME: app}}
+// {"ok": true, "samples": {NAME: [{first_result_s, wall_s, requests, offsite, steps_s, transfer_bytes,
+// snapshot_bytes, warnings}]}, "extra": {NAME: app}} (transfer_bytes: response bodies; snapshot_bytes:
+// snapshot.bin's; warnings: console lines starting "wasmtool:")
 // steps_s: the page's window.app.timings (ms after navigation start, per step) in seconds.
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
@@ -38,10 +40,19 @@ try {
       const page = await context.newPage();
       let requests = 0;
       page.on("request", () => requests++);
+      // bytes transferred (response bodies), and those of a memory snapshot (snapshot.bin)
+      const sizes = [];
+      const warnings = [];   // the loader's own warnings (a snapshot not used says why)
+      page.on("console", (m) => { if (m.text().startsWith("wasmtool:")) warnings.push(m.text()); });
+      page.on("requestfinished", (req) => sizes.push(req.sizes().then(
+        (s) => [req.url(), s.responseBodySize], () => [req.url(), 0])));
       const t0 = performance.now();
       await page.goto(url);
       await page.waitForFunction(() => window.app && window.app.state !== "loading", null, { timeout: 300_000 });
       const wall = (performance.now() - t0) / 1000;
+      const done = await Promise.all(sizes);
+      const transfer = done.reduce((n, [, b]) => n + b, 0);
+      const snapshotBytes = done.filter(([u]) => u.endsWith("/snapshot.bin")).reduce((n, [, b]) => n + b, 0);
       const app = await page.evaluate(() => ({ state: window.app.state, error: window.app.error,
         firstResultMs: window.app.firstResultMs, installed: window.app.installed ?? null,
         timings: window.app.timings ?? {},
@@ -50,7 +61,7 @@ try {
       if (app.state !== "ready") throw new Error(`${name}: ${JSON.stringify(app.error)}`);
       const steps = Object.fromEntries(Object.entries(app.timings).map(([k, v]) => [k, v / 1000]));
       samples[name].push({ first_result_s: app.firstResultMs / 1000, wall_s: wall, requests, offsite,
-        steps_s: steps });
+        steps_s: steps, transfer_bytes: transfer, snapshot_bytes: snapshotBytes, warnings });
       extra[name] = app;
     }
   }

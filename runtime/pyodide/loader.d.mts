@@ -67,6 +67,11 @@ export interface LoadBundleOptions {
   stderr?: (line: string) => void;
   /** Pyodide's package loading messages. */
   messageCallback?: (message: string) => void;
+  /** The bundle's memory snapshot (docs/snapshot.md): false skips it; "require" makes a snapshot
+   * that cannot be restored an error instead of a warning and the plain path. */
+  snapshot?: boolean | "require";
+  /** Where the loader's warnings go (default: console.warn), e.g. why a snapshot was not used. */
+  warn?: (message: string) => void;
 }
 
 /** A loaded bundle (loadBundle's result). */
@@ -77,6 +82,10 @@ export interface WasmtoolBundle {
   /** The normalised names of the packages loaded, sorted. */
   readonly loaded: readonly string[];
   micropipImported(): boolean;
+  /** True when Pyodide was restored from the bundle's memory snapshot. */
+  readonly snapshot: boolean;
+  /** The loader's phases in ms: "runtime-start" and "packages" (plain), "restore" and "unpack" (snapshot). */
+  readonly timings: Readonly<Record<string, number>>;
 }
 
 /** Load a bundle, checking every file's sha256 before Pyodide sees it (rejects with a BundleError). */

@@ -28,6 +28,13 @@
 //
 // Error codes are shared with wasmtool/bundle/errors.py.
 
+/** snapshot.mjs (memory snapshots), imported only by a load that uses one. */
+let snapshotModule;
+async function snapshotsModule() {
+  snapshotModule ??= await import("./snapshot.mjs");
+  return snapshotModule;
+}
+
 const IN_NODE = typeof process === "object" && typeof process.versions?.node === "string"
   && typeof window === "undefined";
 
@@ -389,15 +396,18 @@ export async function loadBundle(opts = {}) {
   }
   // (2) verify every wheel before Pyodide sees it; in a browser Pyodide is then served these bytes.
   const served = new Map();
+  const verified = new Map();   // name -> {file_name, bytes}: what a snapshot restore unpacks
   for (const pkg of manifest.packages) {
     const bytes = await verifyFile(where, pkg.file, pkg.sha256, pkg.name);
     if (!IN_NODE) served.set(where.resolve(pkg.file), bytes);
+    verified.set(pkg.name, { file_name: pkg.file.split("/").pop(), bytes });
   }
   const fetched = new Map();
   for (const ref of manifest.referenced) {
     const bytes = await fetchVerified(ref.url, ref.sha256, ref.file_name, ref.name);
     fetched.set(ref.name, bytes);
     if (!IN_NODE) served.set(new URL(ref.url).href, bytes);
+    verified.set(ref.name, { file_name: ref.file_name, bytes });
   }
   // (4) absolute locations for the app's wheels: no lookup relative to anything else.
   for (const pkg of manifest.packages) lock.packages[pkg.name].file_name = where.resolve(pkg.file);
@@ -428,17 +438,59 @@ export async function loadBundle(opts = {}) {
   const wanted = [...manifest.packages.map((p) => p.name), ...manifest.referenced.map((r) => r.name)];
   const errors = [];
   let pyodide, loadedData;
-  try {
-    [pyodide, loadedData] = await withCheckedFetch(served, async () => {
-      const py = await loadPyodide(config);
-      const data = await py.loadPackage(wanted, {
-        messageCallback: opts.messageCallback ?? (() => {}),
-        errorCallback: (msg) => errors.push(String(msg)),
-        checkIntegrity: true,
+  // A memory snapshot (snapshot.mjs, docs/snapshot.md): made here when opts.makeSnapshot, else
+  // restored when the bundle has one whose key matches; any mismatch or failure warns and falls
+  // through to the plain path below (opts.snapshot === "require" throws instead).
+  const timings = {};
+  const ordered = wanted.map((n) => verified.get(n));
+  if (opts.makeSnapshot) {
+    try {
+      return await withCheckedFetch(served, () => makeSnapshot(loadPyodide, config, manifest, ordered, opts));
+    } finally {
+      served.clear();
+      await cleanup();
+    }
+  }
+  const snapshotSource = opts.snapshot === false ? null
+    : opts.snapshotDir ? await openBundle({ bundleDir: opts.snapshotDir })
+    : manifest.snapshot ? where : null;
+  if (snapshotSource) {
+    try {
+      pyodide = await withCheckedFetch(served, () => restoreSnapshot(snapshotSource, opts, manifest, config,
+                                                                      loadPyodide, ordered, timings));
+      loadedData = wanted.map((name) => ({ name }));
+    } catch (err) {
+      if (opts.snapshot === "require") {
+        served.clear();
+        await cleanup();
+        throw err instanceof BundleError ? err : new BundleError("WT654",
+          `snapshot.bin: restoring the memory snapshot failed: ${err?.name ?? "Error"}: ` +
+          `${err?.message ?? err}`, { file: "snapshot.bin" });
+      }
+      (opts.warn ?? console.warn)(`wasmtool: memory snapshot not used, loading the plain way: ${err?.message ?? err}`);
+      pyodide = undefined;
+    }
+  }
+  if (pyodide === undefined) {
+    try {
+      [pyodide, loadedData] = await withCheckedFetch(served, async () => {
+        let t0 = performance.now();
+        const py = await loadPyodide(config);
+        timings["runtime-start"] = performance.now() - t0;
+        t0 = performance.now();
+        const data = await py.loadPackage(wanted, {
+          messageCallback: opts.messageCallback ?? (() => {}),
+          errorCallback: (msg) => errors.push(String(msg)),
+          checkIntegrity: true,
+        });
+        timings.packages = performance.now() - t0;
+        return [py, data];
       });
-      return [py, data];
-    });
-  } finally {
+    } finally {
+      served.clear();
+      await cleanup();
+    }
+  } else {
     served.clear();
     await cleanup();
   }
@@ -461,6 +513,8 @@ export async function loadBundle(opts = {}) {
     manifest,
     loaded: [...loaded].sort(),
     micropipImported: () => fns.micropipImported() || "micropip" in pyodide.loadedPackages,
+    snapshot: timings.restore !== undefined,
+    timings,
     _fns: fns,
   };
   // (6) nothing may have pulled micropip in.
@@ -510,4 +564,119 @@ export function callFunction(bundle, module, fn, argsJson = "[]", kwargsJson = "
 export function smokeTest(bundle) {
   const packages = [...bundle.manifest.packages, ...bundle.manifest.referenced];
   return JSON.parse(bundle._fns.smoke(JSON.stringify(packages)));
+}
+
+// ------------------------------------------------------------------ memory snapshots (snapshot.mjs)
+
+/** What the snapshot key is made of, for this loader, this Pyodide and this bundle. */
+async function snapshotInputs(opts, manifest, config) {
+  const snapshots = await snapshotsModule();
+  let pyodide;
+  if (opts.pyodideModule) {
+    throw new BundleError("WT652", "the snapshot's key does not cover a Pyodide given as pyodideModule");
+  }
+  if (IN_NODE) {
+    pyodide = await snapshots.nodeRuntimeHashes(await snapshots.nodePyodideDir(opts.indexURL));
+  } else if (config.createPyodideModule && manifest.runtime) {
+    // the runtime files were fetched and checked against these sha256 (browserRuntime)
+    pyodide = Object.fromEntries(manifest.runtime.files.map((f) => [f.file, f.sha256]));
+  } else {
+    throw new BundleError("WT652", "the Pyodide runtime is not one bundle.json names and checks");
+  }
+  const packages = [...manifest.packages, ...manifest.referenced].map(
+    (p) => ({ name: p.name, version: p.version, sha256: p.sha256 }));
+  return { pyodide, packages, loader: await snapshots.loaderHashes() };
+}
+
+function parseSnapshotRecord(snapshots, bytes) {
+  const file = snapshots.SNAPSHOT_JSON;
+  let rec;
+  try {
+    rec = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (err) {
+    throw new BundleError("WT656", `${file}: not JSON: ${err.message}`, { file });
+  }
+  if (rec?.format !== snapshots.SNAPSHOT_FORMAT || rec?.format_version !== snapshots.SNAPSHOT_FORMAT_VERSION
+      || typeof rec.file !== "string" || typeof rec.sha256 !== "string" || typeof rec.key !== "string"
+      || typeof rec.inputs !== "object" || rec.inputs === null) {
+    throw new BundleError("WT656", `${file}: not a ${snapshots.SNAPSHOT_FORMAT} v${snapshots.SNAPSHOT_FORMAT_VERSION} ` +
+      "record with file, sha256, key and inputs", { file });
+  }
+  return rec;
+}
+
+/** Start Pyodide from the bundle's memory snapshot; throws (BundleError WT65x) when it cannot. */
+async function restoreSnapshot(source, opts, manifest, config, loadPyodide, wheels, timings) {
+  const snapshots = await snapshotsModule();
+  const record = parseSnapshotRecord(snapshots, await source.read(snapshots.SNAPSHOT_JSON));
+  const actual = await snapshotInputs(opts, manifest, config);
+  const why = snapshots.inputsDiffer(record.inputs, actual);
+  const key = await snapshots.snapshotKey(actual);
+  if (why || key !== record.key) {
+    throw new BundleError("WT652", `${snapshots.SNAPSHOT_JSON}: the snapshot's key does not match: ` +
+      (why ?? `recorded ${record.key}, computed ${key}`), { file: snapshots.SNAPSHOT_JSON });
+  }
+  const bytes = await verifyFile(source, record.file, record.sha256);
+  // compiled extensions: their code is loaded again at the recorded bases (snapshot.mjs)
+  const libs = Array.isArray(record.libraries) && record.libraries.length
+    ? await snapshots.compileLibraries(record.libraries, wheels) : [];
+  const factory = IN_NODE
+    ? await snapshots.nodeModuleFactory(await snapshots.nodePyodideDir(opts.indexURL))
+    : config.createPyodideModule;
+  const seen = {};
+  let t0 = performance.now();
+  let py;
+  try {
+    py = await loadPyodide({ ...config, _loadSnapshot: bytes,
+      createPyodideModule: snapshots.restoringFactory(factory, { libs, tableLength: record.table_length, seen }) });
+  } catch (err) {
+    if (err instanceof RangeError) {
+      throw new BundleError("WT651", `${record.file}: the snapshot (heap ${snapshots.snapshotHeapBytes(bytes)} bytes) ` +
+        `does not fit Pyodide's memory on restore (heap was ${seen.heapBefore ?? "?"} bytes, grown to ` +
+        `${seen.heapAfter ?? "?"}): RangeError: ${err.message}`, { file: record.file });
+    }
+    throw err;
+  }
+  timings.restore = performance.now() - t0;
+  const table = py._module.wasmTable?.length;
+  if (typeof record.table_length === "number" && table !== record.table_length) {
+    throw new BundleError("WT654", `${record.file}: the function table has ${table} slots after the restore, ` +
+      `the snapshot was made with ${record.table_length}`, { file: record.file });
+  }
+  t0 = performance.now();
+  await snapshots.unpackWheels(py, wheels);
+  snapshots.reseed(py);
+  timings.unpack = performance.now() - t0;
+  return py;
+}
+
+/**
+ * opts.makeSnapshot (Node, `wasmtool install --snapshot` through snapshot_make.mjs): start
+ * Pyodide with _makeSnapshot, unpack the verified wheels, import every package, and take the
+ * snapshot. Returns {snapshot: Uint8Array, record, inputs, key}. A package that fails to import
+ * throws WT655; a compiled library that cannot be restored (one that needs other libraries, or
+ * does not come from a wheel) throws WT653 (opts.allowLibraries lets it through, for measuring).
+ */
+async function makeSnapshot(loadPyodide, config, manifest, wheels, opts) {
+  const snapshots = await snapshotsModule();
+  const py = await loadPyodide({ ...config, _makeSnapshot: true });
+  await snapshots.unpackWheels(py, wheels);
+  const imports = [...manifest.packages, ...manifest.referenced].flatMap((p) => p.imports);
+  const { failures } = snapshots.importAll(py, imports);
+  if (failures.length) {
+    const f = failures[0];
+    throw new BundleError("WT655", `import ${f.import} failed while making the memory snapshot: ${f.type}: ${f.message}` +
+      (failures.length > 1 ? ` (and ${failures.length - 1} more)` : ""), { package: f.import });
+  }
+  const { libraries, refused } = await snapshots.loadedLibraries(py, wheels);
+  if (refused.length && !opts.allowLibraries) {
+    throw new BundleError("WT653", `importing the bundle's packages loaded compiled libraries a snapshot ` +
+      `cannot restore: ${refused.join(", ")} (only a wheel's extension modules that need no other library ` +
+      "are restored)", { file: refused[0] });
+  }
+  const table_length = py._module.wasmTable.length;
+  const snapshot = py.makeMemorySnapshot();
+  const inputs = await snapshotInputs(opts, manifest, config);
+  return { snapshot, inputs, key: await snapshots.snapshotKey(inputs),
+           record: { imports, libraries, table_length, heap_bytes: snapshots.snapshotHeapBytes(snapshot) } };
 }

@@ -12,7 +12,8 @@ Rules (checked before anything is copied, every problem reported at once):
 - dotfiles, dot-folders and ``__pycache__`` are left out;
 - a symbolic link is refused (its target could be anywhere);
 - a path the bundle owns is refused: ``bundle.json``, ``pyodide-lock.json``, ``loader.mjs``,
-  ``bindings.mjs``, ``bindings.d.mts``, ``loader.d.mts``, ``bindings.d.ts``, anything under
+  ``bindings.mjs``, ``bindings.d.mts``, ``loader.d.mts``, ``bindings.d.ts``, ``snapshot.mjs``,
+  ``snapshot.json``, ``snapshot.bin``, anything under
   ``wheels/`` or ``pyodide/``, and any other file the bundle already wrote (an alias's
   ``.d.ts``, ...). ``index.html`` is the one bundle file an app may replace.
 
@@ -37,7 +38,7 @@ __all__ = ["APP_SETTING", "REPLACEABLE", "RESERVED_DIRS", "RESERVED_FILES", "App
 APP_SETTING = "[browser] app"
 #: Files of the bundle an app cannot replace (whether or not this bundle has them).
 RESERVED_FILES = frozenset({"bundle.json", "pyodide-lock.json", "loader.mjs", "bindings.mjs", "bindings.d.ts",
-                            "bindings.d.mts", "loader.d.mts"})
+                            "bindings.d.mts", "loader.d.mts", "snapshot.mjs", "snapshot.json", "snapshot.bin"})
 #: Folders of the bundle an app cannot write into.
 RESERVED_DIRS = ("wheels", "pyodide")
 #: Bundle files the app's own file replaces.

@@ -1,4 +1,4 @@
-"""Errors of Pyodide bundles and of the Node runtime that loads them (WT840-WT869).
+"""Errors of Pyodide bundles and of the Node runtime that loads them (WT840-WT869; memory snapshots WT650-WT659).
 
 ::
 
@@ -31,8 +31,15 @@
         ├── RemoteFetchError        WT864  the loader could not fetch a referenced wheel or a hosted runtime file
         ├── BundleNotInstalledError WT865  ``wasmtool serve``: the target has no installed bundle
         ├── ServeError              WT866  ``wasmtool serve``: the address cannot be served (port taken, ...)
-        └── AppFolderError          WT869  ``[browser] app``: the folder is missing, or holds a link or a
-                                           file the bundle writes itself
+        ├── AppFolderError          WT869  ``[browser] app``: the folder is missing, or holds a link or a
+        │                                  file the bundle writes itself
+        └── SnapshotError           WT650  the memory snapshot (``install --snapshot``, docs/snapshot.md)
+            ├── SnapshotHeapError   WT651  it does not fit Pyodide's memory on restore (RangeError)
+            ├── SnapshotKeyError    WT652  its key does not match this Pyodide, these packages or this loader
+            ├── SnapshotExtensionError WT653 importing the packages loaded a compiled extension (.so)
+            ├── SnapshotRestoreError WT654 restoring it failed otherwise (the verification restore)
+            ├── SnapshotImportError WT655  a package failed to import while it was made
+            └── SnapshotRecordError WT656  snapshot.json or snapshot.bin missing, invalid or not matching
 
 A wheel whose file name or contents are unreadable or inconsistent raises
 :class:`wasmtool.errors.WheelMetadataError` (WT350; WT844 is retired), which
@@ -71,6 +78,13 @@ __all__ = [
     "RuntimeProtocolError",
     "RuntimeTimeoutError",
     "ServeError",
+    "SnapshotError",
+    "SnapshotExtensionError",
+    "SnapshotHeapError",
+    "SnapshotImportError",
+    "SnapshotKeyError",
+    "SnapshotRecordError",
+    "SnapshotRestoreError",
     "WheelHashMismatchError",
     "WheelMetadataError",
     "WheelNotFoundError",
@@ -209,6 +223,43 @@ class AppFolderError(BundleError, ValueError):
 
     code = "WT869"
 
+
+class SnapshotError(BundleError):
+    """The bundle's memory snapshot could not be made, verified or read (docs/snapshot.md)."""
+
+    code = "WT650"
+
+
+class SnapshotHeapError(SnapshotError, MemoryError):
+    """Restoring the snapshot overran Pyodide's memory (``RangeError``): found by the restore
+    ``install --snapshot`` does before it writes the snapshot, not in the user's browser."""
+
+    code = "WT651"
+
+
+class SnapshotKeyError(SnapshotError, ValueError):
+    """The snapshot's key (Pyodide runtime files, packages, loader) does not match."""
+
+    code = "WT652"
+
+
+class SnapshotExtensionError(SnapshotError):
+    """Importing the bundle's packages loaded a compiled extension, which a snapshot cannot hold yet."""
+
+    code = "WT653"
+
+
+class SnapshotRestoreError(SnapshotError, RuntimeError):
+    code = "WT654"
+
+
+class SnapshotImportError(SnapshotError, ImportError):
+    code = "WT655"
+
+
+class SnapshotRecordError(SnapshotError, ValueError):
+    code = "WT656"
+
 _BY_CODE: dict[str, type[BundleError]] = {
     cls.code: cls
     for cls in (
@@ -217,6 +268,8 @@ _BY_CODE: dict[str, type[BundleError]] = {
         BundleOutputError, BundleManifestError, NodeNotFoundError, PyodideNotInstalledError,
         PackageLoadError, MicropipLoadedError, CallTargetError, ResultEncodingError,
         RuntimeProtocolError, RuntimeTimeoutError, RemoteFetchError,
+        SnapshotError, SnapshotHeapError, SnapshotKeyError, SnapshotExtensionError, SnapshotRestoreError,
+        SnapshotImportError, SnapshotRecordError,
     )
 }
 

@@ -83,7 +83,8 @@ WHEELS_DIR = "wheels"
 LOADER_NAME = "loader.mjs"
 INDEX_NAME = "index.html"
 #: Files of the runtime folder that ship beside ``loader.mjs`` when present (the typed JS bindings).
-BINDING_FILES = ("bindings.mjs", "bindings.d.mts", "loader.d.mts")
+#: (snapshot.mjs: loader.mjs imports it; docs/snapshot.md)
+BINDING_FILES = ("bindings.mjs", "bindings.d.mts", "loader.d.mts", "snapshot.mjs")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 RUNTIME_DIR = REPO_ROOT / "runtime" / "pyodide"
