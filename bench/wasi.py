@@ -18,7 +18,17 @@
     ``use_cwasm=False`` (``load_path == "compile"``: Cranelift compiles the ~40 MB component)
     as the peer; the raw wasmtime-py setup on the same ``.cwasm`` is recorded next to it.
     Target: deserialize <= 50 ms (median). In-process: wasmtime is already imported, the OS
-    file cache is warm, a fresh interpreter would add its start and ``import wasmtime``.
+    file cache is warm, a fresh interpreter would add its start and ``import wasmtime``;
+(d) the peer eryx (``pyeryx``: CPython 3.14 in a WASI sandbox, packages pre-imported into a
+    saved snapshot), given the same wheel file and the same call (``tomli.loads`` of the same
+    document, its JSON text back): build (ours: (b) plus the first start that compiles and
+    writes the ``.cwasm``; eryx: ``SandboxFactory(packages=[wheel], imports, setup_code)`` and
+    ``save``, in a fresh interpreter whose ``TMPDIR`` is empty, since eryx keeps a first-use cache
+    there), artefact size (our ``.cwasm``, which a new process loads, and ``component.wasm``; the
+    eryx factory file), time from spawning a new interpreter to the first result (the runner on
+    ``BuiltComponent.load(dir)`` vs ``SandboxFactory.load`` + ``create_sandbox`` + ``execute``),
+    and per-call time in one process (the runner vs an eryx ``Session`` and ``Sandbox``). Needs
+    the ``bench`` extra (``pip install -e '.[bench]'``); ``--no-eryx`` leaves (d) out.
 
 The component is the tomli test component (tests/wit/surfaces.py ``tomli_surface()``, the
 wrapper tests/wit/fixtures/tomli_ext/tomli_externs.py, the pinned tomli-2.5.0 wheel from
@@ -28,16 +38,30 @@ the host-side work is a visible share of the call; ``tomli_scale`` (two floats i
 no parsing in the guest) is recorded as the cheapest export. Runner and raw samples are
 interleaved so that machine noise hits both alike.
 
-Committed figures (2 cores; bench/results/wasi.json): every target is met. (a)
-tomli_loads_json: runner 171 us vs raw 152 us per call, 1.12x (target 1.5x); the cheapest
-export, tomli_scale, 1.27x; (c) 7.0 ms from construction to the first result with the
-``.cwasm`` (raw wasmtime-py 6.3 ms) vs 7.9 s compiling; (b) 15.7 s cold build, 12.9 s of it
-componentize-py (the rest is mostly the guest's import closure, computed on a miss only).
-An earlier run put tomli_scale at 1.58x: the runner asked wasmtime-py for the function's
-result type and rebuilt the ok/err class sets on every call (about 25 us); they are now
-computed once per function.
+Committed figures (2 cores, a quiet moment: load average below 1; bench/results/wasi.json):
+every target is met. (a) tomli_loads_json: runner 122 us vs raw 124 us per call, 0.98x
+(target 1.5x); the cheapest export, tomli_scale, 1.07x; (c) 7.3 ms from construction to the
+first result with the ``.cwasm`` (raw wasmtime-py 7.1 ms) vs 5.7 s compiling; (b) 12.6 s cold
+build, 10.5 s of it componentize-py (the rest is mostly the guest's import closure, computed
+on a miss only). An earlier run put tomli_scale at 1.58x: the runner asked wasmtime-py for
+the function's result type and rebuilt the ok/err class sets on every call (about 25 us);
+they are now computed once per function.
+
+(d) against eryx 0.11.0, same run (medians): build to a loadable artefact 18.1 s (12.6 s
+build_component + 5.5 s first compile) vs eryx 18.1 s, a tie (one sample each; two runs on a
+loaded machine had 117 s vs 127 s and 131 s vs 83 s); artefact 35.8 MB ``.cwasm`` (19.0 MB
+``component.wasm``) vs a 46.8 MB factory file, plus 46.8 MB of runtime eryx caches once per
+machine; new process to first result 356 ms vs 252 ms, eryx wins: 274 ms of ours is importing
+``wasmtool.run.wasi`` and what it pulls in, while the wasmtime part (load the ``.cwasm``,
+instantiate, call) takes 49 ms against eryx's 214 ms (load, create_sandbox, execute); per call
+136 us vs 383 us for an eryx ``Session`` (minima 113 vs 311 us) and 2.6 ms for an eryx
+``Sandbox.execute``.
 
     .venv/bin/python bench/wasi.py [--calls N] [--samples N] [--warm-runs N] [--compile-runs N]
+                                   [--fresh-runs N] [--no-eryx] [--tree DIR]
+
+``--tree DIR`` measures another wasmtool tree (e.g. ``git archive HEAD wasmtool tests wit | tar -x
+-C DIR``) instead of this checkout; the results record which (``wasmtool_tree``).
 
 Component sizes (``--sizes``, bench/results/wasi_sizes.json and .png): what a component
 carries decides its size (the guest holds every module imported while it was built). One
@@ -47,13 +71,13 @@ the wasmtool tree given by ``--before-tree`` ("before", e.g. ``git archive HEAD 
 tests | tar -x -C DIR`` of the commit before a change); the number of modules each carries
 is recorded when the build reports it. Goal: the tomli component <= 20 MB.
 
-Committed sizes (bench/results/wasi_sizes.json), before -> after carrying every module of the
-wheels, the whole ``encodings`` package and the self-check, and leaving out the standard
-library's ``if __name__ == "__main__":`` blocks: tomli 32.4 -> 28.6 MB (353 modules), unidecode
-32.2 -> 28.4 MB (541), idna 38.8 -> 35.7 MB (358), rich 36.3 -> 50.2 MB (877: every pygments
-lexer). The tomli goal is NOT met: the component stores the guest's memory after the build
-(a 26.5 MB data segment for tomli, beside 6 MB of interpreter code), and a component that
-imports almost nothing is already about 18 MB.
+Committed sizes (bench/results/wasi_sizes.json), before (every carried module imported at build
+time) -> after (the standard-library modules nothing imports at build time stored
+zlib-compressed and imported on first use, name sections stripped; the same modules carried):
+tomli 28.6 -> 19.0 MB (353 modules), unidecode 28.4 -> 20.6 MB (541), idna 35.7 -> 30.0 MB
+(358: its tables are the wheel's own modules), rich 50.1 -> 41.7 MB (877: every pygments lexer).
+The tomli goal is met. The component stores the guest's memory after the build (for tomli a
+12 MB data section, was 21 MB, beside 6 MB of interpreter code).
 
     .venv/bin/python bench/wasi.py --sizes [--before-tree DIR] [--cases tomli,unidecode]
 
@@ -68,6 +92,7 @@ same wheels on ``sys.path``): the table in docs/wasi.md ("What cannot import on 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib
 import os
 import sys
@@ -87,6 +112,62 @@ TARGET_RATIO = 1.5
 TARGET_WARM_S = 0.050
 _NO_DEADLINE = 1 << 62
 SIZE_GOAL_MB = 20.0
+
+#: The peer of (d): pyeryx (``eryx``), given the same wheel file. The snapshot pre-imports tomli and
+#: defines the call, so that one call is one ``execute`` of a line, as close to our export as its API gets.
+ERYX_DIST = "pyeryx"
+ERYX_IMPORTS = ["json", "tomli"]
+ERYX_SETUP = "import json\nimport tomli\n\n\ndef _call(s):\n    return json.dumps(tomli.loads(s))\n"
+ERYX_CODE = f"result = _call({DOC!r})"
+ERYX_SANDBOX_CALL_DIVISOR = 10   # Sandbox.execute costs milliseconds: calls/10 per sample
+
+#: Run by (d) in a fresh interpreter: ``SandboxFactory`` from the wheel, then ``save``.
+_ERYX_BUILD = """
+import json, sys, time
+args = json.loads(sys.argv[1])
+t0 = time.perf_counter()
+import eryx
+t1 = time.perf_counter()
+factory = eryx.SandboxFactory(packages=[args["wheel"]], imports=args["imports"], setup_code=args["setup"])
+t2 = time.perf_counter()
+factory.save(args["out"])
+t3 = time.perf_counter()
+print(json.dumps({"import_s": t1 - t0, "factory_s": t2 - t1, "save_s": t3 - t2}))
+"""
+
+#: Run by (d) in a fresh interpreter: spawn -> first result with the saved factory / the ``.cwasm``.
+#: ``argv[2]`` is the parent's ``time.time()`` just before the spawn (interpreter start included).
+_ERYX_FIRST = """
+import json, sys, time
+args, spawned = json.loads(sys.argv[1]), float(sys.argv[2])
+t0 = time.perf_counter()
+import eryx
+t1 = time.perf_counter()
+factory = eryx.SandboxFactory.load(args["factory"])
+t2 = time.perf_counter()
+sandbox = factory.create_sandbox()
+t3 = time.perf_counter()
+out = sandbox.execute(args["code"]).result
+t4 = time.perf_counter()
+wall = time.time() - spawned
+print(json.dumps({"wall_s": wall, "import_s": t1 - t0, "load_s": t2 - t1, "create_s": t3 - t2,
+                  "call_s": t4 - t3, "result": out}))
+"""
+_WASMTOOL_FIRST = """
+import json, sys, time
+args, spawned = json.loads(sys.argv[1]), float(sys.argv[2])
+t0 = time.perf_counter()
+from pathlib import Path
+from wasmtool.run.wasi import WasiComponentRuntime
+from wasmtool.wit.build import BuiltComponent
+t1 = time.perf_counter()
+runtime = WasiComponentRuntime(BuiltComponent.load(Path(args["component"])))
+out = runtime.call(args["method"], args["args"])
+t2 = time.perf_counter()
+wall = time.time() - spawned
+print(json.dumps({"wall_s": wall, "import_s": t1 - t0, "start_and_call_s": t2 - t1, "result": out,
+                  "load_path": runtime.load_path}))
+"""
 
 #: Size cases: name -> (wheels, externs module text, [(extern name, Python target)]) with
 #: ``str -> str`` functions; "tomli" is the tomli test component (tests/wit/surfaces.py).
@@ -254,10 +335,11 @@ def _write_sizes(rows: dict[str, Any]) -> bool:
             "goal_tomli_mb": SIZE_GOAL_MB,
             "meets_goal": tomli_after is not None and tomli_after <= SIZE_GOAL_MB,
             "notes": "component.wasm bytes per case, each built into a fresh cache. before: the tree given by "
-                     "--before-tree (the static import closure of the wrapper only); after: this tree (every "
-                     "module of every bundled wheel, what they reach in the standard library without "
-                     "`if __name__ == '__main__':` blocks, the whole encodings package, and the self-check). "
-                     "carried_modules: as build.json reports it (after only)."}
+                     "--before-tree (committed: every carried module imported at build time); after: this tree "
+                     "(the same modules carried: every module of every bundled wheel, what they reach in the "
+                     "standard library, the whole encodings package, and the self-check; the standard-library "
+                     "modules nothing imports at build time stored zlib-compressed and imported on first use; "
+                     "name sections stripped). carried_modules: as build.json reports it."}
     bars = {f"{label} {case}": row[label]["component_wasm_mb"] for case, row in rows.items()
             for label in ("before", "after") if label in row}
     modules = {f"after {case}": float(row["after"]["carried_modules"]) for case, row in rows.items()
@@ -317,6 +399,112 @@ class RawComponent:
         return self.func(self.store, *args)
 
 
+def eryx_missing() -> str:
+    """Why (d) cannot run (pyeryx not installed), or ``""``."""
+    try:
+        metadata.version(ERYX_DIST)
+    except metadata.PackageNotFoundError:
+        return (f"{ERYX_DIST} (the peer of (d), imported as eryx) is not installed: "
+                f"`.venv/bin/pip install -e '.[bench]'`, or pass --no-eryx to leave the eryx columns out")
+    return ""
+
+
+def child(script: str, payload: dict[str, Any], *, env: dict[str, str] | None = None,
+          spawned: bool = False, cwd: Path = ROOT) -> dict[str, Any]:
+    """Run ``script`` in a fresh interpreter (this venv's) and return the JSON it prints last."""
+    import json
+    import subprocess
+
+    argv = [sys.executable, "-c", script, json.dumps(payload)]
+    if spawned:
+        argv.append(repr(time.time()))
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, timeout=900,
+                          env={**os.environ, **(env or {})})
+    if proc.returncode != 0:
+        raise SystemExit(f"a child process failed ({proc.returncode}): {proc.stderr[-3000:]}")
+    out: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return out
+
+
+def vs_eryx(built: Any, whl: Path, tmp: Path, expected: str, *, tree: Path, build_runs: int, fresh_runs: int,
+            calls: int, samples: int) -> dict[str, Any]:
+    """(d): eryx on the same wheel and call; build, artefact, fresh-process first call, per call.
+
+    Everything eryx writes goes below ``tmp``: its factory file, and its own first-use cache (the
+    embedded runtime's ``.cwasm`` and standard library, ``$TMPDIR/eryx-embedded``), so the first
+    build starts as cold as ours (an empty cache folder)."""
+    import eryx
+
+    from wasmtool.run.wasi import WasiComponentRuntime
+
+    eryx_tmp = tmp / "eryx-tmp"
+    eryx_tmp.mkdir()
+    env = {"TMPDIR": str(eryx_tmp)}
+    factory_path = tmp / "tomli-factory.bin"
+    builds = [child(_ERYX_BUILD, {"wheel": str(whl), "imports": ERYX_IMPORTS, "setup": ERYX_SETUP,
+                                  "out": str(factory_path)}, env=env) for _ in range(build_runs)]
+    embedded = sorted(eryx_tmp.glob("eryx-embedded/*.cwasm"))
+
+    ours_first: dict[str, list[float]] = {"wall_s": [], "import_s": [], "start_and_call_s": []}
+    eryx_first: dict[str, list[float]] = {"wall_s": [], "import_s": [], "load_s": [], "create_s": [], "call_s": []}
+    ours_payload = {"component": str(built.directory), "method": HEADLINE, "args": CALLS[HEADLINE]}
+    eryx_payload = {"factory": str(factory_path), "code": ERYX_CODE}
+    for i in range(fresh_runs + 1):   # the first pair pages the files in; not a sample
+        got = child(_WASMTOOL_FIRST, ours_payload, spawned=True, cwd=tree)   # -c: the cwd comes first
+        if got["result"] != expected or got["load_path"] != "deserialize":
+            raise SystemExit(f"fresh process (wasmtool): {got}")
+        peer = child(_ERYX_FIRST, eryx_payload, env=env, spawned=True)
+        if peer["result"] != expected:
+            raise SystemExit(f"fresh process (eryx): {peer}")
+        if i:
+            for key, values in ours_first.items():
+                values.append(got[key])
+            for key, values in eryx_first.items():
+                values.append(peer[key])
+
+    # per call, in this process: the runner, an eryx Session (state kept) and an eryx Sandbox
+    os.environ["TMPDIR"] = str(eryx_tmp)   # eryx reads it at first use (its embedded cache)
+    factory = eryx.SandboxFactory.load(str(factory_path))
+    session = factory.create_session()
+    sandbox = factory.create_sandbox()
+    runner = WasiComponentRuntime(built)
+    contenders: dict[str, tuple[Any, int]] = {
+        "wasmtool runner": (lambda: runner.call(HEADLINE, CALLS[HEADLINE]), calls),
+        "eryx Session.execute": (lambda: session.execute(ERYX_CODE).result, calls),
+        "eryx Sandbox.execute": (lambda: sandbox.execute(ERYX_CODE).result,
+                                 max(1, calls // ERYX_SANDBOX_CALL_DIVISOR)),
+    }
+    guest_python = session.execute("import sys\nresult = sys.version").result
+    for name, (fn, _n) in contenders.items():
+        for _ in range(3):   # warm-up
+            if fn() != expected:
+                raise SystemExit(f"per call: {name} returned something else")
+    per: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(samples):
+        for name, (fn, n) in contenders.items():
+            per[name].append(per_call(fn, n))
+    runner.close()
+
+    factory_s = [b["factory_s"] for b in builds]
+    save_s = [b["save_s"] for b in builds]
+    return {
+        "pyeryx": metadata.version(ERYX_DIST), "guest_python": guest_python,
+        "wheel_sha256": hashlib.sha256(whl.read_bytes()).hexdigest(),
+        "call": {"wasmtool": f"{HEADLINE}({DOC!r}) (the component's export)",
+                 "eryx": f"execute({ERYX_CODE!r}) on a factory whose snapshot ran {ERYX_SETUP!r}",
+                 "result": expected},
+        "build": {"eryx_factory_and_save": summary([f + s for f, s in zip(factory_s, save_s, strict=True)]),
+                  "eryx_factory": summary(factory_s), "eryx_save": summary(save_s),
+                  "eryx_import_s": [b["import_s"] for b in builds]},
+        "artefact_mb": {"eryx_factory_file": round(factory_path.stat().st_size / 1e6, 1),
+                        "eryx_embedded_runtime_cwasm": round(sum(p.stat().st_size for p in embedded) / 1e6, 1)},
+        "fresh_process_first_call": {"wasmtool": {k: summary(v) for k, v in ours_first.items()},
+                                     "eryx": {k: summary(v) for k, v in eryx_first.items()}},
+        "per_call": {name: summary(v) for name, v in per.items()},
+        "calls_per_sample": {name: n for name, (_fn, n) in contenders.items()},
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=1000, help="calls per sample for (a)")
@@ -324,6 +512,11 @@ def main() -> int:
     ap.add_argument("--build-runs", type=int, default=1, help="cold builds for (b) (~15-20 s each)")
     ap.add_argument("--warm-runs", type=int, default=9, help="deserialize starts for (c)")
     ap.add_argument("--compile-runs", type=int, default=3, help="compile starts for (c) (~10-15 s each)")
+    ap.add_argument("--fresh-runs", type=int, default=5, help="fresh-process first calls per side for (d)")
+    ap.add_argument("--no-eryx", action="store_true", help="leave out (d), the eryx columns")
+    ap.add_argument("--tree", type=Path, default=None, metavar="DIR",
+                    help="measure the wasmtool (and tests) tree in DIR instead of this checkout, e.g. "
+                         "`git archive HEAD wasmtool tests wit | tar -x -C DIR`")
     ap.add_argument("--sizes", action="store_true", help="measure component sizes instead (see the docstring)")
     ap.add_argument("--before-tree", type=Path, default=None, help="with --sizes: the wasmtool tree to compare")
     ap.add_argument("--cases", default=",".join(SIZE_CASES), help="with --sizes: comma-separated cases")
@@ -334,6 +527,12 @@ def main() -> int:
         return modules(args.cache_dir)
     if args.sizes:
         return sizes(args.before_tree, [c for c in args.cases.split(",") if c])
+    missing = "" if args.no_eryx else eryx_missing()
+    if missing:
+        raise SystemExit(missing)
+    tree = (args.tree or ROOT).resolve()
+    if args.tree is not None:
+        sys.path.insert(0, str(tree))
     # imported by name so that mypy does not type-check the test module itself
     surfaces = importlib.import_module("tests.wit.surfaces")
     from wasmtool.run.wasi import WasiComponentRuntime
@@ -429,6 +628,11 @@ def main() -> int:
             runner.close()
         cwasm_mb = built.cwasm_path.stat().st_size / 1e6
 
+        # (d) the peer eryx, same wheel, same call, same run
+        eryx_out = None if args.no_eryx else vs_eryx(
+            built, whl, tmp, expected[HEADLINE], tree=tree, build_runs=args.build_runs, fresh_runs=args.fresh_runs,
+            calls=args.calls, samples=args.samples)
+
     calls_out: dict[str, Any] = {}
     for method, rows in per.items():
         r, w = summary(rows["runner"]), summary(rows["raw"])
@@ -440,6 +644,7 @@ def main() -> int:
     w_s, c_s, rw_s = summary(warm), summary(cold), summary(raw_warm)
     data: dict[str, Any] = {
         "benchmark": "wasi", "machine": machine(),
+        "wasmtool_tree": str(args.tree) if args.tree is not None else "this checkout",
         "wasmtime": metadata.version("wasmtime"), "componentize_py": componentize_py_version(),
         "engine_config": DEFAULT_ENGINE_CONFIG,
         "component": {"package": "tomli 2.5.0 (tests/wit/surfaces.py tomli_surface)", "wheel": whl.name,
@@ -471,6 +676,60 @@ def main() -> int:
                      "steps in plain wasmtime-py on the same .cwasm. In-process: wasmtime already imported, OS "
                      "file cache warm."},
     }
+    build_ready_s = summary(builds)["median_s"] + first_start
+    panels_d: list[Panel] = []
+    build_bars = {"build_component": summary(builds)["median_s"]}
+    if eryx_out is not None:
+        e_first = eryx_out["fresh_process_first_call"]
+        versus = {   # metric -> (wasmtool, eryx); lower is better for each
+            "build_s": (build_ready_s, eryx_out["build"]["eryx_factory_and_save"]["median_s"]),
+            "artefact_mb": (round(cwasm_mb, 1), eryx_out["artefact_mb"]["eryx_factory_file"]),
+            "fresh_process_first_call_s": (e_first["wasmtool"]["wall_s"]["median_s"],
+                                           e_first["eryx"]["wall_s"]["median_s"]),
+            "per_call_s": (eryx_out["per_call"]["wasmtool runner"]["median_s"],
+                           eryx_out["per_call"]["eryx Session.execute"]["median_s"]),
+        }
+        per_d = eryx_out["per_call"]
+        minima = {"fresh_process_first_call_s": (e_first["wasmtool"]["wall_s"]["min_s"],
+                                                 e_first["eryx"]["wall_s"]["min_s"]),
+                  "per_call_s": (per_d["wasmtool runner"]["min_s"], per_d["eryx Session.execute"]["min_s"])}
+        eryx_out["comparison"] = {
+            k: {"wasmtool": a, "eryx": b, "ratio_wasmtool_over_eryx": round(a / b, 3),
+                "winner": "wasmtool" if a < b else "eryx",
+                **({"wasmtool_min": minima[k][0], "eryx_min": minima[k][1]} if k in minima else {})}
+            for k, (a, b) in versus.items()}
+        eryx_out["artefact_mb"].update({"wasmtool_component_wasm": round(size_mb, 1),
+                                        "wasmtool_cwasm": round(cwasm_mb, 1)})
+        eryx_out["build"]["wasmtool_build_component_s"] = summary(builds)["median_s"]
+        eryx_out["build"]["wasmtool_build_and_cwasm_s"] = build_ready_s
+        eryx_out["notes"] = (
+            "Same wheel file (wheel_sha256) and call on both sides, one run. build: wasmtool = "
+            "build_component into an empty cache + the first start (Cranelift compile, .cwasm written, "
+            "first call), i.e. until the artefact a fresh process loads exists; eryx = SandboxFactory(packages="
+            "[wheel], imports, setup_code) + save, in a fresh interpreter whose TMPDIR is empty (eryx extracts "
+            "its embedded runtime .cwasm and standard library there on first use: eryx_embedded_runtime_cwasm, "
+            "shared by every factory). artefact: what a fresh process loads (our .cwasm; the eryx factory "
+            "file); component.wasm is our portable artefact. fresh_process_first_call: wall seconds from the "
+            "parent's spawn of a fresh interpreter to the first result (interpreter start, imports, "
+            "WasiComponentRuntime(BuiltComponent.load(dir)).call vs SandboxFactory.load + create_sandbox + "
+            "execute), files paged in by one unsampled pair; the runner API, not the `wasmtool call` CLI. "
+            "per_call: seconds per call in one process, samples interleaved; eryx's best is a Session "
+            "(state kept), a Sandbox.execute is also recorded. Lower wins on every row; the winner is "
+            "by median, the minima are recorded next to it (a loaded machine moves medians most).")
+        data["vs_eryx"] = eryx_out
+        build_bars["build + .cwasm"] = build_ready_s
+        build_bars["eryx factory + save"] = versus["build_s"][1]
+        panels_d = [
+            Panel({"wasmtool runner": versus["fresh_process_first_call_s"][0] * 1e3,
+                   "eryx load+sandbox+execute": versus["fresh_process_first_call_s"][1] * 1e3},
+                  "median milliseconds", "(d) new process -> first result"),
+            Panel({"wasmtool .cwasm": cwasm_mb, "wasmtool component.wasm": size_mb,
+                   "eryx factory file": versus["artefact_mb"][1]}, "MB", "(d) artefact"),
+            Panel({"wasmtool runner": versus["per_call_s"][0] * 1e6,
+                   **{name: v["median_s"] * 1e6 for name, v in eryx_out["per_call"].items()
+                      if name.startswith("eryx")}},
+                  "median microseconds (log)", "(d) per call", log=True),
+        ]
     call_bars = {f"runner {HEADLINE}": calls_out[HEADLINE]["runner_call"]["median_s"] * 1e6,
                  f"raw {HEADLINE}": calls_out[HEADLINE]["raw_call"]["median_s"] * 1e6,
                  "runner tomli_scale": calls_out["tomli_scale"]["runner_call"]["median_s"] * 1e6,
@@ -481,10 +740,11 @@ def main() -> int:
     path = write_results(
         "wasi", data, call_bars, "median microseconds per call",
         panels=[Panel(call_bars, "median microseconds per call", "(a) one call"),
-                Panel({"build_component\n(empty cache)": summary(builds)["median_s"]}, "seconds", "(b) cold build"),
-                Panel(warm_bars, "median milliseconds (log)", "(c) construct -> first result", log=True)],
-        title="wasi-p2: tomli component under wasmtime-py (blue: wasmtool runner, orange: peers)",
-        ours=("runner", "build"))
+                Panel(build_bars, "seconds", "(b) cold build"),
+                Panel(warm_bars, "median milliseconds (log)", "(c) construct -> first result", log=True),
+                *panels_d],
+        title="wasi-p2: tomli under wasmtime-py (blue: wasmtool, orange: peers: raw wasmtime-py, compile, eryx)",
+        ours=("runner", "build", "wasmtool"))
     head = calls_out[HEADLINE]
     print(f"(a) {HEADLINE}: runner {head['runner_call']['median_s'] * 1e6:.1f}us vs raw "
           f"{head['raw_call']['median_s'] * 1e6:.1f}us per call: {ratio_a:.3f}x (target <= {TARGET_RATIO}); "
@@ -493,6 +753,11 @@ def main() -> int:
           f"(componentize-py {summary(componentize)['median_s']:.1f}s)\n"
           f"(c) warm start {w_s['median_s'] * 1e3:.1f}ms (raw {rw_s['median_s'] * 1e3:.1f}ms) vs compile "
           f"{c_s['median_s']:.2f}s (target <= {TARGET_WARM_S * 1e3:.0f}ms)  -> {path}")
+    if eryx_out is not None:
+        for metric, row in eryx_out["comparison"].items():
+            print(f"(d) {metric}: wasmtool {row['wasmtool']:.6g} vs eryx {row['eryx']:.6g} "
+                  f"({row['ratio_wasmtool_over_eryx']}x, {row['winner']} wins)"
+                  + (f"; minima {row['wasmtool_min']:.6g} vs {row['eryx_min']:.6g}" if "eryx_min" in row else ""))
     return 0
 
 

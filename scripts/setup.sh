@@ -54,6 +54,33 @@ if ! other_python_ok; then
   exit 1
 fi
 
+# the OCI registry the remote-cache tests start (CNCF Distribution, `docker-registry serve`) and
+# skopeo, which reads what wasmtool pushed as a Wasm artifact (tests/support/oci_registry.py)
+oci_tools_ok() { command -v docker-registry >/dev/null 2>&1 && command -v skopeo >/dev/null 2>&1; }
+if ! oci_tools_ok && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "setup: installing Debian docker-registry and skopeo (the remote-cache tests' OCI registry)" >&2
+  run_quiet "apt-get update" apt-get update -qq
+  run_quiet "apt-get install docker-registry skopeo" \
+    env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-registry skopeo
+fi
+# a C compiler: the wheel-audit tests build small extensions that break the rules on purpose
+# (tests/support/audit_builders.py)
+if ! command -v gcc >/dev/null 2>&1 && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "setup: installing Debian gcc (the wheel-audit tests compile small extensions)" >&2
+  run_quiet "apt-get update" apt-get update -qq
+  run_quiet "apt-get install gcc" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc libc6-dev
+fi
+if ! command -v gcc >/dev/null 2>&1; then
+  echo "setup: gcc (Debian package gcc) is missing; install it as root (re-run this script as root does);" \
+       "the wheel-audit tests compile small extensions with it" >&2
+  exit 1
+fi
+if ! oci_tools_ok; then
+  echo "setup: docker-registry or skopeo (Debian packages docker-registry and skopeo) is missing; install them" \
+       "as root (re-run this script as root does); the remote-cache and push/pull tests need them" >&2
+  exit 1
+fi
+
 if [ ! -x .venv/bin/python ]; then
   run_quiet "creating .venv" "$PY" -m venv .venv
   run_quiet "upgrading pip" .venv/bin/python -m pip install -q --upgrade pip

@@ -29,23 +29,24 @@ from wasmtool.errors import WasmtoolError, iter_error_classes
 #: Which codes each errors module may use (inclusive bounds).
 RANGES: dict[str, tuple[tuple[int, int], ...]] = {
     "wasmtool.errors": ((0, 49),),
-    "wasmtool.project.errors": ((50, 99),),
+    "wasmtool.project.errors": ((50, 99), (660, 669)),
     "wasmtool.index.errors": ((100, 199),),
     "wasmtool.resolve.errors": ((200, 299),),
     "wasmtool.attest.errors": ((270, 289),),
-    "wasmtool.cache.errors": ((300, 399),),
+    "wasmtool.cache.errors": ((300, 399), (970, 989)),   # 970-989: the OCI remote tier, push, pull
     "wasmtool.lock.errors": ((400, 449),),
     "wasmtool.install.errors": ((450, 499),),
     "wasmtool.stubs.errors": ((500, 599),),
     "wasmtool.typemap.errors": ((600, 619),),
-    "wasmtool.synth.errors": ((620, 699),),
+    "wasmtool.synth.errors": ((620, 649), (670, 699)),
     "wasmtool.run.errors": ((700, 719), (770, 799)),
     "wasmtool.calls.errors": ((720, 769),),
     "wasmtool.targets.errors": ((800, 839),),
     "wasmtool.ops.errors": ((820, 839),),
-    "wasmtool.bundle.errors": ((840, 869),),
+    "wasmtool.bundle.errors": ((840, 869), (650, 659)),
     "wasmtool.wit.errors": ((870, 899),),
     "wasmtool.publish.errors": ((900, 999),),
+    "wasmtool.audit.errors": ((950, 969),),
 }
 
 #: Errors the root module defines outside WT000-WT049 because two subpackages that may not

@@ -40,7 +40,7 @@ checks that every code is unique, inside its module's range, and defined in an
     wasmtool.errors             WT000-WT049   the classes above; plus the domain bases and the
                                               shared HashMismatchError / WheelMetadataError, each
                                               in its base's range
-    wasmtool.project.errors     WT050-WT099
+    wasmtool.project.errors     WT050-WT099, WT660-WT669 (cold-start budgets)
     wasmtool.index.errors       WT100-WT199
     wasmtool.resolve.errors     WT200-WT299
     wasmtool.cache.errors       WT300-WT399
@@ -48,14 +48,15 @@ checks that every code is unique, inside its module's range, and defined in an
     (install)                   WT450-WT499
     wasmtool.stubs.errors       WT500-WT599
     wasmtool.typemap.errors     WT600-WT619
-    wasmtool.synth.errors       WT620-WT699
+    wasmtool.synth.errors       WT620-WT649, WT670-WT699
     wasmtool.run.errors         WT700-WT719, WT770-WT799
     wasmtool.calls.errors       WT720-WT769   calling into any runtime (shared by run and wit)
     wasmtool.targets.errors     WT800-WT839   profiles, and the backends' installs (WT820-WT839;
                                               importable from wasmtool.ops.errors too)
-    wasmtool.bundle.errors      WT840-WT869
+    wasmtool.bundle.errors      WT840-WT869, WT650-WT659 (memory snapshots)
     wasmtool.wit.errors         WT870-WT899
     (publish)                   WT900-WT999
+    wasmtool.audit.errors       WT950-WT969   the wheel audit (``wasmtool audit``, ``[python] audit``)
 
 Each class names its own ``code``; no two classes share one (a second name for a class is
 an alias, ``WorkerExited = WorkerExitedError``, not a subclass).

@@ -145,7 +145,7 @@ def test_same_calls_same_answers_native_wasi_pyodide(tmp_path: Path, cache_dir: 
     assert answers["pyodide-314"] == native
 
     # a warm call does not compile the component again: its .cwasm is only read
-    cwasm = sorted((project / ".mochi" / "wasi-p2" / "packaging").glob("component-*.cwasm"))
+    cwasm = sorted((project / ".mochi" / "wasi-p2" / "project-component").glob("component-*.cwasm"))
     assert len(cwasm) == 1
     before = cwasm[0].stat().st_mtime_ns
     _, out, _ = cli("call", "packaging.canonicalize_name", "--args", '["A.B"]', "--target=wasi-p2")

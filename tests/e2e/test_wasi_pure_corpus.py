@@ -68,8 +68,11 @@ def test_pure_corpus_components_answer_like_native(tmp_path: Path, cache_dir: Pa
     cli("install")
     code, _, err = cli("install", "--target=wasi-p2", check=False)
     assert code == 0 and "Traceback" not in err, err
-    built = sorted(p.name for p in (project / ".mochi" / "wasi-p2").iterdir())
+    built = sorted(p.name for p in (project / ".mochi" / "wasi-p2").iterdir() if p.name != "project-component")
     assert built == ["httpx", "requests", "rich", "starlette", "tqdm", "urllib3"]   # pytest: nothing exportable
+    served = {json.loads((project / ".mochi" / "wasi-p2" / a / "component.json").read_text())["component"]
+              for a in built}
+    assert len(served) == 1          # one component for the project serves every alias
     for alias in built:
         world = (project / ".mochi" / "wasi-p2" / alias / "wit" / "world.wit").read_text()
         assert "export " in world

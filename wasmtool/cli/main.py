@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from wasmtool.cli.audit_cmd import audit_command
 from wasmtool.cli.call_cmd import call_command, run_command
 from wasmtool.cli.exec_cmd import exec_command
+from wasmtool.cli.oci_cmd import pull_command, push_command
 from wasmtool.cli.serve_cmd import serve_command
 from wasmtool.cli.verify_cmd import attestation_options, verify_command
 from wasmtool.errors import UsageError, WasmtoolError
@@ -105,11 +107,14 @@ _no_build_option = click.option(
 @_no_build_option
 @click.option("--accept-capabilities", is_flag=True,
               help="Record [python.capabilities] grants beyond what mochi.lock records (a capability growth).")
+@click.option("--budget", is_flag=True,
+              help="With --check: measure the installed Pyodide bundles' cold start again against "
+                   "[python.budget.<target>] (docs/budget.md).")
 @_verbose_option
 @pass_options
 @attestation_options
 def lock(opts: Options, targets: tuple[str, ...], check: bool, upgrade: bool, smoke: bool,
-         accept_capabilities: bool, attest: AttestOptions) -> None:
+         accept_capabilities: bool, budget: bool, attest: AttestOptions) -> None:
     """Resolve the project's Python dependencies and write mochi.lock + pylock.toml.
 
     Each target is resolved, then versions are joined: a package gets one version on every
@@ -118,9 +123,17 @@ def lock(opts: Options, targets: tuple[str, ...], check: bool, upgrade: bool, sm
     from wasmtool.ops.lock import run_check, run_lock
 
     with opts.context() as ctx:
+        if budget and not check:
+            raise UsageError("--budget measures the installed bundles for --check; `wasmtool install --smoke` "
+                             "measures and records them", field="--budget")
         if check:
             existing = run_check(ctx, targets, attest=attest)
             _echo_err(f"mochi.lock is up to date for {', '.join(existing.targets)}")
+            if budget:
+                from wasmtool.ops.budget import check_budgets
+
+                for line in check_budgets(ctx, existing, targets):
+                    _echo_err(line)
             return
         outcome = run_lock(ctx, targets, upgrade=upgrade, smoke=smoke, accept_capabilities=accept_capabilities,
                            attest=attest)
@@ -138,12 +151,17 @@ def lock(opts: Options, targets: tuple[str, ...], check: bool, upgrade: bool, sm
 @click.option("--pyodide-url", "pyodide_url", default=None, metavar="URL",
               help="Pyodide targets: load Pyodide from this hosted folder (same version; its files are checked "
                    "against pinned sha256) instead of a copy inside the bundle.")
+@click.option("--per-package", "per_package", is_flag=True,
+              help="wasi-p2: one component per bound package (for composition) instead of one for the project.")
+@click.option("--snapshot", is_flag=True,
+              help="Pyodide targets: add a memory snapshot taken after the packages are imported, verified by "
+                   "restoring it in Node; the loader restores it instead of starting Pyodide (docs/snapshot.md).")
 @_no_build_option
 @_verbose_option
 @pass_options
 @attestation_options
 def install(opts: Options, target: str | None, no_bind: bool, smoke: bool, locked: bool, frozen: bool,
-            pyodide_url: str | None, attest: AttestOptions) -> None:
+            pyodide_url: str | None, per_package: bool, attest: AttestOptions, snapshot: bool = False) -> None:
     """Install the locked packages for a target (verified against mochi.lock) and bind them.
 
     Like `uv sync`: a missing or stale mochi.lock is locked for the target first (see
@@ -157,7 +175,7 @@ def install(opts: Options, target: str | None, no_bind: bool, smoke: bool, locke
     mode: LockMode = "locked" if locked else "frozen" if frozen else "sync"
     with opts.context() as ctx:
         outcome = install_op(ctx, target, smoke=smoke, bind=not no_bind, lock_mode=mode, runtime_url=pyodide_url,
-                             attest=attest)
+                             attest=attest, per_package=per_package, snapshot=snapshot)
         for line in outcome.lines():
             _echo_err(line)
         if outcome.bindings is not None:
@@ -403,6 +421,9 @@ cli.add_command(run_command)
 cli.add_command(exec_command)
 cli.add_command(serve_command)
 cli.add_command(verify_command)
+cli.add_command(push_command)
+cli.add_command(pull_command)
+cli.add_command(audit_command)
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "wasmtool") -> int:

@@ -26,6 +26,7 @@ from wasmtool.lock.io import read_lock
 from wasmtool.lock.model import MochiLock
 from wasmtool.lock.rules import capability_drift, coverage_gaps, input_drift, uncovered
 from wasmtool.ops.attest import AttestOptions, verify_locked
+from wasmtool.ops.budget import measure_install, previous_measurement
 from wasmtool.ops.lock import LockOutcome, run_lock
 from wasmtool.project.paths import ensure_inside
 from wasmtool.targets.backend import BindResult, InstallReport, TargetBackend, backend_named
@@ -87,10 +88,13 @@ def ensure_lock(ctx: Context, backend: TargetBackend, mode: LockMode = "sync",
 
 def install(ctx: Context, target: str | None = None, *, smoke: bool = False, bind: bool = True,
             lock_mode: LockMode = "sync", runtime_url: str | None = None,
-            attest: AttestOptions | None = None) -> InstallReport:
+            attest: AttestOptions | None = None, per_package: bool = False,
+            snapshot: bool = False) -> InstallReport:
     """Install the locked packages for ``target`` (default ``[python].target``) with its
     backend, locking first as ``lock_mode`` says (:func:`ensure_lock`); ``runtime_url``
-    (``--pyodide-url``) goes to the backend, which refuses it where it does not apply."""
+    (``--pyodide-url``) goes to the backend, which refuses it where it does not apply;
+    ``per_package`` (``--per-package``, WASI targets) and ``snapshot`` (``--snapshot``, Pyodide
+    targets) go to the backend too, which refuses what does not apply to it."""
     from wasmtool.ops.bind import bind as bind_op
 
     backend = backend_named(target or ctx.project.manifest.python.target)
@@ -101,10 +105,14 @@ def install(ctx: Context, target: str | None = None, *, smoke: bool = False, bin
         lexical = Path(os.path.normpath(place))
         if lexical.is_relative_to(ctx.root):
             ensure_inside(ctx.root, lexical)
+    previous = previous_measurement(ctx, backend.name) if smoke else None   # before a relock (docs/budget.md)
     locked = ensure_lock(ctx, backend, lock_mode, attest)
     verify_locked(ctx, read_lock(ctx.lock_path), backend.name, attest)  # PEP 740, offline from the cache
-    report = backend.install(ctx, lambda: bind_op(ctx, target=backend.name), smoke=smoke, bind=bind,
-                             runtime_url=runtime_url)
+    report: InstallReport = backend.install(ctx, lambda: bind_op(ctx, target=backend.name), smoke=smoke,
+                                            bind=bind, runtime_url=runtime_url, per_package=per_package,
+                                            snapshot=snapshot)
+    if smoke:  # a [python.budget.<target>]: measure the cold start, fail over budget, record it
+        report = measure_install(ctx, backend, report, previous)
     return report if locked is None else LockedFirst(locked, report)
 
 

@@ -30,6 +30,7 @@ from wasmtool.lock.rules import up_to_date as up_to_date  # re-exported: defined
 from wasmtool.lock.rules import with_bindings as with_bindings  # re-exported: defined here before
 from wasmtool.lock.summary import VersionDifference, joint_version, summary_lines, version_differences
 from wasmtool.ops.attest import AttestOptions, attest_lock, store_provenance
+from wasmtool.ops.audit import freethread_entries, lock_time_audit
 from wasmtool.project.capabilities import capability_growth
 from wasmtool.targets.backend import TargetBackend, backend_for
 from wasmtool.targets.errors import TargetNotLockableError as TargetNotLockableError  # re-exported: defined here before
@@ -109,7 +110,8 @@ def compute_lock(ctx: Context, targets: Sequence[str], *, reuse: bool = False,
     profiles = requested_targets(ctx, targets)
     new = existing or MochiLock()
     new = MochiLock(packages=new.packages, inputs=new.inputs,
-                    requires_python=ctx.project.manifest.python.requires_python)
+                    requires_python=ctx.project.manifest.python.requires_python,
+                    budget=new.budget)  # the last cold-start measurements stay until measured again
     fresh: list[TargetProfile] = []
     for profile in profiles:
         backend = backend_for(profile)
@@ -119,9 +121,13 @@ def compute_lock(ctx: Context, targets: Sequence[str], *, reuse: bool = False,
         new = new.replace_target(profile.name, inputs, carry_bindings(existing, packages))
         fresh.append(profile)
     new, differences = join_versions(ctx, new, existing, fresh)
+    new, ft_warnings = freethread_entries(ctx, new, [p.name for p in fresh])   # docs/audit.md
     attested = attest_lock(ctx, new, existing, [p.name for p in fresh], attest or AttestOptions(),
                            kept=[p.name for p in profiles if p not in fresh])
-    return ComputedLock(attested.lock, existing, profiles, differences, attested.sidecars, attested.warnings)
+    audited, _report, audit_warnings = lock_time_audit(ctx, attested.lock, existing, [p.name for p in fresh],
+                                                       kept=[p.name for p in profiles if p not in fresh])
+    return ComputedLock(audited, existing, profiles, differences, attested.sidecars,
+                        attested.warnings + ft_warnings + audit_warnings)
 
 
 def join_versions(ctx: Context, lock: MochiLock, existing: MochiLock | None, fresh: Sequence[TargetProfile]

@@ -1,4 +1,5 @@
-"""Errors in project files: mochi.toml, ``import python`` lines, import specs (WT050-WT099)."""
+"""Errors in project files: mochi.toml, ``import python`` lines, import specs (WT050-WT099), and
+cold-start budgets (``[python.budget.<target>]``, WT660-WT669)."""
 
 from __future__ import annotations
 
@@ -64,3 +65,57 @@ class PathEscapeError(ProjectError):
     written or deleted through it."""
 
     code = "WT057"
+
+
+# -- cold-start budgets (``[python.budget.<target>]``, docs/budget.md): WT660-WT669 ------------
+
+
+class BudgetSettingError(ProjectError):
+    """``[python.budget.<target>]`` in mochi.toml is malformed (an unknown key, a value that is
+    not a positive integer, a table where a number belongs); ``problems`` lists every one with
+    its key path, the first one is the ``field``."""
+
+    code = "WT660"
+
+    def __init__(self, problems: list[str], *, file: str) -> None:
+        self.problems = problems
+        super().__init__("invalid cold-start budget:\n  " + "\n  ".join(problems), file=file,
+                         field=problems[0].split(":", 1)[0] if problems else None,
+                         hint="each of cold-start-ms, import-ms and bundle-bytes is a positive integer "
+                              "(docs/budget.md)")
+
+
+class BudgetExceededError(ProjectError):
+    """A Pyodide bundle measured by ``install --smoke`` (or ``lock --check --budget``) is over
+    its ``[python.budget.<target>]``: one line per exceeded budget, each naming what grew (the
+    package and how many bytes or ms, against the previous measurement in mochi.lock when there
+    is one); ``package`` is the first package named."""
+
+    code = "WT661"
+
+    def __init__(self, lines: list[str], *, file: str, field: str, package: str | None = None,
+                 hint: str | None = None) -> None:
+        self.lines = lines
+        super().__init__("over the cold-start budget:\n  " + "\n  ".join(lines), file=file, field=field,
+                         package=package, hint=hint)
+
+
+class BudgetTargetError(ProjectError):
+    """A ``[python.budget.<target>]`` table names a target whose cold start cannot be measured
+    (an unknown target, or one that is not a Pyodide target)."""
+
+    code = "WT662"
+
+
+class BudgetMeasureError(ProjectError):
+    """The cold-start measurement itself failed: Node could not load the bundle with its own
+    loader, a package failed to import, or the measurement's output was not understood."""
+
+    code = "WT663"
+
+
+class BudgetBundleError(ProjectError):
+    """``lock --check --budget`` has no installed bundle to measure for a target, or the
+    installed bundle does not hold the wheels mochi.lock pins (install it again first)."""
+
+    code = "WT664"

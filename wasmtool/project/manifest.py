@@ -16,8 +16,15 @@ from packaging.utils import InvalidName, canonicalize_name
 
 from wasmtool.attest.policy import PublisherPin, parse_pin
 from wasmtool.mochi_syntax import MOCHI_KEYWORDS
+from wasmtool.project.budget import BudgetTable, parse_budgets
 from wasmtool.project.capabilities import CapabilityTable, parse_capabilities
-from wasmtool.project.errors import ImportSpecError, ManifestError, ManifestMissingError, ManifestSyntaxError
+from wasmtool.project.errors import (
+    BudgetSettingError,
+    ImportSpecError,
+    ManifestError,
+    ManifestMissingError,
+    ManifestSyntaxError,
+)
 from wasmtool.project.spec import expand_version_set
 from wasmtool.targets.profile import DEFAULT_TARGET
 from wasmtool.tomlfile import loads_toml, read_toml_text
@@ -55,6 +62,11 @@ class PythonSettings:
     attestations: str = "warn"    # PEP 740 at lock time: "off" | "warn" | "require" (docs/attestations.md)
     build: str = "pure"           # sdists built into wheels: "pure" | "all" | "none" (docs/builds.md)
     accept_unreproducible_builds: bool = False   # install keeps a rebuilt wheel whose hash differs
+    audit: str = "warn"           # wheel audit at lock time: "off" | "warn" | "require" (docs/audit.md)
+    free_threaded: bool = False   # choose cp3XYt wheels (free-threaded CPython); docs/audit.md
+    allow_untested_freethread: bool = False   # a GIL-only extension on a free-threaded lock: warn, not fail
+    freethread_deny_list: tuple[str, ...] = ()   # PEP 508 requirements refused on a free-threaded lock
+    abi_tag_policy: str = "both"  # which ABI tags a wheel may carry: "legacy" | "both" | "abi2026"
 
 
 @dataclass(frozen=True)
@@ -92,6 +104,12 @@ class Manifest:
     #: ``[python.capabilities.<package>]``: what each package may reach at run time, by canonical
     #: name (wasmtool/project/capabilities.py).
     capabilities: CapabilityTable = ()
+    #: ``[python.budget.<target>]``: cold-start budgets, by target (wasmtool/project/budget.py).
+    budgets: BudgetTable = ()
+    #: ``[cache] remote``: the shared OCI remote cache, ``oci://host[:port]/repository``; "" = none
+    #: (wasmtool/cache/remote.py); ``remote-timeout``: seconds, ``None`` = the default.
+    cache_remote: str = ""
+    cache_remote_timeout: float | None = None
 
 
 _PY_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
@@ -106,17 +124,18 @@ _PY_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "build": (str, "build"), "accept-unreproducible-builds": (bool, "accept_unreproducible_builds"),
     # accepted and validated by later phases; kept so that manifests using them parse
     "stubgen": (dict, "stubgen"), "typeshed-revision": (str, ""), "monomorphise": (list, "monomorphise"),
-    "free-threaded": (bool, ""), "allow-untested-freethread": (bool, ""), "freethread-deny-list": (list, ""),
-    "abi-tag-policy": (str, ""), "require-attestations": (bool, ""), "attestation": (str, ""),
+    "free-threaded": (bool, "free_threaded"), "allow-untested-freethread": (bool, "allow_untested_freethread"),
+    "freethread-deny-list": (list, "freethread_deny_list"), "audit": (str, "audit"),
+    "abi-tag-policy": (str, "abi_tag_policy"), "require-attestations": (bool, ""), "attestation": (str, ""),
     "allowed-builders": (list, ""), "trusted-publishers": (list, ""), "pyodide-abi": (str, ""),
-    "sidecar-glob": (str, ""), "publish": (dict, ""), "capabilities": (dict, ""),
+    "sidecar-glob": (str, ""), "publish": (dict, ""), "capabilities": (dict, ""), "budget": (dict, ""),
 }
 _DEP_KEYS: dict[str, type | tuple[type, ...]] = {
     "version": str, "extras": list, "markers": str, "index": str, "git": str, "rev": str, "tag": str,
     "branch": str, "path": str, "editable": bool, "optional": bool, "groups": list, "import-names": list,
     "alias": str, "submodules": (bool, list), "trusted-publisher": (str, dict), "workflow": str}
 _TOP_KEYS = {"name", "version", "description", "python", "python-dependencies", "package", "capabilities",
-             "dependencies", "authors", "license", "browser"}
+             "dependencies", "authors", "license", "browser", "cache"}
 
 
 def parse_manifest(text: str, *, file: str) -> Manifest:
@@ -128,14 +147,41 @@ def parse_manifest(text: str, *, file: str) -> Manifest:
     python = _parse_python(data.get("python", {}), problems)
     deps = _parse_deps(data.get("python-dependencies", {}), problems)
     browser_app = _parse_browser(data.get("browser", {}), problems)
+    cache_remote, cache_timeout = _parse_cache(data.get("cache", {}), problems)
     raw_python = data.get("python", {})
     raw_caps = raw_python.get("capabilities") if isinstance(raw_python, dict) else None
     capabilities = parse_capabilities(raw_caps, problems) if isinstance(raw_caps, dict) else ()
     name = data.get("name", "")
     if problems:
         raise ManifestError(problems, file=file)
+    raw_budget = raw_python.get("budget") if isinstance(raw_python, dict) else None
+    budget_problems: list[str] = []
+    budgets = parse_budgets(raw_budget, budget_problems) if isinstance(raw_budget, dict) else ()
+    if budget_problems:
+        raise BudgetSettingError(budget_problems, file=file)
     return Manifest(file=file, name=str(name), python=python, dependencies=deps, browser_app=browser_app,
-                    capabilities=capabilities)
+                    capabilities=capabilities, budgets=budgets, cache_remote=cache_remote,
+                    cache_remote_timeout=cache_timeout)
+
+
+def _parse_cache(raw: Any, problems: list[str]) -> tuple[str, float | None]:
+    """``[cache]``: ``remote`` (an ``oci://`` URL, checked when used) and ``remote-timeout`` (seconds)."""
+    if not isinstance(raw, dict):
+        problems.append("cache: expected a table")
+        return "", None
+    for key in raw:
+        if key not in ("remote", "remote-timeout"):
+            problems.append(f"cache.{key}: unknown key")
+    remote = raw.get("remote", "")
+    if not isinstance(remote, str) or (remote and not remote.startswith(("oci://", "oci+http://"))):
+        problems.append(f"cache.remote: {remote!r}: expected \"oci://host[:port]/repository\"")
+        remote = ""
+    timeout = raw.get("remote-timeout")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float)
+                                or not 0 < timeout <= 3600):
+        problems.append(f"cache.remote-timeout: {timeout!r}: expected seconds between 0 and 3600")
+        timeout = None
+    return remote, None if timeout is None else float(timeout)
 
 
 def _parse_browser(raw: Any, problems: list[str]) -> str:
@@ -204,7 +250,8 @@ def _parse_python(raw: Any, problems: list[str]) -> PythonSettings:
               "async_mode": ("per-call", "persistent"), "int_mode": ("bigint", "int64-only"),
               "pyodide_packages": ("index-first", "distribution"), "mochi_dialect": ("0.10", "mep-71"),
               "any_policy": ("map", "skip"), "attestations": ("off", "warn", "require"),
-              "build": ("pure", "all", "none")}
+              "build": ("pure", "all", "none"), "audit": ("off", "warn", "require"),
+              "abi_tag_policy": ("legacy", "both", "abi2026")}
     keys = {attr: key for key, (_, attr) in _PY_KEYS.items() if attr}
     for attr, allowed in checks.items():
         if attr in values and values[attr] not in allowed:
@@ -237,6 +284,17 @@ def _parse_python(raw: Any, problems: list[str]) -> PythonSettings:
         if not all(isinstance(t, str) and t for t in values["allow_any"]):
             problems.append("python.allow-any: expected a list of item patterns such as \"tomli.loads\" or \"yaml.*\"")
         values["allow_any"] = tuple(sorted(set(values["allow_any"])))
+    if "freethread_deny_list" in values:
+        deny: list[str] = []
+        for i, item in enumerate(values["freethread_deny_list"]):
+            try:
+                deny.append(str(Requirement(item)) if isinstance(item, str) else "")
+            except InvalidRequirement:
+                deny.append("")
+            if not deny[-1]:
+                problems.append(f"python.freethread-deny-list[{i}]: expected a requirement such as \"lxml<6\", "
+                                f"got {item!r}")
+        values["freethread_deny_list"] = tuple(sorted({d for d in deny if d}))
     if "targets" in values:
         if not all(isinstance(t, str) for t in values["targets"]):
             problems.append("python.targets: expected a list of strings")

@@ -16,6 +16,12 @@
 - The compiled code is kept as a ``.cwasm`` beside the component, keyed by the build's
   input hash, the wasmtime version and the engine configuration; a later runtime deserializes it (``load_path ==
   "deserialize"``) and falls back to a compile on any load error.
+- A project component (one component serving every bound package) is called through one
+  runtime per alias over the alias's own plan (its calls route to its package's interfaces,
+  ``mochi:py-<dist>/<label>@<version>``); those runtimes share one
+  :class:`ComponentInstance` (engine, compiled code, the one instance and its grants: one
+  CPython), each with its own handle table, so handles are numbered per alias. A trap in any
+  of them drops the shared instance; every runtime then forgets its handles.
 - Least privilege (``grants``, :class:`~wasmtool.project.capabilities.Grants`, the union of
   the recorded ``[python-capabilities]`` of the distributions the component carries): each
   granted folder of the project (``root``) is preopened at ``/<folder>`` (the guest's working
@@ -71,7 +77,7 @@ from wasmtool.wit.errors import (
 from wasmtool.wit.model import WitFunction, WitInterface
 from wasmtool.wit.values import Codec, WasmtimeAdapter, WitValueMismatch
 
-__all__ = ["LoadPath", "WasiComponentRuntime"]
+__all__ = ["ComponentInstance", "LoadPath", "WasiComponentRuntime"]
 
 log = logging.getLogger("wasmtool.run.wasi")
 
@@ -111,30 +117,65 @@ def _wasmtime() -> Any:
     return wasmtime
 
 
-class WasiComponentRuntime:
-    """Calls a built component's exports (see the module docstring)."""
+class ComponentInstance:
+    """A component's engine, compiled code and (lazily) its one instance, with the grants it
+    runs under: what the runtimes of the aliases a project component serves share (one
+    CPython for all of them). ``generation`` changes whenever the instance is created or
+    dropped (a trap), so each runtime knows when its handles died."""
 
     def __init__(self, component: BuiltComponent, *, use_cwasm: bool = True, inherit_stdio: bool = False,
-                 grants: Grants | None = None, root: Path | None = None, grantee: str = "") -> None:
+                 grants: Grants | None = None, root: Path | None = None) -> None:
         self.component = component
         self.grants = grants if grants is not None else Grants()
         self.root = root
-        self.grantee = grantee    # the package named in a denial's hint (the one the component binds)
-        self._granted = False
-        self.plan = component.plan
         self.use_cwasm = use_cwasm
         self.inherit_stdio = inherit_stdio
         self.engine_config = DEFAULT_ENGINE_CONFIG
         self.load_path: LoadPath = ""
         self.cwasm_load_errors: list[str] = []
         self.instantiations = 0
-        self._lock = threading.RLock()
+        self.generation = 0
+        self.users = 0                # open runtimes on this instance
+        self.lock = threading.RLock()
+        self.granted = False
+        self.engine: Any = None
+        self.compiled: Any = None
+        self.linker: Any = None
+        self.store: Any = None
+        self.instance: Any = None
+
+    def drop(self) -> None:
+        self.store = self.instance = None
+        self.generation += 1
+
+    def release(self) -> None:
+        """One runtime closed; the last one frees the instance and the engine."""
+        with self.lock:
+            self.users -= 1
+            if self.users <= 0:
+                self.drop()
+                self.compiled = self.linker = self.engine = None
+
+
+class WasiComponentRuntime:
+    """Calls a built component's exports (see the module docstring). ``shared``: the instance
+    of a project component other aliases' runtimes use too (default: one of its own)."""
+
+    def __init__(self, component: BuiltComponent, *, use_cwasm: bool = True, inherit_stdio: bool = False,
+                 grants: Grants | None = None, root: Path | None = None, grantee: str = "",
+                 shared: ComponentInstance | None = None) -> None:
+        self.component = component
+        self._inst = shared if shared is not None else ComponentInstance(
+            component, use_cwasm=use_cwasm, inherit_stdio=inherit_stdio, grants=grants, root=root)
+        with self._inst.lock:
+            self._inst.users += 1
+        self.grants = self._inst.grants
+        self.root = self._inst.root
+        self.grantee = grantee    # the package named in a denial's hint (the one the component binds)
+        self.plan = component.plan
+        self._lock = self._inst.lock
         self._closed = False
-        self._engine: Any = None
-        self._component: Any = None
-        self._linker: Any = None
-        self._store: Any = None
-        self._instance: Any = None
+        self._generation = self._inst.generation
         self._funcs: dict[str, Any] = {}
         self._handles = HandleTable()
         self._result_types: dict[str, _ResultClasses] = {}
@@ -151,6 +192,51 @@ class WasiComponentRuntime:
         records, enums = self.plan.codec_tables()
         self._records, self._enums = records, enums
 
+    # -- the (possibly shared) instance ----------------------------------------------------
+
+    @property
+    def use_cwasm(self) -> bool:
+        return self._inst.use_cwasm
+
+    @property
+    def inherit_stdio(self) -> bool:
+        return self._inst.inherit_stdio
+
+    @property
+    def engine_config(self) -> str:
+        return self._inst.engine_config
+
+    @property
+    def load_path(self) -> LoadPath:
+        return self._inst.load_path
+
+    @property
+    def cwasm_load_errors(self) -> list[str]:
+        return self._inst.cwasm_load_errors
+
+    @property
+    def instantiations(self) -> int:
+        return self._inst.instantiations
+
+    @property
+    def _instance(self) -> Any:
+        return self._inst.instance
+
+    @property
+    def _store(self) -> Any:
+        return self._inst.store
+
+    @property
+    def _engine(self) -> Any:
+        return self._inst.engine
+
+    def _sync(self) -> None:
+        """Forget functions and handles of an instance that is gone (a trap, in any alias)."""
+        if self._generation != self._inst.generation:
+            self._generation = self._inst.generation
+            self._funcs = {}
+            self._handles = HandleTable()     # resources die with their instance
+
     # -- introspection -------------------------------------------------------------------
 
     @property
@@ -165,41 +251,42 @@ class WasiComponentRuntime:
     # -- loading -------------------------------------------------------------------------
 
     def _load(self) -> None:
-        if self._component is not None:
+        inst = self._inst
+        if inst.compiled is not None:
             return
         wt = _wasmtime()
         config = wt.Config()
         config.epoch_interruption = True
-        self._engine = wt.Engine(config)
+        inst.engine = wt.Engine(config)
         cwasm = self.cwasm_path
         comp = None
-        if self.use_cwasm and cwasm.is_file():
+        if inst.use_cwasm and cwasm.is_file():
             try:
-                comp = wt.component.Component.deserialize_file(self._engine, str(cwasm))
-                self.load_path = "deserialize"
+                comp = wt.component.Component.deserialize_file(inst.engine, str(cwasm))
+                inst.load_path = "deserialize"
             except Exception as exc:  # a stale or foreign .cwasm: compile instead
-                self.cwasm_load_errors.append(str(exc))
+                inst.cwasm_load_errors.append(str(exc))
                 log.info("cannot load %s (%s); compiling", cwasm, exc)
                 comp = None
         if comp is None:
             try:
-                comp = wt.component.Component.from_file(self._engine, str(self.component.path))
+                comp = wt.component.Component.from_file(inst.engine, str(self.component.path))
             except wt.WasmtimeError as exc:
                 raise WitError(f"{self.component.path}: wasmtime cannot compile the component: {exc}") from exc
-            self.load_path = "compile"
-            if self.use_cwasm:
+            inst.load_path = "compile"
+            if inst.use_cwasm:
                 try:
                     atomic_write_bytes(cwasm, bytes(comp.serialize()))
                 except (OSError, wt.WasmtimeError) as exc:
                     log.warning("cannot write %s: %s", cwasm, exc)
-        self._component = comp
-        linker = wt.component.Linker(self._engine)
+        inst.compiled = comp
+        linker = wt.component.Linker(inst.engine)
         linker.add_wasip2()
-        self._linker = linker
+        inst.linker = linker
 
     def _check_grants(self) -> None:
         """The granted folders exist in the project and stay in it (checked once)."""
-        if self._granted:
+        if self._inst.granted:
             return
         folders = grant_folders(self.grants)
         if folders and self.root is None:
@@ -210,7 +297,7 @@ class WasiComponentRuntime:
             raise CapabilityGrantError("cannot grant " + "; ".join(problems), package=self.grantee or None,
                                        field=f"python.capabilities.{self.grantee}" if self.grantee else None,
                                        hint="create the folder in the project, or change the grant and relock")
-        self._granted = True
+        self._inst.granted = True
 
     def _wasi_config(self, wt: Any) -> Any:
         """The component's WASI context: exactly the grants (see the module docstring)."""
@@ -233,16 +320,18 @@ class WasiComponentRuntime:
         self._check_grants()
         self._load()
         wt = _wasmtime()
-        store = wt.Store(self._engine)
+        inst = self._inst
+        store = wt.Store(inst.engine)
         store.set_wasi(self._wasi_config(wt))
         store.set_epoch_deadline(_NO_DEADLINE)
         try:
-            instance = self._linker.instantiate(store, self._component)
+            instance = inst.linker.instantiate(store, inst.compiled)
         except (wt.WasmtimeError, wt.Trap) as exc:
             raise WitError(f"{self.component.path}: cannot instantiate: {exc}") from exc
-        self._store, self._instance = store, instance
-        self._funcs = {}
-        self.instantiations += 1
+        inst.store, inst.instance = store, instance
+        inst.generation += 1
+        inst.instantiations += 1
+        self._sync()
 
     def _func(self, iface: WitInterface, fn: WitFunction) -> Any:
         key = f"{iface.label}#{fn.label}"
@@ -258,9 +347,8 @@ class WasiComponentRuntime:
         return func
 
     def _drop_instance(self) -> None:
-        self._store = self._instance = None
-        self._funcs = {}
-        self._handles = HandleTable()     # resources die with their instance
+        self._inst.drop()
+        self._sync()
 
     def _to_resource(self, name: str, value: Any, path: str) -> Any:
         """A handle from an earlier call (``Handle(n)``, or the ``ResourceAny`` itself)."""
@@ -331,6 +419,7 @@ class WasiComponentRuntime:
         iface, fn = found
         wt = _wasmtime()
         with self._lock:
+            self._sync()
             params = self._bind(method, fn, args, kwargs)
             if self._instance is None:
                 self._instantiate()
@@ -404,9 +493,12 @@ class WasiComponentRuntime:
 
     def close(self) -> None:
         with self._lock:
+            if self._closed:
+                return
             self._closed = True
-            self._drop_instance()
-            self._component = self._linker = self._engine = None
+            self._funcs = {}
+            self._handles = HandleTable()
+            self._inst.release()
 
     def __enter__(self) -> Self:
         return self

@@ -2,7 +2,11 @@
 
 * ``wasi`` profiles: one :class:`~wasmtool.run.wasi.WasiComponentRuntime` per alias, over
   the component ``wasmtool install --target=<target>`` wrote to
-  ``.mochi/<target>/<alias>/`` (``component.wasm``, ``build.json``, ``plan.json``). Its
+  ``.mochi/<target>/<alias>/`` (``component.wasm``, ``build.json``, ``plan.json``) or, after
+  a project install, over the project component ``.mochi/<target>/project-component/`` that
+  the alias's ``component.json`` names: the aliases' runtimes share one instance of it
+  (:class:`~wasmtool.run.wasi.ComponentInstance`), each calling its package's interfaces
+  with its own handle table (handles are numbered per alias, as natively). Its
   compiled ``.cwasm`` sits beside the component, so a warm call does not compile. It is
   granted what ``mochi.lock`` records in ``[python-capabilities]`` for the distributions the
   component carries (``build.json``'s wheels: the bound package and its dependencies), no
@@ -21,6 +25,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -31,41 +37,87 @@ from wasmtool.run.errors import ComponentMissingError, RuntimeClosedError
 
 if TYPE_CHECKING:
     from wasmtool.run.pyodide import PyodideNodeRuntime
-    from wasmtool.run.wasi import WasiComponentRuntime
+    from wasmtool.run.wasi import ComponentInstance, WasiComponentRuntime
 
-__all__ = ["ComponentMissingError", "PyodideAliasRuntime", "component_grants", "component_runtime",
+__all__ = ["ComponentMissingError", "PyodideAliasRuntime", "component_dir", "component_grants", "component_runtime",
            "exported_functions", "pyodide_bundle", "pyodide_runtime"]
 
 #: What a call into Pyodide may take when the session sets no timeout (seconds).
 DEFAULT_PYODIDE_CALL_TIMEOUT = 120.0
 
 
+#: Instances of project components shared by the runtimes of their aliases (one CPython for
+#: all of them), by component build, project and grants; an entry lives while a runtime uses it.
+_SHARED: weakref.WeakValueDictionary[tuple[str, str, str, Grants], ComponentInstance] = (
+    weakref.WeakValueDictionary())
+_SHARED_LOCK = threading.Lock()
+
+
+def component_dir(root: Path, target: str, alias: str) -> Path:
+    """The folder of the component that serves ``alias``: the project component's when the
+    alias's folder points to it (``component.json``, a project install), else the alias's own."""
+    directory = root / ".mochi" / target / alias
+    pointer = directory / "component.json"
+    if not pointer.is_file():
+        return directory
+    try:
+        name = json.loads(pointer.read_text(encoding="utf-8"))["component"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ComponentMissingError(f"cannot read which component serves alias {alias!r}: {exc}",
+                                    file=str(pointer), hint=f"run `wasmtool install --target={target}` again") from exc
+    if not isinstance(name, str) or not name or "/" in name or name in (".", ".."):
+        raise ComponentMissingError(f"alias {alias!r} names no component folder ({name!r})", file=str(pointer),
+                                    hint=f"run `wasmtool install --target={target}` again")
+    return root / ".mochi" / target / name
+
+
 def component_runtime(root: Path, target: str, alias: str) -> WasiComponentRuntime:
-    """The runtime of alias ``alias``'s component in ``.mochi/<target>/<alias>/``, with the
-    grants :func:`component_grants` gives it."""
-    from wasmtool.run.wasi import WasiComponentRuntime
+    """The runtime of alias ``alias``'s component in ``.mochi/<target>/<alias>/`` (or of the
+    project component serving it, whose instance the runtimes of all its aliases share: calls
+    route to the alias's package by the package's plan), with the grants
+    :func:`component_grants` gives it."""
+    import dataclasses
+
+    from wasmtool.run.wasi import ComponentInstance, WasiComponentRuntime
     from wasmtool.wit.build import BuiltComponent
+    from wasmtool.wit.model import WitPlan
 
     directory = root / ".mochi" / target / alias
-    for name in ("component.wasm", "build.json", "plan.json"):
-        if not (directory / name).is_file():
+    comp_dir = component_dir(root, target, alias)
+    for where in [directory / "plan.json", *(comp_dir / n for n in ("component.wasm", "build.json", "plan.json"))]:
+        if not where.is_file():
             raise ComponentMissingError(
-                f"no built component for alias {alias!r} ({name} is missing)", file=str(directory / name),
+                f"no built component for alias {alias!r} ({where.name} is missing)", file=str(where),
                 hint=f"run `wasmtool install --target={target}`")
     grantee, grants = component_grants(root, target, alias)
-    return WasiComponentRuntime(BuiltComponent.load(directory), grants=grants, root=root, grantee=grantee)
+    built = BuiltComponent.load(comp_dir)
+    if comp_dir == directory:
+        return WasiComponentRuntime(built, grants=grants, root=root, grantee=grantee)
+    try:
+        plan = WitPlan.from_dict(json.loads((directory / "plan.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ComponentMissingError(f"cannot read the component plan: {exc}", file=str(directory / "plan.json"),
+                                    hint=f"run `wasmtool install --target={target}` again") from exc
+    key = (str(comp_dir.resolve()), built.input_hash, str(root.resolve()), grants)
+    with _SHARED_LOCK:
+        shared = _SHARED.get(key)
+        if shared is None or shared.users <= 0:
+            shared = ComponentInstance(built, grants=grants, root=root)
+            _SHARED[key] = shared
+        return WasiComponentRuntime(dataclasses.replace(built, plan=plan), grantee=grantee, shared=shared)
 
 
 def component_grants(root: Path, target: str, alias: str) -> tuple[str, Grants]:
     """``(package, grants)`` for alias ``alias``'s component: the union of the grants
     ``mochi.lock`` records for each distribution the component carries (one WASI instance
-    runs them all, so a grant to one is a grant to the others), and the distribution the
+    runs them all, so a grant to one is a grant to the others; a project component carries
+    every bound package's closure, so its grants are the project's), and the distribution the
     alias binds (named in a denial's hint). No lock, or nothing recorded: nothing granted."""
     from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
     from wasmtool.lock.io import LOCK_NAME, read_lock
 
-    build = root / ".mochi" / target / alias / "build.json"
+    build = component_dir(root, target, alias) / "build.json"
     try:
         wheels = json.loads(build.read_text(encoding="utf-8")).get("wheels", [])
     except (OSError, ValueError, AttributeError) as exc:

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, NoReturn, Protocol
 
 from packaging.specifiers import SpecifierSet
 
@@ -177,8 +177,19 @@ class TargetBackend(ABC):
 
     def current_inputs(self, ctx: Context) -> TargetInputs:
         """What the target would be locked from now (requirements, interpreter, index)."""
-        return TargetInputs(self.profile.name, self.python_version(ctx.project), tuple(ctx.project.to_pep508()),
-                            ctx.index.primary)
+        return self.with_tag_policy(ctx, TargetInputs(self.profile.name, self.python_version(ctx.project),
+                                                      tuple(ctx.project.to_pep508()), ctx.index.primary))
+
+    def with_tag_policy(self, ctx: Context, inputs: TargetInputs) -> TargetInputs:
+        """``inputs`` recording the project's ``abi-tag-policy`` (when not the default) and
+        ``free-threaded``, on a target resolved with uv (native: where both choose the wheel; a
+        WebAssembly runtime accepts exactly one ABI and has no free-threaded build): changing
+        either changes the lock (docs/audit.md)."""
+        if self.profile.resolver != "uv":
+            return inputs
+        py = ctx.project.manifest.python
+        policy = "" if py.abi_tag_policy == "both" else py.abi_tag_policy
+        return replace(inputs, abi_tag_policy=policy, freethread_status="free-threaded" if py.free_threaded else "")
 
     def lock(self, ctx: Context, *, preferences: str | None) -> tuple[TargetInputs, list[LockedPackage]]:
         """Resolve and pin the project for this target with the profile's ``resolver`` (uv:
@@ -189,12 +200,14 @@ class TargetBackend(ABC):
         if self.profile.resolver == "uv":
             from wasmtool.targets.uv_lock import lock_uv
 
-            return lock_uv(ctx, self.profile, preferences=preferences, python_version=python_version)
+            inputs, packages = lock_uv(ctx, self.profile, preferences=preferences, python_version=python_version)
+            return self.with_tag_policy(ctx, inputs), packages
         if self.profile.resolver == "resolvelib":
             from wasmtool.targets.wasm_lock import lock_resolvelib
 
-            return lock_resolvelib(ctx, self.profile, preferences=preferences, python_version=python_version,
-                                   dist_lock=self.distribution_lock(ctx))
+            inputs, packages = lock_resolvelib(ctx, self.profile, preferences=preferences,
+                                               python_version=python_version, dist_lock=self.distribution_lock(ctx))
+            return self.with_tag_policy(ctx, inputs), packages
         raise TargetNotLockableError(
             f"target {self.profile.name} needs the {self.profile.resolver} resolver, which this wasmtool does not "
             "ship yet", field="target", hint="lock the native target, or use a wasmtool release with wasm resolution")
@@ -214,12 +227,16 @@ class TargetBackend(ABC):
 
     @abstractmethod
     def install(self, ctx: Context, binder: Binder, *, smoke: bool = False, bind: bool = True,
-                runtime_url: str | None = None) -> InstallReport:
+                runtime_url: str | None = None, per_package: bool = False,
+                snapshot: bool = False) -> InstallReport:
         """Install the locked packages for this target (verified against mochi.lock).
         ``bind``: also bind where binding is not part of the install itself; ``smoke``: load
         the result and import every package, where the target can; ``runtime_url``
         (``--pyodide-url``): where the installed result loads its runtime from instead of a
-        copy of its own, for targets whose result carries one (others refuse it)."""
+        copy of its own, for targets whose result carries one; ``per_package``
+        (``--per-package``): one component per bound package, for component targets;
+        ``snapshot`` (``--snapshot``): a memory snapshot in the bundle, for Pyodide targets.
+        A backend refuses (:func:`refuse_option`) an option that does not apply to it."""
 
     # -- run -----------------------------------------------------------------------------------------
 
@@ -270,3 +287,10 @@ class TargetBackend(ABC):
         del ctx, base_env
         raise UsageError(f"exec runs commands for native targets only, not {self.profile.name} ({self.profile.kind})",
                          field="--target", hint="use `wasmtool call` / `wasmtool run` for other targets")
+
+
+def refuse_option(flag: str, applies_to: str, target: str) -> NoReturn:
+    """The usage error for an install option ``flag`` given to a target it does not apply to."""
+    from wasmtool.errors import UsageError
+
+    raise UsageError(f"{flag} applies to {applies_to}, not to {target}", field=flag)

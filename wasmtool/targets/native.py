@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wasmtool.context import Context, verified_artefact
-from wasmtool.targets.base import Binder, BindResult, RuntimeChoice, TargetBackend
+from wasmtool.targets.base import Binder, BindResult, RuntimeChoice, TargetBackend, refuse_option
 from wasmtool.targets.uv_lock import choose_wheels as choose_wheels
 from wasmtool.targets.uv_lock import lock_uv as lock_uv
 
@@ -98,15 +98,18 @@ class NativeBackend(TargetBackend):
         return NativeInstall(target, venv, tuple(f"{p.name}=={p.version}" for p in packages))
 
     def install(self, ctx: Context, binder: Binder, *, smoke: bool = False, bind: bool = True,
-                runtime_url: str | None = None) -> NativeInstall:
+                runtime_url: str | None = None, per_package: bool = False,
+                snapshot: bool = False) -> NativeInstall:
         """The venv (``smoke`` does not apply: the packages are imported where they run), then
-        the bindings unless ``bind`` is false. A venv has no runtime to fetch: ``runtime_url`` is refused."""
+        the bindings unless ``bind`` is false. A venv has no runtime to fetch, no components and
+        no memory snapshot: ``runtime_url``, ``per_package`` and ``snapshot`` are refused."""
         del smoke
         if runtime_url is not None:
-            from wasmtool.errors import UsageError
-
-            raise UsageError(f"--pyodide-url applies to Pyodide targets, not to {self.profile.name}",
-                             field="--pyodide-url")
+            refuse_option("--pyodide-url", "Pyodide targets", self.profile.name)
+        if per_package:
+            refuse_option("--per-package", "WASI targets", self.profile.name)
+        if snapshot:
+            refuse_option("--snapshot", "Pyodide targets", self.profile.name)
         outcome = self.install_venv(ctx)
         if not bind:
             return outcome

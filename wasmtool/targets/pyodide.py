@@ -40,7 +40,7 @@ import json
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,7 +49,7 @@ from packaging.utils import canonicalize_name
 from wasmtool.context import Context, verified_artefact
 from wasmtool.lock.model import LockedPackage
 from wasmtool.skips import SkipReason
-from wasmtool.targets.base import Binder, BindResult, RuntimeChoice, TargetBackend
+from wasmtool.targets.base import Binder, BindResult, RuntimeChoice, TargetBackend, refuse_option
 from wasmtool.targets.errors import DistributionPackageError, SmokeTestError
 from wasmtool.targets.pinning import locked_for_target
 from wasmtool.targets.profile import TargetProfile
@@ -197,11 +197,12 @@ class PyodideInstallOutcome:
     bindings: BindResult | None = None      # the bindings ship inside the bundle, not beside it
     referenced: tuple[Referenced, ...] = ()
     why_distribution: str = ""              # why packages come from the distribution lock at all
+    notes: tuple[str, ...] = ()             # further lines (the memory snapshot's sizes)
 
     def lines(self) -> list[str]:
         held = len(self.packages) - len(self.referenced)
         return [f"bundled {held} package(s) for {self.target} into {self.bundle}",
-                *referenced_lines(self.referenced, self.why_distribution)]
+                *referenced_lines(self.referenced, self.why_distribution), *self.notes]
 
 
 #: Bytes of the fetch failure quoted in an install line.
@@ -553,10 +554,25 @@ class PyodideBackend(TargetBackend):
                                      why_distribution=why_from_distribution(ctx, self.profile.name))
 
     def install(self, ctx: Context, binder: Binder, *, smoke: bool = False,
-                bind: bool = True, runtime_url: str | None = None) -> PyodideInstallOutcome:
-        """The bundle; it always carries the bindings (``bind`` does not apply)."""
+                bind: bool = True, runtime_url: str | None = None, per_package: bool = False,
+                snapshot: bool = False) -> PyodideInstallOutcome:
+        """The bundle; it always carries the bindings (``bind`` does not apply). With
+        ``snapshot``, the bundle gets a memory snapshot made and verified in Node
+        (docs/snapshot.md); a failure to make one is an error, since it was asked for."""
         del bind
-        return self.write_bundle(ctx, binder, smoke=smoke, runtime_url=runtime_url)
+        if per_package:
+            refuse_option("--per-package", "WASI targets", self.profile.name)
+        outcome = self.write_bundle(ctx, binder, smoke=smoke, runtime_url=runtime_url)
+        if not snapshot:
+            return outcome
+        from wasmtool.bundle.snapshot import add_snapshot
+        from wasmtool.run.pyodide import find_node, pyodide_dir
+
+        warnings: list[str] = []
+        info = add_snapshot(outcome.bundle, node=find_node(), pyodide_dir=pyodide_dir(), demanded=True,
+                            warn=lambda m: warnings.append(f"warning: {m}"))
+        extra = (*warnings, *(info.lines() if info is not None else ()))
+        return replace(outcome, notes=(*outcome.notes, *extra))
 
     def choose_runtime(self, root: Path, settings: PythonSettings, *, mode: str | None,
                        python: str | None) -> RuntimeChoice:

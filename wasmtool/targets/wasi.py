@@ -6,14 +6,22 @@ under wasmtime.
   (:func:`wasmtool.wit.guest_python.guest_stdlib`); Python callables do not cross (a WIT
   world has no function values);
 * lock: wasmtool's resolvelib provider over the index (pure and ``wasi_0_0_0_wasm32`` wheels);
-* install (``wasmtool install --target=wasi-p2``): one component per bound package. For each
+* install (``wasmtool install --target=wasi-p2``): ONE component for the project by default
+  (:func:`wasmtool.wit.project.build_project_component`): one CPython, pre-initialised once,
+  whose world exports every bound package's interfaces under the package's own name, built
+  from the union of the packages' locked closures; it is written to
+  ``.mochi/wasi-p2/project-component/`` and each alias's folder ``.mochi/wasi-p2/<alias>/``
+  holds the package's WIT and plan and ``component.json`` (which component serves it).
+  ``--per-package`` (and a project with a single exportable package, whose project component
+  would be exactly its own) builds one component per bound package instead: for each
   alias bound for the target (the wasi-p2 surface: no callables), the generated wrapper and
   ``_mochi_wrap.py`` are staged flat (the guest imports ``<pkg>_externs`` as a top-level
   module), and :func:`wasmtool.wit.build.build_component` builds the component with
   componentize-py from the locked pure wheels of that package's dependency closure (verified
   from the cache). Builds are cached by input hash, so a second install with unchanged inputs
   builds nothing; ``.mochi/wasi-p2/<alias>/`` then holds ``component.wasm``, its WIT and
-  ``build.json``.
+  ``build.json``. The install reports each component's size and, for a project component,
+  what each package's closure brings (:func:`wasmtool.wit.project.closure_sizes`).
 
   A package none of whose functions has a WIT form (everything takes or returns ``Any``,
   handles or callables: ``tomli.loads -> dict[str, Any]``) gets no component; it is reported
@@ -32,11 +40,13 @@ under wasmtime.
   is refused there (WT881), naming the module and its importers. ``lock --smoke`` builds a
   probe component from the locked wheels and runs its self-check (WT882 when a locked
   distribution's own module does not import);
-* runtime: each alias's component under wasmtime.
+* runtime: each alias's component under wasmtime (after a project install, the project
+  component, one instance shared by every alias: :mod:`wasmtool.run.wasm_session`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import logging
@@ -50,9 +60,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wasmtool.context import Context, verified_artefact
+from wasmtool.fsutil import atomic_write_text
 from wasmtool.lock.model import LockedPackage
 from wasmtool.skips import SkipReason
-from wasmtool.targets.base import Binder, BindResult, RuntimeChoice, TargetBackend
+from wasmtool.targets.base import Binder, BindResult, BoundLike, RuntimeChoice, TargetBackend, refuse_option
 from wasmtool.targets.errors import WasiInstallError
 from wasmtool.targets.pinning import locked_for_target
 
@@ -64,10 +75,13 @@ if TYPE_CHECKING:
     from wasmtool.wit.build import BuiltComponent
     from wasmtool.wit.errors import ComponentBuildError
 
-__all__ = ["ModuleFailure", "SkippedAlias", "WasiBackend", "WasiComponentInfo", "WasiInstallOutcome",
+__all__ = ["ModuleFailure", "ProjectComponentInfo", "SkippedAlias", "WasiBackend", "WasiComponentInfo",
+           "WasiInstallOutcome",
            "dependency_closure", "failure_reason", "missing_on_guest", "modules_needing_missing"]
 
 log = logging.getLogger("wasmtool.targets.wasi")
+#: In ``.mochi/<target>/<alias>/`` of a project install: which component serves the alias.
+_POINTER = "component.json"
 _NO_MODULE = re.compile(r"No module named '([^']+)'")
 #: Module failures listed per component in the install output (the rest: modules.json).
 _LISTED_FAILURES = 12
@@ -99,22 +113,58 @@ class SkippedAlias:
 
 
 @dataclass(frozen=True)
+class ProjectComponentInfo:
+    """The project component (the default install): where it is, its size in bytes, and per
+    alias what the package's closure brings (``build.json``'s ``closures``)."""
+
+    path: Path                   # .mochi/<target>/project-component/component.wasm
+    built: BuiltComponent
+    size: int
+    closures: Mapping[str, Mapping[str, object]]
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+def _kb(size: object) -> str:
+    return f"{int(size) / 1e3:.0f} kB" if isinstance(size, int) else "?"
+
+
+@dataclass(frozen=True)
 class WasiInstallOutcome:
     target: str
     components: tuple[WasiComponentInfo, ...]
     skipped: tuple[SkippedAlias, ...] = ()
     bindings: BindResult | None = None      # the components are built from the bindings
     module_failures: tuple[ModuleFailure, ...] = ()
+    project: ProjectComponentInfo | None = None    # None: one component per package
 
     def lines(self) -> list[str]:
         out = [f"component {c.alias}: {c.path} ({'cached' if c.built.from_cache else 'built'})"
                for c in self.components]
-        for c in self.components:
-            failed = [f for f in self.module_failures if f.alias == c.alias]
+        if self.project is not None:
+            p = self.project
+            out.append(f"project component: {p.path}: {_mb(p.size)}, one CPython for {len(self.components)} "
+                       f"packages (`--per-package` builds one component each); what each package's closure "
+                       f"brings (sources of the modules carried; its own: no other package's closure has them):")
+            for alias, c in sorted(p.closures.items()):
+                wheels = c.get("wheels", [])
+                out.append(f"  {alias} ({c.get('dist')} {c.get('version')}): "
+                           f"{len(wheels) if isinstance(wheels, list) else '?'} wheel(s), {c.get('modules')} "
+                           f"module(s), {_kb(c.get('module_bytes'))} ({_kb(c.get('own_module_bytes'))} its own)")
+        else:
+            out += [f"component {c.alias}: {_mb(c.path.stat().st_size)}" for c in self.components
+                    if c.path.is_file()]
+        groups = [(c.alias, c.path) for c in self.components]
+        if self.project is not None:
+            groups = [("project", self.project.path)]
+        for alias, path in groups:
+            failed = [f for f in self.module_failures if f.alias == alias]
             if not failed:
                 continue
-            out.append(f"component {c.alias}: {len(failed)} module(s) of its packages cannot import on "
-                       f"{self.target} (listed in {c.path.parent / 'modules.json'}):")
+            out.append(f"component {alias}: {len(failed)} module(s) of its packages cannot import on "
+                       f"{self.target} (listed in {path.parent / 'modules.json'}):")
             out += [f"  {f.module}: {f.reason or f.error}" for f in failed[:_LISTED_FAILURES]]
             if len(failed) > _LISTED_FAILURES:
                 out.append(f"  ... and {len(failed) - _LISTED_FAILURES} more")
@@ -206,13 +256,20 @@ def modules_needing_missing(wheels: Mapping[str, Path], guest: Stdlib, missing: 
     return out
 
 
-def _stage(workspace: Path, alias: str, pkg_module: str, stage: Path) -> None:
-    """The guest's view: ``_mochi_wrap.py`` and ``<pkg>_externs.py`` side by side (byte copies)."""
+def _stage(workspace: Path, modules: Mapping[str, str], stage: Path) -> None:
+    """The guest's view: ``_mochi_wrap.py`` and each alias's ``<pkg>_externs.py`` side by side
+    (byte copies; ``modules``: alias -> module)."""
     if stage.exists():
         shutil.rmtree(stage)
     stage.mkdir(parents=True)
     shutil.copyfile(workspace / "_mochi_wrap.py", stage / "_mochi_wrap.py")
-    shutil.copyfile(workspace / "python_wrap" / alias / f"{pkg_module}.py", stage / f"{pkg_module}.py")
+    for alias, module in sorted(modules.items()):
+        shutil.copyfile(workspace / "python_wrap" / alias / f"{module}.py", stage / f"{module}.py")
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        atomic_write_text(path, text)
 
 
 def _publish(comp: BuiltComponent, out: Path, module: str) -> None:
@@ -344,17 +401,17 @@ class WasiBackend(TargetBackend):
         return built, lost
 
     def install(self, ctx: Context, binder: Binder, *, smoke: bool = False, bind: bool = True,
-                runtime_url: str | None = None) -> WasiInstallOutcome:
-        """One component per bound package; binding is part of it (``bind`` and ``smoke`` do not
-        apply; ``runtime_url`` is refused: a component fetches no runtime)."""
+                runtime_url: str | None = None, per_package: bool = False,
+                snapshot: bool = False) -> WasiInstallOutcome:
+        """One component for the project, or with ``per_package`` one per bound package (see the
+        module docstring); binding is part of it (``bind`` and ``smoke`` do not apply;
+        ``runtime_url`` and ``snapshot`` are refused: a component fetches no runtime, and its
+        memory is pre-initialised at build time anyway)."""
         if runtime_url is not None:
-            from wasmtool.errors import UsageError
-
-            raise UsageError(f"--pyodide-url applies to Pyodide targets, not to {self.profile.name}",
-                             field="--pyodide-url")
-        from wasmtool.synth.workspace import externs_module
-        from wasmtool.wit.build import BuiltComponent, build_component
-        from wasmtool.wit.errors import ComponentBuildError
+            refuse_option("--pyodide-url", "Pyodide targets", self.profile.name)
+        if snapshot:
+            refuse_option("--snapshot", "Pyodide targets", self.profile.name)
+        from wasmtool.wit.project import PROJECT_DIR
         from wasmtool.wit.render import render_package
 
         del smoke, bind
@@ -362,23 +419,53 @@ class WasiBackend(TargetBackend):
         entries = locked_for_target(ctx, name)
         outcome = binder()
         stdlib = self.guest_stdlib()
-        built: list[WasiComponentInfo] = []
         skipped: list[SkippedAlias] = []
+        exportable: list[BoundLike] = []
+        for b in outcome.bound:
+            plan = render_package(b.surface, target=name).plan
+            if plan.interfaces:
+                exportable.append(b)
+                continue
+            skipped.append(SkippedAlias(b.surface.alias, b.surface.dist, len(plan.skips) + len(b.surface.skips)))
+            out = ctx.root / ".mochi" / name / b.surface.alias
+            if out.exists():
+                shutil.rmtree(out)
+        if not exportable:
+            raise WasiInstallError(
+                f"no bound package has a function that can be exported on {name} "
+                f"({', '.join(f'{s.alias}: {s.skipped_functions} skipped' for s in skipped) or 'nothing is bound'})",
+                file=str(ctx.root / "mochi.toml"),
+                hint=f"`wasmtool surface <pkg> --target={name}` lists the skips and their reasons")
+        project_dir = ctx.root / ".mochi" / name / PROJECT_DIR
+        if per_package or len(exportable) == 1:
+            if project_dir.exists():
+                shutil.rmtree(project_dir)
+            built, module_failures = self._install_each(ctx, entries, outcome.directory, exportable, stdlib)
+            return WasiInstallOutcome(name, tuple(built), tuple(skipped), module_failures=tuple(module_failures))
+        built, module_failures, project = self._install_project(ctx, entries, outcome.directory, exportable,
+                                                                stdlib)
+        return WasiInstallOutcome(name, tuple(built), tuple(skipped), module_failures=tuple(module_failures),
+                                  project=project)
+
+    def _install_each(self, ctx: Context, entries: Sequence[LockedPackage], workspace: Path,
+                      bound: Sequence[BoundLike], stdlib: Stdlib) -> tuple[list[WasiComponentInfo],
+                                                                               list[ModuleFailure]]:
+        """``--per-package``: one component per bound package, each in ``.mochi/<target>/<alias>/``."""
+        from wasmtool.synth.workspace import externs_module
+        from wasmtool.wit.build import BuiltComponent, build_component
+        from wasmtool.wit.errors import ComponentBuildError
+
+        name = self.profile.name
+        built: list[WasiComponentInfo] = []
         failed: list[tuple[str, str, ComponentBuildError]] = []
         module_failures: list[ModuleFailure] = []
         lost: list[tuple[str, str, str]] = []
-        for b in outcome.bound:
+        for b in bound:
             out = ctx.root / ".mochi" / name / b.surface.alias
-            plan = render_package(b.surface, target=name).plan
-            if not plan.interfaces:
-                skipped.append(SkippedAlias(b.surface.alias, b.surface.dist, len(plan.skips) + len(b.surface.skips)))
-                if out.exists():
-                    shutil.rmtree(out)
-                continue
             wheels = [verified_artefact(ctx, p).path for p in dependency_closure(entries, b.package.name)]
             module = externs_module(b.surface).rsplit(".", 1)[-1]
             stage = ctx.root / ".mochi" / "build" / name / b.surface.alias
-            _stage(outcome.directory, b.surface.alias, module, stage)
+            _stage(workspace, {b.surface.alias: module}, stage)
             try:
                 comp = build_component(b.surface, externs_dir=stage, wheels=wheels, cache_dir=ctx.cache.root,
                                        externs_module=module, stdlib=stdlib, target=name)
@@ -387,6 +474,7 @@ class WasiBackend(TargetBackend):
                 if out.exists():
                     shutil.rmtree(out)
                 continue
+            (out / _POINTER).unlink(missing_ok=True)
             _publish(comp, out, module)
             # checked where `run` finds it: the compiled form the check keeps is the one calls load
             at_build, at_run = self._selfcheck(b.surface.alias, BuiltComponent.load(out), stdlib)
@@ -401,21 +489,85 @@ class WasiBackend(TargetBackend):
                 package=failed[0][1],
                 hint="the package imports something WASI's CPython lacks (ssl, sockets, threads, a C extension); "
                      "drop it from this target or use a pure-Python alternative")
-        if not built:
-            raise WasiInstallError(
-                f"no bound package has a function that can be exported on {name} "
-                f"({', '.join(f'{s.alias}: {s.skipped_functions} skipped' for s in skipped) or 'nothing is bound'})",
-                file=str(ctx.root / "mochi.toml"),
-                hint=f"`wasmtool surface <pkg> --target={name}` lists the skips and their reasons")
+        self._raise_lost(lost)
+        return built, module_failures
+
+    def _raise_lost(self, lost: Sequence[tuple[str, str, str]]) -> None:
         if lost:
             from wasmtool.wit.errors import SelfCheckError
 
             raise SelfCheckError(
-                f"{len(lost)} module(s) imported while a component was built but not when it runs on {name}: "
-                + "; ".join(f"{alias}: {m}: {err}" for alias, m, err in lost[:10]),
+                f"{len(lost)} module(s) imported while a component was built but not when it runs on "
+                f"{self.profile.name}: " + "; ".join(f"{alias}: {m}: {err}" for alias, m, err in lost[:10]),
                 failures=[(m, err) for _alias, m, err in lost], package=lost[0][0],
                 hint="report this: the component does not carry a module it imported at build time")
-        return WasiInstallOutcome(name, tuple(built), tuple(skipped), module_failures=tuple(module_failures))
+
+    def _install_project(self, ctx: Context, entries: Sequence[LockedPackage], workspace: Path,
+                         bound: Sequence[BoundLike], stdlib: Stdlib
+                         ) -> tuple[list[WasiComponentInfo], list[ModuleFailure], ProjectComponentInfo]:
+        """The default: one component serving every bound package (see the module docstring)."""
+        from wasmtool.synth.workspace import externs_module
+        from wasmtool.wit.build import BuiltComponent
+        from wasmtool.wit.errors import ComponentBuildError
+        from wasmtool.wit.project import PROJECT_DIR, ProjectMember, build_project_component
+        from wasmtool.wit.render import write_wit_dir
+
+        name = self.profile.name
+        modules = {b.surface.alias: externs_module(b.surface).rsplit(".", 1)[-1] for b in bound}
+        members = [ProjectMember(b.surface, modules[b.surface.alias],
+                                 tuple(verified_artefact(ctx, p).path
+                                       for p in dependency_closure(entries, b.package.name)))
+                   for b in bound]
+        stage = ctx.root / ".mochi" / "build" / name / PROJECT_DIR
+        _stage(workspace, modules, stage)
+        project_dir = ctx.root / ".mochi" / name / PROJECT_DIR
+        try:
+            comp, rendered = build_project_component(members, externs_dir=stage, cache_dir=ctx.cache.root,
+                                                     stdlib=stdlib, target=name)
+        except ComponentBuildError as exc:
+            if project_dir.exists():
+                shutil.rmtree(project_dir)
+            raise WasiInstallError(
+                f"the project component failed to build for {name} "
+                f"({', '.join(sorted(m.surface.dist for m in members))}): {_failure_summary(exc)}",
+                package=bound[0].surface.dist,
+                hint="a package imports something WASI's CPython lacks (ssl, sockets, threads, a C extension); "
+                     "drop it from this target or use a pure-Python alternative; "
+                     "`--per-package` tells which package fails") from exc
+        _publish(comp, project_dir, "")
+        at_build, at_run = self._selfcheck("project", BuiltComponent.load(project_dir), stdlib)
+        self._raise_lost([("project", m, err) for m, err in at_run])
+        report = (project_dir / "modules.json").read_bytes()
+        built: list[WasiComponentInfo] = []
+        for b in bound:
+            alias = b.surface.alias
+            out = ctx.root / ".mochi" / name / alias
+            out.mkdir(parents=True, exist_ok=True)
+            for stale in ("component.wasm", "build.json"):
+                (out / stale).unlink(missing_ok=True)
+            for stale_cwasm in out.glob("component-*.cwasm"):
+                stale_cwasm.unlink()
+            if (out / "wit").is_dir():
+                shutil.rmtree(out / "wit")
+            write_wit_dir(rendered[alias], out / "wit")
+            plan = rendered[alias].plan
+            _write_if_changed(out / "plan.json", json.dumps(plan.to_dict(), indent=1, sort_keys=True) + "\n")
+            _write_if_changed(out / "modules.json", report.decode("utf-8"))
+            _write_if_changed(out / "externs.json", json.dumps(
+                {"module": modules[alias], "cache": str(comp.directory)}, indent=1, sort_keys=True) + "\n")
+            _write_if_changed(out / _POINTER, json.dumps(
+                {"component": PROJECT_DIR, "package": plan.package_id,
+                 "interfaces": [plan.interface_id(i.label) for i in plan.interfaces]},
+                indent=1, sort_keys=True) + "\n")
+            built.append(WasiComponentInfo(alias, project_dir / "component.wasm",
+                                           dataclasses.replace(comp, plan=plan, externs_module=modules[alias]),
+                                           modules[alias]))
+        info = json.loads((project_dir / "build.json").read_text(encoding="utf-8"))
+        closures = info.get("closures", {})
+        project = ProjectComponentInfo(project_dir / "component.wasm", comp,
+                                       int(info.get("size", (project_dir / "component.wasm").stat().st_size)),
+                                       closures if isinstance(closures, dict) else {})
+        return built, at_build, project
 
     def choose_runtime(self, root: Path, settings: PythonSettings, *, mode: str | None,
                        python: str | None) -> RuntimeChoice:

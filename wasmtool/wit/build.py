@@ -20,7 +20,10 @@
 What a component carries: every module of every bundled wheel (test suites shipped inside a
 wheel excepted), what those and the wrapper reach in the guest's standard library, and the
 whole ``encodings`` package (:func:`wasmtool.wit.preimport.carried_modules`), each imported
-once at build time; ``modules.json`` lists them (``carried``, ``left_out``). Every component
+once at build time, except the standard-library modules nothing imports then, which are stored
+compressed and imported on first use (:func:`write_carry`, :mod:`wasmtool.wit.carry`); the
+output loses its name sections (``wasm-tools strip -d name``); ``modules.json`` lists them
+(``carried``, ``left_out``). Every component
 also exports the self-check interface (:data:`wasmtool.wit.guest.SELFCHECK_WIT`, in
 ``wit/wasmtool-selfcheck.wit``: a world ``<world>-checked`` that includes the rendered world);
 :func:`run_selfcheck` calls it and :func:`record_selfcheck` adds the modules that failed to
@@ -50,12 +53,16 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from wasmtool.cache.remote import publish_component as remote_publish
+from wasmtool.cache.remote import publish_cwasm, restore_cwasm
+from wasmtool.cache.remote import restore_component as remote_restore
 from wasmtool.errors import ToolNotFoundError, ToolTimeoutError
-from wasmtool.fsutil import atomic_write_text, sha256_file
+from wasmtool.fsutil import atomic_write_bytes, atomic_write_text, sha256_file
 from wasmtool.targets.stdlib import Stdlib
 from wasmtool.tools import run_tool
 from wasmtool.typemap.surface import MappedSurface
 
+from .carry import BLOB_FILE, CARRY_MODULE, CarrySplit, guest_module_source, pack, split_carried
 from .errors import ComponentBuildError, SelfCheckError, ToolMissingError, WitError, strip_ansi
 from .guest import (
     APP_MODULE,
@@ -67,11 +74,11 @@ from .guest import (
     render_probe_app,
     values_module_source,
 )
-from .guest_python import guest_stdlib
+from .guest_python import guest_stdlib, stdlib_file
 from .model import TARGET, WitPlan
 from .preimport import Carried
 from .render import render_package, write_wit_dir
-from .validate import find_tool, tool_env, validate_wit
+from .validate import find_tool, find_wasm_tools, tool_env, validate_wit
 
 __all__ = [
     "BUILD_FORMAT",
@@ -88,12 +95,13 @@ __all__ = [
     "input_hash",
     "record_selfcheck",
     "run_selfcheck",
+    "write_carry",
 ]
 
 log = logging.getLogger("wasmtool.wit.build")
 
 #: Bump when the layout or the guest conventions change (part of the input hash).
-BUILD_FORMAT = "wasmtool-wit-build/2"
+BUILD_FORMAT = "wasmtool-wit-build/3"
 #: The package of a probe component (``lock --smoke``): the self-check alone.
 PROBE_PACKAGE = ("mochi", "wasmtool-probe", "0.1.0")
 SELFCHECK_WIT_FILE = "wasmtool-selfcheck.wit"
@@ -255,9 +263,11 @@ def additions_key(stdlib: Stdlib) -> str:
     guest's standard library (its version, module names and sources; never the host's).
     Hashed instead of the additions themselves, so that a cache hit needs no source scan
     (seconds per component)."""
+    import wasmtool.wit.carry as carry
     import wasmtool.wit.preimport as preimport
 
     h = hashlib.sha256(Path(preimport.__file__).read_bytes())
+    h.update(Path(carry.__file__).read_bytes() + guest_module_source().encode())
     h.update(repr((_METADATA_FILES, stdlib.key)).encode())
     return h.hexdigest()
 
@@ -305,6 +315,36 @@ def guest_additions(externs_dir: Path | None, wheels: Sequence[Path], stdlib: St
     carried = carried_modules(sources, roots, bundled=bundled, is_stdlib_module=guest.is_module,
                               stdlib_source=stdlib_source, stdlib_names=guest.dotted_names)
     return carried, metadata
+
+
+def write_carry(src: Path, carried: Carried, stdlib: Stdlib) -> tuple[CarrySplit, int]:
+    """Write the guest's compressed module store (:mod:`wasmtool.wit.carry`) into ``src``
+    (beside the glue): the bundled module ``wasmtool_carry`` and its store file; the split
+    and the store's size in bytes."""
+    split = split_carried(carried.modules, bundled_tops=carried.bundled_tops, is_stdlib_module=stdlib.is_module,
+                          stdlib_file=lambda name: stdlib_file(stdlib, name))
+    data = pack(split.stored)
+    atomic_write_text(src / f"{CARRY_MODULE}.py", guest_module_source())
+    atomic_write_bytes(src / BLOB_FILE, data)
+    return split, len(data)
+
+
+def _strip_names(component: Path, timeout: float) -> None:
+    """Remove the custom sections wasmtime does not read (function names, debug information):
+    ``wasm-tools strip -d name`` (the ``dylink.0`` and ``producers`` sections stay). A
+    failure keeps the component as built."""
+    stripped = component.with_name(component.name + ".stripped")
+    try:
+        proc = run_tool("wasm-tools", [str(find_wasm_tools()), "strip", "-d", "name", str(component), "-o",
+                                       str(stripped)], timeout=timeout, env=tool_env(), check=False)
+    except (ToolNotFoundError, ToolTimeoutError, ToolMissingError) as exc:
+        log.warning("wasm-tools strip did not run on %s: %s", component, exc)
+        return
+    if proc.returncode != 0 or not stripped.is_file():
+        log.warning("wasm-tools strip failed on %s: %s", component, strip_ansi(proc.stderr)[-300:])
+        stripped.unlink(missing_ok=True)
+        return
+    os.replace(stripped, component)
 
 
 def selfcheck_files(package_id: str, world: str, labels: Sequence[str]) -> tuple[tuple[str, str], str]:
@@ -376,6 +416,7 @@ def _componentize(*, wit_dir: Path, world: str, app_module: str, paths: Sequence
         raise ComponentBuildError(f"componentize-py failed for {what} (exit {proc.returncode})",
                                   output_tail=_output_tail(proc.stderr + "\n" + proc.stdout),
                                   returncode=proc.returncode)
+    _strip_names(output, timeout)
     return seconds
 
 
@@ -462,6 +503,7 @@ def build_component(
                         world=build_world)
     root = Path(cache_dir) / "components"
     final = root / digest
+    remote_restore(final, engine_key(DEFAULT_ENGINE_CONFIG))  # the shared remote cache, if any (a no-op without)
     if (final / "component.wasm").is_file() and (final / "build.json").is_file():
         _STATS.cache_hits += 1
         log.info("component cache hit %s (%s)", digest[:12], surface.dist)
@@ -478,6 +520,7 @@ def build_component(
                          preimport=carried.modules, dist_metadata=metadata, selfcheck=True)
         atomic_write_text(src / f"{APP_MODULE}.py", app)
         atomic_write_text(src / f"{VALUES_MODULE}.py", values)
+        split, stored_bytes = write_carry(src, carried, guest)
         deps = work / "deps"
         _unpack_wheels(wheels, deps)
         out = work / "component.wasm"
@@ -488,7 +531,8 @@ def build_component(
         _publish(work, final, plan=plan, carried=carried, info={
             "format": BUILD_FORMAT, "input_hash": digest, "world": plan.world, "package": plan.package_id,
             "build_world": build_world, "tool": tool_version, "externs_module": module, "seconds": round(seconds, 2),
-            "size": out.stat().st_size, "wheels": sorted(w.name for w in wheels)})
+            "size": out.stat().st_size, "wheels": sorted(w.name for w in wheels),
+            "stored_compressed_modules": len(split.stored), "stored_compressed_bytes": stored_bytes})
         log.info("built %s in %.1f s", digest[:12], seconds)
     finally:
         if work.exists():
@@ -508,6 +552,7 @@ def _publish(work: Path, final: Path, *, plan: WitPlan, carried: Carried, info: 
     except OSError:
         if not (final / "build.json").is_file():   # lost a race to an identical build: keep theirs
             raise
+    remote_publish(final)   # push to the shared remote cache, if any (failures are warnings)
 
 
 def build_probe_component(wheels: Sequence[Path], *, cache_dir: Path, stdlib: Stdlib | None = None,
@@ -546,6 +591,7 @@ def build_probe_component(wheels: Sequence[Path], *, cache_dir: Path, stdlib: St
         carried, metadata = guest_additions(None, wheels, guest)
         atomic_write_text(work / "src" / f"{APP_MODULE}.py",
                           render_probe_app(preimport=carried.modules, dist_metadata=metadata))
+        split, stored_bytes = write_carry(work / "src", carried, guest)
         deps = work / "deps"
         _unpack_wheels(wheels, deps)
         out = work / "component.wasm"
@@ -556,7 +602,8 @@ def build_probe_component(wheels: Sequence[Path], *, cache_dir: Path, stdlib: St
         _publish(work, final, plan=plan, carried=carried, info={
             "format": BUILD_FORMAT, "input_hash": digest, "world": SELFCHECK_WORLD, "package": package_id,
             "build_world": SELFCHECK_WORLD, "tool": tool_version, "externs_module": "", "seconds": round(seconds, 2),
-            "size": out.stat().st_size, "wheels": sorted(w.name for w in wheels)})
+            "size": out.stat().st_size, "wheels": sorted(w.name for w in wheels),
+            "stored_compressed_modules": len(split.stored), "stored_compressed_bytes": stored_bytes})
     finally:
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
@@ -583,11 +630,11 @@ def run_selfcheck(component: BuiltComponent, *, timeout: float = 300) -> list[tu
         import wasmtime.component
     except ImportError as exc:  # pragma: no cover - the wasi extra is missing
         raise ToolMissingError("wasmtime (the Python package)") from exc
-    from wasmtool.fsutil import atomic_write_bytes
 
     where = str(component.path)
     engine = wasmtime.Engine(_engine_config(wasmtime, DEFAULT_ENGINE_CONFIG))
     comp = None
+    restore_cwasm(component.cwasm_path, component.input_hash)   # from the shared remote cache, if any
     if component.cwasm_path.is_file():
         try:
             comp = wasmtime.component.Component.deserialize_file(engine, str(component.cwasm_path))
@@ -600,6 +647,7 @@ def run_selfcheck(component: BuiltComponent, *, timeout: float = 300) -> list[tu
             raise SelfCheckError(f"wasmtime cannot compile the component: {exc}", file=where) from exc
         try:
             atomic_write_bytes(component.cwasm_path, bytes(comp.serialize()))
+            publish_cwasm(component.cwasm_path, component.input_hash)   # to the shared remote cache, if any
         except (OSError, wasmtime.WasmtimeError) as exc:
             log.warning("cannot write %s: %s", component.cwasm_path, exc)
     linker = wasmtime.component.Linker(engine)

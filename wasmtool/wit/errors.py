@@ -21,8 +21,10 @@
                                                 also :class:`~wasmtool.calls.errors.CallTimeoutError`)
     ├── SelfCheckError                   WT880  a component's self-check: a module it carries does not
     │                                           import at run time, or the check itself failed
-    └── ProbeCheckError                  WT882  ``lock --smoke``: a locked distribution does not import
-                                                in the wasi-p2 guest (probe component)
+    ├── ProbeCheckError                  WT882  ``lock --smoke``: a locked distribution does not import
+    │                                           in the wasi-p2 guest (probe component)
+    └── ProjectComponentError            WT883  the bound packages cannot share one project component
+                                                (a WIT or Python name two of them claim)
     WasiModuleMissingError (LockError)   WT881  a locked package imports, when imported, a module the
                                                 wasi-p2 CPython lacks (names module and importers)
     CapabilityGrowthError (LockError)    WT896  a relock grants a package more than mochi.lock records
@@ -51,6 +53,7 @@ __all__ = [
     "InstanceTrappedError",
     "InvalidWitError",
     "ProbeCheckError",
+    "ProjectComponentError",
     "SelfCheckError",
     "ToolMissingError",
     "WasiModuleMissingError",
@@ -200,6 +203,15 @@ class ProbeCheckError(WitError):
     in a component built from the locked wheels."""
 
     code = "WT882"
+
+
+class ProjectComponentError(WitError):
+    """The bound packages cannot be served by one project component (WT883): two of them
+    claim the same WIT package id with different WIT, the same wrapper module name, or the
+    same resource class name in the guest; ``install --per-package`` builds one component
+    per package instead."""
+
+    code = "WT883"
 
 
 # -- least privilege ([python.capabilities]; wasmtool.project.capabilities) ---------------------

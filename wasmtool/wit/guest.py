@@ -37,6 +37,7 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from .carry import CARRY_MODULE
 from .model import WitPlan
 from .names import py_class_name, py_ident
 
@@ -81,6 +82,8 @@ def _preimport_lines(preimport: Sequence[str]) -> list[str]:
     return [
         "import importlib as _importlib",
         "",
+        f"import {CARRY_MODULE} as _carry",
+        "",
         "# Every module the component carries (every module of the bundled wheels, what they and",
         "# the wrapper reach in the standard library, the encodings package): a componentize-py",
         "# guest holds only what is imported at build time. A failure is kept for the self-check.",
@@ -95,11 +98,16 @@ def _preimport_lines(preimport: Sequence[str]) -> list[str]:
         "        return type(exc).__name__",
         "",
         "",
+        "# The standard-library modules stored compressed (wasmtool_carry) are imported on first use.",
+        "_CARRIED = _carry.install()",
         "for _name in _PREIMPORT:",
+        "    if _name in _CARRIED:",
+        "        continue",
         "    try:",
         "        _importlib.import_module(_name)",
         "    except BaseException as _exc:  # noqa: BLE001 - e.g. a module for another platform",
         "        _PREIMPORT_FAILED[_name] = _import_error(_exc)",
+        "_carry.seal()",
         "",
     ]
 
@@ -119,7 +127,8 @@ def _selfcheck_lines() -> list[str]:
         "            try:",
         "                _importlib.import_module(name)",
         "            except BaseException as exc:  # noqa: BLE001 - reported, never a trap",
-        "                failed.append((name, 'run', _import_error(exc)))",
+        "                phase = _carry.phase(name, exc, _PREIMPORT_FAILED) if name in _CARRIED else 'run'",
+        "                failed.append((name, phase, _import_error(exc)))",
         "        return failed",
         "",
         "",

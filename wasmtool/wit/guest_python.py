@@ -29,7 +29,7 @@ from wasmtool.targets.stdlib import Stdlib, parse_stdlib
 from .errors import ToolMissingError
 from .validate import find_tool
 
-__all__ = ["componentize_py_library", "guest_stdlib", "stdlib_from_library"]
+__all__ = ["componentize_py_library", "guest_stdlib", "stdlib_file", "stdlib_from_library"]
 
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _TAR_MAGIC_AT = 257                     # "ustar" in the first tar header
@@ -125,3 +125,14 @@ def guest_stdlib(library: Path | None = None) -> Stdlib:
     library = library or componentize_py_library()
     st = os.stat(library)
     return _cached(str(library), st.st_size, st.st_mtime_ns)
+
+
+def stdlib_file(stdlib: Stdlib, name: str) -> tuple[str, bytes] | None:
+    """``(path relative to the standard library folder, source bytes)`` of module ``name``'s
+    ``.py`` file in ``stdlib`` (``email/parser.py``, ``encodings/__init__.py``), or None."""
+    base = name.replace(".", "/")
+    for path in (f"{base}.py", f"{base}/__init__.py"):
+        data = stdlib.files.get(path)
+        if data is not None:
+            return path, data
+    return None

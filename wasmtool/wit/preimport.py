@@ -22,6 +22,9 @@ seen by reading sources, so a component carries more than that closure
 inside a wheel excepted, unless a kept module imports one), the closure of all of them over
 the standard library, and the whole ``encodings`` package (``str.encode("punycode")``,
 ``codecs.lookup(name)``). What fails to import at build time is reported, not fatal.
+"Carried" is not always "imported at build time": the standard-library modules of the set
+that nothing imports while the component is built are stored compressed instead and
+imported on first use (:mod:`wasmtool.wit.carry`).
 
 :func:`import_time_closure` is the narrower set a lock check needs: the modules that
 ``import <package>`` itself runs (module-level imports, not those inside functions or under
@@ -194,8 +197,11 @@ def is_test_module(name: str) -> bool:
 class Carried:
     """What a component carries (:func:`carried_modules`)."""
 
-    modules: tuple[str, ...]        # imported at build time, sorted
+    modules: tuple[str, ...]        # carried, sorted
     left_out: tuple[str, ...]       # modules of the wheels not carried (test suites), sorted
+    #: top-level names of the bundled modules (wheels and wrapper): never stored compressed
+    #: (:mod:`wasmtool.wit.carry`), even when one shadows a standard-library name
+    bundled_tops: tuple[str, ...] = ()
 
 
 def carried_modules(sources: Iterable[ModuleSource], roots: Iterable[str], *, bundled: Iterable[str],
@@ -215,7 +221,8 @@ def carried_modules(sources: Iterable[ModuleSource], roots: Iterable[str], *, bu
     closure = import_closure(sources, [*roots, *kept_roots, *whole], is_stdlib_module=is_stdlib_module,
                              stdlib_source=stdlib_source)
     carried = set(closure)
-    return Carried(tuple(sorted(carried)), tuple(n for n in wheel_modules if n not in carried))
+    tops = {m.name.split(".")[0] for m in sources} | {n.split(".")[0] for n in wheel_modules}
+    return Carried(tuple(sorted(carried)), tuple(n for n in wheel_modules if n not in carried), tuple(sorted(tops)))
 
 
 def _handles_import_error(handler: ast.ExceptHandler) -> bool:
