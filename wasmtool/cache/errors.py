@@ -28,8 +28,11 @@ too; everything else the cache raises is defined here::
     ├── RemoteProtocolError          WT974  the registry answered something the OCI API does not allow
     ├── RemoteNotFoundError          WT975  no manifest under that reference
     ├── RemoteDigestError            WT976  bytes from the registry do not hash to their descriptor
-    └── RemoteArtifactError          WT977  a pulled manifest is not a wasmtool / Wasm artifact, or
-                                            there is nothing to push
+    ├── RemoteArtifactError          WT977  a pulled manifest is not a wasmtool / Wasm artifact, or
+    │                                       there is nothing to push
+    ├── ComponentPlanError           WT978  a pulled component carries no (or a malformed) wasmtool plan
+    └── PulledAliasError             WT979  ``call --component``: ALIAS is not an alias the pulled
+                                            component serves (exit 2)
 
 Every concrete error carries ``package``, ``filename`` and ``path`` (the file at fault:
 a cache path, a source path or a URL) so a message alone says what to look at.
@@ -49,10 +52,12 @@ __all__ = [
     "CacheVerifyError",
     "CachedArtifactMissingError",
     "CachedSizeMismatchError",
+    "ComponentPlanError",
     "DownloadError",
     "InvalidDigestError",
     "InvalidFilenameError",
     "OrphanArtifactError",
+    "PulledAliasError",
     "RemoteArtifactError",
     "RemoteAuthError",
     "RemoteCacheError",
@@ -268,3 +273,18 @@ class RemoteArtifactError(RemoteCacheError):
     artifact, a layer missing or unsafe), or a push has nothing to publish."""
 
     code = "WT977"
+
+
+class ComponentPlanError(RemoteCacheError):
+    """A pulled component carries no wasmtool plan (the ``dev.wasmtool.plans`` entry of its
+    config: pushed by another tool or an older wasmtool), or one that is malformed, so
+    ``call --component`` cannot map ``ALIAS.FUNC`` to the component's exports."""
+
+    code = "WT978"
+
+
+class PulledAliasError(RemoteCacheError):
+    """``call --component``: ``ALIAS.FUNC`` names an alias the pulled component does not serve."""
+
+    code = "WT979"
+    exit_code = 2

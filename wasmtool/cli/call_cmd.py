@@ -190,10 +190,13 @@ def _dump(value: Any) -> str:
               help="Keyword arguments by Python parameter name: a JSON object.")
 @_session_options
 @click.option("--traceback", "show_traceback", is_flag=True, help="On a Python exception, print its traceback.")
+@click.option("--component", "component", default=None, metavar="REF",
+              help="WASI targets: call the component pushed to REF (oci://host/repo:tag), pulled into the cache "
+                   "and checked against its digests; needs no lock or install here (docs/remote-cache.md).")
 @click.pass_obj
 def call_command(opts: OptionsLike, name: str, args_json: str, kwargs_json: str, target: str | None,
                  runtime: str | None, python: str | None, async_mode: str | None, timeout: float | None,
-                 verbose: bool, show_traceback: bool) -> None:
+                 verbose: bool, show_traceback: bool, component: str | None = None) -> None:
     """Call one bound wrapper function (ALIAS.FUNC or its extern name) and print the JSON result."""
     from wasmtool.run.errors import RemotePythonError
     from wasmtool.run.session import to_wire
@@ -203,6 +206,11 @@ def call_command(opts: OptionsLike, name: str, args_json: str, kwargs_json: str,
         raise _usage_error(problem, field="ALIAS.FUNC")
     args = _json_arg(args_json, param="--args", want=list, what="array")
     kwargs = _json_arg(kwargs_json, param="--kwargs", want=dict, what="object")
+    if component is not None:
+        result = _call_pulled(opts, component, name, args, kwargs, target=target, runtime=runtime, python=python,
+                              async_mode=async_mode, timeout=timeout, show_traceback=show_traceback)
+        click.echo(_dump(to_wire(result)))
+        return
     with _open(opts, target, runtime, python, async_mode, timeout, verbose) as session:
         session.resolve_call(name, args, kwargs)  # an unknown name is a usage error before anything starts
         _warn_sync_timeout(session, name, set())
@@ -213,6 +221,34 @@ def call_command(opts: OptionsLike, name: str, args_json: str, kwargs_json: str,
                 click.echo(exc.traceback.rstrip(), err=True)
             raise
     click.echo(_dump(to_wire(result)))
+
+
+def _call_pulled(opts: OptionsLike, ref: str, name: str, args: list[Any], kwargs: dict[str, Any], *,
+                 target: str | None, runtime: str | None, python: str | None, async_mode: str | None,
+                 timeout: float | None, show_traceback: bool) -> Any:
+    """``call --component REF``: the pulled component's ALIAS.FUNC (wasmtool.ops.oci_call), from a
+    folder that needs no manifest, lock or install (its lock, when there is one, grants)."""
+    from wasmtool.cache.location import default_cache_dir
+    from wasmtool.ops.oci_call import call_component
+    from wasmtool.run.errors import RemotePythonError
+    from wasmtool.targets.backend import backend_named
+    from wasmtool.targets.wasi import WasiBackend
+
+    if target is None:
+        raise _usage_error("--component needs --target (a WASI target, e.g. --target wasi-p2)", field="--target")
+    if not isinstance(backend_named(target), WasiBackend):
+        raise _usage_error(f"--component runs WASI components; {target} is not a WASI target", field="--component")
+    for flag, value in (("--runtime", runtime), ("--python", python), ("--async-mode", async_mode)):
+        if value is not None:
+            raise _usage_error(f"{flag} does not apply to --component (a component runs under wasmtime)", field=flag)
+    cache_dir = getattr(opts, "cache_dir", None) or default_cache_dir()
+    try:
+        return call_component(opts.project, target, ref, name, args, kwargs, cache_root=Path(cache_dir),
+                              timeout=timeout)
+    except RemotePythonError as exc:
+        if show_traceback and exc.traceback:
+            click.echo(exc.traceback.rstrip(), err=True)
+        raise
 
 
 def _parse_line(text: str) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from wasmtool.cache.oci import MANIFEST_MEDIA_TYPE, OciClient, OciRef, digest_of
 from wasmtool.context import Context
 from wasmtool.fsutil import sha256_file
 
-__all__ = ["PullResult", "PushResult", "pull", "push"]
+__all__ = ["PLAN_CONFIG_KEY", "PullResult", "PushResult", "plan_bundle", "pull", "push"]
 
 WASM_CONFIG_MEDIA_TYPE = "application/vnd.wasm.config.v0+json"
 WASM_LAYER_MEDIA_TYPE = "application/wasm"
@@ -46,6 +46,9 @@ ANN_PACKAGES = "dev.wasmtool.source.packages"
 ANN_TARGET = "dev.wasmtool.target"
 #: the folder a project install writes its one component into (wasmtool.wit.project)
 PROJECT_COMPONENT_DIR = "project-component"
+#: the key of the Wasm config that carries the plan bundle (see :func:`plan_bundle`)
+PLAN_CONFIG_KEY = "dev.wasmtool.plans"
+PLAN_BUNDLE_VERSION = 1
 DEFAULT_TIMEOUT = 60.0
 
 
@@ -106,7 +109,8 @@ def push(ctx: Context, target: str, ref_text: str, *, per_package: bool = False,
                     f"{place}: {len(comps)} package components and no project component",
                     file=str(place), hint="push each with --per-package (tags <tag>-<alias>)")
             for folder, where in chosen:
-                pushed.append((str(where), _push_component(client, where, folder, target, lock_sha, packages)))
+                pushed.append((str(where), _push_component(client, where, folder, target, lock_sha, packages,
+                                                           plan_bundle(place, folder))))
         elif place.is_dir() and any(p.is_file() for p in place.rglob("*")):
             pushed.append((str(ref), _push_bundle(client, ref, place, target, lock_sha, packages)))
         else:
@@ -115,15 +119,69 @@ def push(ctx: Context, target: str, ref_text: str, *, per_package: bool = False,
     return PushResult(tuple(pushed))
 
 
+def plan_bundle(place: Path, folder: Path) -> dict[str, Any]:
+    """What ``call --component`` needs besides the component (docs/remote-cache.md): the
+    build facts (world, input hash, the wheels it carries, for grants) and, per alias the
+    component serves, its plan (``alias.func`` -> WIT interface, function and value types).
+
+    A package component serves the alias of its folder (its own ``plan.json``); the project
+    component serves every alias whose ``component.json`` names it (each alias's
+    ``plan.json``). Reads files only; the result is JSON data, sorted when dumped.
+    """
+    info = json.loads((folder / "build.json").read_text(encoding="utf-8"))
+    plans: dict[str, Any] = {}
+    if folder.name == PROJECT_COMPONENT_DIR:
+        for alias_dir in sorted(d for d in place.iterdir() if d.is_dir()):
+            pointer, plan = alias_dir / "component.json", alias_dir / "plan.json"
+            if not (pointer.is_file() and plan.is_file()):
+                continue
+            try:
+                named = json.loads(pointer.read_text(encoding="utf-8")).get("component")
+            except (ValueError, AttributeError):
+                continue
+            if named == folder.name:
+                plans[alias_dir.name] = json.loads(plan.read_text(encoding="utf-8"))
+    elif (folder / "plan.json").is_file():
+        plans[folder.name] = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
+    wheels = info.get("wheels", [])
+    return {"version": PLAN_BUNDLE_VERSION,
+            "build": {"world": str(info.get("world", "")), "input_hash": str(info.get("input_hash", "")),
+                      "externs_module": str(info.get("externs_module", "")),
+                      "wheels": sorted(str(w) for w in wheels) if isinstance(wheels, list) else []},
+            "aliases": plans}
+
+
+def _exports(bundle: Mapping[str, Any]) -> list[str]:
+    """The WIT interfaces the plans export (``package/interface@version``), for the Wasm config."""
+    from wasmtool.wit.model import WitPlan
+
+    out: set[str] = set()
+    for data in bundle.get("aliases", {}).values():
+        try:
+            plan = WitPlan.from_dict(data)
+            out.update(plan.interface_id(iface.label) for iface in plan.interfaces)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue
+    return sorted(out)
+
+
 def _push_component(client: OciClient, ref: OciRef, folder: Path, target: str, lock_sha: str,
-                    packages: str) -> str:
+                    packages: str, bundle: Mapping[str, Any]) -> str:
     wasm = folder / "component.wasm"
     info = json.loads((folder / "build.json").read_text(encoding="utf-8"))
     digest = "sha256:" + sha256_file(wasm)
     client.push_blob(wasm, digest)
     world = str(info.get("world", ""))
+    # The plan travels INSIDE the config blob, under a namespaced key the Wasm config schema
+    # does not use, rather than as a second blob named by an annotation or as a referrer
+    # artifact: the layout allows exactly one layer; a blob named only by an annotation is
+    # referenced by no descriptor, so a registry's garbage collection deletes it; a referrer
+    # needs the OCI 1.1 referrers API (or its fallback tags) and a second manifest anyone with
+    # push rights could add. The config is a descriptor of the manifest: its digest is checked
+    # on pull exactly like the layer's, and it lives and dies with the manifest.
     config = {"architecture": "wasm", "os": "wasip2", "layerDigests": [digest],
-              "component": {"target": world, "exports": [], "imports": []}}
+              "component": {"target": world, "exports": _exports(bundle), "imports": []},
+              PLAN_CONFIG_KEY: dict(bundle)}
     annotations = {ANN_LOCK: lock_sha, ANN_WORLD: world, ANN_PACKAGES: packages, ANN_TARGET: target}
     return _put(client, ref, config, WASM_CONFIG_MEDIA_TYPE,
                 [{"mediaType": WASM_LAYER_MEDIA_TYPE, "digest": digest, "size": wasm.stat().st_size,

@@ -46,7 +46,7 @@ import shutil
 import tempfile
 import time
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
@@ -501,39 +501,82 @@ def build_component(
     digest = input_hash(wit_files=wit_files, app=f"{skeleton}\n# additions {additions_key(guest)}\n",
                         values=values, externs_dir=externs_dir, wheels=wheels, tool_version=tool_version,
                         world=build_world)
-    root = Path(cache_dir) / "components"
-    final = root / digest
-    remote_restore(final, engine_key(DEFAULT_ENGINE_CONFIG))  # the shared remote cache, if any (a no-op without)
+    cached = cached_component(cache_dir, digest, surface.dist)
+    if cached is not None:
+        return cached
+
+    def write_app(src: Path, carried: Carried, metadata: Any) -> None:
+        atomic_write_text(src / f"{APP_MODULE}.py", render_app(
+            plan, externs_module=module, dist=surface.dist, dist_version=surface.version,
+            preimport=carried.modules, dist_metadata=metadata, selfcheck=True))
+
+    recipe = BuildRecipe(digest=digest, wit_files=wit_files, build_world=build_world, plan=plan,
+                         externs_dir=externs_dir, wheels=tuple(wheels), guest=guest, values=values,
+                         tool_version=tool_version, what=f"{surface.dist} {surface.version}")
+    return build_into_cache(recipe, cache_dir=cache_dir, write_app=write_app, timeout=timeout,
+                            info=lambda carried: {"externs_module": module})
+
+
+@dataclass(frozen=True)
+class BuildRecipe:
+    """What one component build is made of (its inputs hash to ``digest``), for :func:`build_into_cache`."""
+
+    digest: str
+    wit_files: Sequence[tuple[str, str]]
+    build_world: str
+    plan: WitPlan
+    externs_dir: Path
+    wheels: tuple[Path, ...]
+    guest: Stdlib
+    values: str
+    tool_version: str
+    what: str          # names the component in messages ("tomli 2.5.0", "the project component of ...")
+
+
+def cached_component(cache_dir: Path, digest: str, what: str) -> BuiltComponent | None:
+    """The component built from inputs hashing to ``digest``, if the cache (after the shared
+    remote cache, when one is set: a no-op without) holds it."""
+    final = Path(cache_dir) / "components" / digest
+    remote_restore(final, engine_key(DEFAULT_ENGINE_CONFIG))
     if (final / "component.wasm").is_file() and (final / "build.json").is_file():
         _STATS.cache_hits += 1
-        log.info("component cache hit %s (%s)", digest[:12], surface.dist)
+        log.info("component cache hit %s (%s)", digest[:12], what)
         return BuiltComponent.load(final, from_cache=True)
+    return None
 
+
+def build_into_cache(recipe: BuildRecipe, *, cache_dir: Path, write_app: Callable[[Path, Carried, Any], None],
+                     info: Callable[[Carried], dict[str, Any]], timeout: float) -> BuiltComponent:
+    """Build the component of ``recipe`` in a temporary folder of the cache and publish it under
+    its digest in one rename. ``write_app`` writes the guest's own modules into the source folder
+    (given what the guest carries and the wheels' metadata); ``info`` adds to build.json."""
+    root = Path(cache_dir) / "components"
+    final = root / recipe.digest
     root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".tmp-{digest[:12]}-", dir=root))
+    work = Path(tempfile.mkdtemp(prefix=f".tmp-{recipe.digest[:12]}-", dir=root))
     try:
-        wit_dir = write_wit_dir(wit_files, work / "wit")
+        wit_dir = write_wit_dir(recipe.wit_files, work / "wit")
         validate_wit(wit_dir)
         src = work / "src"
-        carried, metadata = guest_additions(externs_dir, wheels, guest)
-        app = render_app(plan, externs_module=module, dist=surface.dist, dist_version=surface.version,
-                         preimport=carried.modules, dist_metadata=metadata, selfcheck=True)
-        atomic_write_text(src / f"{APP_MODULE}.py", app)
-        atomic_write_text(src / f"{VALUES_MODULE}.py", values)
-        split, stored_bytes = write_carry(src, carried, guest)
+        carried, metadata = guest_additions(recipe.externs_dir, recipe.wheels, recipe.guest)
+        write_app(src, carried, metadata)
+        atomic_write_text(src / f"{VALUES_MODULE}.py", recipe.values)
+        split, stored_bytes = write_carry(src, carried, recipe.guest)
         deps = work / "deps"
-        _unpack_wheels(wheels, deps)
+        _unpack_wheels(recipe.wheels, deps)
         out = work / "component.wasm"
-        seconds = _componentize(wit_dir=wit_dir, world=build_world, app_module=APP_MODULE,
-                                paths=[src, externs_dir, deps], output=out, cwd=work, timeout=timeout,
-                                what=f"{surface.dist} {surface.version}")
+        seconds = _componentize(wit_dir=wit_dir, world=recipe.build_world, app_module=APP_MODULE,
+                                paths=[src, recipe.externs_dir, deps], output=out, cwd=work, timeout=timeout,
+                                what=recipe.what)
         shutil.rmtree(deps, ignore_errors=True)
+        plan = recipe.plan
         _publish(work, final, plan=plan, carried=carried, info={
-            "format": BUILD_FORMAT, "input_hash": digest, "world": plan.world, "package": plan.package_id,
-            "build_world": build_world, "tool": tool_version, "externs_module": module, "seconds": round(seconds, 2),
-            "size": out.stat().st_size, "wheels": sorted(w.name for w in wheels),
-            "stored_compressed_modules": len(split.stored), "stored_compressed_bytes": stored_bytes})
-        log.info("built %s in %.1f s", digest[:12], seconds)
+            "format": BUILD_FORMAT, "input_hash": recipe.digest, "world": plan.world, "package": plan.package_id,
+            "build_world": recipe.build_world, "tool": recipe.tool_version, "seconds": round(seconds, 2),
+            "size": out.stat().st_size, "wheels": sorted(w.name for w in recipe.wheels),
+            "stored_compressed_modules": len(split.stored), "stored_compressed_bytes": stored_bytes,
+            **info(carried)})
+        log.info("built %s (%s) in %.1f s", recipe.digest[:12], recipe.what, seconds)
     finally:
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)

@@ -28,48 +28,37 @@ lists the members and, per member, its closure (wheels, modules carried, module 
 from __future__ import annotations
 
 import json
-import logging
-import shutil
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wasmtool.cache.remote import restore_component as remote_restore
 from wasmtool.fsutil import atomic_write_text
 from wasmtool.targets.stdlib import Stdlib
 from wasmtool.typemap.surface import MappedSurface
 
 from .build import (
-    _STATS,
-    BUILD_FORMAT,
-    DEFAULT_ENGINE_CONFIG,
+    BuildRecipe,
     BuiltComponent,
     _check_wheel,
-    _componentize,
-    _publish,
-    _unpack_wheels,
     additions_key,
+    build_into_cache,
+    cached_component,
     componentize_py_version,
-    engine_key,
-    guest_additions,
     input_hash,
     selfcheck_files,
-    write_carry,
 )
 from .errors import ProjectComponentError, WitError
-from .guest import APP_MODULE, VALUES_MODULE, render_app, render_probe_app, values_module_source
+from .guest import APP_MODULE, render_app, render_probe_app, values_module_source
 from .guest_python import guest_stdlib
 from .model import TARGET, WitPlan
 from .names import py_class_name
-from .render import RenderedWit, render_package, render_project, write_wit_dir
-from .validate import validate_wit
+from .preimport import Carried
+from .render import RenderedWit, render_package, render_project
 
 __all__ = ["PROJECT_DIR", "ProjectMember", "build_project_component", "closure_sizes", "member_glue", "members_of"]
 
-log = logging.getLogger("wasmtool.wit.project")
 
 #: The folder of the project component under ``.mochi/<target>/`` (not a Python identifier,
 #: so no alias can take it).
@@ -228,48 +217,29 @@ def build_project_component(members: Sequence[ProjectMember], *, externs_dir: Pa
     app_key = "\n".join([skeleton, _SHIM, *(t for *_, t in glue), f"# additions {additions_key(guest)}"])
     digest = input_hash(wit_files=wit_files, app=app_key, values=values, externs_dir=externs_dir, wheels=wheels,
                         tool_version=tool_version, world=build_world)
-    root = Path(cache_dir) / "components"
-    final = root / digest
-    remote_restore(final, engine_key(DEFAULT_ENGINE_CONFIG))  # the shared remote cache, if any (as build_component)
-    if (final / "component.wasm").is_file() and (final / "build.json").is_file():
-        _STATS.cache_hits += 1
-        log.info("component cache hit %s (project of %d)", digest[:12], len(ordered))
-        return BuiltComponent.load(final, from_cache=True), rendered
-    root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".tmp-{digest[:12]}-", dir=root))
-    try:
-        wit_dir = write_wit_dir(wit_files, work / "wit")
-        validate_wit(wit_dir)
-        src = work / "src"
-        carried, metadata = guest_additions(externs_dir, wheels, guest)
+    what = f"the project component of {', '.join(m.surface.dist for m in ordered)}"
+    cached = cached_component(cache_dir, digest, what)
+    if cached is not None:
+        return cached, rendered
+
+    def write_app(src: Path, carried: Carried, metadata: Any) -> None:
         atomic_write_text(src / f"{APP_MODULE}.py", _app([(r, mod, names) for r, mod, names, _ in glue],
                                                          preimport=carried.modules, dist_metadata=metadata))
         atomic_write_text(src / f"{_SHIM_MODULE}.py", _SHIM)
         for _r, mod, _names, text in glue:
             atomic_write_text(src / f"{mod}.py", text)
-        atomic_write_text(src / f"{VALUES_MODULE}.py", values)
-        split, stored_bytes = write_carry(src, carried, guest)
-        deps = work / "deps"
-        _unpack_wheels(wheels, deps)
-        out = work / "component.wasm"
-        seconds = _componentize(wit_dir=wit_dir, world=build_world, app_module=APP_MODULE,
-                                paths=[src, externs_dir, deps], output=out, cwd=work, timeout=timeout,
-                                what=f"the project component of {', '.join(m.surface.dist for m in ordered)}")
-        shutil.rmtree(deps, ignore_errors=True)
-        _publish(work, final, plan=plan, carried=carried, info={
-            "format": BUILD_FORMAT, "input_hash": digest, "world": plan.world, "package": plan.package_id,
-            "build_world": build_world, "tool": tool_version, "externs_module": "", "seconds": round(seconds, 2),
-            "size": out.stat().st_size, "wheels": [w.name for w in wheels],
-            "stored_compressed_modules": len(split.stored), "stored_compressed_bytes": stored_bytes,
-            "members": [{"alias": m.surface.alias, "dist": m.surface.dist, "version": m.surface.version,
-                         "package": rendered[m.surface.alias].plan.package_id, "externs_module": m.externs_module}
-                        for m in ordered],
-            "closures": closure_sizes(ordered, carried.modules)})
-        log.info("built the project component %s in %.1f s", digest[:12], seconds)
-    finally:
-        if work.exists():
-            shutil.rmtree(work, ignore_errors=True)
-    return BuiltComponent.load(final, from_cache=False), rendered
+
+    def info(carried: Carried) -> dict[str, Any]:
+        return {"externs_module": "",
+                "members": [{"alias": m.surface.alias, "dist": m.surface.dist, "version": m.surface.version,
+                             "package": rendered[m.surface.alias].plan.package_id,
+                             "externs_module": m.externs_module} for m in ordered],
+                "closures": closure_sizes(ordered, carried.modules)}
+
+    recipe = BuildRecipe(digest=digest, wit_files=wit_files, build_world=build_world, plan=plan,
+                         externs_dir=externs_dir, wheels=tuple(wheels), guest=guest, values=values,
+                         tool_version=tool_version, what=what)
+    return build_into_cache(recipe, cache_dir=cache_dir, write_app=write_app, info=info, timeout=timeout), rendered
 
 
 def members_of(build_json: Path) -> list[dict[str, Any]]:
