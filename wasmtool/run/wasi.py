@@ -1,7 +1,7 @@
 """Call the functions of a WASI Preview 2 component with wasmtime-py 50.
 
 :class:`WasiComponentRuntime` implements :class:`~wasmtool.run.protocol.Runtime` for a
-:class:`~wasmtool.wit.build.BuiltComponent`:
+:class:`~wasmtool.wit.component.BuiltComponent`:
 
 - ``method`` names a function the component exports, by its extern name
   (``tomli_loads``, as for every other runtime), by the Python target it wraps
@@ -61,7 +61,7 @@ from wasmtool.fsutil import atomic_write_bytes
 from wasmtool.project.capabilities import Grants, check_grant_folders, denial_of, grant_folders
 from wasmtool.run.codec import Handle, HandleTable
 from wasmtool.run.errors import RuntimeClosedError
-from wasmtool.wit.build import DEFAULT_ENGINE_CONFIG, BuiltComponent, cwasm_path_for, engine_key
+from wasmtool.wit.component import DEFAULT_ENGINE_CONFIG, BuiltComponent, cwasm_path_for, engine_key
 from wasmtool.wit.errors import (
     CapabilityDeniedError,
     CapabilityGrantError,

@@ -11,22 +11,54 @@
 Nothing here imports wasmtime or runs a tool at import time.
 """
 
-from .build import BuiltComponent, build_app_component, build_component, build_stats
-from .errors import (
-    ComponentBuildError,
-    GuestPythonError,
-    InstanceTrappedError,
-    InvalidWitError,
-    ToolMissingError,
-    WitCallTimeoutError,
-    WitError,
-    WitMethodNotFoundError,
-    WitValueError,
-)
-from .guest import render_app
-from .model import WitPlan, plan_surface
-from .render import PY_ERROR_WIT, RenderedWit, render_package, render_wit, write_wit_dir
-from .validate import validate_wit
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .build import BuiltComponent, build_app_component, build_component, build_stats
+    from .errors import (
+        ComponentBuildError,
+        GuestPythonError,
+        InstanceTrappedError,
+        InvalidWitError,
+        ToolMissingError,
+        WitCallTimeoutError,
+        WitError,
+        WitMethodNotFoundError,
+        WitValueError,
+    )
+    from .guest import render_app
+    from .model import WitPlan, plan_surface
+    from .render import PY_ERROR_WIT, RenderedWit, render_package, render_wit, write_wit_dir
+    from .validate import validate_wit
+
+#: Where each name lives: the package imports a submodule only when one of its names is
+#: first used (PEP 562), so importing one submodule does not import them all (a fresh
+#: process that only runs a component stays quick to start).
+_WHERE = {
+    "BuiltComponent": "build",
+    "build_app_component": "build",
+    "build_component": "build",
+    "build_stats": "build",
+    "ComponentBuildError": "errors",
+    "GuestPythonError": "errors",
+    "InstanceTrappedError": "errors",
+    "InvalidWitError": "errors",
+    "ToolMissingError": "errors",
+    "WitCallTimeoutError": "errors",
+    "WitError": "errors",
+    "WitMethodNotFoundError": "errors",
+    "WitValueError": "errors",
+    "render_app": "guest",
+    "WitPlan": "model",
+    "plan_surface": "model",
+    "PY_ERROR_WIT": "render",
+    "RenderedWit": "render",
+    "render_package": "render",
+    "render_wit": "render",
+    "write_wit_dir": "render",
+    "validate_wit": "validate",
+}
 
 __all__ = [
     "PY_ERROR_WIT",
@@ -52,3 +84,12 @@ __all__ = [
     "validate_wit",
     "write_wit_dir",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{where}", __name__), name)
+    globals()[name] = value
+    return value

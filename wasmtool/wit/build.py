@@ -49,7 +49,6 @@ import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +62,7 @@ from wasmtool.tools import run_tool
 from wasmtool.typemap.surface import MappedSurface
 
 from .carry import BLOB_FILE, CARRY_MODULE, CarrySplit, guest_module_source, pack, split_carried
+from .component import DEFAULT_ENGINE_CONFIG, BuiltComponent, cwasm_path_for, engine_key
 from .errors import ComponentBuildError, SelfCheckError, ToolMissingError, WitError, strip_ansi
 from .guest import (
     APP_MODULE,
@@ -106,8 +106,6 @@ BUILD_FORMAT = "wasmtool-wit-build/3"
 PROBE_PACKAGE = ("mochi", "wasmtool-probe", "0.1.0")
 SELFCHECK_WIT_FILE = "wasmtool-selfcheck.wit"
 MODULES_FILE = "modules.json"
-#: The engine configuration :class:`wasmtool.run.wasi.WasiComponentRuntime` uses by default.
-DEFAULT_ENGINE_CONFIG = "epoch_interruption=1"
 _OUTPUT_TAIL_LINES = 25
 _PURE_PLATFORMS = frozenset({"any", "wasi_0_0_0_wasm32", "wasi_p2_wasm32"})
 
@@ -127,52 +125,6 @@ _STATS = BuildStats()
 
 def build_stats() -> BuildStats:
     return _STATS
-
-
-@dataclass(frozen=True)
-class BuiltComponent:
-    """A built component in the cache (see the module docstring)."""
-
-    path: Path                # component.wasm
-    cwasm_path: Path          # the serialized form for the default engine config (may not exist yet)
-    wit_dir: Path
-    world: str
-    input_hash: str
-    plan: WitPlan = field(repr=False)
-    externs_module: str = ""
-    from_cache: bool = False
-
-    @property
-    def directory(self) -> Path:
-        return self.path.parent
-
-    @classmethod
-    def load(cls, directory: Path, *, from_cache: bool = True) -> BuiltComponent:
-        """A component directory written by :func:`build_component`."""
-        info = json.loads((directory / "build.json").read_text(encoding="utf-8"))
-        plan = WitPlan.from_dict(json.loads((directory / "plan.json").read_text(encoding="utf-8")))
-        return cls(path=directory / "component.wasm",
-                   cwasm_path=cwasm_path_for(directory / "component.wasm", engine_key(DEFAULT_ENGINE_CONFIG),
-                                             info["input_hash"]),
-                   wit_dir=directory / "wit", world=info["world"], input_hash=info["input_hash"], plan=plan,
-                   externs_module=info.get("externs_module", ""), from_cache=from_cache)
-
-
-def _wasmtime_version() -> str:
-    try:
-        return metadata.version("wasmtime")
-    except metadata.PackageNotFoundError:
-        return "absent"
-
-
-def engine_key(config: str = DEFAULT_ENGINE_CONFIG) -> str:
-    """A short key for a wasmtime version + engine configuration (a ``.cwasm`` is tied to both)."""
-    return hashlib.sha256(f"wasmtime {_wasmtime_version()}\n{config}".encode()).hexdigest()[:16]
-
-
-def cwasm_path_for(component: Path, key: str, input_hash: str) -> Path:
-    """The compiled form of ``component`` (the build ``input_hash``) for engine ``key``."""
-    return component.with_name(f"component-{input_hash[:16]}-{key}.cwasm")
 
 
 @lru_cache(maxsize=4)
