@@ -263,7 +263,9 @@ class RemoteNotFoundError(RemoteCacheError):
 
 class RemoteDigestError(RemoteCacheError):
     """Bytes from the registry do not hash to the digest their descriptor names (altered in the
-    registry's storage, or on the way); they are refused, never used."""
+    registry's storage, or on the way), or a cache entry's content does not match what it
+    records (a stub set's or rendered binding's texts and their digests); they are refused,
+    never used."""
 
     code = "WT976"
 

@@ -11,6 +11,9 @@ Every cache entry is one OCI manifest in that repository, tagged from its cache 
                                        src/, plan.json, build.json, modules.json)
     cwasm-<input-hash>-<engine-key>    its precompiled form for one wasmtime version + engine config
                                        (the ``.cwasm`` file)
+    stubs-<key>                        a stub set ``bind`` found for a wheel (``<cache>/stubs/<key>.json``)
+    surface-<key>                      a rendered binding: its body (the files' texts) and its head
+                                       (their digests), ``<cache>/surfaces/<key>[.files].json``
 
 A manifest's config (``application/vnd.wasmtool.cache.config.v1+json``) records the kind and
 the key; blobs are pushed first and the manifest last, so a push cut short leaves nothing a
@@ -26,7 +29,9 @@ The tier is registered per cache root (:func:`attach`); :class:`~wasmtool.cache.
 and :mod:`wasmtool.wit.build` reach it with :func:`tier_for`. :func:`fetch_through` is the
 wheel hook, :func:`restore_component` / :func:`publish_component` the component hooks (the
 builders' lookup and publish), :func:`restore_cwasm` / :func:`publish_cwasm` the precompiled
-form's (before and after wasmtime compiles a component). A ``.cwasm`` is native code that
+form's (before and after wasmtime compiles a component), :func:`restore_derived` /
+:func:`publish_derived` those of what ``bind`` derives (stub sets ``stubs-<key>``, rendered
+bindings ``surface-<key>``, keyed as in the local cache). A ``.cwasm`` is native code that
 wasmtime loads unchecked: the remote's writers are trusted (docs/remote-cache.md).
 """
 
@@ -39,7 +44,7 @@ import os
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,10 +73,12 @@ __all__ = [
     "fetch_through",
     "publish_component",
     "publish_cwasm",
+    "publish_derived",
     "remote_stats",
     "resolve_remote",
     "restore_component",
     "restore_cwasm",
+    "restore_derived",
     "tier_for",
 ]
 
@@ -417,6 +424,55 @@ def publish_cwasm(cwasm: Path, input_hash: str) -> None:
     if tier is None or tier.down:
         return
     tier.guarded(f"pushing {cwasm.name}", lambda: tier.push_cwasm(cwasm, input_hash))
+
+
+def restore_derived(cache_root: Path, kind: str, key: str, dests: Sequence[Path],
+                    check: Callable[[Sequence[Path]], str | None]) -> bool:
+    """The lookup hook of what ``bind`` derives (``stubs``: a stub set; ``surface``: a rendered
+    binding, head and body): when ``dests`` (files of the local cache, in the entry's layer
+    order) are missing, fetch entry ``<kind>-<key>`` from the remote. Every layer is checked
+    against its digest, then ``check(files)`` (what the entry must hold, e.g. texts that hash
+    to the digests it records) must return ``None``, else the entry is refused (a warning,
+    ``WT976``). The files are moved into place in order, so the last one (the head a reader
+    looks for) comes last. True when it came; without a remote, or when it fails, False."""
+    tier = tier_for(cache_root)
+    if tier is None or tier.down or all(d.is_file() for d in dests):
+        return False
+
+    def fetch() -> bool:
+        with _scratch(cache_root / kind) as tmp:
+            files = tier.get_entry(f"{kind}-{key}", tmp, kind=kind, key=key)
+            if len(files) != len(dests):
+                raise RemoteProtocolError(f"{kind}-{key}: {len(files)} layers, expected {len(dests)}",
+                                          file=str(tier.ref))
+            problem = check(files)
+            if problem is not None:
+                raise _digest_error(f"{kind}-{key}: {problem}; refused", tier.ref)
+            for src, dest in zip(files, dests, strict=True):
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(src, dest)
+        return True
+
+    return bool(tier.guarded(f"fetching {kind} {key[:12]}", fetch))
+
+
+def publish_derived(cache_root: Path, kind: str, key: str, files: Sequence[Path]) -> None:
+    """The publish hook of what ``bind`` derived (after it was computed and written locally):
+    push ``files`` as entry ``<kind>-<key>`` unless the remote has it. No remote: nothing."""
+    tier = tier_for(cache_root)
+    if tier is None or tier.down or not tier.push_enabled or not all(f.is_file() for f in files):
+        return
+
+    def push() -> None:
+        tag = f"{kind}-{key}"
+        try:
+            tier.client.get_manifest(tag)
+            return
+        except RemoteNotFoundError:
+            pass
+        tier.put_entry(tag, [(f, BLOB_MEDIA_TYPE, f.name) for f in files], {"kind": kind, "key": key})
+
+    tier.guarded(f"pushing {kind} {key[:12]}", push)
 
 
 # -- helpers -------------------------------------------------------------------------------------

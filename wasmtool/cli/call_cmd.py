@@ -32,6 +32,10 @@ be interrupted, which a warning on stderr says at the first such call. JSON valu
 200 levels deep, a name may be 1000 characters long (docs/value-encoding.md); a calls-file
 line that is not UTF-8 fails that line (``WT710``).
 
+``call --target wasi-p2 --component REF ALIAS.FUNC`` calls a component pushed to an OCI
+registry instead of the project's own (:mod:`wasmtool.ops.oci_call`; docs/remote-cache.md):
+no lock or install is needed in the folder, whose lock only grants capabilities.
+
 ``--runtime`` is ``auto`` (the default ``[python].runtime-mode``: in-process when the
 project venv's interpreter matches the one running wasmtool, else a worker),
 ``inprocess`` (= ``embedded``) or ``subprocess``; ``-v`` prints the runtime used and why on

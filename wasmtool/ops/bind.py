@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
+from wasmtool.cache.remote import publish_derived, restore_derived
 from wasmtool.context import Context, verified_artefact
 from wasmtool.errors import UsageError
 from wasmtool.lock.errors import LockMissingError
@@ -279,6 +280,8 @@ def discover_stubs(ctx: Context, pkg: LockedPackage, wheel: Callable[[], Path], 
         "code": _code_fingerprint(),
     }, sort_keys=True, default=str).encode()).hexdigest()
     cache_file = ctx.cache.root / "stubs" / f"{key}.json"
+    if not refresh:   # the remote tier (docs/remote-cache.md): a no-op without one or with the local entry
+        restore_derived(ctx.cache.root, "stubs", key, [cache_file], lambda files: _remote_stubs_problem(files[0], pkg))
     if not refresh and cache_file.is_file():
         try:
             return _stubset_from_json(cache_file.read_text("utf-8"))
@@ -289,7 +292,43 @@ def discover_stubs(ctx: Context, pkg: LockedPackage, wheel: Callable[[], Path], 
 
     cache_file.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(cache_file, _stubset_to_json(st))
+    publish_derived(ctx.cache.root, "stubs", key, [cache_file])
     return st
+
+
+def _remote_stubs_problem(path: Path, pkg: LockedPackage) -> str | None:
+    """Why a stub set from the remote tier must not be used (``None``: it may): its files must
+    hash to the SHA-256 it records, and it must be of ``pkg``'s name and version."""
+    try:
+        st = _stubset_from_json(path.read_text("utf-8"))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"not a stub set whose files hash to its recorded sha256 ({exc})"
+    if canonicalize_name(st.dist) != canonicalize_name(pkg.name) or st.version != pkg.version:
+        return f"a stub set of {st.dist} {st.version}, not of {pkg.name} {pkg.version}"
+    return None
+
+
+def _remote_surface_problem(files: Sequence[Path]) -> str | None:
+    """Why a rendered binding (body, head) from the remote tier must not be used: the head must
+    name the body's size and every text's digest, and the body hold exactly those texts."""
+    from wasmtool.synth.files import text_digest
+
+    body, head = files
+    try:
+        entry = json.loads(head.read_text("utf-8"))
+        texts = json.loads(body.read_text("utf-8"))
+        digests = dict(entry["digests"])
+        if body.stat().st_size != int(entry["body-size"]) or not isinstance(texts, dict):
+            return "its body is not the size its head records"
+        if int(entry["externs"]) < 0 or int(entry["skipped"]) < 0:
+            return "its head records negative counts"
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"not a rendered binding ({exc})"
+    if set(texts) != set(digests):
+        return "its body and head name different files"
+    wrong = sorted(name for name, text in texts.items()
+                   if not isinstance(text, str) or text_digest(text) != digests[name])
+    return f"{len(wrong)} file(s) do not hash to their recorded digest ({wrong[0]})" if wrong else None
 
 
 def _discover_stubs(ctx: Context, pkg: LockedPackage, wheel: Path, import_names: tuple[str, ...],
@@ -367,6 +406,7 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
                                       explicit_imports=bool(explicit), package=pkg.name)
     key = _settings_key(ctx, profile, alias, stubs, python_version, import_names, candidates, unrendered)
     cache_file = ctx.cache.root / "surfaces" / f"{key}.json"
+    restore_derived(ctx.cache.root, "surface", key, [_body_path(cache_file), cache_file], _remote_surface_problem)
     cached = _read_rendered_entry(cache_file)
     if cached is not None:
         hit, entry = cached
@@ -398,6 +438,7 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
                          len(surface.skips), _type_summary(surface), surface)
     _write_rendered_entry(cache_file, bound.files, {"externs": bound.externs, "skipped": bound.skipped,
                                                     "types": bound.types})
+    publish_derived(ctx.cache.root, "surface", key, [_body_path(cache_file), cache_file])
     return bound
 
 
