@@ -11,6 +11,7 @@ is missing when the component runs.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -70,9 +71,19 @@ def test_pure_corpus_components_answer_like_native(tmp_path: Path, cache_dir: Pa
     assert code == 0 and "Traceback" not in err, err
     built = sorted(p.name for p in (project / ".mochi" / "wasi-p2").iterdir() if p.name != "project-component")
     assert built == ["httpx", "requests", "rich", "starlette", "tqdm", "urllib3"]   # pytest: nothing exportable
-    served = {json.loads((project / ".mochi" / "wasi-p2" / a / "component.json").read_text())["component"]
-              for a in built}
-    assert len(served) == 1          # one component for the project serves every alias
+    pointers = {a: project / ".mochi" / "wasi-p2" / a / "component.json" for a in built}
+    served = {a: json.loads(p.read_text())["component"] if p.is_file() else a for a, p in pointers.items()}
+    # one component serves the project, but packages exporting resources of one name (httpx and
+    # requests both have `Request`: one Python class name in the guest) cannot share it: each
+    # later one in alias order gets its own component, and install says why
+    alone = sorted(a for a, c in served.items() if c == a)
+    assert "requests" in alone and "httpx" not in alone
+    assert "component requests is built on its own: httpx and requests both need the resource class Request" in err
+    for a in alone:
+        assert re.search(rf"component {a} is built on its own: \w+ and {a} both need the resource class \w+ in one "
+                         "component", err), a
+    assert [c for a, c in served.items() if a not in alone] == ["project-component"] * (len(built) - len(alone))
+    assert len(built) - len(alone) >= 2
     for alias in built:
         world = (project / ".mochi" / "wasi-p2" / alias / "wit" / "world.wit").read_text()
         assert "export " in world

@@ -175,3 +175,24 @@ def test_one_component_serves_three_packages_and_per_package_builds_three(
     assert "(built)" not in err and f"component tomli: {comp_dir / 'component.wasm'} (cached)" in err
     code, _, err = cli("install", "--target=native", "--per-package", check=False)
     assert code == 2 and "--per-package" in err
+
+
+def test_packages_whose_guest_names_clash_are_told_apart_before_the_build() -> None:
+    """Two packages exporting a resource of one name (httpx's and requests' ``Request``) need one
+    Python class name in the guest: the second, in alias order, is reported with why (install
+    builds it a component of its own); a wrapper module name works the same way."""
+    from wasmtool.wit.project import ProjectMember, clashes
+
+    demo = synthetic_surface()
+    twin = dataclasses.replace(demo, alias="demo2")       # same resource `client`
+    tomli = tomli_surface()
+    members = [ProjectMember(tomli, "tomli_externs", ()), ProjectMember(twin, "demo2_externs", ()),
+               ProjectMember(demo, "demo_externs", ())]
+    rendered = {m.surface.alias: render_package(m.surface) for m in members}
+    assert clashes(members, rendered) == {
+        "demo2": "demo and demo2 both need the resource class Client in one component"}
+    same_module = [ProjectMember(tomli, "tomli_externs", ()),
+                   ProjectMember(dataclasses.replace(tomli, alias="tomli2"), "tomli_externs", ())]
+    assert clashes(same_module, {m.surface.alias: render_package(m.surface) for m in same_module}) == {
+        "tomli2": "tomli and tomli2 both need the wrapper module tomli_externs in one component"}
+    assert clashes(members[:2], {a: rendered[a] for a in ("tomli", "demo2")}) == {}

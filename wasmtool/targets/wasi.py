@@ -139,13 +139,16 @@ class WasiInstallOutcome:
     bindings: BindResult | None = None      # the components are built from the bindings
     module_failures: tuple[ModuleFailure, ...] = ()
     project: ProjectComponentInfo | None = None    # None: one component per package
+    separate: tuple[tuple[str, str], ...] = ()     # (alias, why) built on its own though the project shares one
 
     def lines(self) -> list[str]:
         out = [f"component {c.alias}: {c.path} ({'cached' if c.built.from_cache else 'built'})"
                for c in self.components]
+        out += [f"component {alias} is built on its own: {why}" for alias, why in self.separate]
+        shared = [c for c in self.components if self.project is not None and c.path == self.project.path]
         if self.project is not None:
             p = self.project
-            out.append(f"project component: {p.path}: {_mb(p.size)}, one CPython for {len(self.components)} "
+            out.append(f"project component: {p.path}: {_mb(p.size)}, one CPython for {len(shared)} "
                        f"packages (`--per-package` builds one component each); what each package's closure "
                        f"brings (sources of the modules carried; its own: no other package's closure has them):")
             for alias, c in sorted(p.closures.items()):
@@ -153,12 +156,11 @@ class WasiInstallOutcome:
                 out.append(f"  {alias} ({c.get('dist')} {c.get('version')}): "
                            f"{len(wheels) if isinstance(wheels, list) else '?'} wheel(s), {c.get('modules')} "
                            f"module(s), {_kb(c.get('module_bytes'))} ({_kb(c.get('own_module_bytes'))} its own)")
-        else:
-            out += [f"component {c.alias}: {_mb(c.path.stat().st_size)}" for c in self.components
-                    if c.path.is_file()]
-        groups = [(c.alias, c.path) for c in self.components]
+        out += [f"component {c.alias}: {_mb(c.path.stat().st_size)}" for c in self.components
+                if c not in shared and c.path.is_file()]
+        groups = [(c.alias, c.path) for c in self.components if c not in shared]
         if self.project is not None:
-            groups = [("project", self.project.path)]
+            groups = [("project", self.project.path), *groups]
         for alias, path in groups:
             failed = [f for f in self.module_failures if f.alias == alias]
             if not failed:
@@ -437,15 +439,23 @@ class WasiBackend(TargetBackend):
                 file=str(ctx.root / "mochi.toml"),
                 hint=f"`wasmtool surface <pkg> --target={name}` lists the skips and their reasons")
         project_dir = ctx.root / ".mochi" / name / PROJECT_DIR
-        if per_package or len(exportable) == 1:
+        # a package whose guest code needs a name another one already takes gets its own component
+        alone = {} if per_package or len(exportable) == 1 else _clashing(exportable, name)
+        together = [b for b in exportable if b.surface.alias not in alone]
+        if per_package or len(together) <= 1:
             if project_dir.exists():
                 shutil.rmtree(project_dir)
             built, module_failures = self._install_each(ctx, entries, outcome.directory, exportable, stdlib)
-            return WasiInstallOutcome(name, tuple(built), tuple(skipped), module_failures=tuple(module_failures))
-        built, module_failures, project = self._install_project(ctx, entries, outcome.directory, exportable,
+            return WasiInstallOutcome(name, tuple(built), tuple(skipped), module_failures=tuple(module_failures),
+                                      separate=tuple(sorted(alone.items())))
+        each = [b for b in exportable if b.surface.alias in alone]
+        built_each, failures_each = (self._install_each(ctx, entries, outcome.directory, each, stdlib) if each
+                                     else ([], []))
+        built, module_failures, project = self._install_project(ctx, entries, outcome.directory, together,
                                                                 stdlib)
-        return WasiInstallOutcome(name, tuple(built), tuple(skipped), module_failures=tuple(module_failures),
-                                  project=project)
+        return WasiInstallOutcome(name, tuple(built + built_each), tuple(skipped),
+                                  module_failures=tuple(module_failures + failures_each), project=project,
+                                  separate=tuple(sorted(alone.items())))
 
     def _install_each(self, ctx: Context, entries: Sequence[LockedPackage], workspace: Path,
                       bound: Sequence[BoundLike], stdlib: Stdlib) -> tuple[list[WasiComponentInfo],
@@ -584,3 +594,13 @@ class WasiBackend(TargetBackend):
         from wasmtool.run.modes import ComponentRuntimes
 
         return ComponentRuntimes(root, self.profile.name), choice
+
+
+def _clashing(bound: Sequence[BoundLike], target: str) -> dict[str, str]:
+    """The bound packages that cannot share the project component (:func:`wasmtool.wit.project.clashes`)."""
+    from wasmtool.synth.workspace import externs_module
+    from wasmtool.wit.project import ProjectMember, clashes
+    from wasmtool.wit.render import render_package
+
+    members = [ProjectMember(b.surface, externs_module(b.surface).rsplit(".", 1)[-1], ()) for b in bound]
+    return clashes(members, {b.surface.alias: render_package(b.surface, target=target) for b in bound})

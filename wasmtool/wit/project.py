@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -172,6 +172,27 @@ def closure_sizes(members: Sequence[ProjectMember], carried: Sequence[str]) -> d
     return out
 
 
+def clashes(members: Sequence[ProjectMember], rendered: Mapping[str, RenderedWit]) -> dict[str, str]:
+    """The members that cannot share one component with those before them (in alias order),
+    by alias, with why: two packages whose guest code needs the same top-level name (a wrapper
+    module, or the Python class of a WIT resource: ``Request`` of both httpx and requests).
+    ``rendered``: each member's rendered WIT by alias."""
+    seen: dict[tuple[str, str], str] = {}
+    out: dict[str, str] = {}
+    for m in sorted(members, key=lambda m: m.surface.alias):
+        alias = m.surface.alias
+        names = [("wrapper module", m.externs_module),
+                 *(("resource class", py_class_name(r.label)) for r in rendered[alias].plan.resources)]
+        taken = [(kind, name, seen[(kind, name)]) for kind, name in names if (kind, name) in seen]
+        if taken:
+            kind, name, other = taken[0]
+            out[alias] = f"{other} and {alias} both need the {kind} {name} in one component"
+            continue
+        for key in names:
+            seen[key] = alias
+    return out
+
+
 def build_project_component(members: Sequence[ProjectMember], *, externs_dir: Path, cache_dir: Path,
                             stdlib: Stdlib | None = None, target: str = TARGET,
                             timeout: float = 900) -> tuple[BuiltComponent, dict[str, RenderedWit]]:
@@ -182,17 +203,12 @@ def build_project_component(members: Sequence[ProjectMember], *, externs_dir: Pa
     externs_dir = Path(externs_dir).resolve()
     ordered = sorted(members, key=lambda m: m.surface.alias)
     rendered = {m.surface.alias: render_package(m.surface, target=target) for m in ordered}
-    seen_modules: dict[str, str] = {}
-    seen_resources: dict[str, str] = {}
+    problems = clashes(ordered, rendered)
+    if problems:
+        alias, why = min(problems.items())
+        raise ProjectComponentError(why, package=next(m.surface.dist for m in ordered if m.surface.alias == alias),
+                                    hint="install with --per-package (one component per bound package)")
     for m in ordered:
-        for name, kind, table in ((m.externs_module, "wrapper module", seen_modules),
-                                  *((py_class_name(r.label), "resource class", seen_resources)
-                                    for r in rendered[m.surface.alias].plan.resources)):
-            other = table.setdefault(name, m.surface.alias)
-            if other != m.surface.alias:
-                raise ProjectComponentError(
-                    f"{other} and {m.surface.alias} both need the {kind} {name} in one component",
-                    package=m.surface.dist, hint="install with --per-package (one component per bound package)")
         if not (externs_dir / f"{m.externs_module}.py").is_file():
             raise WitError(f"{m.externs_module} is not a module in {externs_dir}")
         if not rendered[m.surface.alias].plan.interfaces:
