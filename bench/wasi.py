@@ -38,23 +38,23 @@ the host-side work is a visible share of the call; ``tomli_scale`` (two floats i
 no parsing in the guest) is recorded as the cheapest export. Runner and raw samples are
 interleaved so that machine noise hits both alike.
 
-Committed figures (2 cores, a quiet moment: load average below 1; bench/results/wasi.json):
-every target is met. (a) tomli_loads_json: runner 122 us vs raw 124 us per call, 0.98x
-(target 1.5x); the cheapest export, tomli_scale, 1.07x; (c) 7.3 ms from construction to the
-first result with the ``.cwasm`` (raw wasmtime-py 7.1 ms) vs 5.7 s compiling; (b) 12.6 s cold
-build, 10.5 s of it componentize-py (the rest is mostly the guest's import closure, computed
-on a miss only). An earlier run put tomli_scale at 1.58x: the runner asked wasmtime-py for
-the function's result type and rebuilt the ok/err class sets on every call (about 25 us);
-they are now computed once per function.
+Committed figures (2 cores, a quiet machine; bench/results/wasi.json): (a) tomli_loads_json:
+runner 142.8 us vs raw 139.9 us per call, 1.02x (target 1.5x); the cheapest export,
+tomli_scale (no parsing, so the runner's fixed cost per call shows most), 1.53x (1.07x in the
+run before; an earlier run had 1.58x when the runner asked wasmtime-py for the function's
+result type and rebuilt the ok/err class sets on every call, about 25 us, now computed once
+per function); (c) 6.2 ms from construction to the first result with the ``.cwasm`` (raw
+wasmtime-py 6.7 ms) vs 6.3 s compiling; (b) 11.4 s cold build, 9.0 s of it componentize-py
+(the rest is mostly the guest's import closure, computed on a miss only).
 
-(d) against eryx 0.11.0, same run (medians): build to a loadable artefact 18.1 s (12.6 s
-build_component + 5.5 s first compile) vs eryx 18.1 s, a tie (one sample each; two runs on a
-loaded machine had 117 s vs 127 s and 131 s vs 83 s); artefact 35.8 MB ``.cwasm`` (19.0 MB
+(d) against eryx 0.11.0, same run (medians): build to a loadable artefact 18.0 s (11.4 s
+build_component + first compile) vs eryx 16.7 s (one sample each; two runs on a loaded machine
+had 117 s vs 127 s and 131 s vs 83 s); artefact 35.8 MB ``.cwasm`` (19.0 MB
 ``component.wasm``) vs a 46.8 MB factory file, plus 46.8 MB of runtime eryx caches once per
-machine; new process to first result 356 ms vs 252 ms, eryx wins: 274 ms of ours is importing
+machine; new process to first result 259 ms vs 250 ms, eryx by 4%: 161 ms of ours is importing
 ``wasmtool.run.wasi`` and what it pulls in, while the wasmtime part (load the ``.cwasm``,
-instantiate, call) takes 49 ms against eryx's 214 ms (load, create_sandbox, execute); per call
-136 us vs 383 us for an eryx ``Session`` (minima 113 vs 311 us) and 2.6 ms for an eryx
+instantiate, call) takes 68 ms against eryx's 215 ms (load, create_sandbox, execute); per call
+130 us vs 344 us for an eryx ``Session`` (minima 113 vs 296 us) and 2.4 ms for an eryx
 ``Sandbox.execute``.
 
     .venv/bin/python bench/wasi.py [--calls N] [--samples N] [--warm-runs N] [--compile-runs N]
@@ -159,7 +159,7 @@ args, spawned = json.loads(sys.argv[1]), float(sys.argv[2])
 t0 = time.perf_counter()
 from pathlib import Path
 from wasmtool.run.wasi import WasiComponentRuntime
-from wasmtool.wit.build import BuiltComponent
+from wasmtool.wit.component import BuiltComponent
 t1 = time.perf_counter()
 runtime = WasiComponentRuntime(BuiltComponent.load(Path(args["component"])))
 out = runtime.call(args["method"], args["args"])
