@@ -6,34 +6,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
-import pytest
-
-
-def compiler() -> str:
-    cc = shutil.which("cc") or shutil.which("gcc")
-    if cc is None:
-        pytest.fail("no C compiler (cc) on PATH: the audit's failing cases are built with it")
-    return cc
+from tests.support.audit_builders import compile_shared
 
 
 def build_so(folder: Path, name: str, source: str, *, libs: tuple[str, ...] = ()) -> Path:
     """Compile ``source`` into the shared object ``folder/name`` (linked against ``libs``,
-    found in ``folder``)."""
+    found in ``folder``) with the audit tests' one compiler helper."""
     folder.mkdir(parents=True, exist_ok=True)
-    src = folder / f"{name}.c"
-    src.write_text(source)
-    out = folder / name
-    cmd = [compiler(), "-shared", "-fPIC", "-O0", "-o", str(out), str(src), f"-L{folder}",
-           *(f"-l{lib}" for lib in libs)]
-    if name.startswith("lib"):
-        cmd.insert(2, f"-Wl,-soname,{name}")
-    subprocess.run(cmd, check=True, capture_output=True)
-    return out
+    return compile_shared(folder / name, source, soname=name if name.startswith("lib") else None,
+                          link=(f"-L{folder}", *(f"-l{lib}" for lib in libs)))
 
 
 def outside_library(folder: Path) -> Path:
