@@ -172,9 +172,9 @@ def test_the_wasi_guest_stdlib_is_componentize_pys_cpython() -> None:
 
 def test_a_library_without_an_embedded_stdlib_is_a_tool_error(tmp_path: Path) -> None:
     from wasmtool.wit.errors import ToolMissingError
-    from wasmtool.wit.guest_python import _zstd, stdlib_from_library
+    from wasmtool.wit.guest_python import stdlib_from_library, zstd_module
 
-    zstd = _zstd()
+    zstd = zstd_module()
 
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:

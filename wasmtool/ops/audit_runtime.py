@@ -66,9 +66,9 @@ def _wasm_frames(data: bytes) -> Iterator[bytes]:
     """Every zstd frame of ``data`` that decompresses to a WebAssembly module (componentize-py
     keeps its shared libraries so, next to the standard library's tar)."""
     # the one zstd loader (compression.zstd, else backports.zstd from the wasi extra)
-    from wasmtool.wit.guest_python import _zstd
+    from wasmtool.wit.guest_python import zstd_module
 
-    zstd = _zstd()
+    zstd = zstd_module()
     start = data.find(_ZSTD_MAGIC)
     while start >= 0:
         try:

@@ -35,7 +35,7 @@ _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _TAR_MAGIC_AT = 257                     # "ustar" in the first tar header
 
 
-def _zstd() -> Any:
+def zstd_module() -> Any:
     try:
         from compression import zstd  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
@@ -79,7 +79,7 @@ def _tar_members(data: bytes) -> dict[str, bytes]:
 
 def _embedded_tars(data: bytes) -> list[bytes]:
     """Every zstd frame of ``data`` that decompresses to a tar archive."""
-    zstd = _zstd()
+    zstd = zstd_module()
     out: list[bytes] = []
     start = data.find(_ZSTD_MAGIC)
     while start >= 0:
