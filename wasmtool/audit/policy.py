@@ -21,10 +21,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
-__all__ = ["LinuxPolicy", "auditwheel_version", "binding_policy", "load_policies", "parse_linux_tag"]
+__all__ = ["LinuxPolicy", "auditwheel_version", "binding_policy", "data_version", "load_policies", "parse_linux_tag"]
 
 _TAG = re.compile(r"^(?P<family>manylinux|musllinux)_(?P<major>\d+)_(?P<minor>\d+)_(?P<arch>.+)$")
 _LEGACY = {"manylinux1": "manylinux_2_5", "manylinux2010": "manylinux_2_12", "manylinux2014": "manylinux_2_17"}
@@ -59,11 +60,56 @@ class LinuxPolicy:
         return number in self.symbol_versions[prefix]
 
 
-def auditwheel_version() -> str:
+@cache
+def data_version(distribution: str) -> str:
+    """The installed version of a data package the audit reads (``auditwheel``, ``abi3info``,
+    whose import name is the distribution's), looked up once per process; "" when not installed.
+
+    The ``Version`` of the package's own ``*.dist-info/METADATA`` beside it is read directly
+    (:mod:`importlib.metadata` pulls in the e-mail parser, a tenth of a lock's imports); when
+    that is not one unambiguous file, :func:`importlib.metadata.version` answers."""
+    from importlib.util import find_spec
+
     try:
-        return version("auditwheel")
+        spec = find_spec(distribution)
+    except (ImportError, ValueError):
+        spec = None
+    origin = spec.origin if spec is not None else None
+    if origin:
+        site = Path(origin).parent.parent
+        infos = list(site.glob(f"{distribution}-*.dist-info/METADATA"))
+        if len(infos) == 1:
+            found = _metadata_version(infos[0])
+            if found:
+                return found
+    return _installed_version(distribution)
+
+
+def _metadata_version(path: Path) -> str:
+    """The ``Version:`` header of a core metadata file ("" when unreadable or absent)."""
+    try:
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                if not line.strip():
+                    break                               # end of the headers
+                if line.startswith("Version:"):
+                    return line[len("Version:"):].strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+    return ""
+
+
+def _installed_version(distribution: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
     except PackageNotFoundError:        # pragma: no cover - a declared dependency
         return ""
+
+
+def auditwheel_version() -> str:
+    return data_version("auditwheel")
 
 
 @cache
@@ -84,8 +130,10 @@ def parse_linux_tag(platform: str) -> tuple[str, str, str] | None:
     return m["family"], f"{m['family']}_{m['major']}_{m['minor']}", m["arch"]
 
 
-def load_policies(family: str, arch: str) -> dict[str, LinuxPolicy]:
-    """Every policy of ``family`` (manylinux, musllinux) for ``arch``, by policy name."""
+@cache
+def load_policies(family: str, arch: str) -> Mapping[str, LinuxPolicy]:
+    """Every policy of ``family`` (manylinux, musllinux) for ``arch``, by policy name (built
+    once per process and shared: read-only)."""
     out: dict[str, LinuxPolicy] = {}
     for raw in _raw(family):
         versions = raw.get("symbol_versions", {}).get(arch)
@@ -95,12 +143,17 @@ def load_policies(family: str, arch: str) -> dict[str, LinuxPolicy]:
             tag=f"{raw['name']}_{arch}", family=family, arch=arch, priority=int(raw["priority"]),
             whitelist=frozenset(str(x) for x in raw.get("lib_whitelist", ())),
             symbol_versions={str(k): frozenset(str(v) for v in vs) for k, vs in versions.items()})
-    return out
+    return MappingProxyType(out)
 
 
 def binding_policy(platforms: Iterable[str]) -> LinuxPolicy | None:
     """The strictest policy among the Linux tags in ``platforms`` (see the module docstring);
     None when no tag names a policy auditwheel knows (``linux_x86_64``, other systems)."""
+    return _binding_policy(frozenset(platforms))
+
+
+@cache
+def _binding_policy(platforms: frozenset[str]) -> LinuxPolicy | None:
     found: list[LinuxPolicy] = []
     for platform in platforms:
         parsed = parse_linux_tag(platform)

@@ -28,11 +28,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from wasmtool.audit import abi3, elf, macho, pe, policy, wasm, wasmlink
+from wasmtool.audit import policy, wasm, wasmlink
 from wasmtool.audit.errors import AuditInputError, UnreadableBinaryError
 from wasmtool.audit.model import (
     ABI3_NON_LIMITED_SYMBOL,
@@ -46,6 +47,9 @@ from wasmtool.audit.model import (
     WheelAudit,
 )
 from wasmtool.audit.wasmlink import RuntimeFacts
+
+if TYPE_CHECKING:   # the binary readers are imported when a wheel is audited (lock reads stored verdicts)
+    from wasmtool.audit import elf, pe
 
 __all__ = ["RuntimeFacts", "audit_wheel", "compiled_members", "inputs_fingerprint", "is_compiled_member"]
 
@@ -77,6 +81,8 @@ class _Wheel:
     def abi3_minimum(self) -> tuple[int, int] | None:
         if not any(t.abi == "abi3" for t in self.tags):
             return None
+        from wasmtool.audit import abi3
+
         return abi3.minimum_version(t.interpreter for t in self.tags if t.abi == "abi3")
 
     @cached_property
@@ -126,6 +132,8 @@ def _elf_findings(w: _Wheel, member: str, info: elf.ElfInfo) -> tuple[list[Findi
 def _read_elf(w: _Wheel, data: bytes) -> elf.ElfInfo:
     """The ELF member; its symbol table only when a check needs it (abi3, or a version
     requirement the policy refuses, whose symbols the finding names)."""
+    from wasmtool.audit import elf
+
     info = elf.read_elf(data, symbols=False)
     binding = policy.binding_policy(w.platforms)
     bundled = w.basenames
@@ -139,12 +147,16 @@ def _abi3_findings(w: _Wheel, member: str, imported: Iterable[str]) -> tuple[lis
     minimum = w.abi3_minimum
     if minimum is None:
         return [], []
+    from wasmtool.audit import abi3
+
     return [Finding(member=member, rule=ABI3_NON_LIMITED_SYMBOL, subject=symbol,
                     detail=f"{why} (abi3 wheel, Limited API {minimum[0]}.{minimum[1]})")
             for symbol, why in abi3.non_limited(imported, minimum)], ["abi3"]
 
 
 def _pe_findings(w: _Wheel, member: str, info: pe.PeInfo) -> tuple[list[Finding], list[str]]:
+    from wasmtool.audit import pe
+
     lower = frozenset(n.lower() for n in w.basenames)
     found = [Finding(member=member, rule=LIBRARY_OUTSIDE_SYSTEM, subject=dll, detail=why)
              for dll in info.dlls if (why := pe.outside_system(dll, lower)) is not None]
@@ -226,6 +238,8 @@ def audit_wheel(path: Path, *, target: str, runtime: RuntimeFacts | None = None,
 
 def _audit_members(w: _Wheel, target: str, read: list[tuple[str, bytes | None, str]], runtime: RuntimeFacts | None,
                    lock_wheels: Sequence[Path], path: Path) -> WheelAudit:
+    from wasmtool.audit import elf, macho, pe
+
     modules: list[ModuleAudit] = []
     checks: set[str] = set()
     wasm_modules: dict[str, wasm.WasmModule] = {}
@@ -285,8 +299,8 @@ def inputs_fingerprint(wheel_sha256: str, target: str, runtime: RuntimeFacts | N
     """sha256 (hex) of everything an audit's result depends on: the audit's version, the data
     packages' versions (auditwheel's policies, abi3info's stable ABI), the wheel, the target,
     the runtime's facts, and the other files of the lock."""
-    body = json.dumps({"audit": AUDIT_VERSION, "auditwheel": policy.auditwheel_version(),
-                       "abi3info": abi3.abi3info_version(), "wheel": wheel_sha256, "target": target,
+    body = json.dumps({"audit": AUDIT_VERSION, "auditwheel": policy.data_version("auditwheel"),
+                       "abi3info": policy.data_version("abi3info"), "wheel": wheel_sha256, "target": target,
                        "runtime": runtime.digest() if runtime is not None else "",
                        "lock": sorted(set(lock_wheel_sha256s))}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(body.encode()).hexdigest()

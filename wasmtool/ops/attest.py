@@ -57,9 +57,63 @@ class AttestOptions:
 
 @dataclass(frozen=True)
 class AttestOutcome:
+    """``sidecars``: what :func:`store_provenance` keeps once the lock succeeded: new provenance
+    documents by the file's SHA-256, and ``noattest:<key>`` entries, the lookups that found no
+    attestation (:func:`_negative_key`)."""
+
     lock: MochiLock
     sidecars: Mapping[str, bytes] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+
+
+# -- negative lookups ----------------------------------------------------------------------------
+#
+# A provenance document found for a file is kept by the file's SHA-256 (``sidecars/``) and
+# verified again on every lock: the cryptographic check is never skipped. A lookup that found
+# NO attestation is kept too (the verdict store's ``noattest`` kind), by the indexes asked, the
+# file name and its SHA-256, so that a lock of files known to be unattested asks the index
+# nothing. Why a negative may be cached: an index publishes a file's provenance with the file,
+# and the public index only accepts attestations uploaded together with the file, which never
+# changes afterwards; a negative for a hash-pinned file is then as permanent as a positive.
+# Another index may still add provenance later, so a negative is used only where it cannot
+# weaken a decision: under ``attestations = "warn"``, for a package without a trusted-publisher
+# pin, and for an entry the existing lock does not record as attested (it then only leads to
+# recording "unattested", which "warn" accepts); and it expires after NEGATIVE_TTL seconds.
+# ``require`` (or a pin, or an attested entry) always asks the index.
+
+NEGATIVE_KIND = "noattest"
+NEGATIVE_PREFIX = "noattest:"
+#: How long a "no attestation" answer is reused (seconds).
+NEGATIVE_TTL = 24 * 3600.0
+
+
+def _negative_key(ctx: Context, filename: str, sha256: str) -> str:
+    import json
+
+    body = json.dumps({"indexes": list(ctx.index.all), "filename": filename, "sha256": sha256},
+                      sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _known_unattested(ctx: Context, filename: str, sha256: str) -> bool:
+    """A recent stored lookup of this file on these indexes found no attestation."""
+    import time
+
+    from wasmtool.cache.verdicts import read_verdict
+
+    body = read_verdict(ctx.cache.root, NEGATIVE_KIND, _negative_key(ctx, filename, sha256))
+    if body is None or body.get("filename") != filename or body.get("sha256") != sha256:
+        return False
+    checked = body.get("checked-at")
+    return isinstance(checked, (int, float)) and 0 <= time.time() - checked < NEGATIVE_TTL
+
+
+def _negative_record(ctx: Context, filename: str, sha256: str) -> tuple[str, bytes]:
+    import json
+    import time
+
+    body = {"filename": filename, "sha256": sha256, "indexes": list(ctx.index.all), "checked-at": int(time.time())}
+    return NEGATIVE_PREFIX + _negative_key(ctx, filename, sha256), json.dumps(body, sort_keys=True).encode()
 
 
 def _mode(ctx: Context, opts: AttestOptions) -> str:
@@ -121,10 +175,26 @@ def attest_lock(ctx: Context, lock: MochiLock, existing: MochiLock | None, targe
     unattested: dict[str, list[str]] = {}
     client: IndexClient | None = None
     packages: list[LockedPackage] = []
+    kept_names = set(kept) - set(targets)
+
+    def negative_usable(p: LockedPackage, attested: tuple[str, str]) -> bool:
+        """A stored "no attestation" answer may stand for asking the index (see above)."""
+        before = old.get(p.key)
+        return (mode == "warn" and p.name not in pins
+                and not (before is not None and before.attestation_publisher)
+                and _known_unattested(ctx, *attested))
+
+    def needs_index(p: LockedPackage) -> bool:
+        attested = _attested_file(p)
+        if p.target not in wanted or attested is None or (p.target in kept_names and p.attestation_verified):
+            return False
+        return ctx.cache.read_sidecar(attested[1], SIDECAR) is None and not negative_usable(p, attested)
+
     # the project pages of the files whose provenance is not cached, fetched several at a time
     # (the client keeps them): the loop below then asks the index only for provenance documents
-    missing = sorted({p.name for p in lock.packages if p.target in wanted and (f := _attested_file(p))
-                      and ctx.cache.read_sidecar(f[1], SIDECAR) is None})
+    # by file: when one entry of a file must ask the index, every entry of that file takes its answer
+    asks = {f[1] for p in lock.packages if needs_index(p) and (f := _attested_file(p))}
+    missing = sorted({p.name for p in lock.packages if (f := _attested_file(p)) and f[1] in asks})
     try:
         if missing:
             from concurrent.futures import ThreadPoolExecutor
@@ -136,8 +206,7 @@ def attest_lock(ctx: Context, lock: MochiLock, existing: MochiLock | None, targe
                 list(pool.map(client.get_project, missing))
         for p in lock.packages:
             attested = _attested_file(p)
-            if p.target not in wanted or attested is None or (
-                    p.target in set(kept) - set(targets) and p.attestation_verified):
+            if p.target not in wanted or attested is None or (p.target in kept_names and p.attestation_verified):
                 packages.append(p)
                 continue
             filename, sha = attested
@@ -153,12 +222,15 @@ def attest_lock(ctx: Context, lock: MochiLock, existing: MochiLock | None, targe
             if sha not in results:
                 cached = ctx.cache.read_sidecar(sha, SIDECAR)
                 data, source = cached, "the cache"
-                if data is None:
+                if data is None and sha in asks:
                     if client is None:
                         from wasmtool.index.client import IndexClient
 
                         client = IndexClient(ctx.index, timeout=opts.timeout, retries=opts.retries)
                     data, source = _fetch(client, p.name, filename)
+                    if data is None:
+                        key, record = _negative_record(ctx, filename, sha)
+                        sidecars[key] = record
                 verified, label = None, ""
                 if data is not None:
                     root = root_for()
@@ -215,8 +287,16 @@ def _fetch(client: IndexClient, name: str, filename: str) -> tuple[bytes | None,
 
 
 def store_provenance(ctx: Context, sidecars: Mapping[str, bytes]) -> None:
-    """Keep verified provenance documents in the artefact cache, by the file's SHA-256."""
+    """Keep verified provenance documents in the artefact cache, by the file's SHA-256, and the
+    lookups that found none in the verdict store (:class:`AttestOutcome`)."""
     for sha, data in sorted(sidecars.items()):
+        if sha.startswith(NEGATIVE_PREFIX):
+            import json
+
+            from wasmtool.cache.verdicts import write_verdict
+
+            write_verdict(ctx.cache.root, NEGATIVE_KIND, sha.removeprefix(NEGATIVE_PREFIX), json.loads(data))
+            continue
         ctx.cache.write_sidecar(sha, SIDECAR, data)
 
 

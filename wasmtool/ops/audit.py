@@ -8,6 +8,14 @@ wasm target and the other wheels it may take symbols from). While that hash matc
 recorded verdict is the answer: a second ``wasmtool audit`` or ``lock`` opens no wheel
 (:attr:`AuditReport.audited` counts the wheels actually opened).
 
+``lock`` also keeps each verdict it computes in the artefact cache's verdict store
+(:mod:`wasmtool.cache.verdicts`, kind ``audit``), by a key made of the inputs hash, the wheel's
+file name and the audit's own code: a later lock of the same wheel with the same inputs (another
+project, or the same one locked afresh) reads the verdict, whole with its findings' details, and
+opens no wheel (:attr:`AuditReport.cached`). An entry that fails its checks is ignored and the
+wheel audited again. What ``lock`` records is the same either way. ``wasmtool audit`` neither
+reads nor writes the store: it audits every wheel whose recorded hash does not match.
+
 ``[python] audit`` decides what ``lock`` does with findings: ``off`` (no audit), ``warn`` (the
 default: printed and recorded) or ``require`` (the first finding fails the lock with its own
 code; nothing is written and the files this lock downloaded leave the cache again).
@@ -20,8 +28,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
@@ -36,7 +45,7 @@ if TYPE_CHECKING:
     from wasmtool.audit.service import RuntimeFacts
 
 __all__ = ["AuditReport", "audit_entries", "audit_lock", "audit_report", "compiled", "freethread_entries",
-           "lock_time_audit"]
+           "lock_time_audit", "store_key", "store_verdicts"]
 
 MODES = ("off", "warn", "require")
 
@@ -44,14 +53,19 @@ MODES = ("off", "warn", "require")
 @dataclass(frozen=True)
 class AuditReport:
     """The audits of one run: ``audited`` wheels were opened and checked, ``reused`` verdicts
-    came from mochi.lock (their inputs hash matched); pure wheels are not counted."""
+    came from mochi.lock (their inputs hash matched), ``cached`` ones from the cache's verdict
+    store; pure wheels are not counted. ``fresh``: the verdicts computed in this run, by store
+    key (what :func:`store_verdicts` keeps once the lock succeeded)."""
 
     audits: tuple[WheelAudit, ...]
     audited: int = 0
     reused: int = 0
+    cached: int = 0
+    fresh: tuple[tuple[str, WheelAudit], ...] = ()
 
     def lines(self) -> list[str]:
-        return [f"{self.audited} wheel(s) audited, {self.reused} verdict(s) reused from mochi.lock"]
+        return [f"{self.audited} wheel(s) audited, {self.reused} verdict(s) reused from mochi.lock"
+                + (f", {self.cached} from the cache" if self.cached else "")]
 
 
 def compiled(filename: str) -> bool:
@@ -79,6 +93,67 @@ def _recorded(p: LockedPackage) -> WheelAudit:
                             skipped=p.audit_verdict == "skipped")
 
 
+#: The verdict store's kind (wasmtool.cache.verdicts) and the shape of its entries.
+STORE_KIND = "audit"
+_STORE_FORMAT = 1
+
+
+@cache
+def _audit_code() -> str:
+    """SHA-256 of the audit's own code (every module of :mod:`wasmtool.audit`), so that a
+    changed check never reuses a stored verdict, even without a new ``AUDIT_VERSION``."""
+    import hashlib
+
+    import wasmtool.audit
+
+    h = hashlib.sha256()
+    for path in sorted(Path(wasmtool.audit.__file__).parent.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def store_key(fingerprint: str, filename: str) -> str:
+    """The verdict store key of one audit: its inputs hash (the wheel's SHA-256, the rule-set
+    and data versions, the target's audit inputs: :func:`~wasmtool.audit.service.inputs_fingerprint`),
+    the wheel's file name (its tags choose the checks) and the audit's code."""
+    import hashlib
+    import json
+
+    from wasmtool import __version__
+
+    body = json.dumps({"format": _STORE_FORMAT, "inputs": fingerprint, "filename": filename,
+                       "code": _audit_code(), "wasmtool": __version__}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _stored(ctx: Context, key: str, p: LockedPackage) -> WheelAudit | None:
+    """The stored verdict for ``key``, when there is one that is about this entry's wheel and
+    target and reads back whole; else ``None`` (the wheel is audited again)."""
+    from wasmtool.audit.model import WheelAudit
+    from wasmtool.cache.verdicts import read_verdict
+
+    body = read_verdict(ctx.cache.root, STORE_KIND, key)
+    if body is None:
+        return None
+    try:
+        audit = WheelAudit.from_dict(body)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    if audit.filename != p.wheel_filename or audit.target != p.target or audit.to_dict() != body:
+        return None
+    return audit
+
+
+def store_verdicts(ctx: Context, report: AuditReport) -> None:
+    """Keep the verdicts ``report`` computed in the verdict store (atomic; a store that cannot
+    be written only costs the next lock the audit again)."""
+    from wasmtool.cache.verdicts import write_verdict
+
+    for key, audit in report.fresh:
+        body: dict[str, Any] = audit.to_dict()
+        write_verdict(ctx.cache.root, STORE_KIND, key, body)
+
+
 class _Runtimes:
     """Each target's runtime facts (what a wasm runtime gives side modules), read once."""
 
@@ -96,9 +171,11 @@ class _Runtimes:
 
 
 def audit_entries(ctx: Context, lock: MochiLock, targets: Iterable[str], *, reuse: bool = True,
-                  distribution: bool = True) -> tuple[MochiLock, AuditReport]:
+                  distribution: bool = True, stored: bool = False) -> tuple[MochiLock, AuditReport]:
     """Audit the compiled wheels of ``targets``' entries and record the verdicts on them; an
     entry whose recorded ``audit-inputs-sha256`` still matches keeps its verdict (``reuse``).
+    ``stored``: a verdict the cache's verdict store holds for the same inputs is read instead of
+    auditing (with ``reuse``), and the verdicts computed are returned in ``AuditReport.fresh``.
 
     Entries pinned from a runtime's own distribution (Pyodide's lock: built with that runtime)
     are audited only with ``distribution`` and only when their wheel is already in the cache
@@ -110,7 +187,8 @@ def audit_entries(ctx: Context, lock: MochiLock, targets: Iterable[str], *, reus
     wanted = set(targets)
     runtimes = _Runtimes(ctx)
     audits: list[WheelAudit] = []
-    audited = reused = 0
+    audited = reused = from_store = 0
+    fresh: list[tuple[str, WheelAudit]] = []
     packages: list[LockedPackage] = []
     for p in sorted(lock.packages, key=lambda e: (e.target, e.name)):
         if p.target not in wanted or not p.wheel_filename or not p.wheel_sha256 or not compiled(p.wheel_filename):
@@ -133,14 +211,22 @@ def audit_entries(ctx: Context, lock: MochiLock, targets: Iterable[str], *, reus
             reused += 1
             packages.append(p)
             continue
-        path = verified_artefact(ctx, p).path
-        lock_wheels: Sequence[Path] = [verified_artefact(ctx, e).path for e in others]
-        result = audit_wheel(path, target=p.target, runtime=runtime, lock_wheels=lock_wheels)
-        audited += 1
+        key = store_key(fingerprint, p.wheel_filename) if stored else ""
+        result = _stored(ctx, key, p) if stored and reuse else None
+        if result is not None:
+            from_store += 1
+        else:
+            path = verified_artefact(ctx, p).path
+            lock_wheels: Sequence[Path] = [verified_artefact(ctx, e).path for e in others]
+            result = audit_wheel(path, target=p.target, runtime=runtime, lock_wheels=lock_wheels)
+            audited += 1
+            if stored:
+                fresh.append((key, result))
         audits.append(result)
         packages.append(replace(p, audit_verdict=result.verdict, audit_inputs_sha256=fingerprint,
                                 audit_findings=tuple(sorted(f.summary() for f in result.findings))))
-    return replace(lock, packages=tuple(packages)), AuditReport(tuple(audits), audited, reused)
+    return replace(lock, packages=tuple(packages)), AuditReport(tuple(audits), audited, reused, from_store,
+                                                                tuple(fresh))
 
 
 def audit_report(ctx: Context, targets: Sequence[str] = ()) -> AuditReport:
@@ -189,7 +275,7 @@ def lock_time_audit(ctx: Context, lock: MochiLock, existing: MochiLock | None, t
     if mode == "off" or not wanted:
         return lock, AuditReport(()), ()
     lock = _carry(existing, lock, wanted)
-    new, report = audit_entries(ctx, lock, wanted, distribution=False)
+    new, report = audit_entries(ctx, lock, wanted, distribution=False, stored=True)
     failed = [a for a in report.audits if a.verdict == "findings"]
     if failed and mode == "require":
         from wasmtool.audit.errors import first_error
@@ -198,6 +284,7 @@ def lock_time_audit(ctx: Context, lock: MochiLock, existing: MochiLock | None, t
         if error is not None:
             _take_back(ctx, new, wanted)
             raise error
+    store_verdicts(ctx, report)   # only now: a failed lock leaves the cache as it was
     warnings = tuple(f"warning: audit of {a.filename} for {a.target}: {f.summary()}"
                      + (f" ({f.detail})" if f.detail else "")
                      for a in failed for f in a.findings)

@@ -35,7 +35,6 @@ from wasmtool.project.capabilities import capability_growth
 from wasmtool.targets.backend import TargetBackend, backend_for
 from wasmtool.targets.errors import TargetNotLockableError as TargetNotLockableError  # re-exported: defined here before
 from wasmtool.targets.profile import TargetProfile, load_profile
-from wasmtool.wit.errors import CapabilityGrowthError, CapabilityPackageError
 
 
 @dataclass(frozen=True)
@@ -203,6 +202,9 @@ def record_capabilities(ctx: Context, lock: MochiLock, existing: MochiLock | Non
     locked on some target (:class:`CapabilityPackageError`); a grant beyond what ``existing``
     records is a capability growth (:class:`CapabilityGrowthError`) unless ``accept``. A first
     lock (no ``existing``) records the manifest's grants as they are."""
+    # imported here: the error module pulls in the call runtime's, which a lock rarely needs
+    from wasmtool.wit.errors import CapabilityGrowthError, CapabilityPackageError
+
     wanted = ctx.project.manifest.capabilities
     locked = {str(canonicalize_name(p.name)) for p in lock.packages}
     unknown = sorted(name for name, _ in wanted if name not in locked)
