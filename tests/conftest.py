@@ -17,7 +17,7 @@ import pytest
 
 from tests.skip_policy import missing
 from tests.support.index_server import IndexServer, ServedFile, load_files
-from tests.support.session_cache import SESSION_CACHE_ENV
+from tests.support.session_cache import SESSION_CACHE_ENV, SHARED_INDEX_ENV, SharedIndex, shared_cache_dir
 
 pytest_plugins = ["tests.skip_policy"]
 
@@ -44,16 +44,41 @@ def pytest_configure(config: pytest.Config) -> None:
         folder = tempfile.mkdtemp(prefix="wasmtool-test-session-")
         os.environ[SESSION_CACHE_ENV] = folder
         config.stash[_SESSION_FOLDER] = folder
+    # the controller of an xdist run serves the session's shared index (see `shared_index`): one
+    # URL for every worker, so the cache entries keyed by the index are shared too
+    if _xdist_controller(config) and SHARED_INDEX_ENV not in os.environ:
+        try:
+            server = IndexServer(load_files()).start()
+        except FileNotFoundError:
+            return   # `served_files` fails the tests that need the artefacts, naming what is missing
+        os.environ[SHARED_INDEX_ENV] = server.url
+        config.stash[_SHARED_SERVER] = server
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    server = config.stash.get(_SHARED_SERVER, None)
+    if server is not None:
+        server.stop()
+        os.environ.pop(SHARED_INDEX_ENV, None)
     folder = config.stash.get(_SESSION_FOLDER, None)
     if folder:
         shutil.rmtree(folder, ignore_errors=True)
         os.environ.pop(SESSION_CACHE_ENV, None)
 
 
+def _xdist_controller(config: pytest.Config) -> bool:
+    """Is this the process that starts pytest-xdist's workers (``-n N`` with N > 0)?"""
+    if hasattr(config, "workerinput"):
+        return False
+    try:
+        workers = config.getoption("numprocesses")
+    except ValueError:   # xdist not installed
+        return False
+    return bool(workers) and workers != "0"
+
+
 _SESSION_FOLDER = pytest.StashKey[str]()
+_SHARED_SERVER = pytest.StashKey[IndexServer]()
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +97,32 @@ def index_server(served_files: dict[str, list[ServedFile]]) -> Iterator[IndexSer
 
 @pytest.fixture
 def cache_dir(tmp_path: Path) -> Path:
+    """A fresh, private artefact cache: for tests whose assertions depend on what the cache
+    holds (cold builds, downloads, corruption, cleaning, hostile wheels, kills)."""
     return tmp_path / "cache"
+
+
+@pytest.fixture(scope="session")
+def shared_cache() -> Path:
+    """The artefact cache one test session shares (every xdist worker): wasmtool's cache is
+    content-addressed, its writes are atomic and its fetches locked across processes, so a
+    test that only needs *a* cache reuses what an earlier test downloaded, discovered and built.
+    Only for tests whose assertions hold whatever the cache already holds; use it with
+    ``shared_index`` (stub entries are keyed by the index URL)."""
+    return shared_cache_dir()
+
+
+@pytest.fixture(scope="session")
+def shared_index(served_files: dict[str, list[ServedFile]]) -> Iterator[SharedIndex]:
+    """The hermetic index of the whole session, at one URL: the xdist controller's server (see
+    ``pytest_configure``), else one started here for this process. Read-only: a test that adds
+    files, changes the server's behaviour or counts downloads takes ``index_server``."""
+    url = os.environ.get(SHARED_INDEX_ENV)
+    if url:
+        yield SharedIndex(url)
+        return
+    with IndexServer(served_files) as server:
+        yield SharedIndex(server.url)
 
 
 def other_python() -> str:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tests.conftest import run_cli
-from tests.support.index_server import IndexServer
+from tests.support.session_cache import Index
 
 #: A Python exception in the callee: WT724 (native, Pyodide) or WT873 (a WASI component's
 #: err(py-error)). The Python type and message must agree; the code names the bridge.
@@ -32,7 +32,7 @@ def normalised(stdout: str) -> list[dict[str, object]]:
 
 
 def make_project(tmp_path: Path, name: str, manifest: str, calls: Sequence[dict[str, object]],
-                 cache_dir: Path, index_server: IndexServer) -> tuple[Path, Path, Cli]:
+                 cache_dir: Path, index_server: Index) -> tuple[Path, Path, Cli]:
     """The project folder, its calls file, and ``cli(*args, check=True) -> (code, stdout, stderr)``."""
     project = tmp_path / name
     project.mkdir()

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,10 +33,10 @@ import pytest
 
 from tests.conftest import VENV_BIN, cli_env, run_cli
 from tests.corpus.pipeline import CORPUS, CorpusResult
-from tests.support.index_server import IndexServer, ServedFile
 from tests.support.mochi_ffi import MochiDecodeError, MochiRuntimeError, call, encode_args
 from tests.support.mochi_program import MochiProgramError, load
 from tests.support.mochi_program import main as program_main
+from tests.support.session_cache import SharedIndex
 from wasmtool.synth.grammar import check_shim
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -292,18 +292,16 @@ class Installed:
 
 
 @pytest.fixture(scope="module")
-def example(served_files: dict[str, list[ServedFile]], tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[Installed]:
-    base = tmp_path_factory.mktemp("hello-python")
-    project = base / "hello-python"
+def example(shared_cache: Path, shared_index: SharedIndex, tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """The example locked and installed with the session's cache and index: the tests read the
+    project's files and answers, never the cache."""
+    project = tmp_path_factory.mktemp("hello-python") / "hello-python"
     project.mkdir()
     for name in ("mochi.toml", "main.mochi"):
         shutil.copy(EXAMPLE / name, project / name)
-    cache = base / "cache"
-    with IndexServer(served_files) as server:
-        for step in ("lock", "install"):
-            run_cli(["-C", str(project), step], cache=cache, index_url=server.url, check=True)
-        yield Installed(project, cache, server.url)
+    for step in ("lock", "install"):
+        run_cli(["-C", str(project), step], cache=shared_cache, index_url=shared_index.url, check=True)
+    return Installed(project, shared_cache, shared_index.url)
 
 
 EXAMPLE_PRINTS: list[tuple[Any, ...]] = [

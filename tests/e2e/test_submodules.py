@@ -23,12 +23,15 @@ import pytest
 
 from tests.conftest import run_cli, write_project
 from tests.corpus.pipeline import ARTEFACTS
-from tests.support.index_server import IndexServer
+from tests.support.session_cache import SharedIndex
 from wasmtool.ops.session import open_session
 from wasmtool.run import Handle
 from wasmtool.stubs.discover import module_name, public_submodules, wheel_listing
 
 pytestmark = pytest.mark.slow
+
+# Every test here uses the session's cache and index (tests/conftest.py): what they assert is the
+# project's surface, calls and lock, which the cache's content keys make the same warm or cold.
 
 
 def _surface(project: Path, alias: str, cache: Path, url: str, *extra: str) -> dict[str, Any]:
@@ -48,11 +51,11 @@ def _dateutil(tmp_path: Path, cache: Path, url: str, setting: str = "") -> Path:
     return project
 
 
-def test_dateutil_binds_its_public_submodules_by_default(tmp_path: Path, cache_dir: Path,
-                                                         index_server: IndexServer) -> None:
-    url = index_server.url
-    project = _dateutil(tmp_path, cache_dir, url)
-    data = _surface(project, "du", cache_dir, url)
+def test_dateutil_binds_its_public_submodules_by_default(tmp_path: Path, shared_cache: Path,
+                                                         shared_index: SharedIndex) -> None:
+    url = shared_index.url
+    project = _dateutil(tmp_path, shared_cache, url)
+    data = _surface(project, "du", shared_cache, url)
     targets = {f["extern_name"]: f["target"] for f in data["functions"]}
     assert targets["du_relativedelta_new"] == "dateutil.relativedelta:relativedelta"
     assert targets["du_easter_easter"] == "dateutil.easter:easter"
@@ -66,13 +69,13 @@ def test_dateutil_binds_its_public_submodules_by_default(tmp_path: Path, cache_d
     assert data["import_names"] == ["dateutil"]
 
     # the human table (piped): one line per module, then that module's rows
-    table = run_cli(["-C", str(project), "surface", "du"], cache=cache_dir, index_url=url, check=True).stdout
+    table = run_cli(["-C", str(project), "surface", "du"], cache=shared_cache, index_url=url, check=True).stdout
     assert "## module dateutil.relativedelta (" in table
     assert "du_easter_easter\t(year: int): string\tdateutil.easter:easter" in table
 
     # the dotted form and the extern name alike
     for name in ("du.easter.easter", "du_easter_easter"):
-        proc = run_cli(["-C", str(project), "call", name, "--args", "[2024]"], cache=cache_dir, index_url=url)
+        proc = run_cli(["-C", str(project), "call", name, "--args", "[2024]"], cache=shared_cache, index_url=url)
         assert proc.returncode == 0, proc.stderr
         assert json.loads(proc.stdout) == "2024-03-31"
 
@@ -98,25 +101,25 @@ def test_dateutil_binds_its_public_submodules_by_default(tmp_path: Path, cache_d
     assert out.stdout.strip() == "[]", out.stdout
 
 
-def test_dateutil_parser_parse_is_bound(tmp_path: Path, cache_dir: Path, index_server: IndexServer) -> None:
-    url = index_server.url
-    project = _dateutil(tmp_path, cache_dir, url)
-    data = _surface(project, "du", cache_dir, url)
+def test_dateutil_parser_parse_is_bound(tmp_path: Path, shared_cache: Path, shared_index: SharedIndex) -> None:
+    url = shared_index.url
+    project = _dateutil(tmp_path, shared_cache, url)
+    data = _surface(project, "du", shared_cache, url)
     # parse's timestr is `bytes | str | IO[str] | IO[Any]`: the IO members are left out of the
     # parameter; its two @overload arms (with and without fuzzy_with_tokens) are bound apart
     parse = {f["extern_name"] for f in data["functions"] if f["target"] == "dateutil.parser:parse"}
     assert {"du_parser_parse_union_bytes_string", "du_parser_parse_union_bytes_string_bool"} <= parse
     proc = run_cli(["-C", str(project), "call", "du.parser.parse", "--args", '["2024-01-02 03:04"]'],
-                   cache=cache_dir, index_url=url)
+                   cache=shared_cache, index_url=url)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == "2024-01-02T03:04:00"
 
 
-def test_dateutil_submodules_setting_narrows_or_turns_it_off(tmp_path: Path, cache_dir: Path,
-                                                               index_server: IndexServer) -> None:
-    url = index_server.url
-    project = _dateutil(tmp_path, cache_dir, url, '["easter"]')
-    data = _surface(project, "du", cache_dir, url)
+def test_dateutil_submodules_setting_narrows_or_turns_it_off(tmp_path: Path, shared_cache: Path,
+                                                               shared_index: SharedIndex) -> None:
+    url = shared_index.url
+    project = _dateutil(tmp_path, shared_cache, url, '["easter"]')
+    data = _surface(project, "du", shared_cache, url)
     modules = {f["target"].partition(":")[0] for f in data["functions"]}
     assert "dateutil.easter" in modules
     assert not modules & {"dateutil.relativedelta", "dateutil.parser", "dateutil.tz", "dateutil.rrule"}
@@ -124,27 +127,27 @@ def test_dateutil_submodules_setting_narrows_or_turns_it_off(tmp_path: Path, cac
     manifest = project / "mochi.toml"
     manifest.write_text(manifest.read_text().replace('submodules = ["easter"]', "submodules = false"))
     # the module list is part of the surface's cache key: the bindings moved
-    proc = run_cli(["-C", str(project), "lock", "--check"], cache=cache_dir, index_url=url)
+    proc = run_cli(["-C", str(project), "lock", "--check"], cache=shared_cache, index_url=url)
     assert proc.returncode == 1 and "python-dateutil:du" in proc.stderr
-    run_cli(["-C", str(project), "bind"], cache=cache_dir, index_url=url, check=True)
-    data = _surface(project, "du", cache_dir, url)
+    run_cli(["-C", str(project), "bind"], cache=shared_cache, index_url=url, check=True)
+    data = _surface(project, "du", shared_cache, url)
     assert {f["target"].partition(":")[0] for f in data["functions"]} <= {"dateutil"}
 
     manifest.write_text(manifest.read_text().replace("submodules = false", 'submodules = ["nosuch"]'))
-    proc = run_cli(["-C", str(project), "bind"], cache=cache_dir, index_url=url)
+    proc = run_cli(["-C", str(project), "bind"], cache=shared_cache, index_url=url)
     assert proc.returncode != 0
     assert "submodule 'nosuch' is not a module of dateutil" in proc.stderr
     assert "python-dependencies.python-dateutil.submodules" in proc.stderr
 
 
-def test_cryptography_fernet_round_trip_through_handles(tmp_path: Path, cache_dir: Path,
-                                                        index_server: IndexServer) -> None:
-    url = index_server.url
+def test_cryptography_fernet_round_trip_through_handles(tmp_path: Path, shared_cache: Path,
+                                                        shared_index: SharedIndex) -> None:
+    url = shared_index.url
     project = write_project(tmp_path / "proj", {"cryptography": "*"})
-    run_cli(["-C", str(project), "install"], cache=cache_dir, index_url=url, check=True)
+    run_cli(["-C", str(project), "install"], cache=shared_cache, index_url=url, check=True)
     lock = (project / "mochi.lock").read_text()
     assert "cffi" in lock and "abi3" in lock
-    data = _surface(project, "cryptography", cache_dir, url)
+    data = _surface(project, "cryptography", shared_cache, url)
     targets = {f["extern_name"]: f["target"] for f in data["functions"]}
     assert targets["cryptography_Fernet_new"] == "cryptography.fernet:Fernet"
     assert targets["cryptography_Fernet_generate_key"] == "cryptography.fernet:Fernet.generate_key"
@@ -152,7 +155,7 @@ def test_cryptography_fernet_round_trip_through_handles(tmp_path: Path, cache_di
     assert "cryptography.fernet" in data["modules"]
 
     # `wasmtool call`: bytes come back as a list of ints, here a url-safe base64 key of 32 bytes
-    proc = run_cli(["-C", str(project), "call", "cryptography.Fernet.generate_key"], cache=cache_dir, index_url=url)
+    proc = run_cli(["-C", str(project), "call", "cryptography.Fernet.generate_key"], cache=shared_cache, index_url=url)
     assert proc.returncode == 0, proc.stderr
     assert len(base64.urlsafe_b64decode(bytes(json.loads(proc.stdout)))) == 32
 
@@ -169,16 +172,16 @@ def test_cryptography_fernet_round_trip_through_handles(tmp_path: Path, cache_di
             session.call("cryptography.Fernet.decrypt", [other, token])
 
 
-def test_a_submodule_needing_ssl_is_skipped_on_wasi_and_bound_natively(tmp_path: Path, cache_dir: Path,
-                                                                        index_server: IndexServer) -> None:
-    url = index_server.url
+def test_a_submodule_needing_ssl_is_skipped_on_wasi_and_bound_natively(tmp_path: Path, shared_cache: Path,
+                                                                        shared_index: SharedIndex) -> None:
+    url = shared_index.url
     project = write_project(tmp_path / "proj", {"anyio": "*"}, extra_python='targets = ["native", "wasi-p2"]')
-    run_cli(["-C", str(project), "lock"], cache=cache_dir, index_url=url, check=True)
-    native = _surface(project, "anyio", cache_dir, url, "--target=native")
+    run_cli(["-C", str(project), "lock"], cache=shared_cache, index_url=url, check=True)
+    native = _surface(project, "anyio", shared_cache, url, "--target=native")
     assert "anyio.streams.tls" in native["modules"]
     assert native["modules"]["anyio.streams.tls"]["externs"]
 
-    wasi = _surface(project, "anyio", cache_dir, url, "--target=wasi-p2")
+    wasi = _surface(project, "anyio", shared_cache, url, "--target=wasi-p2")
     skips = {s["path"]: s for s in wasi["skips"]}
     tls = skips["anyio.streams.tls"]
     assert tls["reason"] == "SkipWasiUnavailable"
@@ -188,16 +191,16 @@ def test_a_submodule_needing_ssl_is_skipped_on_wasi_and_bound_natively(tmp_path:
     assert any(f["target"].startswith("anyio.streams.memory:") for f in wasi["functions"])
 
 
-def test_packages_bound_together_render_whatever_their_submodules(tmp_path: Path, cache_dir: Path,
-                                                                  index_server: IndexServer) -> None:
+def test_packages_bound_together_render_whatever_their_submodules(tmp_path: Path, shared_cache: Path,
+                                                                  shared_index: SharedIndex) -> None:
     """fastapi re-exports starlette's classes from its submodules, so their type names meet
     in one workspace. ``bind`` writes the workspace all the same: fastapi's submodules are
     bound, or (when their names clash beside starlette's) each is skipped with the reason."""
-    url = index_server.url
+    url = shared_index.url
     project = write_project(tmp_path / "proj", {"fastapi": "*", "starlette": "*"})
-    run_cli(["-C", str(project), "lock"], cache=cache_dir, index_url=url, check=True)
-    run_cli(["-C", str(project), "bind"], cache=cache_dir, index_url=url, check=True)
-    run_cli(["-C", str(project), "lock", "--check"], cache=cache_dir, index_url=url, check=True)
+    run_cli(["-C", str(project), "lock"], cache=shared_cache, index_url=url, check=True)
+    run_cli(["-C", str(project), "bind"], cache=shared_cache, index_url=url, check=True)
+    run_cli(["-C", str(project), "lock", "--check"], cache=shared_cache, index_url=url, check=True)
     wrap = project / ".mochi" / "python_workspace" / "python_wrap"
     data = json.loads((wrap / "fastapi" / "surface.json").read_text())
     bound = {f["target"].partition(":")[0] for f in data["functions"]}

@@ -12,7 +12,7 @@ import pytest
 
 from tests.pyodide.conftest import playwright_npx
 from tests.pyodide.test_install_bundle import build_app
-from tests.support.index_server import IndexServer
+from tests.support.session_cache import SharedIndex
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The specs this test runs, and how many tests they hold (other specs have their own runner).
@@ -31,11 +31,12 @@ def free_port() -> int:
 
 
 @pytest.mark.slow
-def test_playwright_specs(test_wheels: Path, dist_lock: Path, tmp_path: Path, cache_dir: Path,
-                          index_server: IndexServer) -> None:
+def test_playwright_specs(test_wheels: Path, dist_lock: Path, tmp_path: Path, shared_cache: Path,
+                          shared_index: SharedIndex) -> None:
     npx = playwright_npx()
-    # the app bundle: what the real CLI writes for a project (lock + install --target=pyodide-314)
-    app = build_app(tmp_path / "app-project", cache_dir, index_server)
+    # the app bundle: what the real CLI writes for a project (lock + install --target=pyodide-314),
+    # with the session's cache (the specs check the bundle in the browser, not the cache)
+    app = build_app(tmp_path / "app-project", shared_cache, shared_index)
     env = {**os.environ,
            "WASMTOOL_BROWSER_APP_BUNDLE": str(app),
            "WASMTOOL_TEST_WHEELS": str(test_wheels),

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import run_cli
-from tests.support.index_server import IndexServer
+from tests.support.session_cache import SharedIndex
 from wasmtool.run.pyodide import pyodide_dir
 
 pytestmark = pytest.mark.slow
@@ -51,8 +51,9 @@ def wheel_gzip(bundle: Path, name: str) -> int:
 
 
 def test_a_project_over_budget_fails_install_smoke_naming_what_grew(
-        tmp_path: Path, index_server: IndexServer) -> None:
-    root, cache = tmp_path / "app", tmp_path / "cache"
+        tmp_path: Path, shared_cache: Path, shared_index: SharedIndex) -> None:
+    # the session's cache: the budgets measure the project's bundle in Node, not the cache
+    root, cache, index_server = tmp_path / "app", shared_cache, shared_index
     bundle = root / ".mochi" / TARGET
 
     def wasmtool(*args: str) -> Any:
@@ -117,8 +118,8 @@ def test_a_project_over_budget_fails_install_smoke_naming_what_grew(
     assert "WT662" in native.stderr and "python.budget.native" in native.stderr
 
 
-def test_a_budget_without_limits_only_records(tmp_path: Path, index_server: IndexServer) -> None:
-    root, cache = tmp_path / "app", tmp_path / "cache"
+def test_a_budget_without_limits_only_records(tmp_path: Path, shared_cache: Path, shared_index: SharedIndex) -> None:
+    root, cache, index_server = tmp_path / "app", shared_cache, shared_index
     write_manifest(root, {"tomli": "^2"}, {})
     proc = run_cli(["-C", str(root), "install", f"--target={TARGET}", "--smoke"], cache=cache,
                    index_url=index_server.url)

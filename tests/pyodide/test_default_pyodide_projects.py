@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
-from tests.support.index_server import IndexServer
+from tests.support.session_cache import SharedIndex
 from wasmtool.run.pyodide import dist_lock_path
 
 pytestmark = pytest.mark.slow
@@ -49,7 +49,9 @@ CASES = {
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_a_fresh_project_locks_installs_and_answers_with_no_setting(
-        name: str, tmp_path: Path, cache_dir: Path, index_server: IndexServer) -> None:
+        name: str, tmp_path: Path, shared_cache: Path, shared_index: SharedIndex) -> None:
+    # a fresh project, not a fresh cache: the session's cache and index serve it
+    cache_dir, index_server = shared_cache, shared_index
     case = CASES[name]
     distribution = json.loads(dist_lock_path().read_text(encoding="utf-8"))["packages"]
     assert name in distribution, f"{name} is not a package Pyodide ships; the case proves nothing"

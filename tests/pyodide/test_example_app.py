@@ -17,8 +17,8 @@ import pytest
 
 from tests.conftest import VENV_BIN, cli_env, run_cli
 from tests.pyodide.conftest import playwright_npx
-from tests.support.index_server import IndexServer
 from tests.support.mochi_program import load
+from tests.support.session_cache import SharedIndex
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "browser-form"
@@ -39,7 +39,7 @@ def copy_example(dest: Path) -> Path:
     return dest
 
 
-def install_example(project: Path, cache: Path, server: IndexServer) -> Path:
+def install_example(project: Path, cache: Path, server: SharedIndex) -> Path:
     for step in (["lock"], ["install", "--target=pyodide-314"]):
         run_cli(["-C", str(project), *step], cache=cache, index_url=server.url, check=True)
     return project / ".mochi" / "pyodide-314"
@@ -62,7 +62,9 @@ def test_the_example_is_what_the_docs_say() -> None:
 
 
 @pytest.mark.slow
-def test_browser_form_example_in_chromium(tmp_path: Path, cache_dir: Path, index_server: IndexServer) -> None:
+def test_browser_form_example_in_chromium(tmp_path: Path, shared_cache: Path, shared_index: SharedIndex) -> None:
+    # the session's cache: the bundle, the page and the browser's answers are the project's
+    cache_dir, index_server = shared_cache, shared_index
     npx = playwright_npx()
     project = copy_example(tmp_path / "browser-form")
     bundle = install_example(project, cache_dir, index_server)

@@ -24,6 +24,7 @@ import pytest
 from tests.conftest import run_cli
 from tests.pyodide.wheelmaker import make_wheel
 from tests.support.index_server import IndexServer, ServedFile
+from tests.support.session_cache import Index
 from wasmtool.bundle.errors import PyodideCallError
 from wasmtool.run.pyodide import PyodideNodeRuntime, dist_lock_path
 
@@ -47,7 +48,7 @@ tomli = "^2"
 LUHN = "python_wrap.pydantic.pydantic_externs:pydantic_PaymentCardNumber_validate_luhn_check_digit"
 
 
-def build_app(root: Path, cache: Path, server: IndexServer, manifest: str = MANIFEST) -> Path:
+def build_app(root: Path, cache: Path, server: Index, manifest: str = MANIFEST) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "mochi.toml").write_text(textwrap.dedent(manifest))
     run_cli(["-C", str(root), "lock", "--smoke"], cache=cache, index_url=server.url, check=True)
@@ -59,6 +60,7 @@ def build_app(root: Path, cache: Path, server: IndexServer, manifest: str = MANI
 
 def test_pyodide_lock_install_and_calls_through_generated_wrappers(
         tmp_path: Path, cache_dir: Path, index_server: IndexServer) -> None:
+    # a private cache: the rebuild below compares a cold install's bundle with a warm one's
     bundle = build_app(tmp_path / "web", cache_dir, index_server)
     lock = (tmp_path / "web" / "mochi.lock").read_text()
     assert 'target = "pyodide-314"' in lock

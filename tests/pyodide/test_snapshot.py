@@ -19,7 +19,7 @@ import pytest
 from tests.e2e.parity import make_project, normalised
 from tests.e2e.test_three_way_parity import CALLS, HANDLE_CALLS
 from tests.pyodide.wheelmaker import EXTRA_SET, make_wheel, real_wheels
-from tests.support.index_server import IndexServer
+from tests.support.session_cache import SharedIndex
 from wasmtool.bundle.errors import (
     SnapshotExtensionError,
     SnapshotHeapError,
@@ -277,10 +277,11 @@ tomli = "*"
 """
 
 
-def test_install_snapshot_and_the_parity_rows(tmp_path: Path, cache_dir: Path, index_server: IndexServer,
+def test_install_snapshot_and_the_parity_rows(tmp_path: Path, shared_cache: Path, shared_index: SharedIndex,
                                               node: str) -> None:
+    # the session's cache: the snapshot is made in the project's bundle, nothing asserted depends on the cache
     rows = cast("list[dict[str, object]]", CALLS)   # the parity table's rows (inferred as list[object] there)
-    project, calls, cli = make_project(tmp_path, "snap", MANIFEST, rows, cache_dir, index_server)
+    project, calls, cli = make_project(tmp_path, "snap", MANIFEST, rows, shared_cache, shared_index)
     cli("lock")
     cli("install")
     cli("install", "--target=pyodide-314")
@@ -307,8 +308,9 @@ def test_install_snapshot_and_the_parity_rows(tmp_path: Path, cache_dir: Path, i
     assert pyodide_out == native_out
 
 
-def test_install_snapshot_refuses_a_native_target(tmp_path: Path, cache_dir: Path, index_server: IndexServer) -> None:
+def test_install_snapshot_refuses_a_native_target(tmp_path: Path, shared_cache: Path,
+                                                  shared_index: SharedIndex) -> None:
     manifest = MANIFEST.replace('targets = ["native", "pyodide-314"]', 'targets = ["native"]')
-    _, _, cli = make_project(tmp_path, "snapn", manifest, [], cache_dir, index_server)
+    _, _, cli = make_project(tmp_path, "snapn", manifest, [], shared_cache, shared_index)
     code, _, err = cli("install", "--snapshot", check=False)
     assert code == 2 and "--snapshot applies to Pyodide targets, not to native" in err

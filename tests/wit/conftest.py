@@ -64,8 +64,11 @@ def tomli_wheel() -> Path:
 
 
 @pytest.fixture(scope="session")
-def component_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("component-cache")
+def component_cache(shared_cache: Path) -> Path:
+    """The session's shared cache (tests/conftest.py): a component is built once per session, not
+    once per xdist worker, and its ``.cwasm`` compiled once. The tests on it assert what a build
+    holds and that a second build is a hit, never that a build was cold."""
+    return shared_cache
 
 
 @pytest.fixture(scope="session")
