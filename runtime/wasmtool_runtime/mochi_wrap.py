@@ -21,8 +21,8 @@ The calling convention (the Mochi side of a value, ``wasmtool.typemap.surface``)
     union                      the first member (in order) whose converter accepts the value;
                                none: "expected one of int | string, got list"
 
-Wire forms: a ``str`` or ``float`` type whose ``py`` names a standard-library type crosses as
-that scalar and is converted here (:data:`WIRE_FORMS`)::
+Wire forms: a scalar type whose ``py`` names a standard-library type (or a numpy scalar) crosses
+as that scalar and is converted here (:data:`WIRE_FORMS`)::
 
     datetime:datetime / date / time   str    v.isoformat()      <-> X.fromisoformat(s)
     datetime:timedelta                float  v.total_seconds()  <-> timedelta(seconds=x)
@@ -30,6 +30,10 @@ that scalar and is converted here (:data:`WIRE_FORMS`)::
     uuid:UUID                         str    str(v)             <-> UUID(s)
     pathlib:Path                      str    os.fspath(v)       <-> pathlib.Path(s)
     re:Pattern                        str    v.pattern          <-> re.compile(s)
+    builtins:type (a class object)    str    "module.QualName"  <-> the class at that path, checked
+                                                                    to subclass the type's ``name``
+    numpy:float64 / int64 / bool      float / int / bool  float(v) / int(v) / bool(v)
+                                                        <-> numpy.float64(x) / int64(x) / bool(x)
 
 A value of the Python type itself is accepted where the wire form is expected (an argument
 given by Python code); a string that does not parse raises :class:`BoundaryTypeError` naming
@@ -78,15 +82,18 @@ from types import TracebackType
 from typing import Any
 
 __all__ = [
+    "CLASS_PATH",
     "WIRE_FORMS",
     "AsyncReentryError",
     "BoundaryTypeError",
     "WireForm",
     "WrapperTimeoutError",
     "arg",
+    "class_path",
     "configure",
     "export",
     "ffi_mode",
+    "find_class",
     "lazy_module",
     "load",
     "load_module",
@@ -254,9 +261,16 @@ def export(namespace: dict[str, Any]) -> None:
             namespace[name] = _guarded(fn)
 
 
+#: Top-level packages of the modules the wrappers load (:func:`load_module`,
+#: :func:`lazy_module`): the wrapped distributions' import names, where a class path given by a
+#: caller may import a module not imported yet (:func:`find_class`).
+_IMPORT_ROOTS: set[str] = set()
+
+
 def load_module(name: str) -> Any:
     """Import ``name`` (typed ``Any``: the wrapper never depends on the package's stubs).
     Under Mochi's FFI, what the import prints or warns is captured, not written."""
+    _IMPORT_ROOTS.add(name.partition(".")[0])
     if not ffi_mode():
         return importlib.import_module(name)
     noise: list[str] = []
@@ -290,6 +304,7 @@ def lazy_module(name: str) -> Any:
     """A module the wrapper only needs for some externs (a class's defining module): it is
     imported when first used, so an optional dependency it needs (pandas' Styler needs
     jinja2) only fails the calls that reach it, not the import of the whole wrapper."""
+    _IMPORT_ROOTS.add(name.partition(".")[0])
     return _LazyModule(name)
 
 
@@ -328,6 +343,8 @@ class _Compiler:
         kind = t["kind"]
         if kind == "any":
             return _identity
+        if kind == "str" and t.get("py") == CLASS_PATH:
+            return self._class_path(t)
         if t.get("py") and kind in ("int", "float", "bool", "str"):
             return self._wire(kind, t["py"])
         if kind == "union":
@@ -341,7 +358,7 @@ class _Compiler:
         if kind == "str":
             return self._exact(str, "str")
         if kind == "bytes":
-            return self._bytes()
+            return self._bytes(t)
         if kind == "option":
             inner = self.compile(t["args"][0])
             return lambda v, p: None if v is None else inner(v, p)
@@ -405,7 +422,7 @@ class _Compiler:
             def into(v: Any, p: str) -> Any:
                 if form.is_value(v):
                     return v
-                if isinstance(v, bool) or not isinstance(v, form.wire):
+                if (isinstance(v, bool) and form.kind != "bool") or not isinstance(v, form.wire):
                     raise fail(f"expected {form.expected}, got {_type_name(v)}", p)
                 try:
                     return form.parse(v)
@@ -439,19 +456,62 @@ class _Compiler:
             raise fail(f"expected one of {expected}, got {_type_name(v)}", p)
         return conv
 
-    def _bytes(self) -> Conv:
+    def _bytes(self, t: TypeDict) -> Conv:
         fail, into = self.fail, self.into
+        # into Python: a declared memoryview gets memoryview(data); bytes, a buffer, else
+        make: Callable[[bytes], Any] = memoryview if into and t.get("py") == "builtins:memoryview" else bytes
 
         def conv(v: Any, p: str) -> Any:
             if isinstance(v, (bytes, bytearray, memoryview)):
-                return bytes(v) if into else list(bytes(v))
+                return make(bytes(v)) if into else list(bytes(v))
             if isinstance(v, (list, tuple)):
                 try:
                     data = bytes(v)
                 except (TypeError, ValueError) as exc:
                     raise fail(f"expected a list of byte values 0..255 ({exc})", p) from None
-                return data if into else list(data)
+                return make(data) if into else list(data)
             raise fail(f"expected bytes (a list of ints), got {_type_name(v)}", p)
+        return conv
+
+    def _class_path(self, t: TypeDict) -> Conv:
+        """A class object as its dotted path: in, the class found at the path (:func:`find_class`)
+        and checked to subclass one of the type's bounds; out, ``module.QualName``."""
+        bounds = [b for b in str(t.get("name") or "").split("|") if b]
+        box: list[tuple[type, ...]] = []
+        wanted = " or ".join(_dotted(b) for b in bounds)
+        expected = f"the dotted path of a subclass of {wanted}" if bounds else "the dotted path of a class"
+        fail, into = self.fail, self.into
+
+        def classes() -> tuple[type, ...]:
+            if not box:
+                # a bound the runtime cannot find (a stub-only class) checks nothing, as a handle's
+                found = [find_class(b, roots={_dotted(b).partition(".")[0]}) for b in bounds]
+                box.append(() if None in found else tuple(c for c in found if c is not None))
+            return box[0]
+
+        def check(cls: type, shown: object, p: str) -> type:
+            want = classes()
+            try:
+                ok = not want or issubclass(cls, want)
+            except TypeError:   # a Protocol that is not runtime-checkable: nothing to check
+                ok = True
+            if not ok:
+                raise fail(f"expected {expected}, got {_clip(shown)} (not a subclass)", p)
+            return cls
+
+        def conv(v: Any, p: str) -> Any:
+            if into:
+                if isinstance(v, type):
+                    return check(v, class_path(v), p)
+                if not isinstance(v, str):
+                    raise fail(f"expected {expected}, got {_type_name(v)}", p)
+                cls = find_class(v, roots=_IMPORT_ROOTS)
+                if cls is None:
+                    raise fail(f"expected {expected}, got {_clip(v)} (no class at that path)", p)
+                return check(cls, v, p)
+            if not isinstance(v, type):
+                raise fail(f"expected a class, got {_type_name(v)}", p)
+            return class_path(check(v, class_path(v), p))
         return conv
 
     def _list(self, t: TypeDict, kind: str) -> Conv:
@@ -687,6 +747,67 @@ def _mochi_spelling(t: TypeDict) -> str:
     return str(t.get("name") or kind)
 
 
+# -- class paths -----------------------------------------------------------------------------------
+
+#: ``py`` of a class object (``type[X]``), crossing as its dotted path.
+CLASS_PATH = "builtins:type"
+_MISSING = object()
+
+
+def class_path(cls: type) -> str:
+    """The dotted path a class crosses as: ``module.QualName``."""
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _dotted(spec: str) -> str:
+    return spec.replace(":", ".")
+
+
+def find_class(path: str, *, roots: Iterable[str] = ()) -> type | None:
+    """The class at ``path`` (``module.QualName`` or ``module:QualName``), or None.
+
+    The module is the longest prefix of the path that names one. A module that is not imported
+    yet is imported only when its top-level package is in ``roots`` (for a caller's path: the
+    wrapped distributions' import names): importing runs a module's code, and a path comes
+    from the caller (a calls file, a web page), so it may name only modules the bound package
+    is made of (``sqlalchemy.dialects.postgresql`` is imported on demand) or ones something
+    already imported. Dunder names after the module (``__class__``) are refused.
+    """
+    module, sep, qual = path.partition(":")
+    names = (module + "." + qual if sep else path).split(".")
+    if len(names) < 2 or not all(n.isidentifier() for n in names):
+        return None
+    cut = len(module.split(".")) if sep else None
+    allowed = set(roots)
+    for i in ([cut] if cut is not None else range(len(names) - 1, 0, -1)):
+        mod_name, attrs = ".".join(names[:i]), names[i:]
+        if any(a.startswith("__") for a in attrs):
+            continue
+        mod = sys.modules.get(mod_name)
+        if mod is None and names[0] in allowed:
+            try:
+                mod = importlib.import_module(mod_name)
+            except ImportError:
+                mod = None
+        if mod is None:
+            continue
+        obj: Any = mod
+        for a in attrs:
+            obj = getattr(obj, a, _MISSING)
+            if obj is _MISSING:
+                break
+        if isinstance(obj, type):
+            return obj
+    return None
+
+
+def _parse_class(path: str) -> type:
+    cls = find_class(path, roots=_IMPORT_ROOTS)
+    if cls is None:
+        raise ValueError(f"no class at {path!r}")
+    return cls
+
+
 # -- wire forms ------------------------------------------------------------------------------------
 
 
@@ -719,6 +840,29 @@ def _str_pattern(v: Any) -> bool:
     return isinstance(v, re.Pattern) and isinstance(v.pattern, str)
 
 
+def _numpy_scalar(abstract: str) -> Callable[[Any], bool]:
+    """Whether a value is an instance of numpy's ``abstract`` scalar class; numpy is only
+    looked at when already imported (the wrapped package named it, so it imported it)."""
+    def check(v: Any) -> bool:
+        np = sys.modules.get("numpy")
+        return np is not None and isinstance(v, getattr(np, abstract))
+    return check
+
+
+def _to_numpy(name: str) -> Callable[[Any], Any]:
+    def make(x: Any) -> Any:
+        return getattr(importlib.import_module("numpy"), name)(x)
+    return make
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_real(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 #: ``py`` (``module:QualName``) -> its wire form; wasmtool.typemap.surface.WIRE_FORMS names the same.
 WIRE_FORMS: dict[str, WireForm] = {
     "datetime:datetime": WireForm("str", str, lambda v: isinstance(v, datetime.datetime), lambda v: v.isoformat(),
@@ -739,6 +883,21 @@ WIRE_FORMS: dict[str, WireForm] = {
                              "a path string", "a path", returns=lambda v: isinstance(v, (str, os.PathLike))),
     "re:Pattern": WireForm("str", str, _str_pattern, lambda v: v.pattern, re.compile,
                            "a regular expression string", "a str pattern", reason=True),
+    # a class object (``type[X]``): its subclass check needs the type's bounds, so the
+    # converter is ``_Compiler._class_path``; this entry is the bare form (any class)
+    CLASS_PATH: WireForm("str", str, lambda v: isinstance(v, type), class_path, _parse_class,
+                         "the dotted path of a class", "a class"),
+    # numpy scalars another distribution's stubs name (scipy's numpy.float64): an argument
+    # becomes that numpy type; a result may be the numpy scalar or the plain Python one
+    "numpy:float64": WireForm("float", (int, float), _numpy_scalar("floating"), float, _to_numpy("float64"),
+                              "a number", "a numpy floating-point scalar",
+                              returns=lambda v: _numpy_scalar("floating")(v) or _is_real(v)),
+    "numpy:int64": WireForm("int", int, _numpy_scalar("integer"), int, _to_numpy("int64"),
+                            "an integer", "a numpy integer scalar",
+                            returns=lambda v: _numpy_scalar("integer")(v) or _is_int(v)),
+    "numpy:bool": WireForm("bool", bool, _numpy_scalar("bool"), bool, _to_numpy("bool"),
+                           "a boolean", "a numpy bool",
+                           returns=lambda v: _numpy_scalar("bool")(v) or isinstance(v, bool)),
 }
 
 

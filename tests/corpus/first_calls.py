@@ -8,10 +8,8 @@ row). ``{"$handle": N}`` is the N-th handle the package's alias returned (`wasmt
 numbers handles per alias).
 ``{"$url": "/path"}`` is replaced by the hermetic server's address.
 
-Not here: packages whose first calls are not bound without configuration (msgpack's
-``packb``/``unpackb`` come only from stubgen, with no annotations; see the gaps in
-tests/corpus/minimums.py), and calls that need an object a Mochi program cannot make
-(``attrs.asdict`` of an attrs instance).
+Not here: calls that need an object a Mochi program cannot make (``attrs.asdict`` of an
+attrs instance).
 
 Wire forms follow the documented value encoding: ``bytes`` cross as a list of byte values,
 ``datetime`` as an ISO 8601 string.
@@ -62,4 +60,7 @@ FIRST_CALLS: tuple[FirstCall, ...] = (
     FirstCall("requests", "requests.Response.status_code", ({"$handle": 1},), 200),
     FirstCall("httpx", "httpx.get", ({"$url": "/simple/"},), {"$handle": 1}),
     FirstCall("httpx", "httpx.Response.is_success", ({"$handle": 1},), True),
+    # msgpack's README, "Basic usage": packb then unpackb (typed by the msgpack-types stubs)
+    FirstCall("msgpack", "msgpack.packb", ([1, 2, 3],), [147, 1, 2, 3], PYODIDE),
+    FirstCall("msgpack", "msgpack.unpackb", ([147, 1, 2, 3],), [1, 2, 3], PYODIDE),
 )

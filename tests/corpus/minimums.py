@@ -33,18 +33,13 @@ class Minimum:
     count_gap: str = ""                            # set when ``functions`` is above today's count: why
 
 
-_ANY = "SkipUnsupportedTypingConstruct `Any` (maps to `any` only with allow-partial or allow-any)"
-_UNION = "SkipOpenUnion `{}` (non-optional union: v1 maps only `T | None`)"
 _ARGS = "SkipParamSpec `{}` (*args cannot be declared on an extern)"
 _OVERLOAD = "SkipOverloadAmbiguity ({})"
 _TYPEVAR = "SkipUnsupportedTypingConstruct `{0}` (TypeVar `{0}`: instantiate it with a monomorphise setting)"
-_NO_ANN = "SkipUnsupportedTypingConstruct `{}` (stubgen tier: parameter without an annotation)"
-_NO_RET = "SkipUnsupportedTypingConstruct `-> <missing>` (stubgen tier: missing return annotation)"
 _SUBMODULE = ("not on the surface, no SKIPPED.txt line: `{}` is a submodule and only the top-level import "
               "package is mapped")
 _INSTANCE_ATTR = ("not on the surface, no SKIPPED.txt line: an instance attribute assigned in `__init__` "
                   "(`self.{}`), not declared in the class body")
-_PRIVATE_PKG = "SkipForwardRef `{}` (re-exported from `_pytest`, which is treated as outside the distribution)"
 
 
 MINIMUMS: dict[str, Minimum] = {
@@ -76,12 +71,10 @@ MINIMUMS: dict[str, Minimum] = {
     "scikit-learn": Minimum(
         docs="scikit-learn.org/stable/getting_started.html",
         functions=50,
-        bind=("sklearn.linear_model.LinearRegression", "sklearn.preprocessing.StandardScaler"),
+        bind=("sklearn.linear_model.LinearRegression", "sklearn.preprocessing.StandardScaler",
+              "sklearn.pipeline.make_pipeline", "sklearn.set_config", "sklearn.show_versions"),
         gaps={
             "sklearn.model_selection.train_test_split": _SUBMODULE.format("sklearn.model_selection"),
-            "sklearn.pipeline.make_pipeline": _SUBMODULE.format("sklearn.pipeline"),
-            "sklearn.set_config": _NO_RET,
-            "sklearn.show_versions": _NO_RET,
         },
     ),
     "requests": Minimum(
@@ -130,10 +123,7 @@ MINIMUMS: dict[str, Minimum] = {
     "attrs": Minimum(
         docs="www.attrs.org/en/stable/overview.html and examples.html",
         functions=20,
-        bind=("attrs.validate", "attrs.asdict", "attrs.evolve", "attrs.field"),
-        gaps={
-            "attrs.define": _OVERLOAD.format("superset arm does not map: TypeVar `_C`"),
-        },
+        bind=("attrs.validate", "attrs.asdict", "attrs.evolve", "attrs.field", "attrs.define"),
     ),
     "click": Minimum(
         docs="click.palletsprojects.com/en/stable/quickstart/",
@@ -213,10 +203,7 @@ MINIMUMS: dict[str, Minimum] = {
     "pyyaml": Minimum(
         docs="pyyaml.org/wiki/PyYAMLDocumentation",
         functions=400,
-        bind=("yaml.dump", "yaml.safe_dump", "yaml.safe_load"),
-        gaps={
-            "yaml.load": "SkipForwardRef `_ReadStream` (`_typeshed.SupportsRead` is outside the distribution)",
-        },
+        bind=("yaml.dump", "yaml.safe_dump", "yaml.safe_load", "yaml.load"),
     ),
     "toml": Minimum(
         docs="github.com/uiri/toml (README: API Reference)",
@@ -237,13 +224,8 @@ MINIMUMS: dict[str, Minimum] = {
     "msgpack": Minimum(
         docs="github.com/msgpack/msgpack-python (README: Basic usage, Streaming unpacking)",
         functions=6,
-        bind=("msgpack.Packer", "msgpack.Unpacker"),
-        gaps={
-            "msgpack.packb": _NO_ANN.format("o"),
-            "msgpack.unpackb": "SkipForwardRef `_cython_3_3_0.cython_function_or_method` (outside the distribution)",
-            "msgpack.Packer.pack": _NO_ANN.format("obj"),
-            "msgpack.Unpacker.feed": _NO_ANN.format("next_bytes"),
-        },
+        bind=("msgpack.Packer", "msgpack.Unpacker", "msgpack.packb", "msgpack.unpackb", "msgpack.Packer.pack",
+              "msgpack.Unpacker.feed"),
     ),
     "orjson": Minimum(
         docs="github.com/ijl/orjson (README: Serialize, Deserialize, Option)",
@@ -253,13 +235,10 @@ MINIMUMS: dict[str, Minimum] = {
     "pytest": Minimum(
         docs="docs.pytest.org/en/stable/getting-started.html and how-to/fixtures.html",
         functions=20,
-        count_gap="0 functions today: everything `pytest` exports is re-exported from `_pytest`",
+        bind=("pytest.fixture", "pytest.raises", "pytest.main", "pytest.skip"),
         gaps={
-            "pytest.fixture": _PRIVATE_PKG.format("_pytest.fixtures.fixture"),
-            "pytest.raises": _PRIVATE_PKG.format("_pytest.raises.raises"),
-            "pytest.approx": _PRIVATE_PKG.format("_pytest.approx.approx"),
-            "pytest.main": _PRIVATE_PKG.format("_pytest.config.main"),
-            "pytest.skip": _PRIVATE_PKG.format("_pytest.outcomes.skip"),
+            "pytest.approx": ("SkipUnsupportedTypingConstruct `T` (an unbounded TypeVar: pytest's stub tier is "
+                              "stubgen, the weakest of its packages', since its `py` module has no stubs)"),
         },
     ),
 }

@@ -25,6 +25,7 @@ from wasmtool.project.manifest import PythonSettings
 from wasmtool.resolve.wheelinfo import read_wheel_info
 from wasmtool.skips import SkipReport, count_by_reason
 from wasmtool.stubs.discover import StubgenPolicy, StubSet, discover, module_stubs
+from wasmtool.stubs.model import ModuleStub
 from wasmtool.synth.dialect import ffi_split
 from wasmtool.synth.workspace import surface_files
 from wasmtool.typemap.surface import Function, MappedSurface
@@ -112,6 +113,20 @@ def dependency_wheels(wheel: Path) -> list[Path]:
     return out
 
 
+def dependency_modules(wheel: Path) -> list[ModuleStub]:
+    """The stub modules of the wheel's dependency closure, as ``bind`` reads them (types from
+    dependencies): each dependency's own, sibling or typeshed stubs, never stubgen."""
+    out: list[ModuleStub] = []
+    for dep in dependency_wheels(wheel):
+        name, version, _, _ = parse_wheel_filename(dep.name)
+        scan = tuple(n for n in wheel_import_names(dep) if "__mypyc" not in n)
+        st = discover(dep, dist=str(name), version=str(version), import_names=scan,
+                      find_sibling_stubs=artefact_finder(), typeshed=True, stubgen=StubgenPolicy(fallback=False),
+                      python_version="3.12")
+        out.extend(module_stubs(st, python_version=(3, 12), platform="linux", skips=[]))
+    return out
+
+
 def artefact_finder() -> Callable[[str], Path | None]:
     wheels = _wheels()
 
@@ -158,6 +173,7 @@ def run_package(dist: str, *, timeout: float = STUBGEN_TIMEOUT, target: str = "n
                          dependency_wheels=dependency_wheels(wheel))
     skips: list[SkipReport] = []
     modules = module_stubs(stubs, python_version=(3, 12), platform="linux", skips=skips)
+    foreign = dependency_modules(wheel)
     import_names = public_import_names(scan)
     # the default surface: the top-level modules and their public submodules (native: every
     # submodule imports), with the project settings' defaults
@@ -165,7 +181,7 @@ def run_package(dist: str, *, timeout: float = STUBGEN_TIMEOUT, target: str = "n
                                       explicit_imports=False, package=dist)
     surface = map_package(modules, stubs, dist=dist, version=version, alias=CORPUS[dist],
                           import_names=import_names, submodules=submodules, target=target, callables_cross=None,
-                          settings=PythonSettings(), extra_skips=skips)
+                          settings=PythonSettings(), extra_skips=skips, dependencies=foreign)
     return CorpusResult(stubs, surface, surface_files(surface, "0.10"), surface_files(surface, "mep-71"))
 
 
@@ -221,7 +237,8 @@ class Coverage:
     is what a user names: a function, method, class, property or constant; its ``_full`` variant
     and its overload externs are the same item) against ``skipped`` items (a skip of a whole item
     for a reason other than :data:`NOT_A_GAP`; a skipped parameter or overload arm of a bound
-    item is not a skipped item). Items of test packages are left out."""
+    item is not a skipped item). Items of test packages, and items whose path goes through a
+    private name (:func:`_is_private_path`), are left out: neither is public API."""
 
     bound: int
     skipped: int
@@ -239,18 +256,31 @@ def _in_test_package(path: str) -> bool:
     return any(part in TEST_PARTS for part in path.split("."))
 
 
+def _is_private_path(path: str) -> bool:
+    """A path through a private name (``scipy._lib.doccer.docformat``,
+    ``scipy.linalg.cython_blas._CApiDict.caxpy``): not public API, whatever it binds or skips.
+    The mapping still reaches such items (a private class a public signature names becomes a
+    handle with its members), but they are not what the share of public items counts."""
+    return any(part.startswith("_") and not (part.startswith("__") and part.endswith("__"))
+               for part in path.split("."))
+
+
+def _counted(path: str) -> bool:
+    return not _in_test_package(path) and not _is_private_path(path)
+
+
 def _item_path(path: str) -> str:
     """A skip path without an overload-arm suffix (``numpy.zeros#2`` -> ``numpy.zeros``)."""
     return path.split("#", 1)[0]
 
 
 def coverage(surface: MappedSurface) -> Coverage:
-    bound = {p for p in bound_paths(surface) if not _in_test_package(p)}
+    bound = {p for p in bound_paths(surface) if _counted(p)}
     classes = {f.target.replace(":", ".") for f in surface.functions if f.kind == "constructor"}
     classes |= {f.target.replace(":", ".").rpartition(".")[0] for f in surface.functions
                 if f.kind in ("method", "getter")}
     gaps = {_item_path(s.path) for s in surface.skips
-            if s.reason.name not in NOT_A_GAP and not _in_test_package(s.path)}
+            if s.reason.name not in NOT_A_GAP and _counted(s.path)}
     skipped = set()
     for path in gaps - bound:
         parent = path.rpartition(".")[0]

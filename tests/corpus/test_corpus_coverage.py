@@ -1,5 +1,6 @@
 """Coverage of the corpus: the share of public, non-dunder items (functions, methods, classes,
-properties, constants; test packages excluded) that the default surface binds, per package
+properties, constants; test packages and paths through a private name excluded) that the
+default surface binds, per package
 (each golden's ``[coverage]`` section) and in total (``golden/coverage.txt``).
 
 The goal is 85 % in total. Every item that stays skipped has its reason in the package's
@@ -42,11 +43,6 @@ def test_corpus_coverage_matches_its_golden() -> None:
     assert old == text, golden_diff(old, text, "coverage.txt")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "71.9% of public items bound over the default surface (public submodules included): "
-    "scipy (9,947 items skipped: the numpy and optype types its stubs name are outside the distribution), "
-    "scikit-learn (4,194: stubgen-only, unannotated) and sqlalchemy (3,601) hold most of the rest; "
-    "types from dependencies are not resolved yet; raised by the surface-coverage issue"))
 def test_corpus_binds_the_goal_share_of_public_items() -> None:
     _, total = _table()
     assert total.ratio >= GOAL, f"{total.ratio * 100:.1f}% of public items bound ({total.bound} of " \

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.parity import make_project, normalised
-from tests.support.index_server import IndexServer
+from tests.support.session_cache import SharedIndex
 
 # builds real components and a Pyodide bundle: past the suite's 600 s default on a loaded machine
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -96,7 +96,7 @@ HANDLE_CALLS = [
     {"call": "packaging.Version_base_version", "args": [{"$handle": 2}]},
     {"call": "packaging.Version_local", "args": [{"$handle": 2}]},
     {"call": "packaging.Version_new", "args": ["not a version"]},                  # InvalidVersion
-    {"call": "toml.TomlEncoder_new_full", "args": [True]},
+    {"call": "toml.TomlEncoder_new_unit_full", "args": [None, True]},
     {"call": "toml.TomlEncoder_preserve", "args": [{"$handle": 1}]},
     {"call": "packaging.parse_sdist_filename", "args": ["foo_bar-1.2.3rc1.tar.gz"]},    # a handle in a record
     {"call": "packaging.Version_release", "args": [{"$handle": 3}]},
@@ -104,7 +104,7 @@ HANDLE_CALLS = [
     {"call": "packaging.packaging_version_parse", "args": ["4.5"]},
     {"call": "packaging.Version_public", "args": [{"$handle": 4}]},
     {"call": "packaging.Version_major", "args": [{"$handle": 1}]},                     # still alive
-    {"call": "toml.TomlPreserveCommentDecoder_new", "args": []},
+    {"call": "toml.TomlPreserveCommentDecoder_new_unit", "args": []},
     {"call": "toml.TomlPreserveCommentDecoder_preserve_comment", "args": [{"$handle": 2}, 3, "key", "# note", True]},
     {"call": "toml.TomlPreserveCommentDecoder_saved_comments", "args": [{"$handle": 2}]},
 ]
@@ -112,9 +112,10 @@ HANDLE_CALLS = [
 # Not in the table: functions that read the host environment (click.get_app_dir reads
 # $HOME, which a WASI guest does not inherit) answer differently by design.
 
-def test_same_calls_same_answers_native_wasi_pyodide(tmp_path: Path, cache_dir: Path,
-                                                      index_server: IndexServer) -> None:
-    project, calls, cli = make_project(tmp_path, "three", MANIFEST, CALLS, cache_dir, index_server)
+def test_same_calls_same_answers_native_wasi_pyodide(tmp_path: Path, shared_cache: Path,
+                                                      shared_index: SharedIndex) -> None:
+    # the session's cache: nothing here depends on what it holds (no "(built)", no download counts)
+    project, calls, cli = make_project(tmp_path, "three", MANIFEST, CALLS, shared_cache, shared_index)
     cli("lock")
     cli("install")
     _, _, err = cli("install", "--target=wasi-p2")

@@ -3,9 +3,12 @@ typed package (`wirecheck`, built here and served by the hermetic index) is lock
 installed and called natively, in Pyodide under Node and as a WASI component under
 wasmtime, through `wasmtool run`. Every wire form goes in and comes back the same on every
 target (a datetime in, the same datetime back); a string that is not ISO 8601 fails the same
-way everywhere, naming the form. A checked union picks its member natively and in Pyodide,
-and a wrong member fails naming the expected members; on wasi-p2 a union has no WIT form,
-so the function is not exported (the documented skip).
+way everywhere, naming the form. A class object crosses as its dotted path (a subclass's
+path in, the same path back; a class that is no subclass fails naming the expected one),
+a memoryview or buffer as bytes, and `**kwargs: int` as one map (of the `_full` variant). A
+checked union picks its member natively and in Pyodide, and a wrong member fails naming the
+expected members; on
+wasi-p2 a union has no WIT form, so the function is not exported (the documented skip).
 
 One project, one component build, one Pyodide session.
 """
@@ -29,13 +32,14 @@ WIRECHECK = '''\
 """Functions whose parameters and results are standard-library value types."""
 
 import re
+from collections.abc import Buffer
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from uuid import UUID
 
-__all__ = ["echo_date", "echo_decimal", "echo_path", "echo_pattern", "echo_time", "echo_uuid", "pick", "shout",
-           "shift", "span"]
+__all__ = ["Circle", "Plain", "Shape", "echo_buffer", "echo_date", "echo_decimal", "echo_path", "echo_pattern",
+           "echo_time", "echo_uuid", "echo_view", "pick", "shape_class", "shout", "shift", "span", "tagged"]
 
 
 def _check(value: object, cls: type) -> None:
@@ -86,6 +90,39 @@ def echo_pattern(p: re.Pattern[str]) -> re.Pattern[str]:
     return p
 
 
+class Shape:
+    """A base class: its subclasses cross as their dotted path."""
+
+
+class Circle(Shape):
+    pass
+
+
+class Plain:
+    pass
+
+
+def shape_class(cls: type[Shape]) -> type[Shape]:
+    """The class given, checked to be a Shape."""
+    if not (isinstance(cls, type) and issubclass(cls, Shape)):
+        raise TypeError(f"expected a Shape subclass, got {cls!r}")
+    return cls
+
+
+def echo_view(data: memoryview) -> memoryview:
+    _check(data, memoryview)
+    return data
+
+
+def echo_buffer(data: Buffer) -> Buffer:
+    return data
+
+
+def tagged(name: str, **tags: int) -> list[str]:
+    """name and each keyword argument as key=value, sorted."""
+    return sorted([name, *(f"{k}={v}" for k, v in tags.items())])
+
+
 def pick(x: int | str) -> int | str:
     """Twice x: a number doubled, a string repeated."""
     return x * 2
@@ -128,6 +165,22 @@ WIRE_CALLS: list[tuple[dict[str, object], object]] = [
      "wirecheck_echo_uuid: u: expected a UUID string, got 'not-a-uuid'"),
     # a checked union parameter: on wasi-p2 it crosses as its `string` member
     ({"call": "wirecheck.shout", "args": ["quiet"]}, "QUIET"),
+    # a class object crosses as its dotted path, checked against the declared class
+    ({"call": "wirecheck.shape_class", "args": ["wirecheck.Circle"]}, "wirecheck.Circle"),
+    ({"call": "wirecheck.shape_class", "args": ["wirecheck.Plain"]},
+     "wirecheck_shape_class: cls: expected the dotted path of a subclass of wirecheck.Shape, "
+     "got 'wirecheck.Plain' (not a subclass)"),
+    ({"call": "wirecheck.shape_class", "args": ["wirecheck.Nowhere"]},
+     "wirecheck_shape_class: cls: expected the dotted path of a subclass of wirecheck.Shape, "
+     "got 'wirecheck.Nowhere' (no class at that path)"),
+    # a memoryview / a buffer crosses as bytes (a list of byte values)
+    ({"call": "wirecheck.echo_view", "args": [[0, 7, 255]]}, [0, 7, 255]),
+    ({"call": "wirecheck.echo_buffer", "args": [[104, 105]]}, [104, 105]),
+    # **tags: int is one map of the _full variant, spread as keyword arguments
+    ({"call": "wirecheck.tagged_full", "args": ["x", {"b": 2, "a": 1}]}, ["a=1", "b=2", "x"]),
+    ({"call": "wirecheck.tagged_full", "args": ["x", {}]}, ["x"]),
+    ({"call": "wirecheck.tagged_full", "args": ["x", None]}, ["x"]),
+    ({"call": "wirecheck.tagged", "args": ["x"]}, ["x"]),
 ]
 UNION_CALLS: list[tuple[dict[str, object], object]] = [
     ({"call": "wirecheck.pick", "args": [21]}, 42),
@@ -204,7 +257,7 @@ def test_wire_forms_round_trip_on_every_target(tmp_path: Path, cache_dir: Path,
         for target in ("native", "pyodide-314", "wasi-p2"):
             code, out, err = cli("run", f"--target={target}", str(wire), check=False)
             answers[target] = normalised(out)
-            assert code == 1 and len(answers[target]) == len(WIRE_CALLS), err      # two lines fail on purpose
+            assert code == 1 and len(answers[target]) == len(WIRE_CALLS), err      # four lines fail on purpose
         assert _answers(answers["native"]) == [expected for _, expected in WIRE_CALLS]
         assert answers["pyodide-314"] == answers["native"]
         assert answers["wasi-p2"] == answers["native"]

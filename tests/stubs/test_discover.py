@@ -183,8 +183,10 @@ def test_subpackage_py_typed_is_not_a_marker() -> None:
 
 
 def test_sibling_names() -> None:
-    assert sibling_stub_names("PyYAML", ["yaml"]) == ("types-pyyaml", "pyyaml-stubs", "types-yaml", "yaml-stubs")
-    assert sibling_stub_names("requests", ["requests"]) == ("types-requests", "requests-stubs")
+    assert sibling_stub_names("PyYAML", ["yaml"]) == ("types-pyyaml", "pyyaml-stubs", "types-yaml", "yaml-stubs",
+                                                      "pyyaml-types")
+    assert sibling_stub_names("requests", ["requests"]) == ("types-requests", "requests-stubs", "requests-types")
+    assert sibling_stub_names("msgpack", ["msgpack"])[-1] == "msgpack-types"   # ships msgpack-stubs/
 
 
 def test_module_name() -> None:
@@ -280,7 +282,7 @@ def test_toml_via_typeshed_without_sibling(tmp_path: Path) -> None:
     assert s.source == "typeshed typeshed stubs/toml 0.10.*"
     assert "toml/__init__.pyi" in s.file_map() and "toml/decoder.pyi" in s.file_map()
     assert not any("@tests" in p for p, _ in s.files)
-    assert s.siblings_tried == ("types-toml", "toml-stubs")
+    assert s.siblings_tried == ("types-toml", "toml-stubs", "toml-types")
     assert {m.name for m in module_stubs(s, python_version="3.12")} >= {"toml", "toml.decoder"}
 
 

@@ -198,7 +198,8 @@ MINI = {
             def data(self) -> bytes: ...
         class Desc:
             def __get__(self, obj: object, owner: object) -> int: ...
-        class MetaType(type): ...
+        class MetaType(type):
+            def __call__(cls, *args: Any, **kwargs: Any) -> Any: ...
         class Meta(metaclass=MetaType):
             def run(self) -> None: ...
         class Dyn:
@@ -238,6 +239,7 @@ def test_mini_package_externs(mini: MappedSurface) -> None:
         "mp_pick_int": "mp_pick_int(x: int): int",
         "mp_pick_string": "mp_pick_string(x: string): string",
         "mp_options": "mp_options(url: string): int",
+        "mp_options_full": "mp_options_full(url: string, kwargs: map<string, any>?): int",
         "mp__exported": "mp__exported(): int",
         "mp_apply": "mp_apply(cb: fun(int): string, xs: list<int>): list<string>",
         "mp_helper": "mp_helper(x: int): int",
@@ -294,7 +296,6 @@ def test_mini_package_skips(mini: MappedSurface) -> None:
         "mini.Movie.rating": "SkipNoComplexType",
         "mini.Empty.z": "SkipNoComplexType",
         "mini.cplx": "SkipNoComplexType",
-        "mini.options.kwargs": "SkipParamSpec",
         "mini._private_helper": "SkipPrivateName",
         "mini._PRIVATE_CONST": "SkipPrivateName",
         "mini.__dir__": "SkipDunder",

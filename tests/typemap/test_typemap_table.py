@@ -244,8 +244,8 @@ SPECIAL_ROWS = [
     ("Ts", "skip:SkipTypeVarTuple"),
     ("P", "skip:SkipParamSpec"),
     ("Awaitable[int]", "skip:SkipUnsupportedTypingConstruct"),  # only as a return
-    ("Type[int]", "skip:SkipUnsupportedTypingConstruct"),
-    ("type[Response]", "skip:SkipUnsupportedTypingConstruct"),
+    ("Type[int]", "string[builtins:type builtins:int]"),
+    ("type[Response]", "string[builtins:type pkg:Response]"),
     ("Final[int]", "int"),
     ("ClassVar[list[int]]", "list<int>"),
     ("Annotated[int, 'meta', 3]", "int"),

@@ -18,7 +18,7 @@ from tests.typemap.test_typemap_map import surface
 from tests.typemap.test_typemap_table import FakeResolver, mochi
 from wasmtool.skips import SkipReason, SkipReport
 from wasmtool.typemap.errors import TypemapSettingError
-from wasmtool.typemap.surface import Function, MappedSurface, TypeRef, widened_why
+from wasmtool.typemap.surface import WIRE_FORMS, Function, MappedSurface, TypeRef, widened_why
 from wasmtool.typemap.table import (
     ANY_DECLARED,
     ANY_OBJECT,
@@ -119,7 +119,8 @@ def test_well_known_table_is_consistent() -> None:
         for t in entry.type.walk():
             assert t.kind != "any"
             if t.py:
-                assert t.kind in ("str", "float")
+                assert t.kind in ("str", "float", "int", "bool")
+                assert WIRE_FORMS.get(t.py) == t.kind, f"{name}: {t.py} is not a {t.kind} wire form"
                 module, _, qual = t.py.partition(":")
                 assert module and qual
     assert well_known("datetime") is None
@@ -163,8 +164,8 @@ def test_well_known_table_is_consistent() -> None:
     ("Literal['a', 1, None]", "(string | int)?"),
     ("Literal[True, 'x']", "bool | string"),
     # a member that does not map skips the whole union, with the first failing member's reason
-    ("int | Missing | type[int]", "skip:SkipForwardRef"),
-    ("int | type[int] | Missing", "skip:SkipUnsupportedTypingConstruct"),
+    ("int | Missing | IO[str]", "skip:SkipForwardRef"),
+    ("int | IO[str] | Missing", "skip:SkipUnsupportedTypingConstruct"),
     ("int | complex", "skip:SkipNoComplexType"),
     ("int | Callable[..., int]", "skip:SkipParamSpec"),
     ("Literal['a', b'x']", "skip:SkipUnsupportedTypingConstruct"),
@@ -335,7 +336,8 @@ def test_pep695_bounds_and_constraints() -> None:
 # -- property: the policy "skip" is the policy "map" minus the widening ---------------------------
 
 _LEAVES = ["int", "str", "bytes", "float", "bool", "None", "Any", "object", "T", "N", "S", "AnyStr", "Missing",
-           "datetime.date", "os.PathLike[str]", "Literal['a']", "Literal[1]", "complex", "IntOrStr", "Dyn"]
+           "datetime.date", "os.PathLike[str]", "Literal['a']", "Literal[1]", "complex", "IntOrStr", "Dyn",
+           "type[T]", "type[Any]", "type[N]", "type", "Buffer", "memoryview", "Collection[int]", "Literal[None]"]
 
 
 def _annotations() -> st.SearchStrategy[str]:

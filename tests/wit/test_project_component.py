@@ -43,7 +43,7 @@ CALLS: list[dict[str, object]] = [
     {"call": "tomli.loads", "args": ["a = 1\n[t]\nb = [1, 2]\nd = 1979-05-27"]},
     {"call": "tomli.loads", "args": ["a = ["]},                                    # TOMLDecodeError
     {"call": "packaging.packaging_version_parse", "args": ["1.0rc1"]},              # packaging's handle 1
-    {"call": "toml.TomlEncoder_new_full", "args": [True]},                          # toml's handle 1
+    {"call": "toml.TomlEncoder_new_unit_full", "args": [None, True]},               # toml's handle 1
     {"call": "packaging.Version_public", "args": [{"$handle": 1}]},
     {"call": "toml.TomlEncoder_preserve", "args": [{"$handle": 1}]},
 ]

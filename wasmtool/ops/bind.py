@@ -42,7 +42,7 @@ from packaging.utils import canonicalize_name
 
 from wasmtool.cache.remote import publish_derived, restore_derived
 from wasmtool.context import Context, verified_artefact
-from wasmtool.errors import UsageError
+from wasmtool.errors import UsageError, WasmtoolError
 from wasmtool.lock.errors import LockMissingError
 from wasmtool.lock.io import read_lock
 from wasmtool.lock.model import LockedPackage, MochiLock
@@ -263,7 +263,7 @@ def _stubset_from_json(text: str) -> StubSet:
 
 
 def discover_stubs(ctx: Context, pkg: LockedPackage, wheel: Callable[[], Path], import_names: tuple[str, ...],
-                   python_version: str, *, refresh: bool = False) -> StubSet:
+                   python_version: str, *, refresh: bool = False, stubgen: bool = True) -> StubSet:
     """Stubs for ``pkg``: sibling stub wheels from the index (through the verified cache),
     inline ``py.typed``, typeshed, then sandboxed stubgen (``[python].stubgen``).
 
@@ -271,12 +271,14 @@ def discover_stubs(ctx: Context, pkg: LockedPackage, wheel: Callable[[], Path], 
     (``<cache>/stubs/``): stubgen runs once per wheel; ``refresh`` looks again (a new
     ``types-`` release on the index is only seen then, or after a re-lock changes the wheel).
     ``wheel`` yields the verified wheel and is only called on a cache miss: the entry was
-    derived from verified bytes with the SHA-256 the lock names.
+    derived from verified bytes with the SHA-256 the lock names. ``stubgen=False`` takes the
+    complete and partial tiers only (a dependency's stubs, read to resolve names).
     """
     py = ctx.project.manifest.python
     key = hashlib.sha256(json.dumps({
         "wheel": pkg.wheel_sha256, "imports": list(import_names), "python": python_version,
-        "typeshed": py.typeshed, "stubgen": py.stubgen or {}, "indexes": [ctx.index.primary, *ctx.index.extra],
+        "typeshed": py.typeshed, "stubgen": (py.stubgen or {}) if stubgen else "off",
+        "indexes": [ctx.index.primary, *ctx.index.extra],
         "code": _code_fingerprint(),
     }, sort_keys=True, default=str).encode()).hexdigest()
     cache_file = ctx.cache.root / "stubs" / f"{key}.json"
@@ -287,7 +289,7 @@ def discover_stubs(ctx: Context, pkg: LockedPackage, wheel: Callable[[], Path], 
             return _stubset_from_json(cache_file.read_text("utf-8"))
         except (ValueError, KeyError, TypeError):
             pass  # damaged entry: discover again
-    st = _discover_stubs(ctx, pkg, wheel(), import_names, python_version)
+    st = _discover_stubs(ctx, pkg, wheel(), import_names, python_version, stubgen=stubgen)
     from wasmtool.fsutil import atomic_write_text
 
     cache_file.parent.mkdir(parents=True, exist_ok=True)
@@ -332,15 +334,57 @@ def _remote_surface_problem(files: Sequence[Path]) -> str | None:
 
 
 def _discover_stubs(ctx: Context, pkg: LockedPackage, wheel: Path, import_names: tuple[str, ...],
-                    python_version: str) -> StubSet:
+                    python_version: str, *, stubgen: bool = True) -> StubSet:
     from wasmtool.index.client import IndexClient
 
+    policy = StubgenPolicy.from_config(ctx.project.manifest.python.stubgen)
     with IndexClient(ctx.index) as client:
         finder = index_stub_finder(client, ctx.cache, runtime_version=pkg.version, progress=ctx.progress)
         return discover(wheel, dist=pkg.name, version=pkg.version, import_names=import_names or None,
                         find_sibling_stubs=finder, typeshed=ctx.project.manifest.python.typeshed,
-                        stubgen=StubgenPolicy.from_config(ctx.project.manifest.python.stubgen),
+                        stubgen=policy if stubgen else StubgenPolicy(fallback=False),
                         python_version=python_version)
+
+
+def dependency_closure(pkg: LockedPackage, locked: Sequence[LockedPackage]) -> list[LockedPackage]:
+    """The locked packages ``pkg`` depends on, directly or not, with a wheel, in name order (pure)."""
+    by_name = {str(canonicalize_name(p.name)): p for p in locked}
+    seen: set[str] = {str(canonicalize_name(pkg.name))}
+    todo = [str(canonicalize_name(d)) for d in pkg.dependencies]
+    out: list[LockedPackage] = []
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in by_name:
+            continue
+        seen.add(name)
+        dep = by_name[name]
+        if dep.wheel_sha256:
+            out.append(dep)
+        todo.extend(str(canonicalize_name(d)) for d in dep.dependencies)
+    return sorted(out, key=lambda p: str(canonicalize_name(p.name)))
+
+
+def _wheel_of(ctx: Context, pkg: LockedPackage) -> Callable[[], Path]:
+    return lambda: verified_artefact(ctx, pkg).path
+
+
+def dependency_modules(ctx: Context, deps: Sequence[LockedPackage], python_version: str,
+                       platform: str) -> list[ModuleStub]:
+    """The stub modules of ``deps`` (types from dependencies, docs/type-table.md): what their
+    own, sibling or typeshed stubs say, never stubgen's guesses; a dependency with none adds
+    nothing. Cached per wheel like a bound package's stubs. A dependency whose wheel cannot be
+    had here (a Pyodide distribution package whose CDN is out of reach) adds nothing either:
+    its names stay outside the distribution, as before, rather than failing the bind."""
+    major, minor = (int(x) for x in python_version.split(".")[:2])
+    out: list[ModuleStub] = []
+    for dep in deps:
+        scan = tuple(n for n in dep.import_names if "__mypyc" not in n)
+        try:
+            st = discover_stubs(ctx, dep, _wheel_of(ctx, dep), scan, python_version, stubgen=False)
+        except WasmtoolError:
+            continue
+        out.extend(module_stubs(st, python_version=(major, minor), platform=platform, skips=[]))
+    return out
 
 
 @cache
@@ -362,7 +406,8 @@ def _code_fingerprint() -> str:
 
 
 def _settings_key(ctx: Context, profile: TargetProfile, alias: str, stubs: StubSet, python_version: str,
-                  import_names: Sequence[str], submodules: Sequence[str] = (), unrendered: str = "") -> str:
+                  import_names: Sequence[str], submodules: Sequence[str] = (), unrendered: str = "",
+                  dependencies: Sequence[LockedPackage] = ()) -> str:
     from wasmtool import __version__
 
     py = ctx.project.manifest.python
@@ -379,12 +424,15 @@ def _settings_key(ctx: Context, profile: TargetProfile, alias: str, stubs: StubS
         # the target's standard library: pinned by the profile's runtime (componentize-py, Pyodide)
         "submodules": list(submodules),
         "runtime": profile.runtime if submodules else {}, "unrendered": unrendered,
+        # types from dependencies: their stubs are a function of their wheels (as ours are)
+        "dependencies": [[d.name, d.wheel_sha256] for d in dependencies],
     }, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python_version: str, *,
-                refresh: bool = False, unrendered: str = "") -> BoundPackage:
+                refresh: bool = False, unrendered: str = "",
+                locked: Sequence[LockedPackage] | None = None) -> BoundPackage:
     """The mapped surface of one locked package for interpreter ``python_version`` (X.Y),
     cached by stub hash and settings. The platform and whether callables cross come from the
     profile's backend. ``unrendered``: why the surface with its submodules did not render
@@ -404,7 +452,10 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
                            refresh=refresh)
     candidates = candidate_submodules(stubs, import_names, _manifest_submodules(ctx, pkg),
                                       explicit_imports=bool(explicit), package=pkg.name)
-    key = _settings_key(ctx, profile, alias, stubs, python_version, import_names, candidates, unrendered)
+    if locked is None:
+        locked = _read_lock(ctx).for_target(profile.name)
+    deps = dependency_closure(pkg, locked)
+    key = _settings_key(ctx, profile, alias, stubs, python_version, import_names, candidates, unrendered, deps)
     cache_file = ctx.cache.root / "surfaces" / f"{key}.json"
     restore_derived(ctx.cache.root, "surface", key, [_body_path(cache_file), cache_file], _remote_surface_problem)
     cached = _read_rendered_entry(cache_file)
@@ -418,11 +469,12 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
     major, minor = (int(x) for x in python_version.split(".")[:2])
     parse_skips: list[SkipReport] = []
     modules = module_stubs(stubs, python_version=(major, minor), platform=backend.sys_platform, skips=parse_skips)
+    foreign = dependency_modules(ctx, deps, python_version, backend.sys_platform)
     def mapped(subs: Sequence[str], skips: Sequence[SkipReport]) -> MappedSurface:
         return map_package(modules, stubs, dist=pkg.name, version=pkg.version, alias=alias,
                            import_names=import_names, submodules=subs, target=profile.name,
                            callables_cross=backend.callables_cross, settings=ctx.project.manifest.python,
-                           extra_skips=(*parse_skips, *skips), unimportable=target_skips)
+                           extra_skips=(*parse_skips, *skips), unimportable=target_skips, dependencies=foreign)
 
     surface = mapped((), unrendered_submodules(submodules, unrendered)) if unrendered else mapped(submodules, ())
     try:
@@ -501,7 +553,7 @@ def _type_summary(surface: MappedSurface) -> dict[str, Any]:
 def map_package(modules: Sequence[ModuleStub], stubs: StubSet, *, dist: str, version: str, alias: str,
                 import_names: Sequence[str], submodules: Sequence[str], target: str, callables_cross: bool | None,
                 settings: PythonSettings, extra_skips: Sequence[SkipReport] = (),
-                unimportable: Sequence[SkipReport] = ()) -> MappedSurface:
+                unimportable: Sequence[SkipReport] = (), dependencies: Sequence[ModuleStub] = ()) -> MappedSurface:
     """The surface of ``import_names`` and ``submodules`` (pure): every module mapped with the
     project's type settings, the stubs' and ``extra_skips`` (parse failures, submodules the
     target cannot import) merged into the skips. The surface's ``import_names`` stay the
@@ -517,7 +569,8 @@ def map_package(modules: Sequence[ModuleStub], stubs: StubSet, *, dist: str, ver
                          tier=stubs.provenance, target=target, callables_cross=callables_cross,
                          allow_partial=settings.allow_partial, allow_any=settings.allow_any,
                          monomorphise=settings.monomorphise,
-                         any_policy="skip" if settings.any_policy == "skip" else "map")
+                         any_policy="skip" if settings.any_policy == "skip" else "map",
+                         dependencies=dependencies)
     if unimportable:
         surface = without_modules(surface, unimportable)
     extra = tuple(sorted({*surface.skips, *stubs.skips, *extra_skips, *unimportable}))
@@ -614,7 +667,8 @@ def _bind_unlocked(ctx: Context, *, target: str, names: Sequence[str], write: bo
                          file=str(ctx.lock_path), hint=f"run `wasmtool lock --target={profile.name}`")
     python_version = _python_version(ctx, lock, backend)
     bound, ws = render_bound(ctx, profile, python_version,
-                             [surface_for(ctx, profile, p, python_version, refresh=refresh)
+                             [surface_for(ctx, profile, p, python_version, refresh=refresh,
+                                          locked=lock.for_target(profile.name))
                               for p in bound_packages(ctx, lock, profile.name, names) if p.wheel_sha256])
     if backend.typescript_declarations:   # python_wrap/<alias>/<alias>.d.ts (docs/typescript.md)
         from wasmtool.ops.declarations import with_typescript
@@ -743,7 +797,8 @@ def bound_for_check(ctx: Context, lock: MochiLock, target: str, names: Sequence[
     profile = backend.profile
     python_version = _python_version(ctx, lock, backend)
     entries = {p.name: p for p in lock.for_target(profile.name)}
-    bound = [surface_for(ctx, profile, entries[n], python_version) for n in names if n in entries]
+    bound = [surface_for(ctx, profile, entries[n], python_version, locked=tuple(entries.values()))
+             for n in names if n in entries]
     return list(render_bound(ctx, profile, python_version, bound)[0])
 
 

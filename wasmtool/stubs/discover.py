@@ -187,10 +187,13 @@ def _norm_member(name: str) -> str | None:
 
 def sibling_stub_names(dist: str, import_names: Sequence[str]) -> tuple[str, ...]:
     """Stub-only distributions to look for, in order: ``types-<dist>``, ``<dist>-stubs``, then
-    ``types-<import>`` / ``<import>-stubs`` for import names that differ (all normalised)."""
+    ``types-<import>`` / ``<import>-stubs`` for import names that differ, then ``<dist>-types``
+    (a community spelling: msgpack-types ships ``msgpack-stubs/``), all normalised. A candidate
+    is only used for the ``<import>-stubs/`` folders it really ships (:func:`discover`)."""
     names = [f"types-{dist}", f"{dist}-stubs"]
     for imp in import_names:
         names += [f"types-{imp}", f"{imp}-stubs"]
+    names.append(f"{dist}-types")
     return tuple(dict.fromkeys(str(canonicalize_name(n)) for n in names))
 
 
@@ -204,6 +207,23 @@ def _top_level(listing: Listing) -> str | None:
         if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "top_level.txt":
             return listing[path].decode("utf-8", "replace")
     return None
+
+
+def private_typed_packages(listing: Listing, public: Sequence[str]) -> tuple[str, ...]:
+    """Private top-level packages of a wheel that carry a complete inline ``py.typed`` marker
+    (pytest's ``_pytest``), other than ``public`` (pure).
+
+    Users never bind them, but the public package re-exports what they define
+    (``pytest.fixture`` is ``_pytest.fixtures.fixture``): their sources join the stub set so
+    those names resolve inside the distribution. Only complete ``py.typed`` packages: a
+    private package without it would need stubgen for names nobody binds directly."""
+    out = []
+    for path, data in sorted(listing.items()):
+        head, sep, rest = path.partition("/")
+        if (sep and rest == "py.typed" and head.startswith("_") and head.isidentifier()
+                and head not in public and not _marker_partial(data)):
+            out.append(head)
+    return tuple(out)
 
 
 def listing_import_names(listing: Listing) -> tuple[str, ...]:
@@ -681,7 +701,10 @@ def discover(
             if provides:
                 packages.append(StubsPackage(_wheel_label(found), sibling))
                 uncovered -= provides
-    choice = choose_stubs(dist=dist, version=version, import_names=tops, wheel=listing, stubs_packages=packages,
+    # private packages only resolve names: they get no sibling stubs and no stubgen of their own
+    resolved_tops = (*tops, *private_typed_packages(listing, tops))
+    choice = choose_stubs(dist=dist, version=version, import_names=resolved_tops, wheel=listing,
+                          stubs_packages=packages,
                           typeshed=_resolve_typeshed(typeshed), python_version=_parse_pyver(python_version))
     generated: StubgenResult | None = None
     wanted = bool(choice.stubgen_packages or choice.stubgen_modules)

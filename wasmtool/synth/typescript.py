@@ -39,7 +39,7 @@ from typing import Any
 
 from wasmtool.mochi_syntax import spell_inner_digits
 from wasmtool.synth.errors import SurfaceRenderError
-from wasmtool.typemap.surface import WIRE_FORMS, Function, MappedSurface, Param, Record, TypeRef
+from wasmtool.typemap.surface import CLASS_PATH_PY, WIRE_FORMS, Function, MappedSurface, Param, Record, TypeRef
 
 __all__ = [
     "METHOD_TABLE_FILE",
@@ -84,6 +84,9 @@ _WIRE_DOC = {
     "uuid:UUID": "a UUID string",
     "pathlib:Path": "a path string",
     "re:Pattern": "a regular expression string",
+    "numpy:float64": "a number (a numpy floating-point scalar in Python)",
+    "numpy:int64": "an integer (a numpy integer scalar in Python)",
+    "numpy:bool": "a boolean (a numpy bool in Python)",
 }
 
 _SCALARS = {"float": "number", "bool": "boolean", "str": "string", "any": "unknown"}
@@ -239,7 +242,12 @@ def _doc_paragraph(doc: str) -> list[str]:
 def _wire_notes(t: TypeRef) -> list[str]:
     notes: list[str] = []
     for sub in t.walk():
-        if sub.py in WIRE_FORMS and sub.kind == WIRE_FORMS[sub.py]:
+        if sub.py == CLASS_PATH_PY and sub.kind == "str":
+            bounds = " or ".join(b.replace(":", ".") for b in sub.name.split("|") if b)
+            note = f"a class object as its dotted path ({f'a subclass of {bounds}' if bounds else 'any class'})"
+            if note not in notes:
+                notes.append(note)
+        elif sub.py in WIRE_FORMS and sub.kind == WIRE_FORMS[sub.py]:
             note = f"{sub.py.replace(':', '.')} as {_WIRE_DOC.get(sub.py, sub.kind)}"
             if note not in notes:
                 notes.append(note)
@@ -367,6 +375,8 @@ class _Render:
                 notes.append("null or left out: the Python default" if optional else "null: the Python default")
             if p.kind == "var_positional":
                 notes.append(f"the items of *{p.name}")
+            elif p.kind == "var_keyword":
+                notes.append(f"the keyword arguments of **{p.name} ({{}} or null for none)")
             elif p.kind == "keyword_only":
                 notes.append(f"keyword-only {p.name} in Python")
             if name != p.name:

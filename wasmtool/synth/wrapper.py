@@ -45,9 +45,14 @@ def _is_unit(t: TypeRef) -> bool:
     return t.kind == "tuple" and not t.args and not t.name
 
 
-def py_annotation(t: TypeRef, bi: str = "") -> str:
+def py_annotation(t: TypeRef, bi: str = "", shadowed: frozenset[str] = frozenset()) -> str:
     """The Python annotation of the convention value of ``t`` (as text); ``bi`` prefixes the
-    builtins it names (``_wt_bi.``, inside a function whose parameter shadows one)."""
+    builtins it names (``_wt_bi.``, inside a function whose parameter shadows one); a declared
+    type named in ``shadowed`` (a parameter of the function has its name: numpy's ``dtype``)
+    is named through its private alias ``_wt_T_<name>`` (:func:`_shadow_alias`)."""
+    def ann(x: TypeRef) -> str:
+        return py_annotation(x, bi, shadowed)
+
     kind = t.kind
     if kind in _SCALAR_PY:
         return bi + _SCALAR_PY[kind]
@@ -56,23 +61,27 @@ def py_annotation(t: TypeRef, bi: str = "") -> str:
     if kind == "bytes":
         return f"{bi}list[{bi}int]"
     if kind in ("list", "set"):
-        return f"{bi}list[{py_annotation(t.args[0], bi)}]"
+        return f"{bi}list[{ann(t.args[0])}]"
     if kind == "map":
-        return f"{bi}dict[{py_annotation(t.args[0], bi)}, {py_annotation(t.args[1], bi)}]"
+        return f"{bi}dict[{ann(t.args[0])}, {ann(t.args[1])}]"
     if kind == "option":
         inner = t.args[0]
         while inner.kind == "option":
             inner = inner.args[0]
-        return f"{py_annotation(inner, bi)} | None"
+        return f"{ann(inner)} | None"
     if kind == "callable":
         result, *params = t.args
-        ret = "None" if _is_unit(result) else py_annotation(result, bi)
-        return f"_wt_t.Callable[[{', '.join(py_annotation(p, bi) for p in params)}], {ret}]"
+        ret = "None" if _is_unit(result) else ann(result)
+        return f"_wt_t.Callable[[{', '.join(ann(p) for p in params)}], {ret}]"
     if kind == "tuple" and not t.args and not t.name:
         return "None"
     if kind in ("tuple", "record", "enum", "handle"):
-        return t.name
+        return _shadow_alias(t.name) if t.name in shadowed else t.name
     raise SurfaceRenderError(f"unknown boundary type kind {kind!r}")
+
+
+def _shadow_alias(name: str) -> str:
+    return f"_wt_T_{name}"
 
 
 def _literal(value: object) -> str:
@@ -97,6 +106,8 @@ class _Render:
         # `list`...), the body names builtins through `import builtins as _wt_bi`
         self.bi = ""
         self.uses_builtins = False
+        self.type_names = frozenset(_declared_type_names(surface))
+        self.shadowed: set[str] = set()   # declared types some function's parameter hides
 
     # -- names ---------------------------------------------------------------------------------
 
@@ -142,6 +153,10 @@ class _Render:
                                          package=self.s.dist)
         self.bi = "_wt_bi." if {p.name for p in fn.params} & _SHADOWED_BUILTINS else ""
         self.uses_builtins = self.uses_builtins or bool(self.bi)
+        # the cast inside the body is read in the function's scope, where a parameter named like
+        # a declared type hides it: the cast names that type through its private alias
+        shadowed = frozenset({p.name for p in fn.params} & self.type_names)
+        self.shadowed |= shadowed
         sig = ", ".join(f"{p.name}: {py_annotation(p.type)}" for p in fn.params)
         ret_ann = "None" if fn.returns is None or _is_unit(fn.returns) else py_annotation(fn.returns)
         body: list[str] = []
@@ -167,25 +182,31 @@ class _Render:
             body.append(f"    {call}")
         else:
             conv = self.conv("ret", fn.returns, fn.extern_name)
-            cast_ann = py_annotation(fn.returns, self.bi)
+            cast_ann = py_annotation(fn.returns, self.bi, shadowed)
             body.append(f"    return _wt_t.cast({cast_ann!r}, {conv}({call}, 'return'))")
         return [f"def {fn.extern_name}({sig}) -> {ret_ann}:", *body]
 
     def call_expr(self, fn: Function, callee: str, params: list[Param], body: list[str]) -> str:
         positional: list[str] = []
         keywords: list[str] = []
+        spread: list[str] = []   # **kwargs crosses as one map, spread last
         optional: list[Param] = []
         for p in params:
-            if p.has_default:
+            if p.kind == "var_keyword" and p.has_default:
+                # the `_full` variant's `**kwargs` map: None (or {}) passes no keyword argument
+                spread.append(f"**({self.arg_expr(p, fn)} if {p.name} is not None else {{}})")
+            elif p.has_default:
                 optional.append(p)
             elif p.kind == "keyword_only":
                 keywords.append(f"{p.name}={self.arg_expr(p, fn)}")
             elif p.kind == "var_positional":
                 positional.append(f"*{self.arg_expr(p, fn)}")   # *args crosses as one list
+            elif p.kind == "var_keyword":
+                spread.append(f"**{self.arg_expr(p, fn)}")
             else:
                 positional.append(self.arg_expr(p, fn))
         if not optional:
-            return f"{callee}({', '.join([*positional, *keywords])})"
+            return f"{callee}({', '.join([*positional, *keywords, *spread])})"
         # _full variants: None means "the package's default"
         bi = self.bi
         body.append(f"    _wt_pos: {bi}list[_wt_t.Any] = [{', '.join(positional)}]")
@@ -199,7 +220,8 @@ class _Render:
                 body.append(f"        _wt_pos.append({self.arg_expr(p, fn)})")
             else:
                 body.append(f"        _wt_kw[{p.name!r}] = {self.arg_expr(p, fn)}")
-        return f"{callee}(*_wt_pos, **_wt_kw)"
+        # a key of **kwargs that names a parameter given too: Python's "multiple values" TypeError
+        return f"{callee}({', '.join(['*_wt_pos', '**_wt_kw', *spread])})"
 
     @staticmethod
     def _kw_item(text: str) -> str:
@@ -218,6 +240,14 @@ def _typed_dict(name: str, fields: Iterable[tuple[str, str, bool]]) -> list[str]
     # functional form (a field name is a Python keyword): values are evaluated, so quote them
     body = ", ".join(f"{f!r}: {(ann if req else f'_wt_t.NotRequired[{ann}]')!r}" for f, ann, req in items)
     return [f"{name} = _wt_t.TypedDict({name!r}, {{{body}}})"]
+
+
+def _declared_type_names(surface: MappedSurface) -> set[str]:
+    names = {h.name for h in surface.handles} | {e.name for e in surface.enums} | {r.name for r in surface.records}
+    for fn in surface.functions:
+        for t in [*(p.type for p in fn.params), *([fn.returns] if fn.returns else [])]:
+            names |= {x.name for x in t.walk() if x.kind == "tuple" and x.name}
+    return names
 
 
 def _type_decls(surface: MappedSurface, *, stub: bool) -> list[str]:
@@ -302,6 +332,7 @@ def render_externs(surface: MappedSurface) -> str:
     out.append("__all__ = [" + ", ".join(repr(n) for n in names) + "]")
     out.append("")
     out += _type_decls(surface, stub=False)
+    out += [f"{_shadow_alias(n)}: _wt_t.TypeAlias = {n}" for n in sorted(r.shadowed)]
     out.append(f"_WT_RECORDS: dict[str, _wt_t.Any] = {_literal(records)}")
     out.append("")
     # the surface's own modules are imported with the wrapper (a broken install fails early);

@@ -13,8 +13,9 @@ Decisions beyond the table, all deterministic:
   distribution's own modules; names from other distributions are ``SkipForwardRef``.
 * Classes referenced by a mapped signature or record field are mapped too (their
   methods included), under their defining module when not exported.
-* ``*args`` skips the function (``SkipParamSpec``); ``**kwargs`` (an options bag) is
-  dropped from the externs with one ``SkipParamSpec`` report for that parameter;
+* ``*args: T`` is one ``list<T>`` parameter and ``**kwargs: T`` one trailing
+  ``map<string, T>`` parameter, which the wrapper spreads; a ``**kwargs`` whose type does
+  not map is dropped from the externs with one report for that parameter;
   ``**kw: Unpack[TD]`` is expanded into keyword-only parameters.
 * A defaulted parameter whose type does not map is left out of ``_full`` and reported
   on its own (path ``<function>.<param>``); a required one skips the function.
@@ -91,9 +92,17 @@ MOCHI_TYPE_NAMES = frozenset({
 })
 
 _TYPING_LIKE = ("typing", "typing_extensions", "collections.abc", "builtins")
+#: Dependencies whose modules are never followed as a dependency's: they are typing itself.
+_NEVER_FOREIGN = frozenset({"typing", "typing_extensions", "mypy_extensions", "builtins", "collections"})
 #: typeshed's (and stubgen's) spellings of `Any`: `Incomplete` (not typed yet), `MaybeNone`
 #: (a result that may be None, left unchecked)
 _ANY_SPELLINGS = frozenset({"_typeshed.Incomplete", "_typeshed.MaybeNone"})
+#: Methods by which a metaclass changes how its classes' instances are made, checked or looked
+#: up: a metaclass of the distribution that defines one of them is not benign.
+_METACLASS_HOOKS = frozenset({
+    "__call__", "__new__", "__init__", "__instancecheck__", "__subclasscheck__", "__prepare__",
+    "__getattr__", "__getattribute__", "__setattr__", "__delattr__", "__init_subclass__",
+})
 _ALLOWED_METACLASSES = frozenset({
     "type", "builtins.type", "ABCMeta", "abc.ABCMeta", "EnumMeta", "enum.EnumMeta", "EnumType",
     "enum.EnumType",
@@ -167,6 +176,7 @@ class _ClassInfo:
     external_bases: tuple[str, ...] = ()
     is_protocol: bool = False
     is_abstract: bool = False
+    foreign: bool = False                # defined by a dependency (types from dependencies)
 
     def ref(self) -> TypeRef:
         if self.kind == "record":
@@ -177,18 +187,31 @@ class _ClassInfo:
 
 
 class PackageResolver:
-    """Name resolution over all modules of one distribution (implements ``table.Resolver``)."""
+    """Name resolution over all modules of one distribution (implements ``table.Resolver``).
+
+    ``foreign`` are the stub modules of the distribution's locked dependencies (types from
+    dependencies, docs/type-table.md): names are followed into them, so an alias or a TypeVar
+    a dependency defines expands as the distribution's own would, and a dependency's class
+    becomes an opaque handle (:meth:`class_info`). They are never part of the surface, and a
+    module of the distribution wins over a dependency's module of the same name."""
 
     def __init__(self, stubs: Sequence[ModuleStub], public: Mapping[tuple[str, str], tuple[str, str]]
-                 | None = None) -> None:
+                 | None = None, foreign: Sequence[ModuleStub] = ()) -> None:
         self.modules: dict[str, ModuleStub] = {}
         for stub in sorted(stubs, key=lambda s: s.name):
             self.modules.setdefault(stub.name, stub)
+        own = set(self.modules)
+        for stub in sorted(foreign, key=lambda s: s.name):
+            # typing_extensions (a dependency of many) stays the typing module it stands for
+            if stub.name.split(".")[0] not in _NEVER_FOREIGN:
+                self.modules.setdefault(stub.name, stub)
+        self.foreign: frozenset[str] = frozenset(self.modules) - own
         self._public = dict(public or {})
         self._classes: dict[tuple[str, str], _ClassInfo] = {}
         self._classifying: set[tuple[str, str]] = set()
         self._typing_cache: dict[str, dict[str, str]] = {}
         self._names: dict[tuple[str, str], str] = {}
+        self._by_py: dict[str, _ClassInfo] = {}
 
     # -- lookup --------------------------------------------------------------------------------
 
@@ -224,7 +247,7 @@ class PackageResolver:
             sub = f"{imp.module}.{imp.name}" if imp.module else imp.name
             if sub in self.modules:
                 return _Sym("module", sub, sub)
-            if imp.module in self.modules:
+            if imp.module in self.modules and not (imp.module in self.foreign and well_known(sub) is not None):
                 return self.lookup_name(imp.module, imp.name, seen)
             return _Sym("external", imp.module, sub)
         for star in m.star_imports:
@@ -248,7 +271,11 @@ class PackageResolver:
             if sym is None:
                 return None
             if sym.kind == "module":
-                sym = self.lookup_name(sym.module, part)
+                dotted = f"{sym.module}.{part}"
+                if sym.module in self.foreign and well_known(dotted) is not None:
+                    sym = _Sym("external", sym.module, dotted)   # numpy.float64: its wire form
+                else:
+                    sym = self.lookup_name(sym.module, part)
             elif sym.kind == "class" and sym.cls is not None:
                 inner = next((c for c in sym.cls.classes if c.name == part), None)
                 if inner is None:
@@ -287,11 +314,24 @@ class PackageResolver:
         self._typing_cache[module] = out
         return out
 
+    def class_path(self, module: str, parts: tuple[str, ...]) -> str | None:
+        """The Python path of the class ``parts`` names (``module:QualName``; a class of another
+        distribution: its dotted name), whether or not it maps as a value: ``type[X]``."""
+        sym = self.lookup(module, parts)
+        if sym is not None and sym.kind == "class" and sym.cls is not None:
+            return self.class_info(sym.module, sym.cls).py
+        if sym is not None and sym.kind == "external" and sym.module not in _TYPING_LIKE \
+                and sym.module.partition(".")[0] != "_typeshed":
+            return sym.name
+        return None
+
     def resolve(self, module: str, parts: tuple[str, ...]) -> Resolved | None:
         sym = self.lookup(module, parts)
         if sym is None:
             return None
         if sym.kind == "class" and sym.cls is not None:
+            if sym.module in self.foreign and well_known(f"{sym.module}.{sym.name}") is not None:
+                return ResolvedWellKnown(f"{sym.module}.{sym.name}")
             info = self.class_info(sym.module, sym.cls)
             if info.kind == "exception":
                 return ResolvedSkip(SkipReason.SkipUnsupportedTypingConstruct,
@@ -323,12 +363,27 @@ class PackageResolver:
                 yield from walk(module, c.classes)
 
         for name in sorted(self.modules):
-            yield from walk(name, self.modules[name].classes)
+            if name not in self.foreign:
+                yield from walk(name, self.modules[name].classes)
+
+    def exported(self, key: tuple[str, str]) -> bool:
+        """Whether the class ``key`` is exported by a surface module (under a public name)."""
+        return key in self._public
+
+    def is_foreign(self, module: str) -> bool:
+        """Whether ``module`` is a dependency's (not the distribution's)."""
+        return module in self.foreign
+
+    def known_class(self, py: str) -> _ClassInfo | None:
+        """The class already met under ``py`` (``module:QualName``), a dependency's included."""
+        return self._by_py.get(py)
 
     def assign_type_names(self) -> None:
         """Fix the Mochi name of every class of the distribution, collision-free."""
         wanted: dict[str, list[tuple[int, str, str, tuple[str, str]]]] = {}
-        for module, cls in self.all_classes():
+        exported_foreign = [(module, c) for module, c in self._foreign_classes()
+                            if (module, c.qualname) in self._public]
+        for module, cls in [*self.all_classes(), *exported_foreign]:
             key = (module, cls.qualname)
             public = self._public.get(key)
             base = public[1].replace(".", "_") if public else cls.qualname.replace(".", "_")
@@ -345,6 +400,27 @@ class PackageResolver:
                 used.add(name)
                 self._names[key] = name
 
+    def _foreign_classes(self) -> Iterator[tuple[str, ClassDecl]]:
+        def walk(module: str, classes: Iterable[ClassDecl]) -> Iterator[tuple[str, ClassDecl]]:
+            for c in classes:
+                yield module, c
+                yield from walk(module, c.classes)
+
+        for name in sorted(self.foreign):
+            yield from walk(name, self.modules[name].classes)
+
+    def _foreign_name(self, module: str, decl: ClassDecl) -> str:
+        """A dependency's class met in a signature: ``<top package>_<QualName>`` (``numpy_ndarray``),
+        numbered past any name already taken."""
+        base = mochi_ident(f"{module.split('.')[0]}_{decl.qualname.replace('.', '_')}", type_name=True)
+        taken = set(self._names.values())
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = spell_inner_digits(f"{base}_{n}")
+        self._names[(module, decl.qualname)] = name
+        return name
+
     def class_info(self, module: str, decl: ClassDecl) -> _ClassInfo:
         key = (module, decl.qualname)
         info = self._classes.get(key)
@@ -353,10 +429,12 @@ class PackageResolver:
         public = self._public.get(key)
         py = f"{public[0]}:{public[1]}" if public else f"{module}:{decl.qualname}"
         path = f"{public[0]}.{public[1]}" if public else f"{module}.{decl.qualname}"
-        info = _ClassInfo(key, decl, mochi=self._names.get(key, mochi_ident(decl.qualname.replace(".", "_"),
-                                                                             type_name=True)),
-                          py=py, path=path)
+        foreign = module in self.foreign
+        mochi = self._names.get(key) or (self._foreign_name(module, decl) if foreign else
+                                         mochi_ident(decl.qualname.replace(".", "_"), type_name=True))
+        info = _ClassInfo(key, decl, mochi=mochi, py=py, path=path, foreign=foreign)
         self._classes[key] = info
+        self._by_py.setdefault(py, info)
         if key in self._classifying:
             return info
         self._classifying.add(key)
@@ -365,6 +443,31 @@ class PackageResolver:
         finally:
             self._classifying.discard(key)
         return info
+
+    def _benign_metaclass(self, module: str, text: str, depth: int = 0) -> bool:
+        """Whether the metaclass ``text`` (read in ``module``) leaves the instances of its
+        classes ordinary objects: ``type`` / ``ABCMeta`` / ``EnumMeta``, or a metaclass of the
+        distribution derived only from such ones that overrides none of the hooks by which a
+        metaclass changes how instances are made or checked (:data:`_METACLASS_HOOKS`);
+        what it adds to the class itself (numpy's ``_DTypeMeta`` properties) does not reach
+        a handle, which holds an instance."""
+        if text in _ALLOWED_METACLASSES:
+            return True
+        if depth > 8:
+            return False
+        node = normalise(parse_annotation(text), self.typing_aliases(module))
+        if not isinstance(node, Name):
+            return False
+        sym = self.lookup(module, node.parts)
+        if sym is None or sym.kind != "class" or sym.cls is None:
+            return False
+        meta = sym.cls
+        if meta.metaclass and not self._benign_metaclass(sym.module, meta.metaclass, depth + 1):
+            return False
+        if any(m.name in _METACLASS_HOOKS for m in meta.methods) or any(
+                p.name in _METACLASS_HOOKS for p in meta.properties):
+            return False
+        return bool(meta.bases) and all(self._benign_metaclass(sym.module, b, depth + 1) for b in meta.bases)
 
     def _bases(self, module: str, decl: ClassDecl) -> tuple[list[_ClassInfo], list[str]]:
         infos: list[_ClassInfo] = []
@@ -378,7 +481,9 @@ class PackageResolver:
             if name.typing_origin or name.dotted in _IGNORED_BASES:
                 continue
             sym = self.lookup(module, name.parts)
-            if sym is not None and sym.kind == "class" and sym.cls is not None:
+            if sym is not None and sym.kind == "class" and sym.cls is not None and sym.module in self.foreign:
+                external.append(f"{sym.module}.{sym.name}")
+            elif sym is not None and sym.kind == "class" and sym.cls is not None:
                 infos.append(self.class_info(sym.module, sym.cls))
             elif sym is None and name.dotted in ("object",):
                 continue
@@ -398,10 +503,9 @@ class PackageResolver:
         info.external_bases = tuple(external)
         decls = [c.decl for c in mro]
         info.is_protocol = decl.is_protocol
-        info.is_abstract = decl.is_protocol or any(
-            m.is_abstract for d in decls for m in d.methods) or any(
-            p.is_abstract for d in decls for p in d.properties)
-        metaclasses = [d.metaclass for d in decls if d.metaclass]
+        info.is_abstract = decl.is_protocol or _has_abstract_member(decls)
+        metaclasses = [c.decl.metaclass for c in mro if c.decl.metaclass
+                       and not self._benign_metaclass(c.key[0], c.decl.metaclass)]
         if any(d.is_exception for d in decls) or any(b.kind == "exception" for b in bases):
             info.kind = "exception"
         elif any(d.is_enum for d in decls):
@@ -428,7 +532,7 @@ class PackageResolver:
         elif any(d.is_descriptor for d in decls):
             info.kind = "skip"
             info.skip = ResolvedSkip(SkipReason.SkipDescriptor, f"descriptor class `{decl.name}`")
-        elif any(m not in _ALLOWED_METACLASSES for m in metaclasses):
+        elif metaclasses:
             info.kind = "skip"
             info.skip = ResolvedSkip(SkipReason.SkipMetaclass, f"metaclass `{metaclasses[0]}`")
         elif any(d.is_namedtuple for d in decls):
@@ -436,8 +540,26 @@ class PackageResolver:
         elif decl.dataclass_kind and decl.frozen:
             info.kind = "record"
             info.origin = "attrs" if decl.dataclass_kind == "attrs" else "dataclass"
+        elif info.foreign and info.is_protocol:
+            # a dependency's protocol (optype's CanArray): no class to hand over or check
+            info.kind = "skip"
+            info.skip = ResolvedSkip(SkipReason.SkipUnsupportedTypingConstruct,
+                                     f"`{info.key[0]}.{decl.qualname}` is a protocol of a dependency")
         else:
             info.kind = "handle"
+
+
+def _has_abstract_member(decls: Sequence[ClassDecl]) -> bool:
+    """Whether a class (``decls``: its MRO, itself first) still has an abstract method or
+    property: the first definition of each name along the MRO decides, so a concrete
+    override (sklearn's ``LinearRegression.fit`` over ``LinearModel.fit``) makes it concrete."""
+    first: dict[str, bool] = {}
+    for d in decls:
+        for m in d.methods:
+            first.setdefault(m.name, m.is_abstract)
+        for prop in d.properties:
+            first.setdefault(prop.name, prop.is_abstract)
+    return any(first.values())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -612,9 +734,16 @@ class _Mapper:
             if p.kind == "var_keyword":
                 expanded = self._unpack_kwargs(p, ctx)
                 if expanded is None:
-                    param_skips.append(SkipReport(
-                        f"{path}.{p.name}", SkipReason.SkipParamSpec, _star_text("**", p),
-                        "**kwargs is not passed through; named parameters still are"))
+                    # `**kwargs: T` crosses as one trailing `map<string, T>?` parameter of the
+                    # `_full` variant that the wrapper spreads as keyword arguments (absent or `{}`:
+                    # none), so the plain extern keeps the named parameters only; one that does
+                    # not map is left out, the named parameters still cross
+                    k_ctx = replace(p_ctx, path=f"{path}.{p.name}")
+                    value = self._var_keyword_type(p, k_ctx)
+                    if isinstance(value, SkipReport):
+                        param_skips.append(value)
+                    else:
+                        out.append((replace(p, has_default=True), TypeRef("map", (TypeRef("str"), value))))
                 else:
                     for sub, res in expanded:
                         if isinstance(res, SkipReport):
@@ -667,6 +796,21 @@ class _Mapper:
         if fn.name == "__new__" and ret.type is None:
             pass
         return _Sig(tuple(out), ret.type, ret.awaitable, (*param_skips, *narrowed_out))
+
+    @staticmethod
+    def _var_keyword_type(p: ParamDecl, ctx: LowerContext) -> TypeRef | SkipReport:
+        """The value type of ``**kwargs: T`` (``ctx.path`` names the parameter)."""
+        if p.annotation is None:
+            if any_permitted(ctx):
+                return TypeRef("any")
+            if any_widens(ctx):
+                return ANY_UNANNOTATED
+            return SkipReport(ctx.path, SkipReason.SkipParamSpec, _star_text("**", p),
+                              "**kwargs without an annotation is not passed through; named parameters still are")
+        value = lower_annotation(p.annotation, ctx)
+        if isinstance(value, SkipReport):
+            return replace(value, hint=f"{value.hint}; **{p.name} is not passed through, named parameters still are")
+        return value
 
     def _unpack_kwargs(self, p: ParamDecl,
                        ctx: LowerContext) -> list[tuple[ParamDecl, TypeRef | SkipReport]] | None:
@@ -724,6 +868,8 @@ class _Mapper:
                 return
         else:
             self.handles[info.mochi] = Handle(info.mochi, info.py)
+            if info.foreign and not self.res.exported(info.key):
+                return   # opaque: its constructor and members are its own package's surface
             self._constructor(info)
         self._members(info, self_ref, module)
 
@@ -872,8 +1018,15 @@ class _Mapper:
                 ann = None
         if ann is None:
             if const.inferred is None:
-                self.skip(path, SkipReason.SkipUnsupportedTypingConstruct, const.value_text or const.name,
-                          "constant without an annotation or a literal value")
+                # PEP 484: unannotated means `Any`, as for an unannotated parameter or result
+                widened = (TypeRef("any") if any_permitted(ctx) else ANY_UNANNOTATED if any_widens(ctx)
+                           else None)
+                if widened is None:
+                    self.skip(path, SkipReason.SkipUnsupportedTypingConstruct, const.value_text or const.name,
+                              "constant without an annotation or a literal value")
+                    return
+                self.units.append(_Unit(extern, _KIND_RANK["constant"], [
+                    Function(extern, target, "constant", (), widened)]))
                 return
             ann = const.inferred
         lowered = lower_annotation(ann, ctx)
@@ -964,7 +1117,7 @@ def _split_overloads(arms: Sequence[FuncDecl], results: Sequence[_Sig | SkipRepo
 
 def _param(p: ParamDecl, t: TypeRef) -> Param:
     kind: ParamKind = "positional_or_keyword"
-    if p.kind == "positional_only" or p.kind == "keyword_only" or p.kind == "var_positional":
+    if p.kind in ("positional_only", "keyword_only", "var_positional", "var_keyword"):
         kind = p.kind
     return Param(p.name, mochi_ident(p.name), t, kind, p.has_default)
 
@@ -1074,8 +1227,13 @@ def map_module(
     allow_any: Sequence[str] = (),
     callables_cross: bool | None = None,
     any_policy: AnyPolicy = "map",
+    dependencies: Sequence[ModuleStub] = (),
 ) -> MappedSurface:
     """Map the public surface of ``import_names`` (all of ``dist``'s modules in ``stubs``).
+
+    ``dependencies`` are the stub modules of ``dist``'s locked dependencies: names its stubs
+    take from them resolve (see :class:`PackageResolver`) instead of being skipped as outside
+    the distribution.
 
     ``target`` names the target in skip reasons; ``callables_cross`` is its profile's fact
     (``None``: looked up by ``target``'s name, see :class:`~wasmtool.typemap.table.LowerContext`).
@@ -1088,7 +1246,7 @@ def map_module(
     mono = parse_monomorphise(monomorphise)
     imports = list(dict.fromkeys(import_names))
     primary = alias if alias in imports else (imports[0] if imports else "")
-    probe = PackageResolver(stubs)
+    probe = PackageResolver(stubs, foreign=dependencies)
 
     # 1. what each surface module exports, and under which public name each class is known
     exported: list[tuple[str, str, str]] = []  # (surface module, name, extern prefix)
@@ -1105,7 +1263,7 @@ def map_module(
             if sym is not None and sym.kind == "class" and sym.cls is not None:
                 public_classes.setdefault((sym.module, sym.cls.qualname), (imp, name))
 
-    res = PackageResolver(stubs, public_classes)
+    res = PackageResolver(stubs, public_classes, foreign=dependencies)
     res.assign_type_names()
     mapper = _Mapper(res, alias, tier, target, allow_partial, mono, tuple(sorted(set(allow_any))), callables_cross,
                      any_policy)
@@ -1191,7 +1349,7 @@ def map_module(
             refs.extend(fl.type for fl in rec.fields)
         for ref in refs:
             for t in ref.walk():
-                info_ = by_py.get(t.py) if t.py else None
+                info_ = (by_py.get(t.py) or res.known_class(t.py)) if t.py else None
                 if info_ is not None and info_.key not in mapper.done_classes and info_ not in pending:
                     pending.append(info_)
         pending.sort(key=lambda i: i.py)

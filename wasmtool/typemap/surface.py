@@ -31,7 +31,11 @@ callable    (R, A1, A2, ...)   fun(A1, A2): R               embedded only
 **Wire forms** (:data:`WIRE_FORMS`): a ``str`` or ``float`` whose ``py`` names a well-known
 standard-library type (``datetime:datetime``, ``decimal:Decimal``, ``datetime:timedelta``...)
 crosses as that scalar; only the wrapper converts (``isoformat()`` out,
-``datetime.fromisoformat`` in, ...). Mochi and WIT see the plain scalar.
+``datetime.fromisoformat`` in, ...). Mochi and WIT see the plain scalar. A class object
+(``type[X]``, ``py`` = :data:`CLASS_PATH_PY`) is a ``str`` wire form too: its dotted path,
+checked against the classes its ``name`` lists.
+
+``bytes`` whose ``py`` is ``builtins:memoryview`` is handed to Python as a memoryview.
 
 **Checked unions**: ``union`` has two or more members (none an ``option``, ``any`` or
 ``union``), in declaration order; ``None`` in a Python union wraps it in ``option``. Mochi
@@ -60,8 +64,9 @@ TypeKind = Literal[
     "int", "float", "bool", "str", "bytes", "any",
     "list", "set", "map", "option", "union", "tuple", "record", "enum", "handle", "callable",
 ]
-#: ``var_positional``: ``*args: T``, crossing as one ``list<T>`` parameter that the wrapper spreads.
-ParamKind = Literal["positional_only", "positional_or_keyword", "var_positional", "keyword_only"]
+#: ``var_positional``: ``*args: T``, crossing as one ``list<T>`` parameter that the wrapper spreads;
+#: ``var_keyword``: ``**kwargs: T``, one trailing ``map<string, T>`` spread as keyword arguments.
+ParamKind = Literal["positional_only", "positional_or_keyword", "var_positional", "keyword_only", "var_keyword"]
 FunctionKind = Literal["function", "method", "constructor", "getter", "constant"]
 
 
@@ -308,6 +313,11 @@ def declared_type_names(surface: MappedSurface) -> set[str]:
 
 # -- wire forms and widened items -------------------------------------------------------------
 
+#: ``py`` of a class object (``type[X]``): a ``str`` wire form, the class's dotted path; the
+#: TypeRef's ``name`` lists the classes it must subclass (``module:QualName``, joined by ``|``;
+#: empty: any class).
+CLASS_PATH_PY = "builtins:type"
+
 #: The wire forms (contract: docs/value-encoding.md): ``py`` of a scalar TypeRef -> its kind.
 #: ``runtime/wasmtool_runtime/mochi_wrap.py`` (stdlib only) holds the converters of the same
 #: names; a test keeps the two in step.
@@ -320,6 +330,12 @@ WIRE_FORMS: dict[str, TypeKind] = {
     "uuid:UUID": "str",
     "pathlib:Path": "str",
     "re:Pattern": "str",
+    # a class object, as its dotted path; ``name`` lists the classes it must subclass
+    CLASS_PATH_PY: "str",
+    # numpy scalars named by another distribution's stubs: the Python scalar they hold
+    "numpy:float64": "float",
+    "numpy:int64": "int",
+    "numpy:bool": "bool",
 }
 
 _MOCHI_SCALARS = {"int": "int", "float": "float", "bool": "bool", "str": "string", "any": "any",

@@ -24,6 +24,8 @@ in source order, except that a union with an ``Any`` branch is widened ``any`` (
 
 from __future__ import annotations
 
+import builtins
+import collections.abc
 import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -50,13 +52,14 @@ from wasmtool.typemap.annotation import (
     render,
 )
 from wasmtool.typemap.errors import TypemapSettingError
-from wasmtool.typemap.surface import TypeRef
+from wasmtool.typemap.surface import CLASS_PATH_PY, TypeRef
 from wasmtool.typemap.wellknown import PATH, WellKnown, well_known
 
 __all__ = [
     "ANY_DECLARED",
     "ANY_OBJECT",
     "ANY_UNANNOTATED",
+    "CLASS_PATH_PY",
     "PARTIAL_TIERS",
     "UNIT",
     "AnyPolicy",
@@ -112,7 +115,13 @@ _SCALARS: dict[str, Literal["int", "float", "bool", "str", "bytes"]] = {
     "int": "int", "float": "float", "bool": "bool", "str": "str", "Text": "str",
     "bytes": "bytes", "bytearray": "bytes",
 }
-_LIST_LIKE = frozenset({"list", "List", "Sequence", "MutableSequence"})
+_LIST_LIKE = frozenset({"list", "List", "Sequence", "MutableSequence", "Collection"})
+#: The buffer protocol (PEP 688) and ``memoryview``: ``bytes``. A ``Buffer`` parameter accepts
+#: bytes (a bytes object is a buffer); a declared ``memoryview`` is passed ``memoryview(data)``
+#: (``py``); a result of either is converted with ``bytes(v)``.
+_BUFFER_LIKE = frozenset({"Buffer"})
+_PY_MEMORYVIEW = "builtins:memoryview"
+
 _SET_LIKE = frozenset({"set", "Set", "frozenset", "FrozenSet", "AbstractSet"})
 _FROZEN_SETS = frozenset({"frozenset", "FrozenSet"})
 #: ``py`` of a list that Python declared as ``tuple[T, ...]`` and of a set declared as a
@@ -133,16 +142,16 @@ _TYPEVARTUPLE_FORMS = frozenset({"Unpack", "TypeVarTuple"})
 #: (``Pattern``, ``Hashable``, ``SupportsIndex``/``SupportsInt``/``SupportsFloat`` are well-known
 #: types: :mod:`~wasmtool.typemap.wellknown`.)
 _KNOWN_UNSUPPORTED = frozenset({
-    "AsyncContextManager", "AsyncGenerator", "BinaryIO", "ByteString", "Buffer", "ChainMap",
-    "Collection", "Container", "ContextManager", "Counter", "DefaultDict", "Deque", "ForwardRef",
+    "AsyncContextManager", "AsyncGenerator", "BinaryIO", "ByteString", "ChainMap",
+    "Container", "ContextManager", "Counter", "DefaultDict", "Deque", "ForwardRef",
     "Generic", "IO", "ItemsView", "KeysView", "LiteralString", "MappingView", "Match",
     "MutableSet", "NamedTuple", "NewType", "OrderedDict", "Protocol", "Reversible",
     "Sized", "SupportsAbs", "SupportsBytes", "SupportsComplex",
     "SupportsRound", "TextIO", "TypeAlias", "TypeAliasType", "TypeGuard", "TypeIs",
     "TypeVar", "TypedDict", "ValuesView", "TypeForm", "NoDefault", "Sentinel", "CapsuleType",
-    "memoryview", "slice", "range", "property", "staticmethod", "classmethod", "super",
+    "slice", "range", "property", "staticmethod", "classmethod", "super",
     "ellipsis", "EllipsisType", "NotImplementedType", "function", "cast", "reveal_type",
-    "deque", "defaultdict", "Type", "type",
+    "deque", "defaultdict",
 })
 
 
@@ -205,6 +214,10 @@ class Resolver(Protocol):
     def typing_aliases(self, module: str) -> Mapping[str, str]:
         """Local names in ``module`` that alias typing-like modules or their members."""
         ...
+
+    # Optional: ``class_path(module, parts) -> str | None``, the Python path (``module:QualName``,
+    # or the dotted name of a class of another distribution) of the class ``parts`` names, also
+    # when that class does not map as a value (``type[X]`` needs only its path).
 
 
 class NullResolver:
@@ -404,6 +417,8 @@ def type_fragment(t: TypeRef) -> str:
     """Identifier fragment naming ``t`` in synthesised names (``Tup_int_string``)."""
     if t.kind in ("record", "enum", "handle", "tuple") and t.name:
         return t.name
+    if t.kind == "str" and t.py == CLASS_PATH_PY:
+        return "class"   # `type[X]`: told apart from a plain string in overload suffixes
     simple = {"int": "int", "float": "float", "bool": "bool", "str": "string", "bytes": "bytes",
               "any": "any", "tuple": "unit"}
     if t.kind in simple:
@@ -460,6 +475,9 @@ def _head(node: Node) -> str:
 
 
 def _is_none(node: Node) -> bool:
+    """``None`` / ``NoneType``, and ``Literal[None]`` (PEP 586: the same type as ``None``)."""
+    if isinstance(node, Subscript) and _head(node) == "Literal" and node.args:
+        return all(isinstance(a, Const) and a.value is None for a in node.args)
     return (isinstance(node, Const) and node.value is None) or (
         isinstance(node, Name) and len(node.parts) == 1 and node.parts[0] in _NONE_NAMES)
 
@@ -571,6 +589,11 @@ def _lower_name(name: Name, args: tuple[Node, ...] | None, ctx: LowerContext, st
     if head in _SCALARS:
         _no_args(head, args)
         return TypeRef(_SCALARS[head])
+    if head in _BUFFER_LIKE:
+        _no_args(head, args)
+        return TypeRef("bytes")
+    if head == "memoryview":
+        return TypeRef("bytes", py=_PY_MEMORYVIEW)   # `memoryview[int]` (3.14 stubs): same bytes
     if head == "complex":
         raise _Skip(SkipReason.SkipNoComplexType, "`complex` has no Mochi type")
     if head == "object":
@@ -631,7 +654,7 @@ def _lower_name(name: Name, args: tuple[Node, ...] | None, ctx: LowerContext, st
             raise _unsupported("`Self` outside a class")
         return ctx.self_type
     if head in ("Type", "type"):
-        raise _unsupported(f"`{head}[X]` (class objects cannot cross the boundary)")
+        return _lower_class_object(head, args, ctx, st)
     if head == "Callable":
         return _lower_callable(_need_args(head, args, 2), ctx, st)
     if head in _AWAITABLE:
@@ -759,6 +782,151 @@ def _typevar(tv: ResolvedTypeVar, ctx: LowerContext, st: _State) -> TypeRef:
     return _lower(bound, tv_ctx, inner)
 
 
+def _lower_class_object(head: str, args: tuple[Node, ...] | None, ctx: LowerContext,
+                        st: _State) -> TypeRef:
+    """``type[X]`` / ``Type[X]``: a class object, crossing as its dotted Python path (the wire
+    form :data:`CLASS_PATH_PY`). ``name`` lists the classes it must subclass (``X``'s
+    ``module:QualName``; a union or a constrained TypeVar gives several, joined by ``|``);
+    empty for any class (bare ``type``, ``type[Any]``, ``type[object]``, an unbounded TypeVar).
+    X need not map itself: only its path crosses (``type[BaseModel]`` of a class with a metaclass)."""
+    if args is None:
+        bounds: list[str] = []
+    elif len(args) != 1:
+        raise _unsupported(f"`{head}` takes one type argument")
+    else:
+        bounds = _class_bounds(args[0], ctx, st, 0)
+    if not bounds and ctx.tier in PARTIAL_TIERS and not any_permitted(ctx):
+        # `type[Incomplete]` on a stubgen / partial source: the class is not known yet
+        raise _unsupported(f"`{head}[Any]` (any class) on a partial stub source (only with allow-partial)")
+    return TypeRef("str", name="|".join(dict.fromkeys(bounds)), py=CLASS_PATH_PY)
+
+
+def _class_bounds(node: Node, ctx: LowerContext, st: _State, depth: int) -> list[str]:
+    """The classes ``type[node]`` must subclass, as ``module:QualName`` (or a dotted name for a
+    class outside the distribution); ``[]``: any class."""
+    if depth > _MAX_DEPTH:
+        raise _unsupported("class object annotation nested too deeply")
+    node = _strip_str(node, ctx)
+    if isinstance(node, Union) or (isinstance(node, Subscript) and _head(node) in ("Union", "Optional")):
+        items = node.items if isinstance(node, Union) else node.args if isinstance(node, Subscript) else ()
+        if isinstance(node, Subscript) and _head(node) == "Optional":
+            items = (*items, Const(None))
+        out: list[str] = []
+        for item in items:
+            if _is_none(_strip_str(item, ctx)):
+                raise _unsupported("`type[None]`: the class of None does not cross")
+            more = _class_bounds(item, ctx, st, depth + 1)
+            if not more:
+                return []   # one member is any class: so is the union
+            out += more
+        return out
+    if isinstance(node, Subscript):
+        node = node.base   # a generic class: its type arguments are erased
+    if not isinstance(node, Name):
+        raise _unsupported(f"`type[{render(node)}]` does not name a class")
+    parts = node.parts
+    if parts in (("Any",), ("object",)):
+        return []
+    if len(parts) == 1 and parts[0] in st.subst:
+        sub = st.subst[parts[0]]
+        if sub.kind in ("handle", "record", "enum") and sub.py:
+            return [sub.py]
+        if sub.kind == "any":
+            return []
+        raise _unsupported(f"`type[{parts[0]}]`: `{sub.name or sub.kind}` is not a class of the package")
+    resolved: Resolved | None = None
+    if not node.typing_origin:
+        for tp_name, tp_kind in ctx.type_params:
+            if parts[0] == tp_name:
+                resolved = _type_param(tp_name, tp_kind, ctx)
+                break
+        else:
+            resolved = ctx.resolver.resolve(ctx.module, parts)
+    if isinstance(resolved, TypeRef):
+        if resolved.kind in ("handle", "record", "enum") and resolved.py:
+            return [resolved.py]
+        raise _unsupported(f"`type[{node.dotted}]` does not name a class")
+    if isinstance(resolved, ResolvedTypeVar):
+        return _typevar_class_bounds(resolved, ctx, st, depth)
+    if isinstance(resolved, ResolvedAlias):
+        key = resolved.key or f"{resolved.module}.{node.dotted}"
+        if key in st.aliases or resolved.params:
+            raise _unsupported(f"`type[{node.dotted}]`: a recursive or generic type alias")
+        body = normalise(parse_annotation(resolved.value), ctx.resolver.typing_aliases(resolved.module))
+        return _class_bounds(body, replace(ctx, module=resolved.module, type_params=()),
+                             replace(st, aliases=(*st.aliases, key)), depth + 1)
+    if isinstance(resolved, ResolvedWellKnown | ResolvedSkip) or resolved is None:
+        # a class that does not map as a value (a metaclass, an exception, a class of another
+        # distribution) still has a path
+        path = _class_path(ctx, parts) if not node.typing_origin else None
+        if path is not None:
+            return [path]
+        qualname = resolved.qualname if isinstance(resolved, ResolvedWellKnown) else node.dotted
+        wk = _well_known_class(qualname)
+        if wk is not None:
+            return [wk]
+        if isinstance(resolved, ResolvedSkip):
+            raise _Skip(resolved.reason, resolved.why)
+    name = _TYPING_BUILTINS.get(parts[0], parts[0]) if len(parts) == 1 else ""
+    if name and isinstance(getattr(builtins, name, None), type) and not name.startswith("_"):
+        return [f"builtins:{name}"]   # `type[int]`, `type[Exception]`, `type[List[int]]`
+    if len(parts) == 1 and isinstance(getattr(collections.abc, parts[0], None), type):
+        return [f"collections.abc:{parts[0]}"]   # `type[Mapping[str, Any]]`: an abstract base class
+    if node.typing_origin or parts[0] in _KNOWN_UNSUPPORTED or parts[0] in _TYPING_FORMS:
+        raise _unsupported(f"`type[{node.dotted}]` does not name a class")
+    raise _Skip(SkipReason.SkipForwardRef, f"unresolved class `{node.dotted}` in `type[...]`")
+
+
+#: typing's aliases of builtin classes.
+_TYPING_BUILTINS = {"List": "list", "Dict": "dict", "Set": "set", "FrozenSet": "frozenset", "Tuple": "tuple",
+                    "Type": "type", "Text": "str"}
+#: Typing special forms that are no class (``type[Literal[1]]``).
+_TYPING_FORMS = frozenset({"Literal", "Callable", "Union", "Optional", "Self", "Never", "NoReturn", "Final",
+                           "ClassVar", "Annotated", "Required", "NotRequired", "ReadOnly", "Unpack",
+                           "Concatenate", "Awaitable", "Coroutine"})
+
+
+def _typevar_class_bounds(tv: ResolvedTypeVar, ctx: LowerContext, st: _State, depth: int) -> list[str]:
+    """``type[T]``: the classes of ``T``'s bound or constraints; unbounded: any class."""
+    if tv.kind != "TypeVar":
+        raise _Skip(SkipReason.SkipParamSpec if tv.kind == "ParamSpec" else SkipReason.SkipTypeVarTuple,
+                    f"{tv.kind} `{tv.name}` in `type[...]`")
+    if tv.name in st.typevars:
+        raise _unsupported(f"the bound of TypeVar `{tv.name}` refers to itself")
+    inner = replace(st, typevars=(*st.typevars, tv.name))
+    tv_ctx = replace(ctx, module=tv.module, type_params=()) if tv.module else ctx
+    aliases = ctx.resolver.typing_aliases(tv_ctx.module)
+    texts = tv.constraints or ((tv.bound,) if tv.bound is not None else ())
+    out: list[str] = []
+    for text in texts:
+        more = _class_bounds(normalise(parse_annotation(text), aliases), tv_ctx, inner, depth + 1)
+        if not more:
+            return []
+        out += more
+    return out
+
+
+def _class_path(ctx: LowerContext, parts: tuple[str, ...]) -> str | None:
+    """The Python path of the class ``parts`` names in ``ctx.module``, also when it does not map
+    as a value, if the resolver knows it (``class_path``: optional in :class:`Resolver`)."""
+    find = getattr(ctx.resolver, "class_path", None)
+    if find is None:
+        return None
+    path = find(ctx.module, parts)
+    return path if isinstance(path, str) and path else None
+
+
+#: Standard-library modules whose well-known types are classes a class path may name.
+_CLASS_MODULES = frozenset({"datetime", "decimal", "_decimal", "uuid", "pathlib", "os", "re"})
+
+
+def _well_known_class(qualname: str) -> str | None:
+    module, _, name = qualname.rpartition(".")
+    if well_known(qualname) is None or module not in _CLASS_MODULES:
+        return None
+    return f"{module.lstrip('_')}:{name}"
+
+
 def _lower_tuple(args: tuple[Node, ...], ctx: LowerContext, st: _State) -> TypeRef:
     if args == (TupleExpr(()),):
         raise _unsupported("`tuple[()]` carries no value")
@@ -774,7 +942,7 @@ def _lower_tuple(args: tuple[Node, ...], ctx: LowerContext, st: _State) -> TypeR
 
 def _container_free(t: TypeRef) -> TypeRef:
     """``t`` without the Python container a list or set was declared as (``py``)."""
-    return TypeRef(t.kind, t.args, t.name, "", t.value_kind) if t.kind in ("list", "set") and t.py else t
+    return TypeRef(t.kind, t.args, t.name, "", t.value_kind) if t.kind in ("list", "set", "bytes") and t.py else t
 
 
 def _flatten_union(items: Sequence[Node], ctx: LowerContext, out: list[Node], depth: int = 0) -> None:

@@ -1,4 +1,4 @@
-"""Well-known standard-library types and their wire forms (docs/type-table.md, "Wire forms").
+"""Well-known standard-library types (and numpy's scalars) and their wire forms (docs/type-table.md, "Wire forms").
 
 Pure data: a fixed table from the qualified Python name of a standard-library type (as a
 stub writes it, after imports are followed: ``datetime.datetime``, ``os.PathLike``,
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
-from wasmtool.typemap.surface import TypeRef
+from wasmtool.typemap.surface import TypeKind, TypeRef
 
 __all__ = ["PATH", "WELL_KNOWN", "WellKnown", "well_known"]
 
@@ -72,8 +72,29 @@ def _entries() -> dict[str, WellKnown]:
         "typing.SupportsFloat": (TypeRef("float"), "none"),
         "typing.Hashable": (_HASHABLE, "none"),
         "collections.abc.Hashable": (_HASHABLE, "none"),
+        # typeshed's read-only buffer aliases: bytes in (a bytes value is such a buffer).
+        # WriteableBuffer is left out: a function writing into a copy would lose its writes.
+        "_typeshed.ReadableBuffer": (TypeRef("bytes"), "none"),
+        "_typeshed.ReadOnlyBuffer": (TypeRef("bytes"), "none"),
     }
+    # numpy's scalar types, named by another distribution's stubs (scipy's, pandas'): they cross
+    # as the Python scalar they hold. In numpy's own surface they stay classes of the package.
+    for kind, names in _NUMPY_SCALARS.items():
+        for name in names:
+            table[f"numpy.{name}"] = (TypeRef(kind, py=f"numpy:{_NUMPY_WIRE[kind]}"), "erased")
     return {name: WellKnown(name, t, args) for name, (t, args) in table.items()}
+
+
+#: numpy scalar type names by the scalar kind their values cross as (``complex`` has no form).
+_NUMPY_SCALARS: dict[TypeKind, tuple[str, ...]] = {
+    "float": ("float64", "float32", "float16", "double", "single", "half", "longdouble", "floating"),
+    "int": ("int8", "int16", "int32", "int64", "intp", "int_", "intc", "long", "longlong", "short", "byte",
+            "uint8", "uint16", "uint32", "uint64", "uintp", "uint", "uintc", "ulong", "ulonglong", "ushort",
+            "ubyte", "integer", "signedinteger", "unsignedinteger"),
+    "bool": ("bool", "bool_"),
+}
+#: The ``py`` of each numpy wire form: the numpy type an argument becomes.
+_NUMPY_WIRE: dict[TypeKind, str] = {"float": "float64", "int": "int64", "bool": "bool"}
 
 
 #: Qualified name -> entry (read-only).
