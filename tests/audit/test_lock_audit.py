@@ -10,33 +10,15 @@ were; ``off`` records nothing."""
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.audit.synthetic import extension_wheel
+from tests.audit.conftest import BAD_MEMBER
 from tests.conftest import run_cli, tree_snapshot, write_project
 from tests.support.index_server import IndexServer
 from wasmtool.context import Context
-
-BAD_MEMBER = "badext/_ext.cpython-312-x86_64-linux-gnu.so"
-
-
-@pytest.fixture(scope="module")
-def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("audit-wheels")
-    return {"badext": extension_wheel(folder, "badext", outside=True),
-            "goodext": extension_wheel(folder, "goodext", outside=False)}
-
-
-@pytest.fixture
-def index(wheels: dict[str, Path]) -> Iterator[IndexServer]:
-    with IndexServer({}) as srv:
-        for path in wheels.values():
-            srv.add_file(path)
-        yield srv
 
 
 def _project(root: Path, mode: str, deps: tuple[str, ...] = ("badext", "goodext")) -> Path:

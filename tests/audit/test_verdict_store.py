@@ -8,34 +8,16 @@ and the wheel audited again (no traceback), and the entry is written over."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.audit.synthetic import extension_wheel
+from tests.audit.conftest import BAD_MEMBER
 from tests.conftest import run_cli, write_project
 from tests.support.index_server import IndexServer
 from wasmtool.cache.verdicts import read_verdict, verdict_path, write_verdict
 from wasmtool.context import Context
-
-BAD_MEMBER = "badext/_ext.cpython-312-x86_64-linux-gnu.so"
-
-
-@pytest.fixture(scope="module")
-def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("verdict-wheels")
-    return {"badext": extension_wheel(folder, "badext", outside=True),
-            "goodext": extension_wheel(folder, "goodext", outside=False)}
-
-
-@pytest.fixture
-def index(wheels: dict[str, Path]) -> Iterator[IndexServer]:
-    with IndexServer({}) as srv:
-        for path in wheels.values():
-            srv.add_file(path)
-        yield srv
 
 
 def _elf_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:

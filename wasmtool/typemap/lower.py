@@ -186,6 +186,13 @@ class _ClassInfo:
         return TypeRef("handle", name=self.mochi, py=self.py)
 
 
+def _walk_classes(module: str, classes: Iterable[ClassDecl]) -> Iterator[tuple[str, ClassDecl]]:
+    """Every class of ``classes`` and the classes nested in them, with their module."""
+    for c in classes:
+        yield module, c
+        yield from _walk_classes(module, c.classes)
+
+
 class PackageResolver:
     """Name resolution over all modules of one distribution (implements ``table.Resolver``).
 
@@ -357,14 +364,9 @@ class PackageResolver:
     # -- classes -------------------------------------------------------------------------------
 
     def all_classes(self) -> Iterator[tuple[str, ClassDecl]]:
-        def walk(module: str, classes: Iterable[ClassDecl]) -> Iterator[tuple[str, ClassDecl]]:
-            for c in classes:
-                yield module, c
-                yield from walk(module, c.classes)
-
         for name in sorted(self.modules):
             if name not in self.foreign:
-                yield from walk(name, self.modules[name].classes)
+                yield from _walk_classes(name, self.modules[name].classes)
 
     def exported(self, key: tuple[str, str]) -> bool:
         """Whether the class ``key`` is exported by a surface module (under a public name)."""
@@ -401,13 +403,8 @@ class PackageResolver:
                 self._names[key] = name
 
     def _foreign_classes(self) -> Iterator[tuple[str, ClassDecl]]:
-        def walk(module: str, classes: Iterable[ClassDecl]) -> Iterator[tuple[str, ClassDecl]]:
-            for c in classes:
-                yield module, c
-                yield from walk(module, c.classes)
-
         for name in sorted(self.foreign):
-            yield from walk(name, self.modules[name].classes)
+            yield from _walk_classes(name, self.modules[name].classes)
 
     def _foreign_name(self, module: str, decl: ClassDecl) -> str:
         """A dependency's class met in a signature: ``<top package>_<QualName>`` (``numpy_ndarray``),
