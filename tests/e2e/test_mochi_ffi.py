@@ -373,8 +373,8 @@ CALLS: list[tuple[str, str, list[Any], Any]] = [
     ("numpy", "np_geterr", [], {"divide": "warn", "invalid": "warn", "over": "warn", "under": "ignore"}),
     ("orjson", "orjson_OPT_SORT_KEYS", [], 32.0),                         # dumps/loads take `any`
     ("pillow", "PIL_BdfFontFile_TYPE_CHECKING", [], False),              # a submodule's constant
-    ("scikit-learn", "sklearn_externals_array_api_compat_numpy_pi", [], 3.141592653589793),
-    ("toml", "toml_loads", ["a = 1"], {"a": 1.0}),
+    ("scikit-learn", "sklearn_version", [], "1.9.1"),                      # its stubs' other items need arrays
+    ("toml", "toml_loads_string", ["a = 1"], {"a": 1.0}),                # loads' overload arms are bound apart
     ("tomli", "tomli_loads", ["a = 1"], {"a": 1.0}),                     # a declared Any, widened
     ("pandas", "pd_reset_option", ["display.max_rows"], None),
     ("pydantic", "pydantic_PaymentCardNumber_validate_brand", ["4000000000000002"], "Visa"),

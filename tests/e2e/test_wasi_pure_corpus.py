@@ -70,7 +70,7 @@ def test_pure_corpus_components_answer_like_native(tmp_path: Path, cache_dir: Pa
     code, _, err = cli("install", "--target=wasi-p2", check=False)
     assert code == 0 and "Traceback" not in err, err
     built = sorted(p.name for p in (project / ".mochi" / "wasi-p2").iterdir() if p.name != "project-component")
-    assert built == ["httpx", "requests", "rich", "starlette", "tqdm", "urllib3"]   # pytest: nothing exportable
+    assert built == ["httpx", "pytest", "requests", "rich", "starlette", "tqdm", "urllib3"]   # pytest via _pytest
     pointers = {a: project / ".mochi" / "wasi-p2" / a / "component.json" for a in built}
     served = {a: json.loads(p.read_text())["component"] if p.is_file() else a for a, p in pointers.items()}
     # one component serves the project, but packages exporting resources of one name (httpx and

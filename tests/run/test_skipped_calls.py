@@ -70,7 +70,8 @@ def span(*args, **kwargs):
 
 
 class Meta(type):
-    pass
+    def __call__(cls, *args, **kwargs):   # makes instances its own way: the class stays skipped
+        return super().__call__(*args, **kwargs)
 
 
 class Weird(metaclass=Meta):

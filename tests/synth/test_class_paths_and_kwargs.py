@@ -144,7 +144,7 @@ def test_typescript_says_what_the_strings_and_the_map_are() -> None:
     ts = render_typescript(fake_surface())
     assert "a class object as its dotted path (a subclass of clsfake.Base)" in ts
     assert "a class object as its dotted path (any class)" in ts
-    assert "the keyword arguments of **extra ({} for none)" in ts
+    assert "the keyword arguments of **extra ({} or null for none)" in ts
 
 
 def test_the_runtime_resolves_only_already_imported_or_wrapped_modules() -> None:
