@@ -178,10 +178,12 @@ def pulled_grants(root: Path, target: str, carried_wheels: Sequence[str], alias:
     return grantee, grants
 
 
-def _method(plan: Any, alias: str, rest: str) -> str:
+def _method(plan: Any, alias: str, rest: str, n_args: int | None = None) -> str:
     """The extern name ``alias.rest`` means in ``plan`` (as a session resolves it without a
-    workspace: ``alias_rest``, the extern or WIT path itself, else a unique Python target);
-    ``rest`` itself when nothing matches (the runtime then lists what it exports)."""
+    workspace: ``alias_rest``, the extern or WIT path itself, else a unique Python target, or
+    among several (an overload's arms, a name also defined in a submodule) the one of the
+    outermost module that takes ``n_args`` arguments); ``rest`` itself when nothing matches
+    (the runtime then lists what it exports)."""
     from wasmtool.mochi_syntax import spell_inner_digits
 
     functions = [fn for _iface, fn in plan.functions()]
@@ -192,6 +194,12 @@ def _method(plan: Any, alias: str, rest: str) -> str:
                 return spelled
     by_target = [fn.extern_name for fn in functions
                  if fn.target.partition(":")[2] == rest or fn.target.replace(":", ".").endswith("." + rest)]
+    if len(by_target) > 1 and n_args is not None:
+        fits = [fn for fn in functions if fn.extern_name in by_target and len(fn.params) == n_args]
+        depth = min((fn.target.partition(":")[0].count(".") for fn in fits), default=0)
+        outer = [str(fn.extern_name) for fn in fits if fn.target.partition(":")[0].count(".") == depth]
+        if len(outer) == 1:
+            return outer[0]
     return by_target[0] if len(by_target) == 1 else rest
 
 
@@ -226,4 +234,5 @@ def call_component(root: Path, target: str, ref_text: str, name: str, args: Sequ
     grantee, grants = pulled_grants(root, target, [str(w) for w in wheels] if isinstance(wheels, list) else [],
                                     alias)
     with WasiComponentRuntime(built, grants=grants, root=root, grantee=grantee) as runtime:
-        return runtime.call(_method(plan, alias, rest), list(args), dict(kwargs), timeout=timeout)
+        method = _method(plan, alias, rest, len(args) + len(kwargs))
+        return runtime.call(method, list(args), dict(kwargs), timeout=timeout)
