@@ -378,6 +378,7 @@ CALLS: list[tuple[str, str, list[Any], Any]] = [
     ("tomli", "tomli_loads", ["a = 1"], {"a": 1.0}),                     # a declared Any, widened
     ("pandas", "pd_reset_option", ["display.max_rows"], None),
     ("pydantic", "pydantic_PaymentCardNumber_validate_brand", ["4000000000000002"], "Visa"),
+    ("pytest", "pytest_Cache_clear_cache", ["/nonexistent/mochi-ffi-cache"], None),   # no such folder: a no-op
     ("pydantic", "pydantic_Base_six_four_Encoder_decode", [[97, 71, 107, 61]], [104.0, 105.0]),
     ("pyyaml", "yaml_with_libyaml", [], True),                            # the wheel's C extension loads
     ("requests", "requests_check_compatibility", ["2.8.0", None, "3.4.0"], None),
