@@ -18,7 +18,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 from wasmtool.attest.errors import (
     AttestationMissingError,
@@ -57,13 +58,14 @@ class AttestOptions:
 
 @dataclass(frozen=True)
 class AttestOutcome:
-    """``sidecars``: what :func:`store_provenance` keeps once the lock succeeded: new provenance
-    documents by the file's SHA-256, and ``noattest:<key>`` entries, the lookups that found no
-    attestation (:func:`_negative_key`)."""
+    """What :func:`store_provenance` keeps once the lock succeeded: ``sidecars``, the new
+    provenance documents by the file's SHA-256, and ``negatives``, the lookups that found no
+    attestation, by their verdict-store key (:func:`_negative_key`)."""
 
     lock: MochiLock
     sidecars: Mapping[str, bytes] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    negatives: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 # -- negative lookups ----------------------------------------------------------------------------
@@ -82,7 +84,6 @@ class AttestOutcome:
 # ``require`` (or a pin, or an attested entry) always asks the index.
 
 NEGATIVE_KIND = "noattest"
-NEGATIVE_PREFIX = "noattest:"
 #: How long a "no attestation" answer is reused (seconds).
 NEGATIVE_TTL = 24 * 3600.0
 
@@ -108,12 +109,11 @@ def _known_unattested(ctx: Context, filename: str, sha256: str) -> bool:
     return isinstance(checked, (int, float)) and 0 <= time.time() - checked < NEGATIVE_TTL
 
 
-def _negative_record(ctx: Context, filename: str, sha256: str) -> tuple[str, bytes]:
-    import json
+def _negative_record(ctx: Context, filename: str, sha256: str) -> tuple[str, dict[str, Any]]:
     import time
 
     body = {"filename": filename, "sha256": sha256, "indexes": list(ctx.index.all), "checked-at": int(time.time())}
-    return NEGATIVE_PREFIX + _negative_key(ctx, filename, sha256), json.dumps(body, sort_keys=True).encode()
+    return _negative_key(ctx, filename, sha256), body
 
 
 def _mode(ctx: Context, opts: AttestOptions) -> str:
@@ -172,6 +172,7 @@ def attest_lock(ctx: Context, lock: MochiLock, existing: MochiLock | None, targe
     old = {p.key: p for p in existing.packages} if existing is not None else {}
     results: dict[str, tuple[Verified | None, bytes | None, str]] = {}  # sha256 -> (verified, document, root)
     sidecars: dict[str, bytes] = {}
+    negatives: dict[str, dict[str, Any]] = {}
     unattested: dict[str, list[str]] = {}
     client: IndexClient | None = None
     packages: list[LockedPackage] = []
@@ -230,7 +231,7 @@ def attest_lock(ctx: Context, lock: MochiLock, existing: MochiLock | None, targe
                     data, source = _fetch(client, p.name, filename)
                     if data is None:
                         key, record = _negative_record(ctx, filename, sha)
-                        sidecars[key] = record
+                        negatives[key] = record
                 verified, label = None, ""
                 if data is not None:
                     root = root_for()
@@ -273,7 +274,7 @@ def attest_lock(ctx: Context, lock: MochiLock, existing: MochiLock | None, targe
     warnings = tuple(f"warning: {len(files)} file(s) locked for {target} have no PEP 740 attestation "
                      f"(attestations = \"warn\"): {', '.join(sorted(files))}"
                      for target, files in sorted(unattested.items()))
-    return AttestOutcome(replace(lock, packages=tuple(packages)), sidecars, warnings)
+    return AttestOutcome(replace(lock, packages=tuple(packages)), sidecars, warnings, negatives)
 
 
 def _fetch(client: IndexClient, name: str, filename: str) -> tuple[bytes | None, str]:
@@ -286,18 +287,16 @@ def _fetch(client: IndexClient, name: str, filename: str) -> tuple[bytes | None,
     return fetch_provenance(client, f, package=name), f.provenance
 
 
-def store_provenance(ctx: Context, sidecars: Mapping[str, bytes]) -> None:
+def store_provenance(ctx: Context, sidecars: Mapping[str, bytes],
+                     negatives: Mapping[str, Mapping[str, Any]] = MappingProxyType({})) -> None:
     """Keep verified provenance documents in the artefact cache, by the file's SHA-256, and the
     lookups that found none in the verdict store (:class:`AttestOutcome`)."""
+    from wasmtool.cache.verdicts import write_verdict
+
     for sha, data in sorted(sidecars.items()):
-        if sha.startswith(NEGATIVE_PREFIX):
-            import json
-
-            from wasmtool.cache.verdicts import write_verdict
-
-            write_verdict(ctx.cache.root, NEGATIVE_KIND, sha.removeprefix(NEGATIVE_PREFIX), json.loads(data))
-            continue
         ctx.cache.write_sidecar(sha, SIDECAR, data)
+    for key, body in sorted(negatives.items()):
+        write_verdict(ctx.cache.root, NEGATIVE_KIND, key, body)
 
 
 def verify_locked(ctx: Context, lock: MochiLock, target: str, opts: AttestOptions | None = None) -> int:

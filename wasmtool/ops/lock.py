@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from packaging.utils import canonicalize_name
 
@@ -63,6 +64,7 @@ class ComputedLock:
     differences: tuple[VersionDifference, ...] = ()
     sidecars: Mapping[str, bytes] = field(default_factory=dict)   # new provenance documents, by sha256
     warnings: tuple[str, ...] = ()
+    unattested: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # lookups that found none
 
 
 def requested_targets(ctx: Context, targets: Sequence[str]) -> list[TargetProfile]:
@@ -126,7 +128,7 @@ def compute_lock(ctx: Context, targets: Sequence[str], *, reuse: bool = False,
     audited, _report, audit_warnings = lock_time_audit(ctx, attested.lock, existing, [p.name for p in fresh],
                                                        kept=[p.name for p in profiles if p not in fresh])
     return ComputedLock(audited, existing, profiles, differences, attested.sidecars,
-                        attested.warnings + ft_warnings + audit_warnings)
+                        attested.warnings + ft_warnings + audit_warnings, attested.negatives)
 
 
 def join_versions(ctx: Context, lock: MochiLock, existing: MochiLock | None, fresh: Sequence[TargetProfile]
@@ -237,7 +239,7 @@ def run_lock(ctx: Context, targets: Sequence[str] = (), *, upgrade: bool = False
             backend.smoke(ctx, list(new.for_target(profile.name)))
     files = output_files(ctx, new)
     changed = any(not p.exists() or p.read_text(encoding="utf-8") != text for p, text in files.items())
-    store_provenance(ctx, computed.sidecars)
+    store_provenance(ctx, computed.sidecars, computed.unattested)
     if changed:
         write_text_files(files)
     return LockOutcome(new, tuple(sorted(files)), changed, tuple(p.name for p in profiles), computed.differences,
