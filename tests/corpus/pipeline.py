@@ -14,20 +14,21 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 from filelock import FileLock
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from tests.support.session_cache import SESSION_CACHE_ENV
 from wasmtool.fsutil import atomic_write_bytes
-from wasmtool.ops.bind import candidate_submodules, map_package, module_of, public_import_names
+from wasmtool.ops.bind import candidate_submodules, map_package, module_finder, public_import_names
 from wasmtool.project.manifest import PythonSettings
 from wasmtool.resolve.wheelinfo import read_wheel_info
 from wasmtool.skips import SkipReport, count_by_reason
 from wasmtool.stubs.discover import StubgenPolicy, StubSet, discover, module_stubs
 from wasmtool.stubs.model import ModuleStub
 from wasmtool.synth.dialect import ffi_split
-from wasmtool.synth.workspace import surface_files
+from wasmtool.synth.workspace import surface_files_by_dialect
 from wasmtool.typemap.surface import Function, MappedSurface
 
 ARTEFACTS = Path(__file__).resolve().parent.parent / "data" / "artefacts"
@@ -159,18 +160,26 @@ class CorpusResult:
 STUBGEN_TIMEOUT = 300.0
 
 
-def run_package(dist: str, *, timeout: float = STUBGEN_TIMEOUT, target: str = "native",
-                stubs: StubSet | None = None, submodules_on: bool = True) -> CorpusResult:
-    """The pipeline for ``dist``; ``stubs`` reuses an earlier discovery (the stub set does not
-    depend on the target)."""
+def discover_package(dist: str, *, timeout: float = STUBGEN_TIMEOUT) -> StubSet:
+    """Stub discovery for ``dist`` (all tiers; the stub set does not depend on the target)."""
+    wheel = native_wheel(dist)
+    version = str(parse_wheel_filename(wheel.name)[1])
+    scan = tuple(n for n in wheel_import_names(wheel) if "__mypyc" not in n)
+    return discover(wheel, dist=dist, version=version, import_names=scan, find_sibling_stubs=artefact_finder(),
+                    typeshed=True, stubgen=StubgenPolicy(timeout=timeout), python_version="3.12",
+                    dependency_wheels=dependency_wheels(wheel))
+
+
+def map_surface(dist: str, *, timeout: float = STUBGEN_TIMEOUT, target: str = "native",
+                stubs: StubSet | None = None, submodules_on: bool = True) -> tuple[StubSet, MappedSurface]:
+    """(stubs, surface) of ``dist``: the pipeline up to the mapped surface, no file rendered;
+    ``stubs`` reuses an earlier discovery."""
     wheel = native_wheel(dist)
     version = str(parse_wheel_filename(wheel.name)[1])
     names = wheel_import_names(wheel)
     scan = tuple(n for n in names if "__mypyc" not in n)
     if stubs is None:
-        stubs = discover(wheel, dist=dist, version=version, import_names=scan, find_sibling_stubs=artefact_finder(),
-                         typeshed=True, stubgen=StubgenPolicy(timeout=timeout), python_version="3.12",
-                         dependency_wheels=dependency_wheels(wheel))
+        stubs = discover_package(dist, timeout=timeout)
     skips: list[SkipReport] = []
     modules = module_stubs(stubs, python_version=(3, 12), platform="linux", skips=skips)
     foreign = dependency_modules(wheel)
@@ -182,34 +191,59 @@ def run_package(dist: str, *, timeout: float = STUBGEN_TIMEOUT, target: str = "n
     surface = map_package(modules, stubs, dist=dist, version=version, alias=CORPUS[dist],
                           import_names=import_names, submodules=submodules, target=target, callables_cross=None,
                           settings=PythonSettings(), extra_skips=skips, dependencies=foreign)
-    return CorpusResult(stubs, surface, surface_files(surface, "0.10"), surface_files(surface, "mep-71"))
+    return stubs, surface
 
 
+def run_package(dist: str, *, timeout: float = STUBGEN_TIMEOUT, target: str = "native",
+                stubs: StubSet | None = None, submodules_on: bool = True) -> CorpusResult:
+    """The pipeline for ``dist``: :func:`map_surface` and the alias folder in both dialects
+    (the files that do not depend on the dialect rendered once, shared by the two)."""
+    stubs, surface = map_surface(dist, timeout=timeout, target=target, stubs=stubs, submodules_on=submodules_on)
+    files = surface_files_by_dialect(surface, ("0.10", "mep-71"))
+    return CorpusResult(stubs, surface, files["0.10"], files["mep-71"])
+
+
+T = TypeVar("T")
 _RESULTS: dict[str, CorpusResult] = {}
+_STUBS: dict[str, StubSet] = {}
 
 
+def _session_cached(key: str, memo: dict[str, T], compute: Callable[[], T]) -> T:
+    """``compute()`` once per test session: memoised in this process, and across processes
+    pickled into the session folder under a file lock (the first process computes, the others
+    load what it wrote)."""
+    if key in memo:
+        return memo[key]
+    folder = os.environ.get(SESSION_CACHE_ENV)
+    if not folder:
+        memo[key] = compute()
+        return memo[key]
+    path = Path(folder) / f"{key}.pickle"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path) + ".lock"):
+        if path.is_file():
+            value: T = pickle.loads(path.read_bytes())
+        else:
+            value = compute()
+            atomic_write_bytes(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    memo[key] = value
+    return value
+
+
+def corpus_stubs(dist: str) -> StubSet:
+    """:func:`discover_package`, once per package per test session (the native pipeline and
+    the WIT test share it: the WIT test never waits for the native mapping)."""
+    if dist in _RESULTS:
+        return _RESULTS[dist].stubs
+    return _session_cached(f"{dist}.stubs", _STUBS, lambda: discover_package(dist))
 
 
 def corpus_result(dist: str) -> CorpusResult:
     """:func:`run_package` for the native target, once per package per test session (the
-    golden, minimums, mypy, import and FFI tests share it; the WIT test reuses its stubs).
-    Across processes the result is pickled into the session folder under a file lock."""
-    if dist in _RESULTS:
-        return _RESULTS[dist]
-    folder = os.environ.get(SESSION_CACHE_ENV)
-    if not folder:
-        _RESULTS[dist] = run_package(dist)
-        return _RESULTS[dist]
-    path = Path(folder) / f"{dist}.pickle"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path) + ".lock"):
-        if path.is_file():
-            result: CorpusResult = pickle.loads(path.read_bytes())
-        else:
-            result = run_package(dist)
-            atomic_write_bytes(path, pickle.dumps(result))
-    _RESULTS[dist] = result
-    return result
+    golden, minimums, mypy, import and FFI tests share it), on the session's stubs
+    (:func:`corpus_stubs`). Across processes the result is pickled into the session folder
+    under a file lock."""
+    return _session_cached(dist, _RESULTS, lambda: run_package(dist, stubs=corpus_stubs(dist)))
 
 
 def bound_paths(surface: MappedSurface) -> set[str]:
@@ -305,10 +339,11 @@ def module_coverage(surface: MappedSurface) -> list[tuple[str, Coverage]]:
     modules = public_modules(surface)
     functions: dict[str, list[Function]] = {m: [] for m in modules}
     skips: dict[str, list[SkipReport]] = {m: [] for m in modules}
+    module_of = module_finder(modules)
     for f in surface.functions:
-        functions.get(module_of(f.target.partition(":")[0], modules), []).append(f)
+        functions.get(module_of(f.target.partition(":")[0]), []).append(f)
     for k in surface.skips:
-        skips.get(module_of(k.path, modules), []).append(k)
+        skips.get(module_of(k.path), []).append(k)
     return [(m, coverage(replace(surface, functions=tuple(functions[m]), skips=tuple(skips[m])))) for m in modules]
 
 
@@ -442,11 +477,12 @@ def golden_text(result: CorpusResult) -> str:
     ]
     top = set(s.import_names)
     modules = public_modules(s)
+    module_of = module_finder(modules)
 
     def group(module: str) -> str:
         """The surface module a line belongs to (a top-level module, or a public submodule),
         else the line's own module."""
-        found = module_of(module, modules)
+        found = module_of(module)
         return found if found in modules else module
 
     subs: dict[str, list[str]] = {}

@@ -27,8 +27,10 @@ from tests.corpus.pipeline import (
     GOLDEN,
     CorpusResult,
     corpus_result,
+    corpus_stubs,
     golden_text,
     golden_tier_failures,
+    map_surface,
     run_package,
 )
 from wasmtool.synth.dialect import ffi_split
@@ -111,15 +113,20 @@ MYPY_TOP_LEVEL_ONLY = frozenset({"numpy", "pandas", "pillow", "scipy", "sqlalche
 
 
 def test_corpus_wrappers_pass_mypy_strict(tmp_path: Path) -> None:
+    from wasmtool.synth.workspace import wrap_runtime_source
+    from wasmtool.synth.wrapper import render_externs
+
     for dist in sorted(CORPUS):
-        r = result(dist)
-        if dist in MYPY_TOP_LEVEL_ONLY:
-            r = run_package(dist, stubs=r.stubs, submodules_on=False)
         # flat files: a folder named like a real package (orjson/) would shadow it for mypy itself
+        if dist in MYPY_TOP_LEVEL_ONLY:
+            # the wrapper as surface_files renders it (the other files of the folder are not checked here)
+            surface = map_surface(dist, stubs=corpus_stubs(dist), submodules_on=False)[1]
+            (tmp_path / f"{surface.alias}_externs.py").write_text(render_externs(surface))
+            continue
+        r = result(dist)
         for name, text in r.files.items():
             if name.endswith("_externs.py"):
                 (tmp_path / f"{r.surface.alias}_externs.py").write_text(text)
-    from wasmtool.synth.workspace import wrap_runtime_source
 
     (tmp_path / "_mochi_wrap.py").write_text(wrap_runtime_source())
     files = sorted(str(p) for p in tmp_path.glob("*_externs.py"))

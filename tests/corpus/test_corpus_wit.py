@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.corpus.pipeline import CORPUS, GOLDEN, corpus_result, run_package
+from tests.corpus.pipeline import CORPUS, GOLDEN, corpus_stubs, map_surface
 from wasmtool.typemap.surface import MappedSurface
 from wasmtool.wit.render import render_package, write_wit_dir
 from wasmtool.wit.validate import validate_wit
@@ -27,7 +27,7 @@ UPDATE = os.environ.get("WASMTOOL_UPDATE_GOLDEN") == "1"
 
 
 def wit_golden(dist: str, tmp: Path) -> str:
-    surface: MappedSurface = run_package(dist, target="wasi-p2", stubs=corpus_result(dist).stubs).surface
+    surface: MappedSurface = map_surface(dist, target="wasi-p2", stubs=corpus_stubs(dist))[1]
     rendered = render_package(surface)
     directory = write_wit_dir(rendered, tmp / dist)
     validate_wit(directory)

@@ -14,7 +14,7 @@ import pytest
 
 from tests.corpus.first_calls import FIRST_CALLS, FirstCall
 from tests.e2e.parity import make_project, normalised
-from tests.support.index_server import IndexServer
+from tests.support.session_cache import SharedIndex
 
 pytestmark = pytest.mark.slow
 
@@ -63,10 +63,10 @@ def _expected(target: str) -> list[FirstCall]:
     return [row for row in FIRST_CALLS if target in row.targets]
 
 
-def test_first_calls_answer_as_documented_on_every_target(tmp_path: Path, cache_dir: Path,
-                                                          index_server: IndexServer) -> None:
-    base = index_server.url.removesuffix("/simple/")
-    project, _, cli = make_project(tmp_path, "first", _manifest(), [], cache_dir, index_server)
+def test_first_calls_answer_as_documented_on_every_target(tmp_path: Path, shared_cache: Path,
+                                                          shared_index: SharedIndex) -> None:
+    base = shared_index.url.removesuffix("/simple/")
+    project, _, cli = make_project(tmp_path, "first", _manifest(), [], shared_cache, shared_index)
     cli("lock")
     answers: dict[str, list[dict[str, object]]] = {}
     for target in TARGETS:

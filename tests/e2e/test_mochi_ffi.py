@@ -410,7 +410,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> CorpusVenv:
     """One venv with the 25 corpus wheels (offline, as tests/corpus does) and a workspace
     with every package's 0.10 files."""
     from tests.corpus.pipeline import corpus_result, corpus_venv
-    from wasmtool.synth.workspace import surface_files, wrap_runtime_source
+    from wasmtool.synth.workspace import wrap_runtime_source
 
     base = tmp_path_factory.mktemp("corpus-ffi")
     venv, workspace = base / "venv", base / "workspace"
@@ -423,8 +423,13 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> CorpusVenv:
         results[dist] = r = corpus_result(dist)
         folder = workspace / "python_wrap" / r.surface.alias
         folder.mkdir()
-        for name, text in surface_files(r.surface, "0.10").items():
+        for name, text in r.files.items():   # the 0.10 folder the pipeline rendered
             (folder / name).write_text(text)
+    # compiled once by the venv's interpreter, as an installed package is: every call is a fresh
+    # process (the FFI's contract), and under PYTHONDONTWRITEBYTECODE (inherited by the calls)
+    # each would compile its wrapper module again (over 20 MB of source for numpy's)
+    subprocess.run([str(venv / "bin" / "python"), "-m", "compileall", "-q", str(workspace)], check=True,
+                   timeout=600, stdin=subprocess.DEVNULL)
     env = python_env([workspace], bin_first=venv / "bin", XDG_CONFIG_HOME="/mochi-config")
     return CorpusVenv(results, env)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.parity import make_project, normalised
-from tests.support.index_server import IndexServer
+from tests.support.session_cache import SharedIndex
 
 # builds a real component per package: past the suite's 600 s default on a loaded machine
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -57,9 +57,10 @@ CALLS = [
 ]
 
 
-def test_pure_corpus_components_answer_like_native(tmp_path: Path, cache_dir: Path,
-                                                   index_server: IndexServer) -> None:
-    project, calls, cli = make_project(tmp_path, "pure", MANIFEST, CALLS, cache_dir, index_server)
+def test_pure_corpus_components_answer_like_native(tmp_path: Path, shared_cache: Path,
+                                                   shared_index: SharedIndex) -> None:
+    # only needs *a* cache: its assertions hold whether the components are built or cached
+    project, calls, cli = make_project(tmp_path, "pure", MANIFEST, CALLS, shared_cache, shared_index)
     code, _, err = cli("lock", check=False)
     assert code == 1 and "WT881" in err and "Traceback" not in err
     assert "uvicorn needs module _ssl (imported by uvicorn -> uvicorn.config -> ssl)" in err

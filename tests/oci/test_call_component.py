@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli, write_project
-from tests.support.index_server import IndexServer
 from tests.support.oci_registry import Registry
+from tests.support.session_cache import SharedIndex
 
 #: the smallest valid component: the preamble alone (magic, version 0x0d, layer 1)
 EMPTY_COMPONENT = b"\x00asm\x0d\x00\x01\x00"
@@ -121,16 +121,16 @@ def test_an_artifact_without_plans_is_refused_with_a_code(tmp_path: Path, regist
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
 def test_a_pulled_component_answers_as_the_installed_one(tmp_path: Path, registry: Registry,
-                                                         index_server: IndexServer) -> None:
+                                                         shared_cache: Path, shared_index: SharedIndex) -> None:
     from tests.wit.conftest import need_tools
 
     need_tools()
     origin = tmp_path / "origin"
     origin.mkdir()
     (origin / "mochi.toml").write_text(textwrap.dedent(MANIFEST))
-    build_cache = tmp_path / "build-cache"
+    build_cache = shared_cache          # the origin only needs *a* cache; the caller's below is empty
     for args in (["lock"], ["install", "--target=wasi-p2"]):
-        proc = _cli(["-C", str(origin), *args], build_cache, index_server.url)
+        proc = _cli(["-C", str(origin), *args], build_cache, shared_index.url)
         assert proc.returncode == 0, proc.stderr
     assert (origin / ".mochi" / "wasi-p2" / "project-component" / "component.wasm").is_file()
     call = ["call", "--target", "wasi-p2", "tomli.loads", "--args", json.dumps([TOML])]

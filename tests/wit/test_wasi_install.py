@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.support.index_server import IndexServer
+from tests.support.session_cache import SharedIndex
 
 pytestmark = pytest.mark.slow
 
@@ -97,7 +98,7 @@ def test_wasi_install_builds_components_from_generated_wrappers(
 
 @pytest.mark.parametrize("dep", ["numpy", "pydantic"])
 def test_compiled_packages_fail_lock_for_wasi_with_the_documented_error(
-        tmp_path: Path, cache_dir: Path, index_server: IndexServer, dep: str) -> None:
+        tmp_path: Path, shared_cache: Path, shared_index: SharedIndex, dep: str) -> None:
     project = tmp_path / dep
     project.mkdir()
     (project / "mochi.toml").write_text(textwrap.dedent(f"""
@@ -108,7 +109,7 @@ def test_compiled_packages_fail_lock_for_wasi_with_the_documented_error(
         [python-dependencies]
         {dep} = "*"
     """))
-    proc = run_cli(["-C", str(project), "lock"], cache=cache_dir, index_url=index_server.url)
+    proc = run_cli(["-C", str(project), "lock"], cache=shared_cache, index_url=shared_index.url)
     assert proc.returncode != 0 and "WT231" in proc.stderr and "Traceback" not in proc.stderr
     assert ("numpy" if dep == "numpy" else "pydantic-core") in proc.stderr
     assert not (project / "mochi.lock").exists()

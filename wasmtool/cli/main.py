@@ -214,7 +214,7 @@ def surface(opts: Options, package: str, target: str | None, as_json: bool) -> N
     """Print the mapped surface of a locked package and what was skipped, with reasons,
     grouped by Python module, and which functions a Mochi program can call in each shim dialect."""
     from wasmtool.ops.bind import bind as bind_op
-    from wasmtool.ops.bind import module_of, project_dialect, surface_modules
+    from wasmtool.ops.bind import module_finder, project_dialect, surface_modules
     from wasmtool.skips import count_by_reason
     from wasmtool.synth.dialect import ffi_split
     from wasmtool.synth.shim import mochi_type
@@ -253,7 +253,8 @@ def surface(opts: Options, package: str, target: str | None, as_json: bool) -> N
                          "(" + ", ".join(f"{p.mochi_name}: {mochi_type(p.type)}" for p in fn.params) + ")"
                          + (f": {mochi_type(fn.returns)}" if fn.returns is not None else ""),
                          fn.target, "yes" if fn.extern_name in in_ffi else "no") for fn in s.functions)
-    skipped = sorted((module_of(r.path, module_names), r.path, r.reason.token, r.detail) for r in shown)
+    module_of_path = module_finder(module_names)
+    skipped = sorted((module_of_path(r.path), r.path, r.reason.token, r.detail) for r in shown)
     by_reason = "skips by reason: " + ", ".join(f"{k}={v}" for k, v in count_by_reason(shown).items())
     title = (f"{len(s.functions)} externs ({len(in_ffi)} callable from Mochi 0.10) "
              f"in {sum(1 for g in grouped.values() if g['externs'])} module(s)")

@@ -31,8 +31,9 @@ import base64
 import contextlib
 import hashlib
 import json
+import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -59,7 +60,7 @@ from wasmtool.stubs.discover import (
     stub_sha256,
     unimportable_modules,
 )
-from wasmtool.synth.dialect import MochiDialect
+from wasmtool.synth.dialect import DIALECTS, MochiDialect
 from wasmtool.synth.errors import NotBoundError as NotBoundError  # re-exported: defined here before
 from wasmtool.synth.errors import ShimSyntaxError, SurfaceRenderError, WorkspaceError
 from wasmtool.synth.files import RenderedFiles
@@ -407,19 +408,23 @@ def _code_fingerprint() -> str:
 
 def _settings_key(ctx: Context, profile: TargetProfile, alias: str, stubs: StubSet, python_version: str,
                   import_names: Sequence[str], submodules: Sequence[str] = (), unrendered: str = "",
-                  dependencies: Sequence[LockedPackage] = ()) -> str:
+                  dependencies: Sequence[LockedPackage] = (), dialect: str | None = None) -> str:
     from wasmtool import __version__
 
     py = ctx.project.manifest.python
+    roots = item_roots(stubs, alias, import_names, dependencies)
     payload = json.dumps({
         "format": _SURFACE_FORMAT, "wasmtool": __version__, "code": _code_fingerprint(),
         "stubs": stubs.sha256, "tier": stubs.provenance,
         "skips": [s.tsv_line() for s in stubs.skips], "alias": alias, "target": profile.name,
-        "python": python_version, "allow_partial": py.allow_partial, "allow_any": list(py.allow_any),
-        "monomorphise": [list(m) for m in py.monomorphise],
+        "python": python_version, "allow_partial": py.allow_partial,
+        # only the items that can name this package's (or its dependencies') items: editing
+        # another package's opt-ins leaves this surface, and its cache entry, as it was
+        "allow_any": [p for p in py.allow_any if _may_name(p, roots)],
+        "monomorphise": [list(m) for m in py.monomorphise if _may_name(m[0], roots)],
         "dist": stubs.dist, "version": stubs.version, "imports": list(stubs.import_names),
         "bound_modules": list(import_names),  # [python-dependencies] import-names: what is mapped
-        "dialect": py.mochi_dialect, "any": py.any_policy,
+        "dialect": py.mochi_dialect if dialect is None else dialect, "any": py.any_policy,
         # the submodules mapped beside them, before the per-target import check, which depends on
         # the target's standard library: pinned by the profile's runtime (componentize-py, Pyodide)
         "submodules": list(submodules),
@@ -428,6 +433,25 @@ def _settings_key(ctx: Context, profile: TargetProfile, alias: str, stubs: StubS
         "dependencies": [[d.name, d.wheel_sha256] for d in dependencies],
     }, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def item_roots(stubs: StubSet, alias: str, import_names: Sequence[str],
+               dependencies: Sequence[LockedPackage] = ()) -> frozenset[str]:
+    """The first parts of the dotted item paths a package's mapping can meet (pure): its stub
+    modules', its import names', its alias and its dependencies' import names."""
+    names = [module_name(path) for path, _ in stubs.files]
+    names += [*stubs.import_names, *import_names, alias, *(n for d in dependencies for n in d.import_names)]
+    return frozenset(n.split(".")[0] for n in names if n)
+
+
+def _may_name(pattern: str, roots: frozenset[str]) -> bool:
+    """Whether an ``allow-any`` pattern or a ``monomorphise`` name can match an item path whose
+    first part is one of ``roots`` (pure). A name without a dot (a bare TypeVar), or a glob
+    before the first dot (``*.loads``: ``*`` matches dots too), may match anything."""
+    literal = re.split(r"[*?\[]", pattern, maxsplit=1)[0]
+    if "." not in literal:
+        return True
+    return literal.split(".")[0] in roots
 
 
 def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python_version: str, *,
@@ -464,34 +488,63 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
         with contextlib.suppress(ValueError, KeyError, TypeError):
             return BoundPackage(pkg, alias, stubs, hit, key, int(entry["externs"]), int(entry["skipped"]),
                                 entry["types"])
-    submodules, target_skips = importable_submodules(stubs, candidates, profile,
-                                                     backend.partial_stdlib() if candidates else None)
-    major, minor = (int(x) for x in python_version.split(".")[:2])
-    parse_skips: list[SkipReport] = []
-    modules = module_stubs(stubs, python_version=(major, minor), platform=backend.sys_platform, skips=parse_skips)
-    foreign = dependency_modules(ctx, deps, python_version, backend.sys_platform)
-    def mapped(subs: Sequence[str], skips: Sequence[SkipReport]) -> MappedSurface:
-        return map_package(modules, stubs, dist=pkg.name, version=pkg.version, alias=alias,
-                           import_names=import_names, submodules=subs, target=profile.name,
-                           callables_cross=backend.callables_cross, settings=ctx.project.manifest.python,
-                           extra_skips=(*parse_skips, *skips), unimportable=target_skips, dependencies=foreign)
+    dialect = project_dialect(ctx)
+    # the mapping does not depend on the shim dialect: a surface mapped for another dialect
+    # (and rendered there with all its submodules) is rendered again, not mapped again
+    surface = _mapped_elsewhere(ctx.cache.root, [
+        _settings_key(ctx, profile, alias, stubs, python_version, import_names, candidates, unrendered, deps,
+                      dialect=other) for other in DIALECTS if other != ctx.project.manifest.python.mochi_dialect])
+    files: dict[str, str] | None = None
+    reduced = False
+    if surface is not None:
+        with contextlib.suppress(SurfaceRenderError, ShimSyntaxError):   # else: mapped below, as before
+            files = surface_files(surface, dialect)
+    if files is None or surface is None:
+        submodules, target_skips = importable_submodules(stubs, candidates, profile,
+                                                         backend.partial_stdlib() if candidates else None)
+        major, minor = (int(x) for x in python_version.split(".")[:2])
+        parse_skips: list[SkipReport] = []
+        modules = module_stubs(stubs, python_version=(major, minor), platform=backend.sys_platform,
+                               skips=parse_skips)
+        foreign = dependency_modules(ctx, deps, python_version, backend.sys_platform)
 
-    surface = mapped((), unrendered_submodules(submodules, unrendered)) if unrendered else mapped(submodules, ())
-    try:
-        files = surface_files(surface, project_dialect(ctx))
-    except (SurfaceRenderError, ShimSyntaxError) as exc:
-        if not submodules:
-            raise
-        # the names of the widened surface clash (two public classes or an extern and a type
-        # spelled alike): bind the top-level module as before and say why the rest is not
-        surface = mapped((), unrendered_submodules(submodules, exc.message))
-        files = surface_files(surface, project_dialect(ctx))
+        def mapped(subs: Sequence[str], skips: Sequence[SkipReport]) -> MappedSurface:
+            return map_package(modules, stubs, dist=pkg.name, version=pkg.version, alias=alias,
+                               import_names=import_names, submodules=subs, target=profile.name,
+                               callables_cross=backend.callables_cross, settings=ctx.project.manifest.python,
+                               extra_skips=(*parse_skips, *skips), unimportable=target_skips, dependencies=foreign)
+
+        surface = mapped((), unrendered_submodules(submodules, unrendered)) if unrendered else mapped(submodules, ())
+        try:
+            files = surface_files(surface, dialect)
+        except (SurfaceRenderError, ShimSyntaxError) as exc:
+            if not submodules:
+                raise
+            # the names of the widened surface clash (two public classes or an extern and a type
+            # spelled alike): bind the top-level module as before and say why the rest is not
+            surface = mapped((), unrendered_submodules(submodules, exc.message))
+            files = surface_files(surface, dialect)
+            reduced = True
     bound = BoundPackage(pkg, alias, stubs, RenderedFiles.of(files), key, len(surface.functions),
                          len(surface.skips), _type_summary(surface), surface)
+    # `mapped`: the surface is the mapping of these settings, not one narrowed because this
+    # dialect's rendering failed (only such an entry serves another dialect, _mapped_elsewhere)
     _write_rendered_entry(cache_file, bound.files, {"externs": bound.externs, "skipped": bound.skipped,
-                                                    "types": bound.types})
+                                                    "types": bound.types, "mapped": not reduced})
     publish_derived(ctx.cache.root, "surface", key, [_body_path(cache_file), cache_file])
     return bound
+
+
+def _mapped_elsewhere(cache_root: Path, keys: Sequence[str]) -> MappedSurface | None:
+    """The mapped surface of the first of ``keys`` (the same settings in another shim dialect)
+    with a cache entry that holds the mapping itself, else ``None``."""
+    for key in keys:
+        cached = _read_rendered_entry(cache_root / "surfaces" / f"{key}.json")
+        if cached is None or cached[1].get("mapped") is not True:
+            continue
+        with contextlib.suppress(WasmtoolError, ValueError, KeyError, TypeError):
+            return MappedSurface.from_dict(json.loads(cached[0]["surface.json"]))
+    return None
 
 
 def _body_path(head: Path) -> Path:
@@ -707,7 +760,10 @@ def render_bound(ctx: Context, profile: TargetProfile, python_version: str,
     while True:
         try:
             surfaces, rendered = _disambiguated(ctx, bound)
-            return tuple(bound), render_workspace(surfaces, rendered, project_dialect(ctx))
+            ws = render_workspace(surfaces, rendered, project_dialect(ctx))
+            _LAST_RENDERED.clear()
+            _LAST_RENDERED[_rendered_key(bound, project_dialect(ctx))] = ws
+            return tuple(bound), ws
         except (SurfaceRenderError, ShimSyntaxError) as exc:
             name = exc.package or ""
             at = next((i for i, b in enumerate(bound) if b.package.name == name), None)
@@ -780,9 +836,21 @@ def _disambiguated(ctx: Context, bound: Sequence[BoundPackage]) -> tuple[list[Ma
     return surfaces, {b.alias: out[b.alias][0] if b.alias in out else b.files for b in bound}
 
 
+#: The workspace :func:`render_bound` rendered last, by :func:`_rendered_key`: what the packages'
+#: cache keys and the dialect determine, so :func:`binding_fields` of the same packages (``lock
+#: --check``) takes it instead of rendering every renamed package again.
+_LAST_RENDERED: dict[tuple[str, tuple[tuple[str, str], ...]], Workspace] = {}
+
+
+def _rendered_key(bound: Sequence[BoundPackage], dialect: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    return dialect, tuple(sorted((b.alias, b.key) for b in bound))
+
+
 def binding_fields(bound: Sequence[BoundPackage], ws: Workspace | None = None,
                    dialect: MochiDialect = "0.10") -> dict[str, dict[str, Any]]:
     """The lock fields of each bound package (formats.md §2), by distribution name."""
+    if ws is None and all(b.key for b in bound):
+        ws = _LAST_RENDERED.get(_rendered_key(bound, dialect))
     ws = ws or render_workspace((b.surface for b in bound), {b.surface.alias: b.files for b in bound}, dialect)
     return {b.package.name: {
         "alias": b.alias, "stub_provenance": b.stubs.provenance, "stub_sha256": b.stubs.sha256,
@@ -817,24 +885,36 @@ def record_bindings(ctx: Context, target: str, bound: Sequence[BoundPackage], ws
     return changed
 
 
-def module_of(path: str, modules: Sequence[str]) -> str:
+def module_finder(modules: Iterable[str]) -> Callable[[str], str]:
+    """:func:`module_of` against a fixed set of modules: the dotted path's prefixes are looked
+    up in a set, longest first, instead of scanning the list for every path (a large package's
+    surface asks for hundreds of thousands of paths)."""
+    known = frozenset(modules)
+
+    def find(path: str) -> str:
+        prefix = path
+        while prefix:
+            if prefix in known:
+                return prefix
+            prefix = prefix.rpartition(".")[0]
+        return path.split(".")[0]
+    return find
+
+
+def module_of(path: str, modules: Iterable[str]) -> str:
     """The longest of ``modules`` that dotted ``path`` is in (or is), else ``path``'s first part."""
-    best = ""
-    for mod in modules:
-        if (path == mod or path.startswith(mod + ".")) and len(mod) > len(best):
-            best = mod
-    return best or path.split(".")[0]
+    return module_finder(modules)(path)
 
 
 def surface_modules(surface: MappedSurface) -> dict[str, dict[str, list[str]]]:
     """The surface grouped by Python module (pure): each module's externs (the module of the
     extern's target: a method's is where its class is public) and skipped paths, sorted."""
-    modules = sorted({f.target.partition(":")[0] for f in surface.functions} | set(surface.import_names))
+    module_of_path = module_finder({f.target.partition(":")[0] for f in surface.functions} | set(surface.import_names))
     out: dict[str, dict[str, list[str]]] = {}
     for fn in surface.functions:
         out.setdefault(fn.target.partition(":")[0], {"externs": [], "skips": []})["externs"].append(fn.extern_name)
     for skip in surface.skips:
-        out.setdefault(module_of(skip.path, modules), {"externs": [], "skips": []})["skips"].append(skip.path)
+        out.setdefault(module_of_path(skip.path), {"externs": [], "skips": []})["skips"].append(skip.path)
     return {m: {"externs": sorted(v["externs"]), "skips": sorted(set(v["skips"]))} for m, v in sorted(out.items())}
 
 

@@ -436,6 +436,34 @@ def module_stubs(
         version = (int(major), int(minor.split(".")[0] or 0))
     else:
         version = python_version
+    # the parse is a function of the files, the version and the platform: a dependency's stubs
+    # (numpy's, for every bound package that depends on numpy) are parsed once per process
+    files = hashlib.sha256()
+    for path, data in stubset.files:   # in order: the modules come back in the files' order
+        files.update(hashlib.sha256(path.encode("utf-8") + b"\0" + data).digest())
+    key = (files.hexdigest(), version, platform)
+    hit = _PARSED.get(key)
+    if hit is None:
+        found: list[SkipReport] = []
+        hit = (tuple(_parse_files(stubset, version, platform, found)), tuple(found))
+        _PARSED[key] = hit
+        while len(_PARSED) > _PARSED_MAX:
+            del _PARSED[next(iter(_PARSED))]
+    modules, failed = hit
+    if failed and skips is None:
+        _parse_files(stubset, version, platform, None)   # raises the first failure's StubError
+    if skips is not None:
+        skips.extend(failed)
+    return list(modules)
+
+
+#: Parsed stub sets of this process (:func:`module_stubs`), oldest first; the modules are immutable.
+_PARSED: dict[tuple[str, tuple[int, int], str], tuple[tuple[ModuleStub, ...], tuple[SkipReport, ...]]] = {}
+_PARSED_MAX = 32
+
+
+def _parse_files(stubset: StubSet, version: tuple[int, int], platform: str,
+                 skips: list[SkipReport] | None) -> list[ModuleStub]:
     out: list[ModuleStub] = []
     for path, data in stubset.files:
         mod = module_name(path)

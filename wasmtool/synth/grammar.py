@@ -26,22 +26,34 @@ _BUILTIN_NAMES = frozenset({"int", "float", "bool", "string", "any"})
 @cache
 def shim_parser() -> Lark:
     text = resources.files("wasmtool.synth").joinpath("grammar/shim.lark").read_text(encoding="utf-8")
-    return Lark(text, parser="lalr", propagate_positions=True)
+    return Lark(text, parser="lalr")   # tokens carry their line and column; no tree node is asked for its position
 
 
-def _names(tree: Tree[Token], rule: str) -> list[Token]:
-    return [t for sub in tree.find_data(rule) for t in sub.children if isinstance(t, Token) and t.type == "NAME"]
+#: A parse tree's nodes by rule name, each list in the order of ``Tree.find_data`` (one walk of
+#: the tree instead of one per rule: a shim of a large package has hundreds of thousands of nodes)
+_Nodes = dict[str, list[Tree[Token]]]
+
+
+def _nodes_by_rule(tree: Tree[Token]) -> _Nodes:
+    nodes: _Nodes = {}
+    for sub in tree.iter_subtrees():
+        nodes.setdefault(str(sub.data), []).append(sub)
+    return nodes
+
+
+def _names(nodes: _Nodes, rule: str) -> list[Token]:
+    return [t for sub in nodes.get(rule, ()) for t in sub.children if isinstance(t, Token) and t.type == "NAME"]
 
 
 def _fail(tok: Token, message: str, file: str) -> ShimSyntaxError:
     return ShimSyntaxError(f"line {tok.line}, column {tok.column}: {message}", file=file)
 
 
-def _check_dialect(tree: Tree[Token], dialect: str, file: str) -> None:
+def _check_dialect(nodes: _Nodes, dialect: str, file: str) -> None:
     """The extern form and the ``import python`` header a dialect allows."""
-    imports = list(tree.find_data("import_decl"))
-    mep71 = list(tree.find_data("extern_decl"))
-    ffi = list(tree.find_data("extern_010"))
+    imports = nodes.get("import_decl", [])
+    mep71 = nodes.get("extern_decl", [])
+    ffi = nodes.get("extern_010", [])
     if dialect == "mep-71":
         for node in imports + ffi:
             first = node.children[0]
@@ -68,23 +80,27 @@ def _check_dialect(tree: Tree[Token], dialect: str, file: str) -> None:
 def check_declared_types(tree: Tree[Token], *, file: str = "<shim>") -> None:
     """Every type the shim names is a built-in or declared in it, aliases before their first
     use (what Mochi's checker reports as T025); no name is declared twice."""
+    _check_declared(_nodes_by_rule(tree), file)
+
+
+def _check_declared(nodes: _Nodes, file: str) -> None:
     declared: dict[str, int] = {}
     for rule in ("handle_decl", "alias_decl", "record_decl", "extern_decl", "extern_010"):
-        for node in tree.find_data(rule):
+        for node in nodes.get(rule, ()):
             parts = [t for t in node.children[:2 if rule == "extern_010" else 1] if isinstance(t, Token)]
             name = parts[-1]
             key = ".".join(str(t) for t in parts)
             if key in declared:
                 raise _fail(name, f"{key} is declared twice (first on line {declared[key]})", file)
             declared[key] = name.line or 0
-    records = {str(n.children[0]) for n in tree.find_data("record_decl")}
+    records = {str(n.children[0]) for n in nodes.get("record_decl", ())}
     aliases: dict[str, Token] = {}
     for rule in ("handle_decl", "alias_decl"):
-        for n in tree.find_data(rule):
+        for n in nodes.get(rule, ()):
             head = n.children[0]
             assert isinstance(head, Token)
             aliases[str(head)] = head
-    for node in tree.find_data("named"):
+    for node in nodes.get("named", ()):
         ref = node.children[0]
         assert isinstance(ref, Token)
         ref_name = str(ref)
@@ -108,11 +124,12 @@ def check_shim(text: str, *, dialect: str = "0.10", file: str = "<shim>") -> Tre
                               f"{str(exc).splitlines()[0]}", file=file) from None
     except LarkError as exc:  # pragma: no cover - lark's other failures carry no position
         raise ShimSyntaxError(str(exc), file=file) from None
-    _check_dialect(tree, dialect, file)
+    nodes = _nodes_by_rule(tree)
+    _check_dialect(nodes, dialect, file)
     for rule in ("import_decl", "handle_decl", "alias_decl", "record_decl", "extern_decl", "extern_010", "field",
                  "param"):
-        for tok in _names(tree, rule):
+        for tok in _names(nodes, rule):
             if str(tok) in MOCHI_KEYWORDS:
                 raise _fail(tok, f"{tok} is a Mochi keyword", file)
-    check_declared_types(tree, file=file)
+    _check_declared(nodes, file)
     return tree

@@ -30,9 +30,11 @@ under wasmtime.
   (WT830);
   Each component carries every module of its wheels (:mod:`wasmtool.wit.preimport`) and
   exports a self-check; install runs it (:func:`wasmtool.wit.build.run_selfcheck`) before it
-  reports success: a module that imported while the component was built but not when it runs
-  is an error (WT880); a module that could not import at build time is listed, with its
-  error and the reason when known (:func:`failure_reason`), in the install's output and in
+  reports success (an install into another project from the same cache entry copies the
+  compiled ``.cwasm`` and takes the verdict the entry keeps: :mod:`wasmtool.wit.reuse`): a
+  module that imported while the component was built but not when it runs is an error
+  (WT880); a module that could not import at build time is listed, with its error and the
+  reason when known (:func:`failure_reason`), in the install's output and in
   ``.mochi/<target>/<alias>/modules.json``;
 * lock also checks that every locked package imports on the guest's CPython: the modules that
   ``import <package>`` runs (:func:`wasmtool.wit.preimport.import_time_closure`) are read from
@@ -275,7 +277,12 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 
 def _publish(comp: BuiltComponent, out: Path, module: str) -> None:
-    """Copy a cached build into ``.mochi/<target>/<alias>/`` (unchanged files are left alone)."""
+    """Copy a cached build into ``.mochi/<target>/<alias>/`` (unchanged files are left alone),
+    with its compiled ``.cwasm`` when the cache entry has one, so that the self-check and the
+    first call load it instead of compiling (:mod:`wasmtool.wit.reuse`: a copy, written
+    atomically, never a link, so the project does not depend on the cache afterwards)."""
+    from wasmtool.wit.reuse import publish_copy
+
     out.mkdir(parents=True, exist_ok=True)
     for name in ("component.wasm", "build.json", "plan.json", "modules.json"):
         src = comp.directory / name
@@ -284,6 +291,8 @@ def _publish(comp: BuiltComponent, out: Path, module: str) -> None:
     for stale in out.glob("component-*.cwasm"):
         if not stale.name.startswith(f"component-{comp.input_hash[:16]}-"):
             stale.unlink()          # compiled from an earlier build
+    # named by the input hash and the engine: the entry's component.wasm, just published, is its source
+    publish_copy(comp.cwasm_path, out / comp.cwasm_path.name)
     if (comp.directory / "wit").is_dir():
         shutil.copytree(comp.directory / "wit", out / "wit", dirs_exist_ok=True)
     (out / "externs.json").write_text(json.dumps({"module": module, "cache": str(comp.directory)},
@@ -358,7 +367,7 @@ class WasiBackend(TargetBackend):
             return
         wheels = {str(canonicalize_name(e.name)): verified_artefact(ctx, e).path for e in with_wheels}
         probe = build_probe_component(sorted(wheels.values()), cache_dir=ctx.cache.root, stdlib=self.guest_stdlib())
-        failures = run_selfcheck(probe)
+        failures = run_selfcheck(probe, entry=probe.directory)     # the probe runs in its cache entry
         owner: dict[str, str] = {}          # top-level module -> locked distribution
         for name, wheel in sorted(wheels.items()):
             with zipfile.ZipFile(wheel) as zf:
@@ -381,13 +390,14 @@ class WasiBackend(TargetBackend):
                 package=owner.get(bad[0][0].split(".")[0]), file=str(ctx.lock_path),
                 hint="drop the package from this target, or use a pure-Python alternative")
 
-    def _selfcheck(self, alias: str, comp: BuiltComponent, stdlib: Stdlib
+    def _selfcheck(self, alias: str, comp: BuiltComponent, stdlib: Stdlib, entry: Path
                    ) -> tuple[list[ModuleFailure], list[tuple[str, str]]]:
-        """Run ``comp``'s self-check and record it in its modules.json: (modules that failed at
-        build time, modules that imported at build time and fail now)."""
+        """Run ``comp``'s self-check (or take the verdict its cache ``entry`` keeps for these
+        bytes and this engine) and record it in its modules.json: (modules that failed at build
+        time, modules that imported at build time and fail now)."""
         from wasmtool.wit.build import record_selfcheck, run_selfcheck
 
-        failures = run_selfcheck(comp)
+        failures = run_selfcheck(comp, entry=entry)
         report = json.loads((comp.directory / "modules.json").read_text(encoding="utf-8"))
         carried_tops = {m.split(".")[0] for m in report.get("carried", []) if m}
         reasons = {m: failure_reason(err, guest=stdlib, carried_tops=carried_tops, target=self.profile.name)
@@ -487,7 +497,7 @@ class WasiBackend(TargetBackend):
             (out / _POINTER).unlink(missing_ok=True)
             _publish(comp, out, module)
             # checked where `run` finds it: the compiled form the check keeps is the one calls load
-            at_build, at_run = self._selfcheck(b.surface.alias, BuiltComponent.load(out), stdlib)
+            at_build, at_run = self._selfcheck(b.surface.alias, BuiltComponent.load(out), stdlib, comp.directory)
             module_failures += at_build
             lost += [(b.surface.alias, m, err) for m, err in at_run]
             built.append(WasiComponentInfo(b.surface.alias, out / "component.wasm", comp, module))
@@ -545,7 +555,7 @@ class WasiBackend(TargetBackend):
                      "drop it from this target or use a pure-Python alternative; "
                      "`--per-package` tells which package fails") from exc
         _publish(comp, project_dir, "")
-        at_build, at_run = self._selfcheck("project", BuiltComponent.load(project_dir), stdlib)
+        at_build, at_run = self._selfcheck("project", BuiltComponent.load(project_dir), stdlib, comp.directory)
         self._raise_lost([("project", m, err) for m, err in at_run])
         report = (project_dir / "modules.json").read_bytes()
         built: list[WasiComponentInfo] = []

@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = [
     "STRIPPED_MODULES",
@@ -114,8 +115,12 @@ class Unsupported:
 Node = Name | Subscript | Union | Ellipsis_ | Str | Const | ListExpr | TupleExpr | Starred | Unsupported
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_annotation(text: str) -> Node:
-    """Parse annotation ``text``; never raises (invalid text -> :class:`Unsupported`)."""
+    """Parse annotation ``text``; never raises (invalid text -> :class:`Unsupported`).
+
+    Memoised: the nodes are immutable, and a large surface spells the same annotations
+    (``int``, ``ArrayLike``, ``str | None``) tens of thousands of times."""
     source = text.strip()
     if source.startswith("*"):
         inner = parse_annotation(source[1:])

@@ -589,6 +589,9 @@ class _Mapper:
     handles: dict[str, Handle] = field(default_factory=dict)
     skips: set[SkipReport] = field(default_factory=set)
     done_classes: set[tuple[str, str]] = field(default_factory=set)
+    #: ``units`` by base name, covering ``units[:_indexed]`` (see :meth:`_units_named`)
+    _by_base: dict[str, list[_Unit]] = field(default_factory=dict)
+    _indexed: int = 0
 
     def ctx(self, *, path: str, module: str, self_type: TypeRef | None = None, in_protocol: bool = False,
             type_params: tuple[tuple[str, str], ...] = (),
@@ -930,10 +933,17 @@ class _Mapper:
         self.units.append(_Unit(extern, _KIND_RANK["constructor"], [
             Function(extern, info.py, "constructor", (), info.ref(), owner=info.mochi, doc=decl.doc)]))
 
+    def _units_named(self, base: str) -> list[_Unit]:
+        """The units whose base is ``base``: an index brought up to date with ``units`` (only
+        ever appended to) on each call, so a huge surface's constructors are not each a scan."""
+        for unit in self.units[self._indexed:]:
+            self._by_base.setdefault(unit.base, []).append(unit)
+        self._indexed = len(self.units)
+        return self._by_base.get(base, [])
+
     def _fix_constructor_return(self, extern: str, info: _ClassInfo) -> None:
-        for unit in self.units:
-            if unit.base in (extern, f"{extern}_sync"):
-                unit.functions = [replace(f, returns=info.ref()) for f in unit.functions]
+        for unit in (*self._units_named(extern), *self._units_named(f"{extern}_sync")):
+            unit.functions = [replace(f, returns=info.ref()) for f in unit.functions]
 
     def _members(self, info: _ClassInfo, self_ref: TypeRef, module: str) -> None:
         methods: dict[str, tuple[str, FuncDecl]] = {}

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from wasmtool.skips import SkipReason, SkipReport
@@ -240,6 +241,12 @@ class MappedSurface:
     handles: tuple[Handle, ...] = ()
     skips: tuple[SkipReport, ...] = field(default=())
 
+    @cached_property
+    def widened(self) -> tuple[WidenedItem, ...]:
+        """:func:`widened_items`, computed once (the shim, ``WIDENED.txt`` and ``surface
+        --json`` each ask, and a large surface has tens of thousands of types to walk)."""
+        return _widened_items(self)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "dist": self.dist, "version": self.version, "alias": self.alias,
@@ -415,6 +422,10 @@ def _whys(t: TypeRef) -> list[str]:
 def widened_items(surface: MappedSurface) -> tuple[WidenedItem, ...]:
     """Every widened type of ``surface`` (pure): a parameter, result or record field whose
     type holds a ``union`` or an ``any`` with ``py`` set, one item per distinct reason, sorted."""
+    return surface.widened
+
+
+def _widened_items(surface: MappedSurface) -> tuple[WidenedItem, ...]:
     found: set[WidenedItem] = set()
     for fn in surface.functions:
         path = _dotted(fn.target)

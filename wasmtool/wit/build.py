@@ -33,7 +33,11 @@ builds the self-check alone over a set of wheels (``lock --smoke``).
 Cache layout: ``<cache_dir>/components/<input-hash>/`` holding ``component.wasm``, ``wit/``,
 ``src/``, ``plan.json``, ``build.json``, ``modules.json`` and, once a runtime compiled it, one
 ``component-<input-hash>-<engine-key>.cwasm`` per build, wasmtime version and engine config
-(a copied ``component.wasm`` replaced by another build never meets the old ``.cwasm``).
+(a copied ``component.wasm`` replaced by another build never meets the old ``.cwasm``), and once
+an install checked it, ``selfcheck-<engine-key>.json``: the self-check's verdict for the exact
+``component.wasm`` bytes it names (:mod:`wasmtool.wit.reuse`). An install into another project
+copies the ``.cwasm`` along with the component and takes the verdict instead of compiling and
+checking again.
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ from .guest_python import guest_stdlib, stdlib_file
 from .model import TARGET, WitPlan
 from .preimport import Carried
 from .render import render_package, write_wit_dir
+from .reuse import publish_copy, read_verdict, write_verdict
 from .validate import find_tool, find_wasm_tools, tool_env, validate_wit
 
 __all__ = [
@@ -116,6 +121,9 @@ class BuildStats:
 
     componentize_runs: int = 0
     cache_hits: int = 0
+    compiles: int = 0              # wasmtime compiles of a component by run_selfcheck (no usable .cwasm)
+    selfcheck_runs: int = 0        # self-checks instantiated and called
+    selfcheck_reused: int = 0      # self-check verdicts taken from a cache entry instead
     last_build_seconds: float = 0.0
     build_seconds: list[float] = field(default_factory=list)
 
@@ -613,11 +621,37 @@ def _engine_config(wt: Any, spec: str) -> Any:
     return config
 
 
-def run_selfcheck(component: BuiltComponent, *, timeout: float = 300) -> list[tuple[str, str, str]]:
+def run_selfcheck(component: BuiltComponent, *, timeout: float = 300,
+                  entry: Path | None = None) -> list[tuple[str, str, str]]:
     """Call the component's self-check: ``(module, "build" | "run", error)`` for every carried
     module that does not import. Compiles with the runtime's engine configuration and keeps
     the ``.cwasm`` where :class:`wasmtool.run.wasi.WasiComponentRuntime` looks for it (a later
-    call does not compile again). Raises :class:`SelfCheckError` when the check cannot run."""
+    call does not compile again). Raises :class:`SelfCheckError` when the check cannot run.
+
+    ``entry``: the cache entry ``component`` was published from (or its own folder when it is
+    one). The entry's ``.cwasm`` is copied beside the component when it has none, the
+    component's is copied to the entry after a compile, and the verdict is kept in the entry
+    (:mod:`wasmtool.wit.reuse`): when ``entry`` holds a verdict for exactly these component
+    bytes and this engine, and the component's ``.cwasm`` is in place, the verdict is
+    returned without instantiating anything."""
+    engine_id = engine_key(DEFAULT_ENGINE_CONFIG)
+    if entry is not None:
+        publish_copy(entry / component.cwasm_path.name, component.cwasm_path)
+    if entry is not None and component.cwasm_path.is_file():
+        known = read_verdict(entry, engine_id, component.path)
+        if known is not None:
+            _STATS.selfcheck_reused += 1
+            return known
+    compiles = _STATS.compiles
+    failures = _call_selfcheck(component, timeout=timeout)
+    if entry is not None:       # a fresh compile replaces the entry's copy (which may not have loaded)
+        publish_copy(component.cwasm_path, entry / component.cwasm_path.name, replace=_STATS.compiles != compiles)
+        write_verdict(entry, engine_id, component.path, failures)
+    return failures
+
+
+def _call_selfcheck(component: BuiltComponent, *, timeout: float) -> list[tuple[str, str, str]]:
+    """Instantiate ``component`` (from its ``.cwasm`` when that loads) and call its check."""
     import threading
 
     try:
@@ -626,6 +660,7 @@ def run_selfcheck(component: BuiltComponent, *, timeout: float = 300) -> list[tu
     except ImportError as exc:  # pragma: no cover - the wasi extra is missing
         raise ToolMissingError("wasmtime (the Python package)") from exc
 
+    _STATS.selfcheck_runs += 1
     where = str(component.path)
     engine = wasmtime.Engine(_engine_config(wasmtime, DEFAULT_ENGINE_CONFIG))
     comp = None
@@ -636,6 +671,7 @@ def run_selfcheck(component: BuiltComponent, *, timeout: float = 300) -> list[tu
         except Exception:
             comp = None
     if comp is None:
+        _STATS.compiles += 1
         try:
             comp = wasmtime.component.Component.from_file(engine, str(component.path))
         except wasmtime.WasmtimeError as exc:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from wasmtool.skips import SkipReason, SkipReport
@@ -234,14 +235,24 @@ class WitPlan:
         """Extern names of the exported functions, sorted."""
         return tuple(sorted(fn.extern_name for _, fn in self.functions()))
 
+    @cached_property
+    def _by_name(self) -> tuple[dict[str, WitRecord], dict[str, WitEnum], dict[str, WitResource]]:
+        """Records, enums and resources by Mochi name (the first of a name wins), built once:
+        rendering a large package's WIT looks a type up for every use of it."""
+        return ({r.name: r for r in reversed(self.records)}, {e.name: e for e in reversed(self.enums)},
+                {r.name: r for r in reversed(self.resources)})
+
     def record(self, name: str) -> WitRecord:
-        return next(r for r in self.records if r.name == name)
+        found = self._by_name[0].get(name)
+        return found if found is not None else next(r for r in self.records if r.name == name)
 
     def enum(self, name: str) -> WitEnum:
-        return next(e for e in self.enums if e.name == name)
+        found = self._by_name[1].get(name)
+        return found if found is not None else next(e for e in self.enums if e.name == name)
 
     def resource(self, name: str) -> WitResource:
-        return next(r for r in self.resources if r.name == name)
+        found = self._by_name[2].get(name)
+        return found if found is not None else next(r for r in self.resources if r.name == name)
 
     def codec_tables(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """``(records, enums)`` keyed by Mochi type name, as :class:`wasmtool.wit.values.Codec` takes them."""

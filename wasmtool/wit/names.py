@@ -17,6 +17,7 @@ import keyword
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 __all__ = [
     "WIT_KEYWORDS",
@@ -48,6 +49,7 @@ def is_valid_label(text: str) -> bool:
     return bool(_LABEL.match(text))
 
 
+@lru_cache(maxsize=1 << 16)   # pure; a large package names the same parameters thousands of times
 def kebab(name: str, *, fallback: str = "x") -> str:
     """A lower-case WIT label for any Python identifier or dotted name.
 

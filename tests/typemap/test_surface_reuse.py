@@ -1,0 +1,125 @@
+"""What a cold ``bind`` does not redo: stub files already parsed in this process, the mapping of
+a surface already mapped for the other shim dialect, and the surfaces of packages whose
+settings an edit of another package's ``allow-any``/``monomorphise`` entries does not touch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import write_project
+from tests.support.index_server import IndexServer
+from wasmtool.errors import StubError
+from wasmtool.ops import bind as bind_module
+from wasmtool.ops.bind import _may_name, bind
+from wasmtool.ops.context import Context
+from wasmtool.ops.lock import run_lock
+from wasmtool.stubs import discover as discover_module
+from wasmtool.stubs.discover import StubSet, module_stubs, stub_sha256
+
+
+def _stubs(files: dict[str, bytes]) -> StubSet:
+    items = tuple(files.items())
+    return StubSet(dist="mini", version="1", provenance="py.typed", source="mini", import_names=("mini",),
+                   files=items, sha256=stub_sha256(items))
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[str]:
+    calls: list[str] = []
+    real: Callable[..., Any] = getattr(owner, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(str(kwargs.get("dist") or kwargs.get("module") or ""))
+        return real(*args, **kwargs)
+    monkeypatch.setattr(owner, name, counted)
+    return calls
+
+
+def test_a_stub_set_is_parsed_once_per_version_and_platform(monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed = _counting(monkeypatch, discover_module, "parse_stub")
+    files = {"mini/__init__.pyi": b"import sys\nif sys.platform == 'win32':\n    def w() -> int: ...\n"
+                                  b"def f(x: int) -> str: ...\n",
+             "mini/sub.pyi": b"def g() -> None: ...\n"}
+    first = module_stubs(_stubs(files), python_version="3.12", platform="linux")
+    again = module_stubs(_stubs(dict(files)), python_version=(3, 12), platform="linux")
+    assert again == first and [m.name for m in first] == ["mini", "mini.sub"] and len(parsed) == 2
+    windows = module_stubs(_stubs(files), python_version="3.12", platform="win32")
+    assert windows[0].function("w") is not None and first[0].function("w") is None and len(parsed) == 4
+    # the same files in another order are another parse: the modules come back in the files' order
+    reordered = module_stubs(_stubs(dict(reversed(files.items()))), python_version="3.12", platform="linux")
+    assert [m.name for m in reordered] == ["mini.sub", "mini"]
+
+
+def test_parse_failures_are_reported_again_from_the_memo() -> None:
+    broken = _stubs({"bad/__init__.pyi": b"def f(:\n", "bad/ok.pyi": b"X: int\n"})
+    for _ in range(2):
+        skips: list[Any] = []
+        assert [m.name for m in module_stubs(broken, python_version="3.12", skips=skips)] == ["bad.ok"]
+        assert [s.path for s in skips] == ["bad"]
+        with pytest.raises(StubError):
+            module_stubs(broken, python_version="3.12")
+
+
+@pytest.mark.parametrize(("pattern", "expected"), [
+    ("tomli.loads", False), ("yaml.safe_load.stream", True), ("yaml.*", True), ("T", True),
+    ("*.loads", True), ("ya?l.x", True), ("[y]aml.x", True), ("yaml", True), ("tomli", True),
+])
+def test_an_item_pattern_names_a_package_by_its_first_part(pattern: str, expected: bool) -> None:
+    assert _may_name(pattern, frozenset({"yaml", "_yaml"})) is expected
+
+
+def _manifest(project: Path, old: str, new: str) -> None:
+    path = project / "mochi.toml"
+    path.write_text(path.read_text().replace(old, new, 1))
+
+
+def test_settings_of_another_package_and_the_dialect_do_not_map_a_surface_again(
+        tmp_path: Path, index_server: IndexServer, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = write_project(tmp_path / "proj", {"attrs": "==26.1.0", "tomli": "*"})
+    with Context.open(project, cache_dir=cache_dir, index_url=index_server.url, progress=False) as ctx:
+        run_lock(ctx)
+        bind(ctx)
+    mapped = _counting(monkeypatch, bind_module, "map_package")
+    # tomli's opt-in changes tomli's surface only
+    _manifest(project, "[python]\n", '[python]\nallow-any = ["tomli.loads"]\n')
+    with Context.open(project, cache_dir=cache_dir, index_url=index_server.url, progress=False) as ctx:
+        opted = bind(ctx)
+    assert mapped == ["tomli"]
+    assert "extern fun tomli.tomli_loads(" in (opted.directory / "python_wrap/tomli/tomli_shim.mochi").read_text()
+    # the other dialect renders the surfaces mapped for this one, and what a cold bind renders
+    _manifest(project, "[python]\n", '[python]\nmochi-dialect = "mep-71"\n')
+    with Context.open(project, cache_dir=cache_dir, index_url=index_server.url, progress=False) as ctx:
+        reused = bind(ctx)
+    assert mapped == ["tomli"] and reused.changed
+    monkeypatch.undo()
+    with Context.open(project, cache_dir=tmp_path / "cold", index_url=index_server.url, progress=False) as ctx:
+        cold = bind(ctx, write=False)
+    assert dict(cold.workspace.files) == dict(reused.workspace.files)
+    assert (cold.workspace.wrapper_sha256, cold.workspace.shim_sha256) == (
+        reused.workspace.wrapper_sha256, reused.workspace.shim_sha256)
+
+
+def test_the_lock_check_takes_the_workspace_its_surfaces_just_rendered(
+        tmp_path: Path, index_server: IndexServer, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from wasmtool.lock.io import read_lock
+    from wasmtool.ops.bind import binding_fields, bound_for_check
+
+    project = write_project(tmp_path / "proj", {"attrs": "==26.1.0", "tomli": "*"})
+    with Context.open(project, cache_dir=cache_dir, index_url=index_server.url, progress=False) as ctx:
+        run_lock(ctx)
+        outcome = bind(ctx)
+        expected = binding_fields(outcome.bound, outcome.workspace)
+        lock = read_lock(ctx.lock_path)
+        assert lock is not None
+        bound = bound_for_check(ctx, lock, "native", [b.package.name for b in outcome.bound])
+
+        def render_again(*args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("rendered again")
+        monkeypatch.setattr(bind_module, "render_workspace", render_again)
+        assert binding_fields(bound) == expected
+        # other packages than the ones rendered last are rendered, not looked up
+        with pytest.raises(AssertionError, match="rendered again"):
+            binding_fields(bound[:1])
