@@ -760,10 +760,7 @@ def render_bound(ctx: Context, profile: TargetProfile, python_version: str,
     while True:
         try:
             surfaces, rendered = _disambiguated(ctx, bound)
-            ws = render_workspace(surfaces, rendered, project_dialect(ctx))
-            _LAST_RENDERED.clear()
-            _LAST_RENDERED[_rendered_key(bound, project_dialect(ctx))] = ws
-            return tuple(bound), ws
+            return tuple(bound), render_workspace(surfaces, rendered, project_dialect(ctx))
         except (SurfaceRenderError, ShimSyntaxError) as exc:
             name = exc.package or ""
             at = next((i for i, b in enumerate(bound) if b.package.name == name), None)
@@ -836,22 +833,9 @@ def _disambiguated(ctx: Context, bound: Sequence[BoundPackage]) -> tuple[list[Ma
     return surfaces, {b.alias: out[b.alias][0] if b.alias in out else b.files for b in bound}
 
 
-#: The workspace :func:`render_bound` rendered last, by :func:`_rendered_key`: what the packages'
-#: cache keys and the dialect determine, so :func:`binding_fields` of the same packages (``lock
-#: --check``) takes it instead of rendering every renamed package again.
-_LAST_RENDERED: dict[tuple[str, tuple[tuple[str, str], ...]], Workspace] = {}
-
-
-def _rendered_key(bound: Sequence[BoundPackage], dialect: str) -> tuple[str, tuple[tuple[str, str], ...]]:
-    return dialect, tuple(sorted((b.alias, b.key) for b in bound))
-
-
-def binding_fields(bound: Sequence[BoundPackage], ws: Workspace | None = None,
-                   dialect: MochiDialect = "0.10") -> dict[str, dict[str, Any]]:
-    """The lock fields of each bound package (formats.md §2), by distribution name."""
-    if ws is None and all(b.key for b in bound):
-        ws = _LAST_RENDERED.get(_rendered_key(bound, dialect))
-    ws = ws or render_workspace((b.surface for b in bound), {b.surface.alias: b.files for b in bound}, dialect)
+def binding_fields(bound: Sequence[BoundPackage], ws: Workspace) -> dict[str, dict[str, Any]]:
+    """The lock fields of each bound package (formats.md §2), by distribution name, from the
+    workspace :func:`render_bound` rendered for them."""
     return {b.package.name: {
         "alias": b.alias, "stub_provenance": b.stubs.provenance, "stub_sha256": b.stubs.sha256,
         "wrapper_sha256": ws.wrapper_sha256[b.alias], "shim_sha256": ws.shim_sha256[b.alias],
@@ -859,15 +843,18 @@ def binding_fields(bound: Sequence[BoundPackage], ws: Workspace | None = None,
     } for b in bound}
 
 
-def bound_for_check(ctx: Context, lock: MochiLock, target: str, names: Sequence[str]) -> list[BoundPackage]:
-    """Recompute the surfaces of ``names`` (for ``lock --check``; nothing is written)."""
+def bound_for_check(ctx: Context, lock: MochiLock, target: str,
+                    names: Sequence[str]) -> tuple[list[BoundPackage], Workspace]:
+    """Recompute the surfaces of ``names`` and render them (for ``lock --check``; nothing is
+    written): the bound packages and their workspace, which :func:`binding_fields` takes."""
     backend = backend_named(target)
     profile = backend.profile
     python_version = _python_version(ctx, lock, backend)
     entries = {p.name: p for p in lock.for_target(profile.name)}
     bound = [surface_for(ctx, profile, entries[n], python_version, locked=tuple(entries.values()))
              for n in names if n in entries]
-    return list(render_bound(ctx, profile, python_version, bound)[0])
+    rendered, ws = render_bound(ctx, profile, python_version, bound)
+    return list(rendered), ws
 
 
 def record_bindings(ctx: Context, target: str, bound: Sequence[BoundPackage], ws: Workspace) -> list[Path]:

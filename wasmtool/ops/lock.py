@@ -248,14 +248,14 @@ def run_lock(ctx: Context, targets: Sequence[str] = (), *, upgrade: bool = False
 
 def check_bindings(ctx: Context, lock: MochiLock, targets: Sequence[str]) -> list[str]:
     """Recompute stub provenance and hashes, wrapper and shim hashes of bound entries."""
-    from wasmtool.ops.bind import binding_fields, bound_for_check, project_dialect
+    from wasmtool.ops.bind import binding_fields, bound_for_check
 
     lines: list[str] = []
     for target in targets:
         recorded = bound_entries(lock, target)
         if not recorded:
             continue
-        fresh = binding_fields(bound_for_check(ctx, lock, target, sorted(recorded)), dialect=project_dialect(ctx))
+        fresh = binding_fields(*bound_for_check(ctx, lock, target, sorted(recorded)))
         lines += binding_drift(target, recorded, fresh)
     return lines
 

@@ -156,13 +156,11 @@ def _type_decls(surface: MappedSurface, wanted: set[str] | None) -> tuple[list[s
     return out, names
 
 
-def render_shim(surface: MappedSurface, dialect: MochiDialect = DEFAULT_DIALECT, *, module: str = "",
-                widened: int | None = None) -> str:
+def render_shim(surface: MappedSurface, dialect: MochiDialect = DEFAULT_DIALECT, *, module: str = "") -> str:
     """The shim text in ``dialect``: header, type declarations, externs, skip summary.
 
     ``module`` is the dotted wrapper module (``python_wrap.<alias>.<pkg>_externs``) that the
-    0.10 dialect imports; ``widened`` is ``len(widened_items(surface))`` when the caller has
-    it already (computed here otherwise)."""
+    0.10 dialect imports."""
     dist = surface.dist
     if dialect == "0.10":
         if not module:
@@ -199,7 +197,7 @@ def render_shim(surface: MappedSurface, dialect: MochiDialect = DEFAULT_DIALECT,
         out.append(f"{head}{fn.extern_name}{_params(fn, dist)}")
     if n_skips:
         out.append(f"// SKIPPED {n_skips} items, see SKIPPED.txt")
-    n_widened = len(widened_items(surface)) if widened is None else widened
+    n_widened = len(widened_items(surface))
     if n_widened:
         out.append(f"// WIDENED {n_widened} types (any or a checked union), see WIDENED.txt")
     return "\n".join(out) + "\n"

@@ -277,12 +277,9 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 
 def _publish(comp: BuiltComponent, out: Path, module: str) -> None:
-    """Copy a cached build into ``.mochi/<target>/<alias>/`` (unchanged files are left alone),
-    with its compiled ``.cwasm`` when the cache entry has one, so that the self-check and the
-    first call load it instead of compiling (:mod:`wasmtool.wit.reuse`: a copy, written
-    atomically, never a link, so the project does not depend on the cache afterwards)."""
-    from wasmtool.wit.reuse import publish_copy
-
+    """Copy a cached build into ``.mochi/<target>/<alias>/`` (unchanged files are left alone);
+    the self-check that follows brings the entry's compiled ``.cwasm`` along
+    (:func:`wasmtool.wit.build.run_selfcheck` with ``entry``)."""
     out.mkdir(parents=True, exist_ok=True)
     for name in ("component.wasm", "build.json", "plan.json", "modules.json"):
         src = comp.directory / name
@@ -291,8 +288,6 @@ def _publish(comp: BuiltComponent, out: Path, module: str) -> None:
     for stale in out.glob("component-*.cwasm"):
         if not stale.name.startswith(f"component-{comp.input_hash[:16]}-"):
             stale.unlink()          # compiled from an earlier build
-    # named by the input hash and the engine: the entry's component.wasm, just published, is its source
-    publish_copy(comp.cwasm_path, out / comp.cwasm_path.name)
     if (comp.directory / "wit").is_dir():
         shutil.copytree(comp.directory / "wit", out / "wit", dirs_exist_ok=True)
     (out / "externs.json").write_text(json.dumps({"module": module, "cache": str(comp.directory)},

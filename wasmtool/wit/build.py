@@ -642,16 +642,16 @@ def run_selfcheck(component: BuiltComponent, *, timeout: float = 300,
         if known is not None:
             _STATS.selfcheck_reused += 1
             return known
-    compiles = _STATS.compiles
-    failures = _call_selfcheck(component, timeout=timeout)
+    failures, compiled = _call_selfcheck(component, timeout=timeout)
     if entry is not None:       # a fresh compile replaces the entry's copy (which may not have loaded)
-        publish_copy(component.cwasm_path, entry / component.cwasm_path.name, replace=_STATS.compiles != compiles)
+        publish_copy(component.cwasm_path, entry / component.cwasm_path.name, replace=compiled)
         write_verdict(entry, engine_id, component.path, failures)
     return failures
 
 
-def _call_selfcheck(component: BuiltComponent, *, timeout: float) -> list[tuple[str, str, str]]:
-    """Instantiate ``component`` (from its ``.cwasm`` when that loads) and call its check."""
+def _call_selfcheck(component: BuiltComponent, *, timeout: float) -> tuple[list[tuple[str, str, str]], bool]:
+    """Instantiate ``component`` (from its ``.cwasm`` when that loads, else compiled and the
+    ``.cwasm`` written) and call its check: (the failures, whether it compiled)."""
     import threading
 
     try:
@@ -664,6 +664,7 @@ def _call_selfcheck(component: BuiltComponent, *, timeout: float) -> list[tuple[
     where = str(component.path)
     engine = wasmtime.Engine(_engine_config(wasmtime, DEFAULT_ENGINE_CONFIG))
     comp = None
+    compiled = False
     restore_cwasm(component.cwasm_path, component.input_hash)   # from the shared remote cache, if any
     if component.cwasm_path.is_file():
         try:
@@ -672,6 +673,7 @@ def _call_selfcheck(component: BuiltComponent, *, timeout: float) -> list[tuple[
             comp = None
     if comp is None:
         _STATS.compiles += 1
+        compiled = True
         try:
             comp = wasmtime.component.Component.from_file(engine, str(component.path))
         except wasmtime.WasmtimeError as exc:
@@ -705,7 +707,7 @@ def _call_selfcheck(component: BuiltComponent, *, timeout: float) -> list[tuple[
                              f"{text[0] if text else type(exc).__name__}", file=where) from exc
     finally:
         timer.cancel()
-    return sorted((str(m), str(phase), str(err)) for m, phase, err in raw)
+    return sorted((str(m), str(phase), str(err)) for m, phase, err in raw), compiled
 
 
 def record_selfcheck(component: BuiltComponent, failures: Sequence[tuple[str, str, str]],
