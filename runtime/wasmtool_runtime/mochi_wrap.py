@@ -78,7 +78,7 @@ import traceback
 import uuid
 import warnings
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 
 __all__ = [
@@ -328,16 +328,34 @@ def _join(path: str, part: str) -> str:
     return f"{path}{part}" if part.startswith("[") else (f"{path}.{part}" if path else part)
 
 
-class _Compiler:
-    """Compiles a type dict into a converter, for one direction (``into`` Python or ``out``)."""
+#: A global every generated wrapper module defines (its record table): marks its frames.
+_WRAPPER_MARK = "_WT_RECORDS"
 
-    def __init__(self, into: bool, where: str, records: Mapping[str, TypeDict]) -> None:
+
+def _calling_extern() -> str:
+    """The generated function a shared converter is failing for: the innermost frame on the
+    stack whose module is a generated wrapper (a converter is called from the extern's body;
+    a callback's converter runs under the package, under the extern). Only failures pay."""
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None:
+        if _WRAPPER_MARK in frame.f_globals:
+            return frame.f_code.co_name
+        frame = frame.f_back
+    return "<no extern on the stack>"
+
+
+class _Compiler:
+    """Compiles a type dict into a converter, for one direction (``into`` Python or ``out``).
+    ``where`` names the extern in failures; ``None`` (a converter the wrapper shares between
+    externs) takes it from the call stack when a value fails."""
+
+    def __init__(self, into: bool, where: str | None, records: Mapping[str, TypeDict]) -> None:
         self.into = into
         self.where = where
         self.records = records
 
     def fail(self, message: str, path: str) -> BoundaryTypeError:
-        return BoundaryTypeError(message, where=self.where, path=path)
+        return BoundaryTypeError(message, where=self.where or _calling_extern(), path=path)
 
     def compile(self, t: TypeDict) -> Conv:
         kind = t["kind"]
@@ -911,13 +929,15 @@ def _field_getter(v: Any) -> Callable[[str], Any]:
     return lambda name: getattr(v, name)
 
 
-def arg(t: TypeDict, *, where: str, records: Mapping[str, TypeDict] | None = None) -> Conv:
-    """Converter for an argument of type ``t`` (convention -> Python) of function ``where``."""
+def arg(t: TypeDict, *, where: str | None = None, records: Mapping[str, TypeDict] | None = None) -> Conv:
+    """Converter for an argument of type ``t`` (convention -> Python) of function ``where``
+    (``None``: shared by the wrapper's externs, a failure names the one calling it)."""
     return _Compiler(True, where, records or {}).compile(t)
 
 
-def ret(t: TypeDict, *, where: str, records: Mapping[str, TypeDict] | None = None) -> Conv:
-    """Converter for a result of type ``t`` (Python -> convention) of function ``where``.
+def ret(t: TypeDict, *, where: str | None = None, records: Mapping[str, TypeDict] | None = None) -> Conv:
+    """Converter for a result of type ``t`` (Python -> convention) of function ``where``
+    (``None``: shared, as for :func:`arg`).
 
     With ``strict_returns`` off, a value that does not fit is passed through unchanged.
     """

@@ -205,6 +205,24 @@ def test_wrapper_rejects_bad_values_with_a_path(workspace: Path) -> None:
         w.fk_checksum([300])
 
 
+def test_a_shared_converter_names_the_extern_that_called_it(workspace: Path) -> None:
+    """One converter per distinct type: `int` in fk_count and fk_pair is the same converter,
+    and each failure still names its own extern; a callable's converter is the extern's own."""
+    w = importlib.import_module("python_wrap.fk.fakepkg_externs")
+    wrap = importlib.import_module("_mochi_wrap")
+    source = Path(w.__file__).read_text()
+    shared = [ln for ln in source.splitlines() if ln.startswith("_wt_arg") and "{'kind': 'int'}" in ln
+              and "'args'" not in ln]
+    assert len(shared) == 1 and "where=" not in shared[0], shared
+    with pytest.raises(wrap.BoundaryTypeError, match=r"^fk_count: n: expected int, got str"):
+        w.fk_count("3")
+    with pytest.raises(wrap.BoundaryTypeError, match=r"^fk_pair: a: expected int, got str"):
+        w.fk_pair("1", "x")
+    assert "where='fk_apply'" in source
+    with pytest.raises(wrap.BoundaryTypeError, match=r"^fk_apply: f\(result\): expected int, got str"):
+        w.fk_apply(lambda v: "ten", 4)
+
+
 def test_async_timeout_cancels_and_reentry_is_reported(workspace: Path) -> None:
     import asyncio
 

@@ -15,7 +15,8 @@ Design choices:
 * The ``.py`` carries the same annotations as the ``.pyi``: records and fixed tuples are
   ``TypedDict``s, enums ``Literal`` aliases, handles ``Any`` aliases (``type X = any`` in the
   shim), ``bytes`` is ``list[int]``.
-* Converters are compiled once at import; scalar arguments take an inline fast path.
+* Converters are compiled once at import, one per distinct boundary type (a wrapper of
+  40,000 externs has a few thousand); scalar arguments take an inline fast path.
 * Internal names start with ``_wt_`` so they cannot shadow a parameter of the package.
 * A wire-form scalar (``str``/``float`` whose ``py`` names a standard-library type: a
   ``datetime``, a ``Decimal``...) is annotated as its scalar and always goes through its
@@ -117,13 +118,19 @@ class _Render:
         return self.modules[module]
 
     def conv(self, direction: str, t: TypeRef, where: str) -> str:
-        key = (direction, repr(t.to_dict()), where)
+        """The converter of ``t`` in ``direction``: one per distinct type, shared by every
+        extern that has it (a failure names its extern from the call stack, see
+        ``mochi_wrap.arg``); a type that holds a callable keeps one per extern, named at
+        import, because a callback may fail after its extern has returned."""
+        spec = _literal(t.to_dict())
+        own = any(x.kind == "callable" for x in t.walk())
+        key = (direction, spec, where if own else "")
         if key not in self.conv_cache:
             name = f"_wt_{direction}{self.n_conv}"
             self.n_conv += 1
             self.conv_cache[key] = name
-            self.conv_lines.append(
-                f"{name} = _wt_w.{direction}({_literal(t.to_dict())}, where={where!r}, records=_WT_RECORDS)")
+            named = f", where={where!r}" if own else ""
+            self.conv_lines.append(f"{name} = _wt_w.{direction}({spec}{named}, records=_WT_RECORDS)")
         return self.conv_cache[key]
 
     def target_expr(self, fn: Function) -> tuple[str, list[str]]:
