@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from tests.support.session_cache import SESSION_CACHE_ENV
@@ -230,12 +230,68 @@ def _session_cached(key: str, memo: dict[str, T], compute: Callable[[], T]) -> T
     return value
 
 
+def _compute_unclaimed(key: str, memo: dict[str, T], compute: Callable[[], T]) -> bool:
+    """:func:`_session_cached` for a result no process has started: computed and written here
+    when its lock is free and nothing is on disk (True); False at once otherwise (never waits,
+    never loads what another process wrote)."""
+    folder = os.environ.get(SESSION_CACHE_ENV)
+    if not folder or key in memo:
+        return False
+    path = Path(folder) / f"{key}.pickle"
+    if path.is_file():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path) + ".lock", timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        return False
+    try:
+        if path.is_file():
+            return False
+        memo[key] = compute()
+        atomic_write_bytes(path, pickle.dumps(memo[key], protocol=pickle.HIGHEST_PROTOCOL))
+        return True
+    finally:
+        lock.release()
+
+
+def _claimed_elsewhere(key: str) -> bool:
+    """Another process holds ``key``'s lock (it is computing it)."""
+    folder = os.environ.get(SESSION_CACHE_ENV)
+    if not folder:
+        return False
+    path = Path(folder) / f"{key}.pickle"
+    if path.is_file():
+        return False
+    lock = FileLock(str(path) + ".lock", timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        return True
+    lock.release()
+    return False
+
+
+def _while_claimed(key: str, work: Callable[[str], bool]) -> None:
+    """While another worker computes ``key``, compute corpus packages nobody has started
+    (``work(dist)``: True when it computed one) instead of waiting on the lock: the workers
+    then share the 25 packages between them rather than taking turns on each."""
+    for other in sorted(CORPUS):
+        if not _claimed_elsewhere(key):
+            return
+        work(other)
+
+
 def corpus_stubs(dist: str) -> StubSet:
     """:func:`discover_package`, once per package per test session (the native pipeline and
     the WIT test share it: the WIT test never waits for the native mapping)."""
     if dist in _RESULTS:
         return _RESULTS[dist].stubs
-    return _session_cached(f"{dist}.stubs", _STUBS, lambda: discover_package(dist))
+    key = f"{dist}.stubs"
+    _while_claimed(key, lambda other: _compute_unclaimed(f"{other}.stubs", _STUBS,
+                                                         lambda: discover_package(other)))
+    return _session_cached(key, _STUBS, lambda: discover_package(dist))
 
 
 def corpus_result(dist: str) -> CorpusResult:
@@ -243,7 +299,16 @@ def corpus_result(dist: str) -> CorpusResult:
     golden, minimums, mypy, import and FFI tests share it), on the session's stubs
     (:func:`corpus_stubs`). Across processes the result is pickled into the session folder
     under a file lock."""
+    _while_claimed(dist, _steal_result)
     return _session_cached(dist, _RESULTS, lambda: run_package(dist, stubs=corpus_stubs(dist)))
+
+
+def _steal_result(dist: str) -> bool:
+    """Compute ``dist``'s result if no process has started it, nor its stubs (whose lock
+    would make this wait)."""
+    if dist in _RESULTS or (dist not in _STUBS and _claimed_elsewhere(f"{dist}.stubs")):
+        return False
+    return _compute_unclaimed(dist, _RESULTS, lambda: run_package(dist, stubs=corpus_stubs(dist)))
 
 
 def bound_paths(surface: MappedSurface) -> set[str]:
