@@ -55,6 +55,18 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_SHARED_SERVER] = server
 
 
+#: A file holding a test with one of these marks runs before the others: under pytest-xdist's
+#: ``--dist loadfile`` (with ``--no-loadscope-reorder``, scripts/test.sh) the workers take files
+#: in collection order, so the long files start first and the run ends on short ones, not on
+#: one worker finishing a three-minute test alone.
+HEAVY_MARKS = ("slow", "corpus")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    heavy = {item.path for item in items if any(item.get_closest_marker(m) for m in HEAVY_MARKS)}
+    items.sort(key=lambda item: item.path not in heavy)   # stable: each file's tests stay in order
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     server = config.stash.get(_SHARED_SERVER, None)
     if server is not None:

@@ -75,6 +75,7 @@ def _wait_no_sandbox(temp: Path, seconds: float = 10) -> list[str]:
     return left
 
 
+@pytest.mark.slow
 def test_kill_nine_anywhere_leaves_nothing_behind(tmp_path: Path, short_temp: Path,
                                                    index_server: IndexServer) -> None:
     project = write_project(tmp_path / "proj", {"pycparser": "*"})
