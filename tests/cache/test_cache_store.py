@@ -451,6 +451,43 @@ def test_clean_removes_everything(cache: ArtifactCache) -> None:
     assert ArtifactCache(cache.root.parent / "never").clean() == 0
 
 
+def test_clean_removes_what_was_derived_from_artefacts_but_not_a_build_in_progress(cache: ArtifactCache) -> None:
+    (kept, gone) = _store_many(cache, [make_artefact("kept", 1), make_artefact("gone", 2)])
+    derived = {
+        "stubs/k1.json": b"{}", "surfaces/k2.json": b"{}", "workspaces/k3.json": b"{}",
+        "summaries/s.json": b"{}", "verdicts/audit/v.json": b"{}", "components/abc/component.wasm": b"\0asm",
+        "components/abc/build.json": b"{}", "declarations/d.d.ts": b"", "pyodide-bytecode/b.zip": b"",
+        "builds/x.json": b"{}",
+    }
+    for rel, data in derived.items():
+        (cache.root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (cache.root / rel).write_bytes(data)
+    in_progress = cache.root / "components" / ".tmp-abc-123" / "src" / "app.py"
+    in_progress.parent.mkdir(parents=True)
+    in_progress.write_text("")
+    cache.write_sidecar(kept.sha256, "provenance", b"{}")
+    cache.write_sidecar(gone.sha256, "provenance", b"{}")
+
+    long_ago = time.time() - 3 * 86400
+    for p in (gone.path, cache.ref_path(gone.sha256), cache.root / "stubs" / "k1.json"):
+        os.utime(p, (long_ago, long_ago))
+    # older_than: the old artefact, its sidecar and the old derived entry go; recent ones stay
+    assert cache.clean(older_than=86400) == 3
+    assert not (cache.root / "stubs" / "k1.json").exists() and (cache.root / "surfaces" / "k2.json").exists()
+    assert cache.read_sidecar(gone.sha256, "provenance") is None
+    assert cache.read_sidecar(kept.sha256, "provenance") == b"{}"
+
+    # a plain clean empties the cache, except a component build another process is writing
+    assert cache.clean() == 1 + len(derived) - 1 + 1    # the artefact, the derived files left, the sidecar
+    assert [p.relative_to(cache.root).as_posix() for p in files_under(cache.root)
+            if "locks" not in p.parts] == ["components/.tmp-abc-123/src/app.py"]
+    # once it is older than `stale_after`, the abandoned build goes too
+    for p in (in_progress, in_progress.parent, in_progress.parent.parent):
+        os.utime(p, (long_ago, long_ago))
+    assert cache.clean() == 1
+    assert not (cache.root / "components" / ".tmp-abc-123").exists()
+
+
 def test_clean_older_than_keeps_recent_entries(cache: ArtifactCache) -> None:
     old, recent = _store_many(cache, [make_artefact("old", 1), make_artefact("recent", 2)])
     long_ago = time.time() - 3 * 86400

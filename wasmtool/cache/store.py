@@ -15,6 +15,8 @@ Layout under the root (see :func:`~wasmtool.cache.location.default_cache_dir`)::
       locks/cache.lock             global lock: shared by fetch/lookup/sweep, exclusive for clean
       sidecars/<sha256>.<kind>     a document about the artefact with that SHA-256 (``provenance``:
                                    its PEP 740 provenance), written atomically, checked by its reader
+      stubs/, surfaces/, components/... what other layers derive from artefacts
+                                   (:data:`DERIVED_FOLDERS`), keyed by all it depends on
 
 Write protocol (:meth:`ArtifactCache.fetch`), under the global lock (shared) and the
 artefact's lock:
@@ -104,6 +106,21 @@ class CachedArtifact:
     sha256: str
     blake3: str
     size: int
+
+
+#: The cache's folders of what ``lock``, ``bind`` and ``install`` derive from artefacts, each
+#: entry keyed by everything it depends on (stub sets, mapped surfaces, rendered workspaces,
+#: wheel summaries, built components, verdicts...): :meth:`ArtifactCache.clean` removes them
+#: with the artefacts. Their writers name them; the list is here so that ``clean`` knows them.
+DERIVED_FOLDERS = ("builds", "components", "declarations", "pyodide-bytecode", "stubs", "summaries", "surfaces",
+                   "verdicts", "workspaces")
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
 
 
 @dataclass(frozen=True)
@@ -480,7 +497,8 @@ class ArtifactCache:
         return CacheInfo(root=self.root, artefacts=artefacts, bytes=total, tmp_files=tmp_files)
 
     def clean(self, *, older_than: float | None = None) -> int:
-        """Remove artefacts, refs, temp and lock files; return how many artefact + temp files went.
+        """Remove artefacts, refs, temp and lock files, and what was derived from artefacts
+        (:data:`DERIVED_FOLDERS`, sidecars); return how many files went.
 
         ``older_than`` (seconds) keeps whatever was stored or last fetched more recently
         than that (a fetch that finds an artefact refreshes its ref's modification time).
@@ -526,10 +544,47 @@ class ArtifactCache:
                 if is_old(tmp_file):
                     tmp_file.unlink(missing_ok=True)
                     removed += 1
+            removed += self._clean_derived(is_old, keep_sidecars=self._kept_shas())
             # nobody holds an artefact lock while the global lock is exclusive
             for lock_file in self._iter_files(self.locks_dir):
                 if lock_file.name != GLOBAL_LOCK_NAME:
                     lock_file.unlink(missing_ok=True)
+        return removed
+
+    def _kept_shas(self) -> set[str]:
+        """The SHA-256 of every artefact a ref still points at (their sidecars stay)."""
+        return {ref.stem for ref in self._iter_files(self.refs_dir)}
+
+    def _clean_derived(self, is_old: Callable[[Path], bool], *, keep_sidecars: set[str]) -> int:
+        """Remove the entries derived from artefacts (:data:`DERIVED_FOLDERS`) that are old, and
+        the sidecars of artefacts that are gone; the number of files removed. An entry is a
+        top-level file or folder of its folder, removed whole when every file in it is old. A
+        hidden entry (a component build in progress, ``.tmp-*``) goes only once it is older
+        than ``stale_after``, whatever ``is_old`` says: its writer does not take the global
+        lock."""
+        stale = time.time() - self.stale_after
+        removed = 0
+        for name in DERIVED_FOLDERS:
+            folder = self.root / name
+            try:
+                entries = sorted(folder.iterdir())
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in entries:
+                files = [p for p in entry.rglob("*") if p.is_file()] if entry.is_dir() else [entry]
+                if entry.name.startswith(".") and not all(_mtime(f) < stale for f in files):
+                    continue
+                if not all(is_old(f) for f in files):
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+                removed += len(files)
+        for sidecar in self._iter_files(self.root / "sidecars"):
+            if sidecar.name.partition(".")[0] not in keep_sidecars:
+                sidecar.unlink(missing_ok=True)
+                removed += 1
         return removed
 
     def clean_stale_tmp(self, max_age: float | None = None) -> int:

@@ -412,7 +412,8 @@ def cache_verify(opts: Options, fix: bool) -> None:
 @cache.command("clean")
 @pass_options
 def cache_clean(opts: Options) -> None:
-    """Remove every cached artefact."""
+    """Remove every cached artefact and everything derived from them (stubs, surfaces,
+    components, verdicts...)."""
     removed = _cache(opts).clean()
     _echo_err(f"removed {removed} file(s)")
 
