@@ -126,3 +126,34 @@ def test_the_lock_check_renders_its_surfaces_once(
         monkeypatch.setattr(bind_module, "render_workspace", counted)
         assert check_bindings(ctx, lock, ["native"]) == []    # nothing drifted
         assert len(renders) == 1
+
+
+def test_a_settings_edit_renders_again_only_the_package_it_touches(
+        tmp_path: Path, index_server: IndexServer, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """httpx and requests both declare `Request` and `Response`: each renders its folder with
+    the names renamed. An edit of tomli's settings renders tomli again and neither of them."""
+    project = write_project(tmp_path / "proj", {"httpx": "*", "requests": "*", "tomli": "*"})
+    with Context.open(project, cache_dir=cache_dir, index_url=index_server.url, progress=False) as ctx:
+        run_lock(ctx)
+        first = bind(ctx)
+    stubs = {a: (first.directory / f"python_wrap/{a}/{a}_externs.pyi").read_text() for a in ("httpx", "requests")}
+    assert "\nhttpx_Request: " in stubs["httpx"] and "\nrequests_Request: " in stubs["requests"]
+    rendered: list[str] = []
+    real = bind_module.surface_files
+
+    def counted(surface: Any, *args: Any, **kwargs: Any) -> Any:
+        rendered.append(surface.dist)
+        return real(surface, *args, **kwargs)
+    monkeypatch.setattr(bind_module, "surface_files", counted)
+    _manifest(project, "[python]\n", '[python]\nallow-any = ["tomli.loads"]\n')
+    with Context.open(project, cache_dir=cache_dir, index_url=index_server.url, progress=False) as ctx:
+        edited = bind(ctx)
+    assert rendered == ["tomli"]
+    assert {p.name for p in edited.changed} <= {"tomli_shim.mochi", "tomli_externs.py", "tomli_externs.pyi",
+                                                 "SKIPPED.txt", "WIDENED.txt", "surface.json", "bindings.json",
+                                                 "mochi.lock"}, edited.changed
+    # what the warm renders give is what a cold bind of the same project renders
+    monkeypatch.undo()
+    with Context.open(project, cache_dir=tmp_path / "cold", index_url=index_server.url, progress=False) as ctx:
+        cold = bind(ctx, write=False)
+    assert dict(cold.workspace.files) == dict(edited.workspace.files)

@@ -68,7 +68,7 @@ from wasmtool.synth.workspace import Workspace, render_workspace, surface_files
 from wasmtool.targets.backend import TargetBackend, backend_for, backend_named
 from wasmtool.targets.profile import DEFAULT_TARGET, TargetProfile
 from wasmtool.typemap.lower import map_module
-from wasmtool.typemap.surface import Function, MappedSurface, TypeRef
+from wasmtool.typemap.surface import Function, MappedSurface, TypeRef, rename_types
 
 if TYPE_CHECKING:
     from wasmtool.project.manifest import PythonSettings
@@ -775,61 +775,52 @@ def _disambiguated(ctx: Context, bound: Sequence[BoundPackage]) -> tuple[list[Ma
                                                                           dict[str, Mapping[str, str]]]:
     """The surfaces and alias folders to render together: a type name declared by several
     packages is renamed in each (:func:`~wasmtool.synth.workspace.disambiguate`), and the
-    renamed packages' folders are rendered again. Those are cached by the packages' surface
-    keys (``<cache>/workspaces/``: ``<key>.json`` names the renamed aliases, or the failure;
-    each renamed folder is a rendered entry of its own): a warm ``bind`` renders nothing,
-    builds no surface (the surfaces handed on carry only their declared types) and reads no
-    file's text."""
-    from wasmtool.synth.workspace import disambiguate
+    renamed packages' folders are rendered again. Which names clash is read from the declared
+    types alone; each renamed folder is cached under its own package's surface key and its
+    renaming (``<cache>/workspaces/<key>.json``, or ``<key>.failed.json`` when it does not
+    render), so changing one package's settings renders again only the packages whose
+    renaming changed, and a warm ``bind`` renders nothing and builds no surface."""
+    from wasmtool.fsutil import atomic_write_text
+    from wasmtool.synth.workspace import clash_renames, disambiguate
 
     dialect = project_dialect(ctx)
-    key = hashlib.sha256(json.dumps({
-        "format": _SURFACE_FORMAT, "code": _code_fingerprint(), "dialect": dialect,
-        "surfaces": sorted([b.alias, b.key or b.files.digest("surface.json")] for b in bound),
-    }, sort_keys=True).encode()).hexdigest()
     folder = ctx.cache.root / "workspaces"
-    cache_file = folder / f"{key}.json"
-
-    def alias_entry(alias: str) -> Path:
-        return folder / f"{key}-{alias}.json"
-
-    entry: dict[str, Any] | None = None
-    if cache_file.is_file():
-        with contextlib.suppress(ValueError, OSError):
-            entry = json.loads(cache_file.read_text("utf-8"))
-    if isinstance(entry, dict) and isinstance(entry.get("failed"), dict):
-        raise SurfaceRenderError(str(entry["failed"]["message"]), package=str(entry["failed"]["package"]))
-    if isinstance(entry, dict) and isinstance(entry.get("renamed"), list):
-        with contextlib.suppress(ValueError, KeyError, TypeError):
-            cached = {str(alias): _read_rendered_entry(alias_entry(str(alias))) for alias in entry["renamed"]}
-            if all(c is not None for c in cached.values()):
-                hits = {alias: c for alias, c in cached.items() if c is not None}
-                surfaces = [MappedSurface.from_dict({**hits[b.alias][1]["types"], "functions": [], "skips": []})
-                            if b.alias in hits else b.types_only() for b in bound]
-                again = {s.alias: s for s in disambiguate(surfaces)}
-                if all(again[s.alias] is s for s in surfaces):   # nothing left to rename: render nothing
-                    return surfaces, {b.alias: hits[b.alias][0] if b.alias in hits else b.files for b in bound}
-    from wasmtool.fsutil import atomic_write_text
-
-    originals = {b.alias: b.surface for b in bound}
-    out: dict[str, tuple[RenderedFiles, dict[str, Any]]] = {}
-    try:
-        for s in disambiguate(originals.values()):
-            if s is not originals[s.alias]:
-                out[s.alias] = (RenderedFiles.of(surface_files(s, dialect)), _type_summary(s))
-    except (SurfaceRenderError, ShimSyntaxError) as exc:
-        folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(cache_file, json.dumps({"failed": {"package": exc.package or "", "message": exc.message}}))
-        raise
-    for alias, (files, types) in sorted(out.items()):
-        _write_rendered_entry(alias_entry(alias), files, {"types": types})
-    folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(cache_file, json.dumps({"renamed": sorted(out)}))
+    types = {b.alias: b.types_only() for b in bound}
+    renames = clash_renames(types.values())
+    out: dict[str, tuple[Mapping[str, str], dict[str, Any]]] = {}
+    for b in sorted(bound, key=lambda x: x.alias):
+        names = renames.get(b.alias)
+        if not names:
+            continue
+        key = hashlib.sha256(json.dumps({
+            "format": _SURFACE_FORMAT, "code": _code_fingerprint(), "dialect": dialect,
+            "surface": b.key or b.files.digest("surface.json"), "renames": sorted(names.items()),
+        }, sort_keys=True).encode()).hexdigest()
+        entry, failed = folder / f"{key}.json", folder / f"{key}.failed.json"
+        cached = _read_rendered_entry(entry)
+        if cached is not None and isinstance(cached[1].get("types"), dict):
+            out[b.alias] = (cached[0], cached[1]["types"])
+            continue
+        why: Any = None
+        if failed.is_file():
+            with contextlib.suppress(ValueError, OSError):
+                why = json.loads(failed.read_text("utf-8"))
+        if isinstance(why, dict) and "message" in why:
+            raise SurfaceRenderError(str(why["message"]), package=str(why.get("package", "")))
+        renamed = rename_types(b.surface, names)
+        try:
+            files = RenderedFiles.of(surface_files(renamed, dialect))
+        except (SurfaceRenderError, ShimSyntaxError) as exc:
+            folder.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(failed, json.dumps({"package": exc.package or "", "message": exc.message}))
+            raise
+        out[b.alias] = (files, _type_summary(renamed))
+        _write_rendered_entry(entry, files, {"types": out[b.alias][1]})
     surfaces = [MappedSurface.from_dict({**out[b.alias][1], "functions": [], "skips": []})
-                if b.alias in out else b.types_only() for b in bound]
+                if b.alias in out else types[b.alias] for b in bound]
     again = {s.alias: s for s in disambiguate(surfaces)}
     if not all(again[s.alias] is s for s in surfaces):   # renamed names meet again: let the renderer decide
-        return list(originals.values()), {b.alias: b.files for b in bound}
+        return [b.surface for b in bound], {b.alias: b.files for b in bound}
     return surfaces, {b.alias: out[b.alias][0] if b.alias in out else b.files for b in bound}
 
 

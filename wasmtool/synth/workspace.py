@@ -33,8 +33,8 @@ from wasmtool.synth.shim import render_shim
 from wasmtool.synth.wrapper import WRAP_MODULE, render_externs, render_externs_stub
 from wasmtool.typemap.surface import MappedSurface, declared_type_names, rename_types, render_widened_txt
 
-__all__ = ["MANIFEST_NAME", "Workspace", "WorkspaceFiles", "externs_module", "render_workspace", "surface_files",
-           "surface_files_by_dialect", "wrap_runtime_source"]
+__all__ = ["MANIFEST_NAME", "Workspace", "WorkspaceFiles", "clash_renames", "disambiguate", "externs_module",
+           "render_workspace", "surface_files", "surface_files_by_dialect", "wrap_runtime_source"]
 
 _RUNTIME_FILE = Path(__file__).resolve().parent.parent.parent / "runtime" / "wasmtool_runtime" / "mochi_wrap.py"
 
@@ -263,15 +263,27 @@ def disambiguate(surfaces: Iterable[MappedSurface]) -> list[MappedSurface]:
     must not see ``type Response`` twice. Synthesised tuple records (same name, same shape)
     are the exception only when identical, which renaming keeps correct either way."""
     items = sorted(surfaces, key=lambda s: s.alias)
+    renames = clash_renames(items)
+    return [rename_types(s, renames[s.alias]) if s.alias in renames else s for s in items]
+
+
+def clash_renames(surfaces: Iterable[MappedSurface]) -> dict[str, dict[str, str]]:
+    """What :func:`disambiguate` renames, by alias (aliases with nothing to rename are left
+    out): each declared type name that another surface declares too, to its new name. It
+    reads only the declared types, so a caller can tell which folders must be rendered again
+    (and under which renaming) without the surfaces' functions."""
+    items = list(surfaces)
     seen: dict[str, list[str]] = {}
     for s in items:
         for name in declared_type_names(s):
             seen.setdefault(name, []).append(s.alias)
     clashes = {name for name, aliases in seen.items() if len(aliases) > 1}
-    if not clashes:
-        return items
-    return [rename_types(s, {n: spell_inner_digits(f"{s.alias}_{n}") for n in declared_type_names(s) & clashes})
-            for s in items]
+    out: dict[str, dict[str, str]] = {}
+    for s in items:
+        mine = sorted(declared_type_names(s) & clashes)
+        if mine:
+            out[s.alias] = {n: spell_inner_digits(f"{s.alias}_{n}") for n in mine}
+    return out
 
 
 def render_workspace(surfaces: Iterable[MappedSurface],
