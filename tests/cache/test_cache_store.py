@@ -465,6 +465,12 @@ def test_clean_removes_what_was_derived_from_artefacts_but_not_a_build_in_progre
     in_progress = cache.root / "components" / ".tmp-abc-123" / "src" / "app.py"
     in_progress.parent.mkdir(parents=True)
     in_progress.write_text("")
+    just_made = cache.root / "components" / ".tmp-def-456"     # a build's folder right after mkdtemp
+    just_made.mkdir()
+    outside = cache.root.parent / "outside"
+    (outside / "keep.txt").parent.mkdir(parents=True, exist_ok=True)
+    (outside / "keep.txt").write_text("not the cache's")
+    (cache.root / "surfaces" / "link").symlink_to(outside, target_is_directory=True)
     cache.write_sidecar(kept.sha256, "provenance", b"{}")
     cache.write_sidecar(gone.sha256, "provenance", b"{}")
 
@@ -478,14 +484,16 @@ def test_clean_removes_what_was_derived_from_artefacts_but_not_a_build_in_progre
     assert cache.read_sidecar(kept.sha256, "provenance") == b"{}"
 
     # a plain clean empties the cache, except a component build another process is writing
-    assert cache.clean() == 1 + len(derived) - 1 + 1    # the artefact, the derived files left, the sidecar
+    # (a link goes as itself: what it points at is not the cache's)
+    assert cache.clean() == 1 + len(derived) - 1 + 1 + 1  # the artefact, derived files left, the sidecar, the link
     assert [p.relative_to(cache.root).as_posix() for p in files_under(cache.root)
             if "locks" not in p.parts] == ["components/.tmp-abc-123/src/app.py"]
+    assert just_made.is_dir() and (outside / "keep.txt").read_text() == "not the cache's"
     # once it is older than `stale_after`, the abandoned build goes too
-    for p in (in_progress, in_progress.parent, in_progress.parent.parent):
+    for p in (in_progress, in_progress.parent, in_progress.parent.parent, just_made):
         os.utime(p, (long_ago, long_ago))
     assert cache.clean() == 1
-    assert not (cache.root / "components" / ".tmp-abc-123").exists()
+    assert not (cache.root / "components" / ".tmp-abc-123").exists() and not just_made.exists()
 
 
 def test_clean_older_than_keeps_recent_entries(cache: ArtifactCache) -> None:

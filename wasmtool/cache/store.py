@@ -571,12 +571,15 @@ class ArtifactCache:
             except (FileNotFoundError, NotADirectoryError):
                 continue
             for entry in entries:
-                files = [p for p in entry.rglob("*") if p.is_file()] if entry.is_dir() else [entry]
-                if entry.name.startswith(".") and not all(_mtime(f) < stale for f in files):
+                # a link is removed itself, never followed (it may point out of the cache)
+                folder_entry = entry.is_dir() and not entry.is_symlink()
+                files = [p for p in entry.rglob("*") if p.is_file()] if folder_entry else [entry]
+                # the folder's own time too: a build's folder is empty for a moment after mkdtemp
+                if entry.name.startswith(".") and not all(_mtime(p) < stale for p in (entry, *files)):
                     continue
                 if not all(is_old(f) for f in files):
                     continue
-                if entry.is_dir() and not entry.is_symlink():
+                if folder_entry:
                     shutil.rmtree(entry, ignore_errors=True)
                 else:
                     entry.unlink(missing_ok=True)
