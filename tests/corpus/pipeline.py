@@ -11,7 +11,8 @@ import os
 import pickle
 import re
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
@@ -208,24 +209,49 @@ _RESULTS: dict[str, CorpusResult] = {}
 _STUBS: dict[str, StubSet] = {}
 
 
+def _pickle_path(key: str) -> Path | None:
+    """Where the session keeps ``key``'s result (``None`` outside a test session)."""
+    folder = os.environ.get(SESSION_CACHE_ENV)
+    return Path(folder) / f"{key}.pickle" if folder else None
+
+
+def _store(path: Path, value: object) -> None:
+    atomic_write_bytes(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+@contextmanager
+def _lock_if_free(path: Path) -> Iterator[bool]:
+    """Hold ``path``'s lock for the block if no process holds it (True), else hold nothing
+    (False): never waits."""
+    lock = FileLock(str(path) + ".lock", timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
+
+
 def _session_cached(key: str, memo: dict[str, T], compute: Callable[[], T]) -> T:
     """``compute()`` once per test session: memoised in this process, and across processes
     pickled into the session folder under a file lock (the first process computes, the others
     load what it wrote)."""
     if key in memo:
         return memo[key]
-    folder = os.environ.get(SESSION_CACHE_ENV)
-    if not folder:
+    path = _pickle_path(key)
+    if path is None:
         memo[key] = compute()
         return memo[key]
-    path = Path(folder) / f"{key}.pickle"
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(path) + ".lock"):
         if path.is_file():
             value: T = pickle.loads(path.read_bytes())
         else:
             value = compute()
-            atomic_write_bytes(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+            _store(path, value)
     memo[key] = value
     return value
 
@@ -234,43 +260,25 @@ def _compute_unclaimed(key: str, memo: dict[str, T], compute: Callable[[], T]) -
     """:func:`_session_cached` for a result no process has started: computed and written here
     when its lock is free and nothing is on disk (True); False at once otherwise (never waits,
     never loads what another process wrote)."""
-    folder = os.environ.get(SESSION_CACHE_ENV)
-    if not folder or key in memo:
-        return False
-    path = Path(folder) / f"{key}.pickle"
-    if path.is_file():
+    path = _pickle_path(key)
+    if path is None or key in memo or path.is_file():
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(path) + ".lock", timeout=0)
-    try:
-        lock.acquire()
-    except Timeout:
-        return False
-    try:
-        if path.is_file():
+    with _lock_if_free(path) as free:
+        if not free or path.is_file():
             return False
         memo[key] = compute()
-        atomic_write_bytes(path, pickle.dumps(memo[key], protocol=pickle.HIGHEST_PROTOCOL))
+        _store(path, memo[key])
         return True
-    finally:
-        lock.release()
 
 
 def _claimed_elsewhere(key: str) -> bool:
     """Another process holds ``key``'s lock (it is computing it)."""
-    folder = os.environ.get(SESSION_CACHE_ENV)
-    if not folder:
+    path = _pickle_path(key)
+    if path is None or path.is_file():
         return False
-    path = Path(folder) / f"{key}.pickle"
-    if path.is_file():
-        return False
-    lock = FileLock(str(path) + ".lock", timeout=0)
-    try:
-        lock.acquire()
-    except Timeout:
-        return True
-    lock.release()
-    return False
+    with _lock_if_free(path) as free:
+        return not free
 
 
 def _while_claimed(key: str, work: Callable[[str], bool]) -> None:
@@ -306,7 +314,7 @@ def corpus_result(dist: str) -> CorpusResult:
 def _steal_result(dist: str) -> bool:
     """Compute ``dist``'s result if no process has started it, nor its stubs (whose lock
     would make this wait)."""
-    if dist in _RESULTS or (dist not in _STUBS and _claimed_elsewhere(f"{dist}.stubs")):
+    if dist not in _STUBS and _claimed_elsewhere(f"{dist}.stubs"):
         return False
     return _compute_unclaimed(dist, _RESULTS, lambda: run_package(dist, stubs=corpus_stubs(dist)))
 
