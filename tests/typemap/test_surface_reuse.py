@@ -157,3 +157,66 @@ def test_a_settings_edit_renders_again_only_the_package_it_touches(
     with Context.open(project, cache_dir=tmp_path / "cold", index_url=index_server.url, progress=False) as ctx:
         cold = bind(ctx, write=False)
     assert dict(cold.workspace.files) == dict(edited.workspace.files)
+
+
+def test_a_package_that_shares_type_names_is_rendered_once_renamed_and_later_as_it_is(
+        tmp_path: Path, index_server: IndexServer, cache_dir: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """httpx and requests both declare `Request`: a cold bind renders their folders renamed and
+    never as they are; the mapping is still cached, so when requests leaves the project httpx's
+    own folder is rendered from it without mapping httpx again, as a cold bind renders it. A
+    warm bind renders nothing and prints its counts without reading any surface."""
+    import json
+
+    project = write_project(tmp_path / "proj", {"httpx": "*", "requests": "*", "tomli": "*"})
+    mapped = _counting(monkeypatch, bind_module, "map_package")
+    rendered_names: list[str] = []
+    real = bind_module.surface_files
+
+    def rendered(surface: Any, *args: Any, **kwargs: Any) -> Any:
+        rendered_names.append(surface.dist)
+        return real(surface, *args, **kwargs)
+    monkeypatch.setattr(bind_module, "surface_files", rendered)
+    with Context.open(project, cache_dir=cache_dir, index_url=index_server.url, progress=False) as ctx:
+        run_lock(ctx)
+        first = bind(ctx)
+    assert sorted(rendered_names) == ["httpx", "requests", "tomli"]     # each folder once
+    assert sorted(mapped) == ["httpx", "requests", "tomli"]
+    assert "\nhttpx_Request: " in (first.directory / "python_wrap/httpx/httpx_externs.pyi").read_text()
+    heads = [json.loads(p.read_text()) for p in (cache_dir / "surfaces").glob("*.json")
+             if not p.name.endswith(".files.json")]
+    partial = [h for h in heads if h.get("rendered") is False]
+    assert len(heads) == 3 and len(partial) == 2                       # httpx and requests: the mapping alone
+    assert all(set(h["digests"]) == {"surface.json"} and h["mapped"] is True for h in partial)
+
+    # a warm bind of the same project renders and maps nothing
+    rendered_names.clear()
+    mapped.clear()
+    with Context.open(project, cache_dir=cache_dir, index_url=index_server.url, progress=False) as ctx:
+        again = bind(ctx)
+    assert (rendered_names, mapped) == ([], []) and dict(again.workspace.files) == dict(first.workspace.files)
+    # and what it prints comes from the counts kept beside the mapping: no surface is read for it
+    from wasmtool.cli.main import _report_bind
+    from wasmtool.typemap.surface import MappedSurface
+
+    expected = [f"bound {s.alias}: {s.dist} {s.version} ({s.tier}) -> {len(s.functions)} externs, "
+                f"{len(s.skips)} skipped" for s in (b.surface for b in first.bound)]
+    with monkeypatch.context() as patch:
+        patch.setattr(MappedSurface, "from_dict", classmethod(lambda cls, data: pytest.fail("a surface was read")))
+        _report_bind(again)
+    assert capsys.readouterr().err.splitlines()[:-1] == expected
+
+    # without requests, httpx keeps its names: its own folder is rendered from the cached mapping
+    _manifest(project, 'requests = "*"\n', "")
+    with Context.open(project, cache_dir=cache_dir, index_url=index_server.url, progress=False) as ctx:
+        run_lock(ctx)
+        alone = bind(ctx)
+    assert (rendered_names, mapped) == (["httpx"], [])
+    stub = (alone.directory / "python_wrap/httpx/httpx_externs.pyi").read_text()
+    assert "\nRequest: " in stub and "\nhttpx_Request: " not in stub
+    monkeypatch.undo()
+    with Context.open(project, cache_dir=tmp_path / "cold", index_url=index_server.url, progress=False) as ctx:
+        cold = bind(ctx, write=False)
+    assert dict(cold.workspace.files) == dict(alone.workspace.files)
+    assert (cold.workspace.wrapper_sha256, cold.workspace.shim_sha256) == (
+        alone.workspace.wrapper_sha256, alone.workspace.shim_sha256)

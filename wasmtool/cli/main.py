@@ -183,10 +183,9 @@ def install(opts: Options, target: str | None, no_bind: bool, smoke: bool, locke
 
 
 def _report_bind(outcome: BindResult) -> None:
-    for b in outcome.bound:
-        s = b.surface
-        _echo_err(f"bound {s.alias}: {s.dist} {s.version} ({s.tier}) -> {len(s.functions)} externs, "
-                  f"{len(s.skips)} skipped")
+    for b in outcome.bound:    # the counts the bind kept: a large surface is not read to print them
+        _echo_err(f"bound {b.alias}: {b.package.name} {b.package.version} ({b.tier}) -> {b.externs} externs, "
+                  f"{b.skipped} skipped")
     _echo_err(f"workspace {outcome.directory} ({len(outcome.changed)} file(s) changed)")
 
 

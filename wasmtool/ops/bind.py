@@ -34,7 +34,7 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -96,10 +96,19 @@ class BoundPackage:
     skipped: int = 0
     types: Mapping[str, Any] = field(default_factory=dict, compare=False)  # see _type_summary
     mapped: MappedSurface | None = field(default=None, compare=False, repr=False)
+    #: set while the package's own folder is not rendered (``files`` holds only ``surface.json``:
+    #: a package whose type names another package declares too is rendered renamed, never as
+    #: it is); calling it renders the folder and returns the package with it
+    finish: Callable[[], BoundPackage] | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def surface(self) -> MappedSurface:
         return self.mapped or MappedSurface.from_dict(json.loads(self.files["surface.json"]))
+
+    @property
+    def tier(self) -> str:
+        """Where the surface's stubs came from (the surface's ``tier``), without reading it."""
+        return self.stubs.provenance
 
     def types_only(self) -> MappedSurface:
         """The surface without its functions and skips: what rendering a workspace from
@@ -456,11 +465,17 @@ def _may_name(pattern: str, roots: frozenset[str]) -> bool:
 
 def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python_version: str, *,
                 refresh: bool = False, unrendered: str = "",
-                locked: Sequence[LockedPackage] | None = None) -> BoundPackage:
+                locked: Sequence[LockedPackage] | None = None, defer: bool = False,
+                premapped: MappedSurface | None = None) -> BoundPackage:
     """The mapped surface of one locked package for interpreter ``python_version`` (X.Y),
     cached by stub hash and settings. The platform and whether callables cross come from the
     profile's backend. ``unrendered``: why the surface with its submodules did not render
-    beside the project's other packages; they are then skipped with that reason."""
+    beside the project's other packages; they are then skipped with that reason.
+
+    ``defer``: a surface mapped now is not rendered yet (its entry holds the mapping alone,
+    ``rendered: false``) and the package comes back with :attr:`BoundPackage.finish`; the
+    caller renders it only if the package keeps its own type names beside the others
+    (:func:`render_bound`). ``premapped``: this package's surface, already mapped."""
     backend = backend_for(profile)
     if not pkg.wheel_sha256:
         raise NotBoundError(f"{pkg.name} has no wheel in mochi.lock for {profile.name} (distribution package)",
@@ -482,18 +497,34 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
     key = _settings_key(ctx, profile, alias, stubs, python_version, import_names, candidates, unrendered, deps)
     cache_file = ctx.cache.root / "surfaces" / f"{key}.json"
     restore_derived(ctx.cache.root, "surface", key, [_body_path(cache_file), cache_file], _remote_surface_problem)
-    cached = _read_rendered_entry(cache_file)
+
+    def later(surface: MappedSurface | None) -> Callable[[], BoundPackage]:
+        """Render this package's own folder (from ``surface``, else from the cached mapping)."""
+        return lambda: surface_for(ctx, profile, pkg, python_version, unrendered=unrendered, locked=locked,
+                                   premapped=surface)
+
+    cached = _read_rendered_entry(cache_file) if premapped is None else None
     if cached is not None:
         hit, entry = cached
-        with contextlib.suppress(ValueError, KeyError, TypeError):
-            return BoundPackage(pkg, alias, stubs, hit, key, int(entry["externs"]), int(entry["skipped"]),
-                                entry["types"])
+        partial = entry.get("rendered") is False
+        if not partial or defer:
+            with contextlib.suppress(ValueError, KeyError, TypeError, WasmtoolError):
+                bound = BoundPackage(pkg, alias, stubs, hit, key, int(entry["externs"]), int(entry["skipped"]),
+                                     entry["types"])
+                return replace(bound, finish=later(None)) if partial else bound
+        elif entry.get("mapped") is True:   # mapped beside a package that shares its type names
+            with contextlib.suppress(ValueError, KeyError, TypeError, WasmtoolError):
+                premapped = MappedSurface.from_dict(json.loads(hit["surface.json"]))
     dialect = project_dialect(ctx)
     # the mapping does not depend on the shim dialect: a surface mapped for another dialect
     # (and rendered there with all its submodules) is rendered again, not mapped again
-    surface = _mapped_elsewhere(ctx.cache.root, [
+    surface = premapped or _mapped_elsewhere(ctx.cache.root, [
         _settings_key(ctx, profile, alias, stubs, python_version, import_names, candidates, unrendered, deps,
                       dialect=other) for other in DIALECTS if other != ctx.project.manifest.python.mochi_dialect])
+    if surface is not None and defer:
+        return _unrendered(cache_file, BoundPackage(pkg, alias, stubs, RenderedFiles.of({}), key,
+                                                         len(surface.functions), len(surface.skips),
+                                                         _type_summary(surface), surface), later)
     files: dict[str, str] | None = None
     reduced = False
     if surface is not None:
@@ -515,6 +546,10 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
                                extra_skips=(*parse_skips, *skips), unimportable=target_skips, dependencies=foreign)
 
         surface = mapped((), unrendered_submodules(submodules, unrendered)) if unrendered else mapped(submodules, ())
+        if defer:
+            return _unrendered(cache_file, BoundPackage(pkg, alias, stubs, RenderedFiles.of({}), key,
+                                                             len(surface.functions), len(surface.skips),
+                                                             _type_summary(surface), surface), later)
         try:
             files = surface_files(surface, dialect)
         except (SurfaceRenderError, ShimSyntaxError) as exc:
@@ -533,6 +568,19 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
                                                     "types": bound.types, "mapped": not reduced})
     publish_derived(ctx.cache.root, "surface", key, [_body_path(cache_file), cache_file])
     return bound
+
+
+def _unrendered(cache_file: Path, bound: BoundPackage,
+                later: Callable[[MappedSurface | None], Callable[[], BoundPackage]]) -> BoundPackage:
+    """``bound`` (its surface mapped, its folder not rendered) with only its ``surface.json``,
+    cached so (``rendered: false``): a later bind takes the mapping and renders what it needs."""
+    from wasmtool.synth.workspace import render_surface_json
+
+    surface = bound.surface
+    files = RenderedFiles.of({"surface.json": render_surface_json(surface)})
+    _write_rendered_entry(cache_file, files, {"externs": bound.externs, "skipped": bound.skipped,
+                                              "types": bound.types, "mapped": True, "rendered": False})
+    return replace(bound, files=files, finish=later(surface))
 
 
 def _mapped_elsewhere(cache_root: Path, keys: Sequence[str]) -> MappedSurface | None:
@@ -721,7 +769,7 @@ def _bind_unlocked(ctx: Context, *, target: str, names: Sequence[str], write: bo
     python_version = _python_version(ctx, lock, backend)
     bound, ws = render_bound(ctx, profile, python_version,
                              [surface_for(ctx, profile, p, python_version, refresh=refresh,
-                                          locked=lock.for_target(profile.name))
+                                          locked=lock.for_target(profile.name), defer=True)
                               for p in bound_packages(ctx, lock, profile.name, names) if p.wheel_sha256])
     if backend.typescript_declarations:   # python_wrap/<alias>/<alias>.d.ts (docs/typescript.md)
         from wasmtool.ops.declarations import with_typescript
@@ -755,7 +803,9 @@ def render_bound(ctx: Context, profile: TargetProfile, python_version: str,
                  bound: list[BoundPackage]) -> tuple[tuple[BoundPackage, ...], Workspace]:
     """The workspace of ``bound``. Type names are made unique across the packages' shims when
     they render together; when that makes a package's names clash, the package is bound
-    again without its submodules (each skipped with the reason), as before submodules."""
+    again without its submodules (each skipped with the reason), as before submodules.
+    A package of ``bound`` whose folder is not rendered yet (:attr:`BoundPackage.finish`) is
+    rendered as it is only if it keeps its type names; else only its renamed folder is."""
     retried: set[str] = set()
     while True:
         try:
@@ -771,11 +821,12 @@ def render_bound(ctx: Context, profile: TargetProfile, python_version: str,
                                     unrendered=f"{exc.message} (beside the project's other packages)")
 
 
-def _disambiguated(ctx: Context, bound: Sequence[BoundPackage]) -> tuple[list[MappedSurface],
-                                                                          dict[str, Mapping[str, str]]]:
+def _disambiguated(ctx: Context, bound: list[BoundPackage]) -> tuple[list[MappedSurface],
+                                                                      dict[str, Mapping[str, str]]]:
     """The surfaces and alias folders to render together: a type name declared by several
     packages is renamed in each (:func:`~wasmtool.synth.workspace.disambiguate`), and the
-    renamed packages' folders are rendered again. Which names clash is read from the declared
+    renamed packages' folders are rendered renamed. A package of ``bound`` not rendered yet is
+    replaced (in place) by itself rendered when it keeps its names. Which names clash is read from the declared
     types alone; each renamed folder is cached under its own package's surface key and its
     renaming (``<cache>/workspaces/<key>.json``, or ``<key>.failed.json`` when it does not
     render), so changing one package's settings renders again only the packages whose
@@ -785,8 +836,14 @@ def _disambiguated(ctx: Context, bound: Sequence[BoundPackage]) -> tuple[list[Ma
 
     dialect = project_dialect(ctx)
     folder = ctx.cache.root / "workspaces"
-    types = {b.alias: b.types_only() for b in bound}
-    renames = clash_renames(types.values())
+    while True:   # render the folders of the packages that keep their names (which can change what clashes)
+        types = {b.alias: b.types_only() for b in bound}
+        renames = clash_renames(types.values())
+        todo = [i for i, b in enumerate(bound) if b.finish is not None and not renames.get(b.alias)]
+        if not todo:
+            break
+        for i in todo:
+            bound[i] = _finished(bound[i])
     out: dict[str, tuple[Mapping[str, str], dict[str, Any]]] = {}
     for b in sorted(bound, key=lambda x: x.alias):
         names = renames.get(b.alias)
@@ -820,8 +877,14 @@ def _disambiguated(ctx: Context, bound: Sequence[BoundPackage]) -> tuple[list[Ma
                 if b.alias in out else types[b.alias] for b in bound]
     again = {s.alias: s for s in disambiguate(surfaces)}
     if not all(again[s.alias] is s for s in surfaces):   # renamed names meet again: let the renderer decide
+        bound[:] = [_finished(b) for b in bound]
         return [b.surface for b in bound], {b.alias: b.files for b in bound}
     return surfaces, {b.alias: out[b.alias][0] if b.alias in out else b.files for b in bound}
+
+
+def _finished(b: BoundPackage) -> BoundPackage:
+    """``b`` with its own folder rendered."""
+    return b.finish() if b.finish is not None else b
 
 
 def binding_fields(bound: Sequence[BoundPackage], ws: Workspace) -> dict[str, dict[str, Any]]:
@@ -842,7 +905,7 @@ def bound_for_check(ctx: Context, lock: MochiLock, target: str,
     profile = backend.profile
     python_version = _python_version(ctx, lock, backend)
     entries = {p.name: p for p in lock.for_target(profile.name)}
-    bound = [surface_for(ctx, profile, entries[n], python_version, locked=tuple(entries.values()))
+    bound = [surface_for(ctx, profile, entries[n], python_version, locked=tuple(entries.values()), defer=True)
              for n in names if n in entries]
     rendered, ws = render_bound(ctx, profile, python_version, bound)
     return list(rendered), ws

@@ -62,6 +62,18 @@ class BoundLike(Protocol):
     @property
     def surface(self) -> MappedSurface: ...
 
+    @property
+    def alias(self) -> str: ...
+
+    @property
+    def tier(self) -> str: ...
+
+    @property
+    def externs(self) -> int: ...
+
+    @property
+    def skipped(self) -> int: ...
+
 
 class BindResult(Protocol):
     """What an install reads of ``wasmtool bind``'s outcome (``wasmtool.ops.bind.BindOutcome``)."""
