@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from wasmtool.jsontext import dumps_indented
 from wasmtool.mochi_syntax import spell_inner_digits
 from wasmtool.skips import render_skipped_txt
 from wasmtool.synth.dialect import DEFAULT_DIALECT, MochiDialect, ffi_split
@@ -77,7 +78,7 @@ def surface_files(surface: MappedSurface, dialect: MochiDialect = DEFAULT_DIALEC
 def render_surface_json(surface: MappedSurface) -> str:
     """The alias folder's ``surface.json``: the mapped surface itself, which does not depend
     on the shim dialect."""
-    return json.dumps(surface.to_dict(), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    return dumps_indented(surface.to_dict()) + "\n"
 
 
 def surface_files_by_dialect(surface: MappedSurface,
