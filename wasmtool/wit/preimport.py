@@ -110,13 +110,15 @@ def _is_main_guard(test: ast.expr) -> bool:
             and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value == "__main__")
 
 
-def _imports(module: ModuleSource) -> set[str]:
+@lru_cache(maxsize=16384)
+def _imports(module: ModuleSource) -> frozenset[str]:
     """Absolute module names ``module``'s source may import (a ``from x import y`` gives both
-    ``x`` and ``x.y``: ``y`` may be a submodule)."""
+    ``x`` and ``x.y``: ``y`` may be a submodule). Memoised: the standard library's modules are
+    parsed once per process however many components an install builds."""
     try:
         tree = ast.parse(module.text)
     except (SyntaxError, ValueError):
-        return set()
+        return frozenset()
     found: set[str] = set()
     # Import statements sit in statement bodies only; expressions are walked (for the import
     # calls) only when the text names one of them: most of a module is expressions.
@@ -141,7 +143,7 @@ def _imports(module: ModuleSource) -> set[str]:
         else:
             todo.extend(child for child in ast.iter_child_nodes(node)
                         if isinstance(child, ast.stmt | ast.excepthandler | ast.match_case))
-    return found
+    return frozenset(found)
 
 
 def _with_parents(name: str) -> list[str]:
