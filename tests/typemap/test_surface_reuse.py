@@ -71,6 +71,18 @@ def test_an_item_pattern_names_a_package_by_its_first_part(pattern: str, expecte
     assert _may_name(pattern, frozenset({"yaml", "_yaml"})) is expected
 
 
+def _counting_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The distributions whose alias folder ``bind`` renders from here on, in order."""
+    rendered: list[str] = []
+    real = bind_module.surface_files
+
+    def counted(surface: Any, *args: Any, **kwargs: Any) -> Any:
+        rendered.append(surface.dist)
+        return real(surface, *args, **kwargs)
+    monkeypatch.setattr(bind_module, "surface_files", counted)
+    return rendered
+
+
 def _manifest(project: Path, old: str, new: str) -> None:
     path = project / "mochi.toml"
     path.write_text(path.read_text().replace(old, new, 1))
@@ -138,13 +150,7 @@ def test_a_settings_edit_renders_again_only_the_package_it_touches(
         first = bind(ctx)
     stubs = {a: (first.directory / f"python_wrap/{a}/{a}_externs.pyi").read_text() for a in ("httpx", "requests")}
     assert "\nhttpx_Request: " in stubs["httpx"] and "\nrequests_Request: " in stubs["requests"]
-    rendered: list[str] = []
-    real = bind_module.surface_files
-
-    def counted(surface: Any, *args: Any, **kwargs: Any) -> Any:
-        rendered.append(surface.dist)
-        return real(surface, *args, **kwargs)
-    monkeypatch.setattr(bind_module, "surface_files", counted)
+    rendered = _counting_renders(monkeypatch)
     _manifest(project, "[python]\n", '[python]\nallow-any = ["tomli.loads"]\n')
     with Context.open(project, cache_dir=cache_dir, index_url=index_server.url, progress=False) as ctx:
         edited = bind(ctx)
@@ -170,13 +176,7 @@ def test_a_package_that_shares_type_names_is_rendered_once_renamed_and_later_as_
 
     project = write_project(tmp_path / "proj", {"httpx": "*", "requests": "*", "tomli": "*"})
     mapped = _counting(monkeypatch, bind_module, "map_package")
-    rendered_names: list[str] = []
-    real = bind_module.surface_files
-
-    def rendered(surface: Any, *args: Any, **kwargs: Any) -> Any:
-        rendered_names.append(surface.dist)
-        return real(surface, *args, **kwargs)
-    monkeypatch.setattr(bind_module, "surface_files", rendered)
+    rendered_names = _counting_renders(monkeypatch)
     with Context.open(project, cache_dir=cache_dir, index_url=index_server.url, progress=False) as ctx:
         run_lock(ctx)
         first = bind(ctx)
