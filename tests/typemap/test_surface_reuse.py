@@ -14,7 +14,7 @@ from tests.conftest import write_project
 from tests.support.index_server import IndexServer
 from wasmtool.errors import StubError
 from wasmtool.ops import bind as bind_module
-from wasmtool.ops.bind import _may_name, bind
+from wasmtool.ops.bind import BindOutcome, _may_name, bind
 from wasmtool.ops.context import Context
 from wasmtool.ops.lock import run_lock
 from wasmtool.stubs import discover as discover_module
@@ -83,6 +83,15 @@ def _counting_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return rendered
 
 
+def _renders_as_a_cold_bind(project: Path, cold_cache: Path, index_server: IndexServer, warm: BindOutcome) -> None:
+    """What a warm bind rendered is what a bind of the same project into an empty cache renders."""
+    with Context.open(project, cache_dir=cold_cache, index_url=index_server.url, progress=False) as ctx:
+        cold = bind(ctx, write=False)
+    assert dict(cold.workspace.files) == dict(warm.workspace.files)
+    assert (cold.workspace.wrapper_sha256, cold.workspace.shim_sha256) == (
+        warm.workspace.wrapper_sha256, warm.workspace.shim_sha256)
+
+
 def _manifest(project: Path, old: str, new: str) -> None:
     path = project / "mochi.toml"
     path.write_text(path.read_text().replace(old, new, 1))
@@ -107,11 +116,7 @@ def test_settings_of_another_package_and_the_dialect_do_not_map_a_surface_again(
         reused = bind(ctx)
     assert mapped == ["tomli"] and reused.changed
     monkeypatch.undo()
-    with Context.open(project, cache_dir=tmp_path / "cold", index_url=index_server.url, progress=False) as ctx:
-        cold = bind(ctx, write=False)
-    assert dict(cold.workspace.files) == dict(reused.workspace.files)
-    assert (cold.workspace.wrapper_sha256, cold.workspace.shim_sha256) == (
-        reused.workspace.wrapper_sha256, reused.workspace.shim_sha256)
+    _renders_as_a_cold_bind(project, tmp_path / "cold", index_server, reused)
 
 
 def test_the_lock_check_renders_its_surfaces_once(
@@ -160,9 +165,7 @@ def test_a_settings_edit_renders_again_only_the_package_it_touches(
                                                  "mochi.lock"}, edited.changed
     # what the warm renders give is what a cold bind of the same project renders
     monkeypatch.undo()
-    with Context.open(project, cache_dir=tmp_path / "cold", index_url=index_server.url, progress=False) as ctx:
-        cold = bind(ctx, write=False)
-    assert dict(cold.workspace.files) == dict(edited.workspace.files)
+    _renders_as_a_cold_bind(project, tmp_path / "cold", index_server, edited)
 
 
 def test_a_package_that_shares_type_names_is_rendered_once_renamed_and_later_as_it_is(
@@ -215,8 +218,4 @@ def test_a_package_that_shares_type_names_is_rendered_once_renamed_and_later_as_
     stub = (alone.directory / "python_wrap/httpx/httpx_externs.pyi").read_text()
     assert "\nRequest: " in stub and "\nhttpx_Request: " not in stub
     monkeypatch.undo()
-    with Context.open(project, cache_dir=tmp_path / "cold", index_url=index_server.url, progress=False) as ctx:
-        cold = bind(ctx, write=False)
-    assert dict(cold.workspace.files) == dict(alone.workspace.files)
-    assert (cold.workspace.wrapper_sha256, cold.workspace.shim_sha256) == (
-        alone.workspace.wrapper_sha256, alone.workspace.shim_sha256)
+    _renders_as_a_cold_bind(project, tmp_path / "cold", index_server, alone)
