@@ -21,10 +21,6 @@ __all__ = ["dumps_indented"]
 _INFINITY = float("inf")
 
 
-class _NotPlain(Exception):
-    """A value :func:`_walk` leaves to ``json.dumps``."""
-
-
 def dumps_indented(value: Any) -> str:
     """``json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False)``."""
     out: list[str] = []
@@ -70,11 +66,11 @@ def dumps_indented(value: Any) -> str:
                 sep = "," + inner
             emit(newline + "]")
         else:
-            raise _NotPlain
+            raise TypeError(kind)       # not plain JSON data: json.dumps decides
 
     try:
         walk(value, "\n")
-    except (_NotPlain, TypeError, RecursionError):
+    except (TypeError, RecursionError):
         return json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False)
     return "".join(out)
 

@@ -74,6 +74,27 @@ def test_the_second_project_derives_nothing(tmp_path: Path, registry: Registry, 
         p.name for p in (tmp_path / "cache-1" / "stubs").iterdir())
 
 
+def test_packages_rendered_only_renamed_share_their_mapping(tmp_path: Path, registry: Registry,
+                                                           index_server: IndexServer,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """httpx and requests both declare `Request`: the first project renders their folders only
+    renamed, and pushes their mappings; the second one maps neither again."""
+    import wasmtool.ops.bind as ops_bind
+
+    monkeypatch.setenv(remote.ENV_REMOTE, registry.url("team/wasmtool-cache"))
+    deps = {"httpx": "*", "requests": "*"}
+    first, second = write_project(tmp_path / "first", deps), write_project(tmp_path / "second", deps)
+    cold = _bind(first, tmp_path / "cache-1", index_server)
+    with Context.open(second, cache_dir=tmp_path / "cache-2", index_url=index_server.url, progress=False) as ctx:
+        run_lock(ctx)
+
+    def refuse(*_args: object, **_kwargs: object) -> Any:
+        raise AssertionError("mapped again")
+    monkeypatch.setattr(ops_bind, "map_package", refuse)
+    warm = _bind(second, tmp_path / "cache-2", index_server)
+    assert _files(warm.directory) == _files(cold.directory)
+
+
 @pytest.mark.parametrize("kind", ["stubs", "surface"])
 def test_an_entry_altered_in_the_registry_is_refused_and_derived_locally(
         tmp_path: Path, registry: Registry, index_server: IndexServer, monkeypatch: pytest.MonkeyPatch,

@@ -96,10 +96,12 @@ class BoundPackage:
     skipped: int = 0
     types: Mapping[str, Any] = field(default_factory=dict, compare=False)  # see _type_summary
     mapped: MappedSurface | None = field(default=None, compare=False, repr=False)
-    #: set while the package's own folder is not rendered (``files`` holds only ``surface.json``:
-    #: a package whose type names another package declares too is rendered renamed, never as
-    #: it is); calling it renders the folder and returns the package with it
+    #: set while the package's own folder is not rendered (a package whose type names another
+    #: package declares too is rendered renamed, never as it is); calling it renders the folder
+    #: and returns the package with it
     finish: Callable[[], BoundPackage] | None = field(default=None, compare=False, repr=False)
+    #: set for a surface mapped now and not rendered: caches the mapping alone (see surface_for)
+    remember: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def surface(self) -> MappedSurface:
@@ -472,10 +474,11 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
     profile's backend. ``unrendered``: why the surface with its submodules did not render
     beside the project's other packages; they are then skipped with that reason.
 
-    ``defer``: a surface mapped now is not rendered yet (its entry holds the mapping alone,
-    ``rendered: false``) and the package comes back with :attr:`BoundPackage.finish`; the
-    caller renders it only if the package keeps its own type names beside the others
-    (:func:`render_bound`). ``premapped``: this package's surface, already mapped."""
+    ``defer``: a surface mapped now is not rendered yet: the package comes back with
+    :attr:`BoundPackage.finish`, which renders it, and :attr:`BoundPackage.remember`, which
+    caches the mapping alone (``rendered: false``, pushed to the remote tier) for when only
+    its renamed folder is rendered (:func:`render_bound`). ``premapped``: this package's
+    surface, already mapped."""
     backend = backend_for(profile)
     if not pkg.wheel_sha256:
         raise NotBoundError(f"{pkg.name} has no wheel in mochi.lock for {profile.name} (distribution package)",
@@ -496,7 +499,9 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
     deps = dependency_closure(pkg, locked)
     key = _settings_key(ctx, profile, alias, stubs, python_version, import_names, candidates, unrendered, deps)
     cache_file = ctx.cache.root / "surfaces" / f"{key}.json"
-    restore_derived(ctx.cache.root, "surface", key, [_body_path(cache_file), cache_file], _remote_surface_problem)
+    if premapped is None:     # else the first call for this package asked the remote already
+        restore_derived(ctx.cache.root, "surface", key, [_body_path(cache_file), cache_file],
+                        _remote_surface_problem)
 
     def later(surface: MappedSurface | None) -> Callable[[], BoundPackage]:
         """Render this package's own folder (from ``surface``, else from the cached mapping)."""
@@ -522,7 +527,7 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
         _settings_key(ctx, profile, alias, stubs, python_version, import_names, candidates, unrendered, deps,
                       dialect=other) for other in DIALECTS if other != ctx.project.manifest.python.mochi_dialect])
     if surface is not None and defer:
-        return _unrendered(cache_file, BoundPackage(pkg, alias, stubs, RenderedFiles.of({}), key,
+        return _unrendered(ctx.cache.root, cache_file, BoundPackage(pkg, alias, stubs, RenderedFiles.of({}), key,
                                                          len(surface.functions), len(surface.skips),
                                                          _type_summary(surface), surface), later)
     files: dict[str, str] | None = None
@@ -547,7 +552,7 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
 
         surface = mapped((), unrendered_submodules(submodules, unrendered)) if unrendered else mapped(submodules, ())
         if defer:
-            return _unrendered(cache_file, BoundPackage(pkg, alias, stubs, RenderedFiles.of({}), key,
+            return _unrendered(ctx.cache.root, cache_file, BoundPackage(pkg, alias, stubs, RenderedFiles.of({}), key,
                                                              len(surface.functions), len(surface.skips),
                                                              _type_summary(surface), surface), later)
         try:
@@ -570,17 +575,23 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
     return bound
 
 
-def _unrendered(cache_file: Path, bound: BoundPackage,
+def _unrendered(cache_root: Path, cache_file: Path, bound: BoundPackage,
                 later: Callable[[MappedSurface | None], Callable[[], BoundPackage]]) -> BoundPackage:
-    """``bound`` (its surface mapped, its folder not rendered) with only its ``surface.json``,
-    cached so (``rendered: false``): a later bind takes the mapping and renders what it needs."""
-    from wasmtool.synth.workspace import render_surface_json
-
+    """``bound`` (its surface mapped, its folder not rendered) with what renders it and what
+    caches its mapping alone: only ``surface.json``, ``rendered: false``, also on the remote
+    tier, so that a later bind, here or on another machine, takes the mapping and renders
+    what it needs. Written only for a package that is rendered renamed: one rendered as it
+    is gets its full entry instead."""
     surface = bound.surface
-    files = RenderedFiles.of({"surface.json": render_surface_json(surface)})
-    _write_rendered_entry(cache_file, files, {"externs": bound.externs, "skipped": bound.skipped,
-                                              "types": bound.types, "mapped": True, "rendered": False})
-    return replace(bound, files=files, finish=later(surface))
+
+    def remember() -> None:
+        from wasmtool.synth.workspace import render_surface_json
+
+        files = RenderedFiles.of({"surface.json": render_surface_json(surface)})
+        _write_rendered_entry(cache_file, files, {"externs": bound.externs, "skipped": bound.skipped,
+                                                  "types": bound.types, "mapped": True, "rendered": False})
+        publish_derived(cache_root, "surface", bound.key, [_body_path(cache_file), cache_file])
+    return replace(bound, finish=later(surface), remember=remember)
 
 
 def _mapped_elsewhere(cache_root: Path, keys: Sequence[str]) -> MappedSurface | None:
@@ -844,6 +855,9 @@ def _disambiguated(ctx: Context, bound: list[BoundPackage]) -> tuple[list[Mapped
             break
         for i in todo:
             bound[i] = _finished(bound[i])
+    for b in bound:      # rendered renamed only: cache the mapping, which a later bind may need
+        if b.finish is not None and b.remember is not None:
+            b.remember()
     out: dict[str, tuple[Mapping[str, str], dict[str, Any]]] = {}
     for b in sorted(bound, key=lambda x: x.alias):
         names = renames.get(b.alias)
