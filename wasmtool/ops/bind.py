@@ -467,8 +467,7 @@ def _may_name(pattern: str, roots: frozenset[str]) -> bool:
 
 def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python_version: str, *,
                 refresh: bool = False, unrendered: str = "",
-                locked: Sequence[LockedPackage] | None = None, defer: bool = False,
-                premapped: MappedSurface | None = None) -> BoundPackage:
+                locked: Sequence[LockedPackage] | None = None, defer: bool = False) -> BoundPackage:
     """The mapped surface of one locked package for interpreter ``python_version`` (X.Y),
     cached by stub hash and settings. The platform and whether callables cross come from the
     profile's backend. ``unrendered``: why the surface with its submodules did not render
@@ -477,8 +476,7 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
     ``defer``: a surface mapped now is not rendered yet: the package comes back with
     :attr:`BoundPackage.finish`, which renders it, and :attr:`BoundPackage.remember`, which
     caches the mapping alone (``rendered: false``, pushed to the remote tier) for when only
-    its renamed folder is rendered (:func:`render_bound`). ``premapped``: this package's
-    surface, already mapped."""
+    its renamed folder is rendered (:func:`render_bound`)."""
     backend = backend_for(profile)
     if not pkg.wheel_sha256:
         raise NotBoundError(f"{pkg.name} has no wheel in mochi.lock for {profile.name} (distribution package)",
@@ -499,43 +497,16 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
     deps = dependency_closure(pkg, locked)
     key = _settings_key(ctx, profile, alias, stubs, python_version, import_names, candidates, unrendered, deps)
     cache_file = ctx.cache.root / "surfaces" / f"{key}.json"
-    if premapped is None:     # else the first call for this package asked the remote already
-        restore_derived(ctx.cache.root, "surface", key, [_body_path(cache_file), cache_file],
-                        _remote_surface_problem)
-
-    def later(surface: MappedSurface | None) -> Callable[[], BoundPackage]:
-        """Render this package's own folder (from ``surface``, else from the cached mapping)."""
-        return lambda: surface_for(ctx, profile, pkg, python_version, unrendered=unrendered, locked=locked,
-                                   premapped=surface)
-
-    cached = _read_rendered_entry(cache_file) if premapped is None else None
-    if cached is not None:
-        hit, entry = cached
-        partial = entry.get("rendered") is False
-        if not partial or defer:
-            with contextlib.suppress(ValueError, KeyError, TypeError, WasmtoolError):
-                bound = BoundPackage(pkg, alias, stubs, hit, key, int(entry["externs"]), int(entry["skipped"]),
-                                     entry["types"])
-                return replace(bound, finish=later(None)) if partial else bound
-        elif entry.get("mapped") is True:   # mapped beside a package that shares its type names
-            with contextlib.suppress(ValueError, KeyError, TypeError, WasmtoolError):
-                premapped = MappedSurface.from_dict(json.loads(hit["surface.json"]))
+    restore_derived(ctx.cache.root, "surface", key, [_body_path(cache_file), cache_file], _remote_surface_problem)
     dialect = project_dialect(ctx)
-    # the mapping does not depend on the shim dialect: a surface mapped for another dialect
-    # (and rendered there with all its submodules) is rendered again, not mapped again
-    surface = premapped or _mapped_elsewhere(ctx.cache.root, [
-        _settings_key(ctx, profile, alias, stubs, python_version, import_names, candidates, unrendered, deps,
-                      dialect=other) for other in DIALECTS if other != ctx.project.manifest.python.mochi_dialect])
-    if surface is not None and defer:
-        return _unrendered(ctx.cache.root, cache_file, BoundPackage(pkg, alias, stubs, RenderedFiles.of({}), key,
-                                                         len(surface.functions), len(surface.skips),
-                                                         _type_summary(surface), surface), later)
-    files: dict[str, str] | None = None
-    reduced = False
-    if surface is not None:
-        with contextlib.suppress(SurfaceRenderError, ShimSyntaxError):   # else: mapped below, as before
-            files = surface_files(surface, dialect)
-    if files is None or surface is None:
+
+    def bound_of(surface: MappedSurface, files: RenderedFiles) -> BoundPackage:
+        return BoundPackage(pkg, alias, stubs, files, key, len(surface.functions), len(surface.skips),
+                            _type_summary(surface), surface)
+
+    def mapping() -> tuple[MappedSurface, Callable[[str], MappedSurface] | None]:
+        """The surface mapped now, and what maps it again without its submodules, each skipped
+        with the reason it is given (``None`` when there are none)."""
         submodules, target_skips = importable_submodules(stubs, candidates, profile,
                                                          backend.partial_stdlib() if candidates else None)
         major, minor = (int(x) for x in python_version.split(".")[:2])
@@ -551,47 +522,92 @@ def surface_for(ctx: Context, profile: TargetProfile, pkg: LockedPackage, python
                                extra_skips=(*parse_skips, *skips), unimportable=target_skips, dependencies=foreign)
 
         surface = mapped((), unrendered_submodules(submodules, unrendered)) if unrendered else mapped(submodules, ())
-        if defer:
-            return _unrendered(ctx.cache.root, cache_file, BoundPackage(pkg, alias, stubs, RenderedFiles.of({}), key,
-                                                             len(surface.functions), len(surface.skips),
-                                                             _type_summary(surface), surface), later)
+        if not submodules:
+            return surface, None
+        return surface, lambda why: mapped((), unrendered_submodules(submodules, why))
+
+    def rendered_fresh(surface: MappedSurface, without_submodules: Callable[[str], MappedSurface] | None,
+                       ) -> BoundPackage:
+        """The package with the folder of ``surface`` (mapped now) rendered and cached."""
+        reduced = False
         try:
             files = surface_files(surface, dialect)
         except (SurfaceRenderError, ShimSyntaxError) as exc:
-            if not submodules:
+            if without_submodules is None:
                 raise
             # the names of the widened surface clash (two public classes or an extern and a type
             # spelled alike): bind the top-level module as before and say why the rest is not
-            surface = mapped((), unrendered_submodules(submodules, exc.message))
+            surface, reduced = without_submodules(exc.message), True
             files = surface_files(surface, dialect)
-            reduced = True
-    bound = BoundPackage(pkg, alias, stubs, RenderedFiles.of(files), key, len(surface.functions),
-                         len(surface.skips), _type_summary(surface), surface)
-    # `mapped`: the surface is the mapping of these settings, not one narrowed because this
-    # dialect's rendering failed (only such an entry serves another dialect, _mapped_elsewhere)
-    _write_rendered_entry(cache_file, bound.files, {"externs": bound.externs, "skipped": bound.skipped,
-                                                    "types": bound.types, "mapped": not reduced})
-    publish_derived(ctx.cache.root, "surface", key, [_body_path(cache_file), cache_file])
-    return bound
+        bound = bound_of(surface, RenderedFiles.of(files))
+        # `mapped`: the surface is the mapping of these settings, not one narrowed because this
+        # dialect's rendering failed (only such an entry serves another dialect, _mapped_elsewhere)
+        _write_rendered_entry(cache_file, bound.files, {"externs": bound.externs, "skipped": bound.skipped,
+                                                        "types": bound.types, "mapped": not reduced})
+        publish_derived(ctx.cache.root, "surface", key, [_body_path(cache_file), cache_file])
+        return bound
+
+    def rendered(known: MappedSurface | None) -> BoundPackage:
+        """The package with its folder rendered and cached: from ``known`` (mapped already, for
+        another dialect or beside a package sharing its type names) when that renders, else
+        from a mapping made now."""
+        if known is not None:
+            with contextlib.suppress(SurfaceRenderError, ShimSyntaxError):   # else: mapped now, as before
+                return rendered_fresh(known, None)
+        return rendered_fresh(*mapping())
+
+    known: MappedSurface | None = None
+    cached = _read_rendered_entry(cache_file)
+    if cached is not None:
+        hit, entry = cached
+        partial = entry.get("rendered") is False   # the mapping alone (rendered only renamed so far)
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            bound = BoundPackage(pkg, alias, stubs, hit, key, int(entry["externs"]), int(entry["skipped"]),
+                                 entry["types"])
+            if not partial:
+                return bound
+            if defer:
+                return replace(bound, finish=lambda: rendered(_mapping_of(hit)))
+        if partial:
+            known = _mapping_of(hit)
+    # the mapping does not depend on the shim dialect: a surface mapped for another dialect
+    # (and rendered there with all its submodules) is rendered again, not mapped again
+    known = known or _mapped_elsewhere(ctx.cache.root, [
+        _settings_key(ctx, profile, alias, stubs, python_version, import_names, candidates, unrendered, deps,
+                      dialect=other) for other in DIALECTS if other != ctx.project.manifest.python.mochi_dialect])
+    if not defer:
+        return rendered(known)
+    if known is not None:
+        return _unrendered(ctx.cache.root, cache_file, bound_of(known, RenderedFiles.of({})),
+                           finish=lambda: rendered(known))
+    surface, without_submodules = mapping()
+    return _unrendered(ctx.cache.root, cache_file, bound_of(surface, RenderedFiles.of({})),
+                       finish=lambda: rendered_fresh(surface, without_submodules))
 
 
 def _unrendered(cache_root: Path, cache_file: Path, bound: BoundPackage,
-                later: Callable[[MappedSurface | None], Callable[[], BoundPackage]]) -> BoundPackage:
-    """``bound`` (its surface mapped, its folder not rendered) with what renders it and what
-    caches its mapping alone: only ``surface.json``, ``rendered: false``, also on the remote
-    tier, so that a later bind, here or on another machine, takes the mapping and renders
-    what it needs. Written only for a package that is rendered renamed: one rendered as it
-    is gets its full entry instead."""
-    surface = bound.surface
-
+                finish: Callable[[], BoundPackage]) -> BoundPackage:
+    """``bound`` (its surface mapped, its folder not rendered) with ``finish``, which renders
+    it, and what caches its mapping alone: only ``surface.json``, ``rendered: false``, also on
+    the remote tier, so that a later bind, here or on another machine, takes the mapping and
+    renders what it needs. Written only for a package that is rendered renamed: one rendered
+    as it is gets its full entry instead."""
     def remember() -> None:
         from wasmtool.synth.workspace import render_surface_json
 
-        files = RenderedFiles.of({"surface.json": render_surface_json(surface)})
+        files = RenderedFiles.of({"surface.json": render_surface_json(bound.surface)})
         _write_rendered_entry(cache_file, files, {"externs": bound.externs, "skipped": bound.skipped,
                                                   "types": bound.types, "mapped": True, "rendered": False})
         publish_derived(cache_root, "surface", bound.key, [_body_path(cache_file), cache_file])
-    return replace(bound, finish=later(surface), remember=remember)
+    return replace(bound, finish=finish, remember=remember)
+
+
+def _mapping_of(files: Mapping[str, str]) -> MappedSurface | None:
+    """The mapped surface a cached rendering's ``surface.json`` holds, ``None`` when it cannot
+    be read (a damaged entry: the caller maps again)."""
+    with contextlib.suppress(WasmtoolError, ValueError, KeyError, TypeError):
+        return MappedSurface.from_dict(json.loads(files["surface.json"]))
+    return None
 
 
 def _mapped_elsewhere(cache_root: Path, keys: Sequence[str]) -> MappedSurface | None:
@@ -601,8 +617,9 @@ def _mapped_elsewhere(cache_root: Path, keys: Sequence[str]) -> MappedSurface | 
         cached = _read_rendered_entry(cache_root / "surfaces" / f"{key}.json")
         if cached is None or cached[1].get("mapped") is not True:
             continue
-        with contextlib.suppress(WasmtoolError, ValueError, KeyError, TypeError):
-            return MappedSurface.from_dict(json.loads(cached[0]["surface.json"]))
+        surface = _mapping_of(cached[0])
+        if surface is not None:
+            return surface
     return None
 
 
