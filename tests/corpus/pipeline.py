@@ -308,7 +308,11 @@ def corpus_result(dist: str) -> CorpusResult:
     (:func:`corpus_stubs`). Across processes the result is pickled into the session folder
     under a file lock."""
     _while_claimed(dist, _steal_result)
-    return _session_cached(dist, _RESULTS, lambda: run_package(dist, stubs=corpus_stubs(dist)))
+    return _session_cached(dist, _RESULTS, lambda: _computed_result(dist))
+
+
+def _computed_result(dist: str) -> CorpusResult:
+    return run_package(dist, stubs=corpus_stubs(dist))
 
 
 def _steal_result(dist: str) -> bool:
@@ -316,7 +320,7 @@ def _steal_result(dist: str) -> bool:
     would make this wait)."""
     if dist not in _STUBS and _claimed_elsewhere(f"{dist}.stubs"):
         return False
-    return _compute_unclaimed(dist, _RESULTS, lambda: run_package(dist, stubs=corpus_stubs(dist)))
+    return _compute_unclaimed(dist, _RESULTS, lambda: _computed_result(dist))
 
 
 def bound_paths(surface: MappedSurface) -> set[str]:

@@ -41,15 +41,20 @@ def _two_projects(tmp_path: Path) -> tuple[Path, Path]:
     return first, second
 
 
-def _derive_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Stub discovery and rendering fail if they run at all."""
+def _refuse(monkeypatch: pytest.MonkeyPatch, *names: str, why: str) -> None:
+    """Each of ``names`` in ``wasmtool.ops.bind`` fails with ``why`` if it runs at all."""
     import wasmtool.ops.bind as ops_bind
 
     def refuse(*_args: object, **_kwargs: object) -> Any:
-        raise AssertionError("derived locally")
+        raise AssertionError(why)
 
-    monkeypatch.setattr(ops_bind, "_discover_stubs", refuse)
-    monkeypatch.setattr(ops_bind, "surface_files", refuse)
+    for name in names:
+        monkeypatch.setattr(ops_bind, name, refuse)
+
+
+def _derive_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stub discovery and rendering fail if they run at all."""
+    _refuse(monkeypatch, "_discover_stubs", "surface_files", why="derived locally")
 
 
 def test_the_second_project_derives_nothing(tmp_path: Path, registry: Registry, index_server: IndexServer,
@@ -79,18 +84,13 @@ def test_packages_rendered_only_renamed_share_their_mapping(tmp_path: Path, regi
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """httpx and requests both declare `Request`: the first project renders their folders only
     renamed, and pushes their mappings; the second one maps neither again."""
-    import wasmtool.ops.bind as ops_bind
-
     monkeypatch.setenv(remote.ENV_REMOTE, registry.url("team/wasmtool-cache"))
     deps = {"httpx": "*", "requests": "*"}
     first, second = write_project(tmp_path / "first", deps), write_project(tmp_path / "second", deps)
     cold = _bind(first, tmp_path / "cache-1", index_server)
     with Context.open(second, cache_dir=tmp_path / "cache-2", index_url=index_server.url, progress=False) as ctx:
         run_lock(ctx)
-
-    def refuse(*_args: object, **_kwargs: object) -> Any:
-        raise AssertionError("mapped again")
-    monkeypatch.setattr(ops_bind, "map_package", refuse)
+    _refuse(monkeypatch, "map_package", why="mapped again")
     warm = _bind(second, tmp_path / "cache-2", index_server)
     assert _files(warm.directory) == _files(cold.directory)
 
